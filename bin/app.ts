@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+import { App } from 'aws-cdk-lib';
+import { ConfigError, configFromContext } from '../lib/config';
+import { createPlatform } from '../lib/platform';
+import { addPolicyChecks } from '../lib/policy-checks';
+
+const app = new App();
+try {
+  const config = configFromContext(app.node.getAllContext());
+  createPlatform(app, config);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    // One clear message and a non-zero exit: no stack trace for a config typo.
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+}
+addPolicyChecks(app);

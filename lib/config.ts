@@ -1,0 +1,286 @@
+import { z } from 'zod';
+import { DEFAULT_DATASET_SCHEMA, decodeSchema, encodeSchema } from '../lambda/core/dataset-schema';
+
+/**
+ * The one typed configuration of the platform: cdk.json context key `factory`, overridable per
+ * key with `-c factory='{"stage":"prod"}'` (a JSON object merged over the defaults) or with a
+ * whole object in cdk.json. Every value is validated; an invalid one fails synth with a message
+ * naming the key, the value given and what is allowed.
+ */
+
+/** CloudWatch Logs accepts only these retention periods. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a column name: letters, digits, underscore');
+const positiveInt = z.number().int().positive();
+const days = z.number().int().min(1).max(36500);
+
+const datasetSchema = z
+  .object({
+    timestamp: name,
+    ids: z.array(name),
+    category: name,
+    features: z.array(name).min(1).max(64),
+    target: name,
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    try {
+      decodeSchema(encodeSchema(value));
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  });
+
+const instanceType = (prefix: string) =>
+  z
+    .string()
+    .regex(
+      prefix ? /^ml\.[a-z0-9]+\.[a-z0-9]+$/ : /^[a-z][a-z0-9-]*\.[a-z0-9]+$/,
+      prefix ? 'must be a SageMaker instance type such as ml.m5.xlarge' : 'must be an EC2 instance type such as m5.xlarge',
+    );
+
+export const factoryConfigSchema = z
+  .object({
+    /** Deployment stage: `prod` retains data and turns on termination protection. */
+    stage: z.enum(['dev', 'prod']).default('dev'),
+    /** Prefix for names a person sees (stack names, dashboard, topic display name). */
+    prefix: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,18}[a-z0-9]$/, 'must be 3-20 characters: lowercase letters, digits, hyphens')
+      .default('aiaas-factory'),
+    /** Optional fixed deployment environment; unset means the CLI's credentials decide. */
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+      .optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1')
+      .optional(),
+    retention: z
+      .object({
+        /** Raw objects move to Infrequent Access after this many days. */
+        rawInfrequentAccessDays: days.min(30).default(30),
+        /** ... and to Glacier Flexible Retrieval after this many. */
+        rawGlacierDays: days.default(90),
+        /** Non-current object versions expire after this many days. */
+        noncurrentVersionDays: days.default(30),
+        /** Server access logs expire after this many days. */
+        accessLogDays: days.default(365),
+        /** CloudWatch Logs retention for every log group. */
+        logDays: z
+          .number()
+          .refine((v) => (LOG_RETENTION_DAYS as readonly number[]).includes(v), {
+            message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+          })
+          .default(365),
+      })
+      .strict()
+      .default({
+        rawInfrequentAccessDays: 30,
+        rawGlacierDays: 90,
+        noncurrentVersionDays: 30,
+        accessLogDays: 365,
+        logDays: 365,
+      })
+      .refine((r) => r.rawGlacierDays > r.rawInfrequentAccessDays, {
+        message: 'rawGlacierDays must be greater than rawInfrequentAccessDays',
+        path: ['rawGlacierDays'],
+      }),
+    /** The dataset contract (DESIGN.md). */
+    dataset: datasetSchema.default({ ...DEFAULT_DATASET_SCHEMA, ids: [...DEFAULT_DATASET_SCHEMA.ids], features: [...DEFAULT_DATASET_SCHEMA.features] }),
+    preprocess: z
+      .object({
+        /** Objects larger than this are rejected before download. */
+        maxObjectBytes: positiveInt.max(10 * 1024 ** 3).default(512 * 1024 ** 2),
+        /** Parallel preprocess invocations, so a burst of uploads cannot starve the account. */
+        reservedConcurrency: positiveInt.max(1000).default(10),
+      })
+      .strict()
+      .default({ maxObjectBytes: 512 * 1024 ** 2, reservedConcurrency: 10 }),
+    /** The training workload the capacity planner sizes for (T = n/p). */
+    training: z
+      .object({
+        engine: z.enum(['sagemaker', 'batch']).default('sagemaker'),
+        /** Rows expected per training run (n). */
+        rowsPerRun: positiveInt.default(5_000_000),
+        /** Deadline for one run in seconds. */
+        deadlineSeconds: positiveInt.default(3600),
+        /** SageMaker training instance type. */
+        instanceType: instanceType('ml').default('ml.m5.xlarge'),
+        /** EC2 instance types for the AWS Batch compute environments. */
+        batchInstanceTypes: z.array(instanceType('')).min(1).default(['m5.xlarge']),
+        /** Ceiling on instances per run (quota / per-job maximum). */
+        maxInstances: positiveInt.max(100).default(8),
+        /** Calibration defaults until past jobs exist. */
+        startupSeconds: z.number().nonnegative().default(240),
+        secondsPerUnit: z.number().positive().default(2e-5),
+        serialSeconds: z.number().nonnegative().default(5),
+        /** Managed spot training on SageMaker, Spot compute environment first on Batch. */
+        spot: z.boolean().default(false),
+        maxRuntimeSeconds: positiveInt.max(28 * 24 * 3600).default(4 * 3600),
+        /** EventBridge schedule expression for retraining, or null for on demand only. */
+        schedule: z
+          .string()
+          .regex(/^(rate|cron)\(.+\)$/, 'must be an EventBridge schedule expression: rate(...) or cron(...)')
+          .nullable()
+          .default('rate(1 day)'),
+        /** Missing cells: 'none' trains on complete rows (unbiased), 'mean' fills first (the article). */
+        fill: z.enum(['none', 'mean']).default('none'),
+        holdout: z.number().min(0).max(0.5).default(0.2),
+        ridge: z.number().nonnegative().default(0),
+      })
+      .strict()
+      .default({
+        engine: 'sagemaker',
+        rowsPerRun: 5_000_000,
+        deadlineSeconds: 3600,
+        instanceType: 'ml.m5.xlarge',
+        batchInstanceTypes: ['m5.xlarge'],
+        maxInstances: 8,
+        startupSeconds: 240,
+        secondsPerUnit: 2e-5,
+        serialSeconds: 5,
+        spot: false,
+        maxRuntimeSeconds: 4 * 3600,
+        schedule: 'rate(1 day)',
+        fill: 'none',
+        holdout: 0.2,
+        ridge: 0,
+      }),
+    serving: z
+      .object({
+        auth: z.enum(['iam', 'cognito']).default('iam'),
+        maxRows: positiveInt.max(100_000).default(1000),
+        maxBodyBytes: positiveInt.max(6 * 1024 * 1024).default(1024 * 1024),
+        anomalyZ: z.number().positive().default(3),
+        fillMissing: z.enum(['reject', 'mean']).default('reject'),
+        modelCacheSeconds: z.number().int().nonnegative().default(60),
+        rateLimit: positiveInt.default(100),
+        burstLimit: positiveInt.default(200),
+        reservedConcurrency: positiveInt.max(1000).default(20),
+      })
+      .strict()
+      .default({
+        auth: 'iam',
+        maxRows: 1000,
+        maxBodyBytes: 1024 * 1024,
+        anomalyZ: 3,
+        fillMissing: 'reject',
+        modelCacheSeconds: 60,
+        rateLimit: 100,
+        burstLimit: 200,
+        reservedConcurrency: 20,
+      }),
+    network: z
+      .object({
+        maxAzs: z.number().int().min(2).max(3).default(2),
+        /** NAT gateways for outbound internet; 0 keeps the subnets isolated (VPC endpoints only). */
+        natGateways: z.number().int().min(0).max(3).default(0),
+      })
+      .strict()
+      .default({ maxAzs: 2, natGateways: 0 }),
+    /** E-mail address subscribed to the alarm topic. */
+    alarmEmail: z.email('must be an e-mail address').optional(),
+    /** Tags on every resource (project and stage are added). */
+    tags: z.record(z.string().regex(/^[\w .:/=+\-@]{1,128}$/), z.string().max(256)).default({}),
+  })
+  .strict();
+
+export type FactoryConfig = z.infer<typeof factoryConfigSchema>;
+
+/** Thrown when the config is invalid: one line per problem, each naming the key. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid factory config:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value: unknown = input;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function allowed(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_value':
+      return `allowed: ${issue.values.map((v) => JSON.stringify(v)).join(' | ')}`;
+    case 'unrecognized_keys':
+      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    default:
+      return issue.message.replace(/^Invalid input: /, '');
+  }
+}
+
+/** Validates a raw config object (already merged); throws ConfigError naming each bad key. */
+export function parseConfig(raw: unknown): FactoryConfig {
+  const result = factoryConfigSchema.safeParse(raw ?? {});
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const key = ['factory', ...issue.path.map(String)].join('.');
+    if (issue.code === 'unrecognized_keys') return `${key}: ${allowed(issue)}`;
+    return `${key}: got ${describe(valueAt(raw, issue.path))}; ${allowed(issue)}`;
+  });
+  throw new ConfigError(problems);
+}
+
+/**
+ * Reads the config from CDK context: the `factory` object (cdk.json, or a JSON string given
+ * with `-c factory='{...}'`), then any dotted keys such as `-c factory.stage=prod` or
+ * `-c factory.training.maxInstances=4` set over it (values are JSON when they parse, else text).
+ */
+export function configFromContext(context: Record<string, unknown>): FactoryConfig {
+  const asObject = (value: unknown, key: string): Record<string, unknown> => {
+    if (value === undefined || value === null) return {};
+    if (typeof value === 'string') {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(value);
+      } catch {
+        throw new ConfigError([`${key}: got ${describe(value)}; allowed: a JSON object`]);
+      }
+      return asObject(parsed, key);
+    }
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      throw new ConfigError([`${key}: got ${describe(value)}; allowed: a JSON object`]);
+    }
+    return structuredClone(value as Record<string, unknown>);
+  };
+  const config = asObject(context.factory, 'factory');
+  const dotted = Object.keys(context)
+    .filter((key) => key.startsWith('factory.'))
+    .sort();
+  for (const key of dotted) {
+    const path = key.split('.').slice(1);
+    let target = config;
+    for (const part of path.slice(0, -1)) {
+      const next = target[part];
+      target = target[part] = next && typeof next === 'object' && !Array.isArray(next) ? (next as Record<string, unknown>) : {};
+    }
+    target[path[path.length - 1]] = parseScalar(context[key]);
+  }
+  return parseConfig(config);
+}
+
+function parseScalar(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,48 @@
+import { App, Aspects, Stack, Tags } from 'aws-cdk-lib';
+import { AcknowledgeCdkProviders, DropRedundantProviderDependency } from './acknowledgements';
+import type { FactoryConfig } from './config';
+import { DataLakeStack } from './stacks/data-lake-stack';
+import { NetworkStack } from './stacks/network-stack';
+
+export interface Platform {
+  readonly dataLake: DataLakeStack;
+  readonly network: NetworkStack;
+}
+
+/** Declares every stack of the platform from one validated config. */
+export function createPlatform(app: App, config: FactoryConfig): Platform {
+  const env =
+    config.account || config.region
+      ? { account: config.account ?? process.env.CDK_DEFAULT_ACCOUNT, region: config.region ?? process.env.CDK_DEFAULT_REGION }
+      : undefined;
+  const base = { env, terminationProtection: config.stage === 'prod' };
+  const id = (name: string) => `${pascal(config.prefix)}-${config.stage}-${name}`;
+
+  const dataLake = new DataLakeStack(app, id('DataLake'), {
+    ...base,
+    config,
+    description: 'aiaas-factory data lake: platform KMS key, raw / curated / models buckets, access logs',
+  });
+  const network = new NetworkStack(app, id('Network'), {
+    ...base,
+    config,
+    logKey: dataLake.key,
+    description: 'aiaas-factory network: isolated VPC, S3 gateway and interface endpoints, flow logs',
+  });
+
+  for (const stack of [dataLake, network] as Stack[]) {
+    Tags.of(stack).add('project', 'aiaas-factory');
+    Tags.of(stack).add('stage', config.stage);
+    for (const [key, value] of Object.entries(config.tags)) Tags.of(stack).add(key, value);
+  }
+  Aspects.of(app).add(new AcknowledgeCdkProviders());
+  Aspects.of(app).add(new DropRedundantProviderDependency());
+  return { dataLake, network };
+}
+
+function pascal(text: string): string {
+  return text
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}

@@ -1,0 +1,108 @@
+import { RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { FactoryConfig } from '../config';
+
+export interface NetworkStackProps extends StackProps {
+  readonly config: FactoryConfig;
+  /** Key that encrypts the flow-log group. */
+  readonly logKey: kms.IKey;
+}
+
+/** Interface endpoints the training, serving and plan steps need to reach AWS without internet. */
+const INTERFACE_ENDPOINTS: Record<string, ec2.InterfaceVpcEndpointAwsService> = {
+  SageMakerApi: ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_API,
+  SageMakerRuntime: ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME,
+  Batch: ec2.InterfaceVpcEndpointAwsService.BATCH,
+  Ecr: ec2.InterfaceVpcEndpointAwsService.ECR,
+  EcrDocker: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+  Logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+  Monitoring: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
+  Sts: ec2.InterfaceVpcEndpointAwsService.STS,
+  Kms: ec2.InterfaceVpcEndpointAwsService.KMS,
+  Ecs: ec2.InterfaceVpcEndpointAwsService.ECS,
+  EcsAgent: ec2.InterfaceVpcEndpointAwsService.ECS_AGENT,
+  EcsTelemetry: ec2.InterfaceVpcEndpointAwsService.ECS_TELEMETRY,
+  Ssm: ec2.InterfaceVpcEndpointAwsService.SSM,
+  SsmMessages: ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES,
+  Ec2Messages: ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES,
+  Ec2: ec2.InterfaceVpcEndpointAwsService.EC2,
+  StepFunctions: ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
+  Sqs: ec2.InterfaceVpcEndpointAwsService.SQS,
+  XRay: ec2.InterfaceVpcEndpointAwsService.XRAY,
+};
+
+/**
+ * A VPC with isolated private subnets in two AZs and no NAT gateway: training, Batch instances
+ * and functions reach AWS only through the S3 gateway endpoint and interface endpoints, so
+ * production data never crosses the internet. Flow logs record every rejected and accepted flow.
+ */
+export class NetworkStack extends Stack {
+  public readonly vpc: ec2.Vpc;
+  /** The S3 gateway endpoint, for bucket policies that admit only in-VPC access. */
+  public readonly s3Endpoint: ec2.GatewayVpcEndpoint;
+  /** Security group of the interface endpoints: HTTPS from inside the VPC only. */
+  public readonly endpointSecurityGroup: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: NetworkStackProps) {
+    super(scope, id, props);
+    const { network, stage, retention } = props.config;
+    const isolated = network.natGateways === 0;
+    const cidr = '10.40.0.0/16';
+
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr(cidr),
+      maxAzs: network.maxAzs,
+      natGateways: network.natGateways,
+      restrictDefaultSecurityGroup: true,
+      subnetConfiguration: isolated
+        ? [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 }]
+        : [
+            { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
+            { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
+          ],
+    });
+
+    const flowLogs = new logs.LogGroup(this, 'FlowLogs', {
+      retention: retention.logDays as logs.RetentionDays,
+      encryptionKey: props.logKey,
+      removalPolicy: stage === 'dev' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+    // The key is the platform key imported from the data-lake stack; the guard rule cannot
+    // resolve Fn::ImportValue, and test/lib/stacks/network-stack.test.ts asserts KmsKeyId is set.
+    Validations.of(flowLogs).acknowledge({
+      id: 'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
+      reason: 'Encrypted with the platform KMS key imported from the data-lake stack (Fn::ImportValue), which the guard rule cannot resolve; a template test asserts KmsKeyId.',
+    });
+    const flowLog = this.vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs),
+      trafficType: ec2.FlowLogTrafficType.ALL,
+    });
+    // CDK writes the flow-log role's permissions as an inline policy scoped to the one log group.
+    Validations.of(flowLog).acknowledge({
+      id: 'NIST.800.53.R5-IAMNoInlinePolicy',
+      reason: 'aws-cdk-lib generates the flow-log role policy inline, scoped to this VPC flow-log group only.',
+    });
+
+    const subnets = { subnetType: isolated ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS };
+    this.s3Endpoint = this.vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3, subnets: [subnets] });
+
+    this.endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSg', {
+      vpc: this.vpc,
+      description: 'Interface endpoints: HTTPS from inside the VPC only',
+      allowAllOutbound: false,
+    });
+    this.endpointSecurityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), 'HTTPS from the VPC');
+    for (const [name, service] of Object.entries(INTERFACE_ENDPOINTS)) {
+      this.vpc.addInterfaceEndpoint(name, {
+        service,
+        subnets,
+        privateDnsEnabled: true,
+        securityGroups: [this.endpointSecurityGroup],
+        open: false,
+      });
+    }
+  }
+}
