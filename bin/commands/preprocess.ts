@@ -1,0 +1,133 @@
+/**
+ * `factory preprocess IN.csv --out DIR [--max-bytes N] [--schema schema.json]`
+ *
+ * Cleans one CSV with the streaming core (lambda/core/preprocess.ts) and writes DIR/clean.csv,
+ * DIR/train.csv, DIR/group_stats.csv, DIR/stats.json, DIR/report.json and DIR/quarantine.csv.
+ * Outputs are written under temporary names and renamed at the end, so a file-level error leaves
+ * no clean.csv behind (exit 1, one line on stderr).
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_DATASET_SCHEMA, decodeSchema } from '../../lambda/core/dataset-schema';
+import { PreprocessError, preprocessCsv, type PreprocessResult } from '../../lambda/core/preprocess';
+
+export const PREPROCESS_USAGE = `usage: factory preprocess IN.csv --out DIR [--max-bytes N] [--schema schema.json]
+  --out DIR        output directory (clean.csv, train.csv, group_stats.csv, stats.json, report.json, quarantine.csv)
+  --max-bytes N    reject inputs larger than N bytes (default 1 GiB)
+  --schema FILE    dataset schema JSON (default: the built-in production-line schema)`;
+
+const STREAMS = ['clean', 'train', 'quarantine'] as const;
+
+/** Runs the core on a local file, writing the six outputs into `out`. Used by this command and the local pipeline. */
+export async function preprocessFile(
+  input: string,
+  out: string,
+  options: { maxBytes?: number; schemaPath?: string } = {},
+): Promise<PreprocessResult> {
+  const schema = options.schemaPath
+    ? decodeSchema(await readFile(options.schemaPath, 'utf8'))
+    : DEFAULT_DATASET_SCHEMA;
+  const maxBytes = options.maxBytes ?? 1 << 30;
+  const size = (await stat(input)).size;
+  if (size > maxBytes)
+    throw new PreprocessError('too_large', `${input} is ${size} bytes, over the limit of ${maxBytes}`);
+  await mkdir(out, { recursive: true });
+  const tmp = (name: string) => join(out, `.${name}.csv.partial`);
+  let handles: Record<(typeof STREAMS)[number], FileHandle> | null = null;
+  const openAll = async () => {
+    handles = {
+      clean: await open(tmp('clean'), 'w'),
+      train: await open(tmp('train'), 'w'),
+      quarantine: await open(tmp('quarantine'), 'w'),
+    };
+    return handles;
+  };
+  const closeAll = async () => {
+    if (handles) await Promise.all(Object.values(handles).map((h) => h.close()));
+    handles = null;
+  };
+  let files: Record<(typeof STREAMS)[number], FileHandle> | null = null;
+  const writer = (name: (typeof STREAMS)[number]) => async (bytes: Uint8Array) => {
+    files ??= await openAll();
+    await files[name].write(bytes);
+  };
+  try {
+    const result = await preprocessCsv({
+      schema,
+      maxBytes,
+      sizeHint: size,
+      open: () => createReadStream(input, { highWaterMark: 1 << 20 }),
+      sink: {
+        clean: writer('clean'),
+        train: writer('train'),
+        quarantine: writer('quarantine'),
+        reset: async () => {
+          await closeAll();
+          files = null;
+        },
+      },
+    });
+    await closeAll();
+    await writeFile(join(out, 'group_stats.csv'), result.groupStatsCsv);
+    await writeFile(join(out, 'stats.json'), JSON.stringify(result.stats, null, 2) + '\n');
+    await writeFile(join(out, 'report.json'), JSON.stringify(result.report, null, 2) + '\n');
+    for (const name of STREAMS) await rename(tmp(name), join(out, `${name}.csv`));
+    return result;
+  } catch (error) {
+    await closeAll();
+    await Promise.all(STREAMS.map((name) => rm(tmp(name), { force: true })));
+    throw error;
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        out: { type: 'string' },
+        'max-bytes': { type: 'string' },
+        schema: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    console.error(`preprocess: ${(error as Error).message}\n${PREPROCESS_USAGE}`);
+    return 1;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(PREPROCESS_USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1 || !values.out) {
+    console.error(`preprocess: need one input file and --out DIR\n${PREPROCESS_USAGE}`);
+    return 1;
+  }
+  const maxBytes = values['max-bytes'] === undefined ? undefined : Number(values['max-bytes']);
+  if (maxBytes !== undefined && !(Number.isSafeInteger(maxBytes) && maxBytes > 0)) {
+    console.error(`preprocess: --max-bytes must be a positive whole number, got "${values['max-bytes']}"`);
+    return 1;
+  }
+  try {
+    const { report: r } = await preprocessFile(positionals[0], values.out, {
+      maxBytes,
+      schemaPath: values.schema,
+    });
+    const mbps = r.bytesIn / 1e6 / Math.max(r.elapsedMs / 1000, 1e-9);
+    console.log(
+      `preprocess: ${r.rowsIn} rows in → ${r.rowsClean} clean (${r.rowsComplete} complete), ` +
+        `${r.duplicates} duplicates, ${r.quarantined} quarantined, ${r.categories} categories; ` +
+        `${(r.bytesIn / 1e6).toFixed(1)} MB in ${(r.elapsedMs / 1000).toFixed(2)} s (${mbps.toFixed(0)} MB/s) → ${values.out}`,
+    );
+    return 0;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`preprocess: ${positionals[0]}: ${message.split('\n')[0]}`);
+    return 1;
+  }
+}

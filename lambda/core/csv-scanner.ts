@@ -1,0 +1,286 @@
+/**
+ * A streaming RFC 4180 scanner over byte chunks. It finds rows and field boundaries without
+ * decoding text or allocating per field: each row is handed to the callback as offsets into a
+ * byte buffer (valid only during the call). Rows may span chunks; the unfinished tail of a
+ * chunk is carried (bounded by `maxRowBytes`).
+ *
+ * Accepted: UTF-8 BOM at the start, LF, CRLF and lone CR line ends, quoted fields holding
+ * commas, quotes (`""`) and line ends. Blank lines (empty, or only spaces and tabs) are not
+ * rows, as in pandas (`skip_blank_lines`). Rows that break RFC 4180 are still delimited and
+ * reported with a flag so the caller can quarantine them: an unclosed quote at the end of the
+ * input, or a stray quote (inside an unquoted field, or text after a closing quote).
+ */
+import { PreprocessError } from './preprocess-error';
+
+export const ROW_OK = 0;
+export const ROW_STRAY_QUOTE = 1;
+export const ROW_UNCLOSED_QUOTE = 2;
+
+/** Field kinds in `ScannedRow.quoted`. */
+export const FIELD_PLAIN = 0;
+export const FIELD_QUOTED = 1;
+/** Quoted and holding `""` escapes: unescape before use. */
+export const FIELD_ESCAPED = 2;
+
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** Bytes that end an unquoted field or need attention (1), everything else (0). */
+const STOP = new Uint8Array(256);
+STOP[QUOTE] = 1;
+STOP[COMMA] = 1;
+STOP[LF] = 1;
+STOP[CR] = 1;
+
+/** One row, as offsets into `bytes`; reused between callbacks. */
+export class ScannedRow {
+  bytes: Uint8Array = new Uint8Array(0);
+  /** Row bytes [start, end), without the line end. */
+  start = 0;
+  end = 0;
+  /** 1-based physical line of the row's first byte. */
+  line = 0;
+  fieldCount = 0;
+  /** Field content [fieldStart, fieldEnd): inside the quotes for quoted fields. Only the first `capacity` fields are stored. */
+  fieldStart: Int32Array;
+  fieldEnd: Int32Array;
+  quoted: Uint8Array;
+  flags = ROW_OK;
+  constructor(public capacity: number) {
+    this.fieldStart = new Int32Array(capacity);
+    this.fieldEnd = new Int32Array(capacity);
+    this.quoted = new Uint8Array(capacity);
+  }
+  grow(capacity: number): void {
+    const s = new Int32Array(capacity);
+    const e = new Int32Array(capacity);
+    const q = new Uint8Array(capacity);
+    s.set(this.fieldStart);
+    e.set(this.fieldEnd);
+    q.set(this.quoted);
+    this.fieldStart = s;
+    this.fieldEnd = e;
+    this.quoted = q;
+    this.capacity = capacity;
+  }
+}
+
+export interface CsvScannerOptions {
+  /** Longest row accepted (bytes); a longer one is a file-level `row_too_long` error. @default 1 MiB */
+  readonly maxRowBytes?: number;
+  /** Most fields stored per row (more are counted, not stored). @default 4096 */
+  readonly maxFields?: number;
+}
+
+export class CsvScanner {
+  private carry: Uint8Array | null = null;
+  private started = false;
+  private line = 1;
+  private readonly row: ScannedRow;
+  private readonly maxRowBytes: number;
+  private readonly maxFields: number;
+  /** Rows handed to the callback so far. */
+  rows = 0;
+
+  constructor(
+    private readonly onRow: (row: ScannedRow) => void,
+    options: CsvScannerOptions = {},
+  ) {
+    this.maxRowBytes = options.maxRowBytes ?? 1 << 20;
+    this.maxFields = options.maxFields ?? 4096;
+    this.row = new ScannedRow(64);
+  }
+
+  push(chunk: Uint8Array): void {
+    this.scan(chunk, false);
+  }
+
+  /** Ends the input: emits the last row (which may lack a line end or have an unclosed quote). */
+  finish(): void {
+    this.scan(new Uint8Array(0), true);
+  }
+
+  private scan(chunk: Uint8Array, final: boolean): void {
+    let buf = chunk;
+    if (this.carry !== null) {
+      buf = new Uint8Array(this.carry.length + chunk.length);
+      buf.set(this.carry);
+      buf.set(chunk, this.carry.length);
+      this.carry = null;
+    }
+    let pos = 0;
+    if (!this.started) {
+      if (buf.length < 3 && !final) {
+        this.carry = buf.slice();
+        return;
+      }
+      this.started = true;
+      if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
+    }
+    const n = buf.length;
+    while (pos < n) {
+      const next = this.scanRow(buf, pos, final);
+      if (next < 0) break;
+      pos = next;
+    }
+    if (pos < n) {
+      if (n - pos > this.maxRowBytes) {
+        throw new PreprocessError(
+          'row_too_long',
+          `row at line ${this.line} is longer than ${this.maxRowBytes} bytes (an unclosed quote?)`,
+        );
+      }
+      this.carry = buf.slice(pos);
+    }
+  }
+
+  /** Scans one row starting at `pos`; returns the offset after its line end, or -1 if the buffer ends first. */
+  private scanRow(buf: Uint8Array, pos: number, final: boolean): number {
+    const n = buf.length;
+    const row = this.row;
+    let cap = row.capacity;
+    let fieldStart = row.fieldStart;
+    let fieldEnd = row.fieldEnd;
+    let quoted = row.quoted;
+    let i = pos;
+    let f = 0;
+    let flags = ROW_OK;
+    let innerLines = 0;
+    for (;;) {
+      if (f >= cap && cap < this.maxFields) {
+        row.grow(Math.min(cap * 2, this.maxFields));
+        cap = row.capacity;
+        fieldStart = row.fieldStart;
+        fieldEnd = row.fieldEnd;
+        quoted = row.quoted;
+      }
+      if (i < n && buf[i] === QUOTE) {
+        i++;
+        const s = i;
+        let kind = FIELD_QUOTED;
+        for (;;) {
+          while (i < n) {
+            const c = buf[i];
+            if (c === QUOTE) break;
+            if (c === LF) innerLines++;
+            else if (c === CR && (i + 1 < n ? buf[i + 1] !== LF : final)) innerLines++;
+            i++;
+          }
+          if (i >= n) {
+            if (!final) return -1;
+            flags |= ROW_UNCLOSED_QUOTE;
+            break;
+          }
+          if (i + 1 < n) {
+            if (buf[i + 1] === QUOTE) {
+              kind = FIELD_ESCAPED;
+              i += 2;
+              continue;
+            }
+          } else if (!final) {
+            return -1;
+          }
+          break;
+        }
+        if (f < cap) {
+          fieldStart[f] = s;
+          fieldEnd[f] = i;
+          quoted[f] = kind;
+        }
+        if (flags & ROW_UNCLOSED_QUOTE) {
+          f++;
+          break;
+        }
+        i++; // closing quote
+        if (i < n) {
+          const c = buf[i];
+          if (c === COMMA) {
+            i++;
+            f++;
+            continue;
+          }
+          if (c !== LF && c !== CR) {
+            // Text after the closing quote: keep delimiting the row, flag it.
+            flags |= ROW_STRAY_QUOTE;
+            while (i < n && buf[i] !== COMMA && buf[i] !== LF && buf[i] !== CR) i++;
+            if (i >= n && !final) return -1;
+            if (i < n && buf[i] === COMMA) {
+              i++;
+              f++;
+              continue;
+            }
+          }
+        } else if (!final) {
+          return -1;
+        }
+        f++;
+        break;
+      }
+      const s = i;
+      while (i < n) {
+        const c = buf[i];
+        if (STOP[c] === 1) {
+          if (c !== QUOTE) break;
+          flags |= ROW_STRAY_QUOTE;
+        }
+        i++;
+      }
+      if (i >= n && !final) return -1;
+      if (f < cap) {
+        fieldStart[f] = s;
+        fieldEnd[f] = i;
+        quoted[f] = FIELD_PLAIN;
+      }
+      f++;
+      if (i < n && buf[i] === COMMA) {
+        i++;
+        continue;
+      }
+      break;
+    }
+    const rowEnd = i;
+    if (i < n) {
+      if (buf[i] === CR) {
+        if (i + 1 < n) i += buf[i + 1] === LF ? 2 : 1;
+        else if (final) i += 1;
+        else return -1;
+      } else if (buf[i] === LF) {
+        i += 1;
+      }
+    }
+    const line = this.line;
+    this.line += 1 + innerLines;
+    if (f === 1 && flags === ROW_OK && quoted[0] === FIELD_PLAIN) {
+      let blank = true;
+      for (let k = pos; k < rowEnd; k++) {
+        const c = buf[k];
+        if (c !== 0x20 && c !== 0x09) {
+          blank = false;
+          break;
+        }
+      }
+      if (blank) return i;
+    }
+    row.bytes = buf;
+    row.start = pos;
+    row.end = rowEnd;
+    row.line = line;
+    row.fieldCount = f;
+    row.flags = flags;
+    this.rows++;
+    this.onRow(row);
+    return i;
+  }
+}
+
+/** The text of field `k` of `row` (quotes removed, `""` unescaped), decoded as UTF-8. */
+export function fieldText(row: ScannedRow, k: number): string {
+  const s = row.fieldStart[k];
+  const e = row.fieldEnd[k];
+  const text = utf8.decode(row.bytes.subarray(s, e));
+  return row.quoted[k] === FIELD_ESCAPED ? text.replace(/""/g, '"') : text;
+}
+
+const utf8 = new TextDecoder('utf-8');

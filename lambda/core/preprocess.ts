@@ -1,0 +1,847 @@
+/**
+ * The cleaning core (DESIGN.md "Data contract"), exactly pandas':
+ *
+ *   data = pd.read_csv(f); data = data.drop_duplicates()
+ *   data = data.fillna(data.mean(numeric_only=True)); data.groupby(category).mean(numeric_only=True)
+ *
+ * streamed in two passes over the bytes with bounded memory:
+ *
+ * Pass 1 scans and parses every row, quarantines bad rows, and looks each row's 64-bit hash of its
+ * canonical parsed values up in a typed-array table (row-hash-table.ts). A hit proposes "row i
+ * duplicates the earlier row j"; the pair is recorded (duplicates only, ~1% of rows here). Kept rows
+ * feed the column sums, the per-category sums and the moments. Memory: the table (12 bytes a slot),
+ * one status byte per row and the proposed pairs; never the rows.
+ *
+ * Pass 2 re-reads the bytes and writes the outputs. Every proposed duplicate is confirmed exactly:
+ * the parsed values of each proposed original j are held from j until its last proposed duplicate,
+ * and compared value by value. A mismatch (a true 64-bit collision between different rows:
+ * probability about n²/2^65, ~7e-7 at 5M rows) makes the run reset the sink and start over with a
+ * new hash seed, so the answer is always exact. Memory in pass 2: the values of originals still
+ * awaiting a duplicate.
+ *
+ * Semantics beyond the one-liner (and where the pandas reference must be told the same):
+ * - Columns come from the schema; numeric = features + target, every other column (schema text
+ *   columns and extra columns) is text (the reference reads them with dtype=str).
+ * - Missing = empty or one of pandas' default NA words (`NA`, `null`, `NaN`, ...), in any column.
+ * - Rows pandas would reject or guess about are quarantined with a reason instead: a ragged row
+ *   (pandas errors on too many fields and pads too few), text in a numeric column (pandas would
+ *   turn the whole column into text), inf or overflow (`non_finite`), an unclosed quote and a
+ *   stray quote (RFC 4180 violations pandas reads by guessing).
+ */
+import { isUtf8 } from 'node:buffer';
+import { type DatasetSchema, numericColumns } from './dataset-schema';
+import {
+  CsvScanner,
+  FIELD_ESCAPED,
+  FIELD_PLAIN,
+  ROW_OK,
+  ROW_STRAY_QUOTE,
+  ROW_UNCLOSED_QUOTE,
+  type ScannedRow,
+  fieldText,
+} from './csv-scanner';
+import { Moments } from './moments';
+import { parseDecimal } from './parse-decimal';
+import { PreprocessError } from './preprocess-error';
+import { RowHasher, RowHashTable } from './row-hash-table';
+import {
+  type CategoryStats,
+  type ColumnStats,
+  KahanSum,
+  STATS_PARTIAL_FORMAT,
+  type StatsPartial,
+  compareCodePoints,
+} from './stats-partial';
+
+export { PreprocessError, type PreprocessErrorCode } from './preprocess-error';
+
+/** Opens the input's bytes from the start; called once per pass (twice, more after a restart). */
+export type ByteSource = () => AsyncIterable<Uint8Array>;
+
+export type QuarantineReason = 'ragged_row' | 'non_numeric' | 'non_finite' | 'unclosed_quote' | 'stray_quote';
+export const QUARANTINE_REASONS: readonly QuarantineReason[] = [
+  'ragged_row',
+  'non_numeric',
+  'non_finite',
+  'unclosed_quote',
+  'stray_quote',
+];
+
+/**
+ * Where pass 2 writes. Each call gets a fresh chunk (the sink may keep it). `reset` discards all
+ * output so far: called before a restart after a confirmed hash collision (practically never).
+ */
+export interface PreprocessSink {
+  clean(bytes: Uint8Array): void | Promise<void>;
+  train(bytes: Uint8Array): void | Promise<void>;
+  quarantine(bytes: Uint8Array): void | Promise<void>;
+  reset(): void | Promise<void>;
+}
+
+export interface PreprocessOptions {
+  readonly schema: DatasetSchema;
+  readonly open: ByteSource;
+  readonly sink: PreprocessSink;
+  /** Reject inputs larger than this (file-level `too_large`). @default 1 GiB */
+  readonly maxBytes?: number;
+  /** Input size in bytes when known, to size the de-duplication table up front. */
+  readonly sizeHint?: number;
+  /** Longest row accepted. @default 1 MiB */
+  readonly maxRowBytes?: number;
+  /** Test hook: mask row hashes to this many bits on the first attempt to force collisions. */
+  readonly weakHashBitsForTest?: number;
+}
+
+export interface QualityReport {
+  readonly rowsIn: number;
+  readonly rowsClean: number;
+  readonly rowsComplete: number;
+  readonly duplicates: number;
+  readonly quarantined: number;
+  readonly quarantineByReason: Readonly<Record<QuarantineReason, number>>;
+  /** Clean rows per reason is not a thing; this is per column: missing cells among clean rows. */
+  readonly missingCells: Readonly<Record<string, number>>;
+  /** Numeric cells filled with the column mean in clean.csv. */
+  readonly filledCells: number;
+  readonly categories: number;
+  readonly rowsWithoutCategory: number;
+  /** Header columns not in the schema (kept as text). */
+  readonly extraColumns: readonly string[];
+  readonly bytesIn: number;
+  readonly elapsedMs: number;
+  /** Passes over the bytes (2; more after a hash collision restart). */
+  readonly passes: number;
+  /** Peak bytes of the de-duplication table. */
+  readonly dedupeTableBytes: number;
+}
+
+export interface PreprocessResult {
+  readonly stats: StatsPartial;
+  readonly report: QualityReport;
+  /** group_stats.csv: `category,count,<numeric columns>`, one row per category, sorted. */
+  readonly groupStatsCsv: string;
+}
+
+const NA_WORDS = new Set([
+  '',
+  '#N/A',
+  '#N/A N/A',
+  '#NA',
+  '-1.#IND',
+  '-1.#QNAN',
+  '-NaN',
+  '-nan',
+  '1.#IND',
+  '1.#QNAN',
+  '<NA>',
+  'N/A',
+  'NA',
+  'NULL',
+  'NaN',
+  'n/a',
+  'nan',
+  'null',
+]);
+/** First bytes of the NA words, to skip the set lookup for most cells. */
+const NA_FIRST = new Uint8Array(256);
+for (const w of NA_WORDS) if (w.length > 0) NA_FIRST[w.charCodeAt(0)] = 1;
+
+/** pandas' default NA words (and empty) mean "missing" in every column. */
+export function isMissingCell(bytes: Uint8Array, s: number, e: number): boolean {
+  const len = e - s;
+  if (len === 0) return true;
+  if (len > 8 || NA_FIRST[bytes[s]] !== 1) return false;
+  let w = '';
+  for (let i = s; i < e; i++) w += String.fromCharCode(bytes[i]);
+  return NA_WORDS.has(w);
+}
+
+const STATUS_QUARANTINED = 1;
+const STATUS_DUPLICATE = 2;
+/** An original that some later row was proposed to duplicate: keep its values in pass 2. */
+const STATUS_ORIGINAL = 4;
+
+const REASON_CODE: Record<QuarantineReason, number> = {
+  ragged_row: 1,
+  non_numeric: 2,
+  non_finite: 3,
+  unclosed_quote: 4,
+  stray_quote: 5,
+};
+const REASON_BY_CODE: QuarantineReason[] = [
+  'ragged_row',
+  'ragged_row',
+  'non_numeric',
+  'non_finite',
+  'unclosed_quote',
+  'stray_quote',
+];
+
+class HashCollision extends Error {}
+
+/** Column roles bound from the header. */
+interface Binding {
+  readonly header: string[];
+  /** Per header column: numeric index (0..d-1) or -1 for text. */
+  readonly role: Int32Array;
+  /** Header index of the category column. */
+  readonly categoryAt: number;
+  readonly extras: string[];
+  readonly headerBytes: Uint8Array;
+}
+
+const enc = new TextEncoder();
+
+/** Grows a typed array to hold at least `n` elements. */
+function ensure<T extends Uint8Array | Uint32Array>(a: T, n: number, make: (len: number) => T): T {
+  if (n <= a.length) return a;
+  let len = a.length * 2;
+  while (len < n) len *= 2;
+  const b = make(len);
+  b.set(a);
+  return b;
+}
+
+/** Append-only byte buffer for one output, flushed to the sink between input chunks. */
+class ByteWriter {
+  buf = new Uint8Array(1 << 16);
+  len = 0;
+  reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.len + n) cap *= 2;
+    const b = new Uint8Array(cap);
+    b.set(this.buf.subarray(0, this.len));
+    this.buf = b;
+  }
+  bytes(src: Uint8Array, s: number, e: number): void {
+    this.reserve(e - s);
+    this.buf.set(src.subarray(s, e), this.len);
+    this.len += e - s;
+  }
+  byte(b: number): void {
+    this.reserve(1);
+    this.buf[this.len++] = b;
+  }
+  take(): Uint8Array {
+    const out = this.buf.slice(0, this.len);
+    this.len = 0;
+    return out;
+  }
+}
+
+/** CSV-quotes a text (always quoted). */
+function quoteCsv(text: string): string {
+  return `"${text.replace(/"/g, '""')}"`;
+}
+
+/** A CSV field: quoted only when it must be. */
+function csvField(text: string): string {
+  return /[",\r\n]/.test(text) ? quoteCsv(text) : text;
+}
+
+function formatNumber(v: number): string {
+  return Number.isFinite(v) ? String(v) : '';
+}
+
+/** Reads the input once, checking size, NUL bytes and UTF-8 on the way (pass 1 only). */
+async function* checkedBytes(open: ByteSource, maxBytes: number, counter: { bytes: number }) {
+  let tail: Uint8Array | null = null;
+  for await (const chunk of open()) {
+    counter.bytes += chunk.length;
+    if (counter.bytes > maxBytes) {
+      throw new PreprocessError('too_large', `input is larger than the limit of ${maxBytes} bytes`);
+    }
+    if (Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).indexOf(0) !== -1) {
+      throw new PreprocessError('nul_byte', 'input holds NUL bytes: not a text CSV (UTF-16 or binary?)');
+    }
+    tail = checkUtf8(tail, chunk);
+    yield chunk;
+  }
+  if (tail !== null) throw new PreprocessError('invalid_utf8', 'input ends inside a UTF-8 sequence');
+}
+
+/** Validates `chunk` after the carried incomplete sequence `tail`; returns the new tail. */
+function checkUtf8(tail: Uint8Array | null, chunk: Uint8Array): Uint8Array | null {
+  let data = chunk;
+  if (tail !== null) {
+    data = new Uint8Array(tail.length + Math.min(chunk.length, 4));
+    data.set(tail);
+    data.set(chunk.subarray(0, 4), tail.length);
+    // Validate the joined sequence on its own, then the rest of the chunk.
+    const need = sequenceLength(tail[0]);
+    const head = data.subarray(0, need);
+    if (head.length < need) return head.slice();
+    if (!isUtf8(head)) throw invalidUtf8();
+    data = chunk.subarray(need - tail.length);
+  }
+  // Find an incomplete sequence at the end.
+  let cut = data.length;
+  for (let k = 1; k <= 3 && k <= data.length; k++) {
+    const b = data[data.length - k];
+    if ((b & 0xc0) === 0x80) continue;
+    if (b >= 0xc0 && sequenceLength(b) > k) cut = data.length - k;
+    break;
+  }
+  if (!isUtf8(data.subarray(0, cut))) throw invalidUtf8();
+  return cut < data.length ? data.slice(cut) : null;
+}
+
+function sequenceLength(lead: number): number {
+  if (lead >= 0xf0) return 4;
+  if (lead >= 0xe0) return 3;
+  if (lead >= 0xc0) return 2;
+  return 1;
+}
+
+function invalidUtf8(): PreprocessError {
+  return new PreprocessError('invalid_utf8', 'input is not UTF-8 text');
+}
+
+/**
+ * Cleans one CSV: two passes over `open()`, outputs through `sink`, statistics and report
+ * returned. Throws PreprocessError for file-level problems (before writing anything).
+ */
+export async function preprocessCsv(options: PreprocessOptions): Promise<PreprocessResult> {
+  const started = Date.now();
+  let passes = 0;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const run = new CleaningRun(options, attempt);
+      const result = await run.execute();
+      passes += 2;
+      return { ...result, report: { ...result.report, elapsedMs: Date.now() - started, passes } };
+    } catch (error) {
+      if (!(error instanceof HashCollision)) throw error;
+      passes += 2;
+      await options.sink.reset();
+    }
+  }
+  throw new PreprocessError('hash_collision', 'row hashes collided on three seeds');
+}
+
+class CleaningRun {
+  private readonly schema: DatasetSchema;
+  private readonly numeric: string[];
+  private readonly d: number;
+  private readonly maxBytes: number;
+  private readonly seed: number;
+  private readonly hashMask: number;
+  private binding: Binding | null = null;
+
+  // Pass 1 state.
+  private rows = 0;
+  private status = new Uint8Array(1 << 16);
+  private pairs = new Uint32Array(1 << 12);
+  private pairCount = 0;
+  private readonly table: RowHashTable;
+  private readonly hasher = new RowHasher();
+  private values: Float64Array;
+  private duplicates = 0;
+  private quarantined = 0;
+  private readonly byReason = new Float64Array(6);
+  private clean = 0;
+  private complete = 0;
+  private readonly colSum: KahanSum[];
+  private readonly colPresent: Float64Array;
+  private textMissing: Float64Array = new Float64Array(0);
+  // Categories: interned by bytes.
+  private readonly catIndex = new Map<string, number>();
+  private readonly catNames: string[] = [];
+  private catCount: number[] = [];
+  private catSum: KahanSum[][] = [];
+  private catMissing: Float64Array[] = [];
+  private catMoments: Moments[] = [];
+  private noCategory = 0;
+  private readonly noCategoryMoments: Moments;
+  private bytesIn = 0;
+
+  // Pass 2 state.
+  private rows2 = 0;
+  private pairAt = 0;
+  private held = new Map<number, { values: (number | string | null)[]; waiting: number }>();
+  private waitingFor: Map<number, number> | null = null;
+  private filledMoments: Moments;
+  private fillBytes: Uint8Array[] = [];
+  private fill: Float64Array;
+  private readonly gaps: Uint8Array;
+  private readonly cleanOut = new ByteWriter();
+  private readonly trainOut = new ByteWriter();
+  private readonly quarantineOut = new ByteWriter();
+  private filledCells = 0;
+
+  constructor(
+    private readonly options: PreprocessOptions,
+    attempt: number,
+  ) {
+    this.schema = options.schema;
+    this.numeric = numericColumns(options.schema);
+    this.d = this.numeric.length;
+    this.maxBytes = options.maxBytes ?? 1 << 30;
+    this.seed = Math.imul(attempt + 1, 0x9e3779b9);
+    const weak = attempt === 0 ? options.weakHashBitsForTest : undefined;
+    this.hashMask = weak === undefined ? -1 : (1 << weak) - 1;
+    const expectedRows = options.sizeHint ? Math.ceil(options.sizeHint / 64) : 1 << 15;
+    this.table = new RowHashTable(Math.min(expectedRows, 1 << 24));
+    this.values = new Float64Array(this.d);
+    this.fill = new Float64Array(this.d);
+    this.gaps = new Uint8Array(this.d);
+    this.colSum = this.numeric.map(() => new KahanSum());
+    this.colPresent = new Float64Array(this.d);
+    this.noCategoryMoments = new Moments(this.numeric);
+    this.filledMoments = new Moments(this.numeric);
+  }
+
+  async execute(): Promise<Omit<PreprocessResult, 'report'> & { report: QualityReport }> {
+    const counter = { bytes: 0 };
+    const scanner1 = new CsvScanner((row) => this.pass1(row), { maxRowBytes: this.options.maxRowBytes });
+    for await (const chunk of checkedBytes(this.options.open, this.maxBytes, counter)) scanner1.push(chunk);
+    scanner1.finish();
+    this.bytesIn = counter.bytes;
+    if (this.binding === null) throw new PreprocessError('empty_file', 'input has no header row');
+    this.finishPass1();
+
+    const sink = this.options.sink;
+    const binding = this.binding;
+    this.cleanOut.bytes(binding.headerBytes, 0, binding.headerBytes.length);
+    this.cleanOut.byte(0x0a);
+    this.trainOut.bytes(binding.headerBytes, 0, binding.headerBytes.length);
+    this.trainOut.byte(0x0a);
+    const qHeader = enc.encode('line,reason,raw\n');
+    this.quarantineOut.bytes(qHeader, 0, qHeader.length);
+    this.binding = null; // pass 2 re-reads the header
+    this.rows2 = 0;
+    let bytes2 = 0;
+    const scanner2 = new CsvScanner((row) => this.pass2(row), { maxRowBytes: this.options.maxRowBytes });
+    const flush = async () => {
+      if (this.cleanOut.len > 0) await sink.clean(this.cleanOut.take());
+      if (this.trainOut.len > 0) await sink.train(this.trainOut.take());
+      if (this.quarantineOut.len > 0) await sink.quarantine(this.quarantineOut.take());
+    };
+    for await (const chunk of this.options.open()) {
+      bytes2 += chunk.length;
+      if (bytes2 > this.bytesIn)
+        throw new PreprocessError('source_changed', 'second read is longer than the first');
+      scanner2.push(chunk);
+      if (this.cleanOut.len > 1 << 18 || this.trainOut.len > 1 << 18 || this.quarantineOut.len > 1 << 18) {
+        await flush();
+      }
+    }
+    scanner2.finish();
+    if (bytes2 !== this.bytesIn || this.rows2 !== this.rows) {
+      throw new PreprocessError('source_changed', 'second read differs from the first');
+    }
+    await flush();
+    return this.results();
+  }
+
+  private bind(row: ScannedRow): void {
+    if (row.flags !== ROW_OK) {
+      throw new PreprocessError('bad_header', `header row (line ${row.line}) has a quote error`);
+    }
+    const header: string[] = [];
+    for (let k = 0; k < row.fieldCount; k++) header.push(fieldText(row, k));
+    const dup = header.find((c, i) => header.indexOf(c) !== i);
+    if (dup !== undefined)
+      throw new PreprocessError('bad_header', `column "${dup}" is named twice in the header`);
+    const role = new Int32Array(header.length).fill(-1);
+    const needed = [this.schema.timestamp, ...this.schema.ids, this.schema.category, ...this.numeric];
+    const missing = needed.filter((c) => !header.includes(c));
+    if (missing.length > 0) {
+      throw new PreprocessError('missing_column', `header lacks schema column(s): ${missing.join(', ')}`);
+    }
+    this.numeric.forEach((name, j) => {
+      role[header.indexOf(name)] = j;
+    });
+    const known = new Set(needed);
+    this.binding = {
+      header,
+      role,
+      categoryAt: header.indexOf(this.schema.category),
+      extras: header.filter((c) => !known.has(c)),
+      headerBytes: row.bytes.slice(row.start, row.end),
+    };
+    if (this.textMissing.length === 0) this.textMissing = new Float64Array(header.length);
+  }
+
+  /** Parses the row's numeric cells into `values` (NaN = missing); returns a reason code or 0. */
+  private classify(row: ScannedRow, b: Binding): number {
+    if (row.flags & ROW_UNCLOSED_QUOTE) return REASON_CODE.unclosed_quote;
+    if (row.flags & ROW_STRAY_QUOTE) return REASON_CODE.stray_quote;
+    const role = b.role;
+    if (row.fieldCount !== role.length) return REASON_CODE.ragged_row;
+    const bytes = row.bytes;
+    const values = this.values;
+    for (let k = 0; k < role.length; k++) {
+      const j = role[k];
+      if (j < 0) continue;
+      const s = row.fieldStart[k];
+      const e = row.fieldEnd[k];
+      let v = parseDecimal(bytes, s, e);
+      if (v !== v) {
+        if (!isMissingCell(bytes, s, e)) return REASON_CODE.non_numeric;
+        v = NaN;
+      } else if (v === Infinity || v === -Infinity) {
+        return REASON_CODE.non_finite;
+      }
+      values[j] = v;
+    }
+    return 0;
+  }
+
+  /** Hashes the row's canonical values (numbers parsed, text unescaped, missing alike). */
+  private hashRow(row: ScannedRow, b: Binding): void {
+    const h = this.hasher;
+    h.reset(this.seed);
+    const role = b.role;
+    const bytes = row.bytes;
+    for (let k = 0; k < role.length; k++) {
+      const j = role[k];
+      if (j >= 0) {
+        h.number(this.values[j]);
+        continue;
+      }
+      const s = row.fieldStart[k];
+      const e = row.fieldEnd[k];
+      if (isMissingCell(bytes, s, e)) h.missingText();
+      else h.text(bytes, s, e, row.quoted[k] === FIELD_ESCAPED);
+    }
+    h.finish();
+  }
+
+  private category(row: ScannedRow, b: Binding): number {
+    const k = b.categoryAt;
+    const s = row.fieldStart[k];
+    const e = row.fieldEnd[k];
+    if (isMissingCell(row.bytes, s, e)) return -1;
+    const name = row.quoted[k] === FIELD_ESCAPED ? fieldText(row, k) : latin1OrUtf8(row.bytes, s, e);
+    let c = this.catIndex.get(name);
+    if (c === undefined) {
+      c = this.catNames.length;
+      this.catIndex.set(name, c);
+      this.catNames.push(name);
+      this.catCount.push(0);
+      this.catSum.push(this.numeric.map(() => new KahanSum()));
+      this.catMissing.push(new Float64Array(this.d));
+      this.catMoments.push(new Moments(this.numeric));
+    }
+    return c;
+  }
+
+  private pass1(row: ScannedRow): void {
+    const b = this.binding;
+    if (b === null) {
+      this.bind(row);
+      return;
+    }
+    const r = this.rows++;
+    if (r >= this.status.length) this.status = ensure(this.status, r + 1, (n) => new Uint8Array(n));
+    const reason = this.classify(row, b);
+    if (reason !== 0) {
+      this.status[r] = STATUS_QUARANTINED;
+      this.quarantined++;
+      this.byReason[reason]++;
+      return;
+    }
+    this.hashRow(row, b);
+    let hi = this.hasher.h1;
+    let lo = this.hasher.h2;
+    if (this.hashMask !== -1) {
+      hi = 0;
+      lo &= this.hashMask;
+    }
+    const first = this.table.insertOrGet(hi, lo, r);
+    if (first >= 0) {
+      this.status[r] = STATUS_DUPLICATE;
+      this.status[first] |= STATUS_ORIGINAL;
+      this.duplicates++;
+      if (this.pairCount * 2 + 2 > this.pairs.length) {
+        this.pairs = ensure(this.pairs, this.pairCount * 2 + 2, (n) => new Uint32Array(n));
+      }
+      this.pairs[this.pairCount * 2] = r;
+      this.pairs[this.pairCount * 2 + 1] = first;
+      this.pairCount++;
+      return;
+    }
+    this.clean++;
+    const values = this.values;
+    const d = this.d;
+    const c = this.category(row, b);
+    let complete = true;
+    if (c >= 0) {
+      this.catCount[c]++;
+      const sums = this.catSum[c];
+      const missing = this.catMissing[c];
+      for (let j = 0; j < d; j++) {
+        const v = values[j];
+        if (v === v) {
+          this.colSum[j].add(v);
+          this.colPresent[j]++;
+          sums[j].add(v);
+        } else {
+          complete = false;
+          missing[j]++;
+        }
+      }
+    } else {
+      this.noCategory++;
+      for (let j = 0; j < d; j++) {
+        const v = values[j];
+        if (v === v) {
+          this.colSum[j].add(v);
+          this.colPresent[j]++;
+        } else {
+          complete = false;
+        }
+      }
+    }
+    if (complete) {
+      this.complete++;
+      (c >= 0 ? this.catMoments[c] : this.noCategoryMoments).add(values);
+    }
+    const role = b.role;
+    for (let k = 0; k < role.length; k++) {
+      if (role[k] < 0 && isMissingCell(row.bytes, row.fieldStart[k], row.fieldEnd[k])) this.textMissing[k]++;
+    }
+  }
+
+  private finishPass1(): void {
+    for (let j = 0; j < this.d; j++) {
+      this.fill[j] = this.colSum[j].value() / this.colPresent[j];
+      this.fillBytes.push(enc.encode(formatNumber(this.fill[j])));
+    }
+    const waiting = new Map<number, number>();
+    for (let p = 0; p < this.pairCount; p++) {
+      const j = this.pairs[p * 2 + 1];
+      waiting.set(j, (waiting.get(j) ?? 0) + 1);
+    }
+    this.waitingFor = waiting;
+  }
+
+  /** Canonical values of the row for exact duplicate confirmation. */
+  private canonical(row: ScannedRow, b: Binding): (number | string | null)[] {
+    const out: (number | string | null)[] = [];
+    for (let k = 0; k < b.role.length; k++) {
+      const j = b.role[k];
+      if (j >= 0) {
+        const v = this.values[j];
+        out.push(v === 0 ? 0 : v);
+      } else {
+        out.push(isMissingCell(row.bytes, row.fieldStart[k], row.fieldEnd[k]) ? null : fieldText(row, k));
+      }
+    }
+    return out;
+  }
+
+  private pass2(row: ScannedRow): void {
+    if (this.binding === null) {
+      this.bind(row);
+      return;
+    }
+    const b = this.binding;
+    const r = this.rows2++;
+    const st = this.status[r];
+    if (st & STATUS_QUARANTINED) {
+      const reason = REASON_BY_CODE[this.classify(row, b)];
+      const raw = quoteCsv(utf8.decode(row.bytes.subarray(row.start, row.end)));
+      const line = enc.encode(`${row.line},${reason},${raw}\n`);
+      this.quarantineOut.bytes(line, 0, line.length);
+      return;
+    }
+    this.classify(row, b);
+    if (st & STATUS_DUPLICATE) {
+      const p = this.pairAt++;
+      const first = this.pairs[p * 2 + 1];
+      const held = this.held.get(first)!;
+      const mine = this.canonical(row, b);
+      for (let k = 0; k < mine.length; k++) {
+        const x = mine[k];
+        const y = held.values[k];
+        if (!(x === y || (x !== x && y !== y))) throw new HashCollision();
+      }
+      if (--held.waiting === 0) this.held.delete(first);
+      return;
+    }
+    if (st & STATUS_ORIGINAL) {
+      this.held.set(r, { values: this.canonical(row, b), waiting: this.waitingFor!.get(r)! });
+    }
+    const values = this.values;
+    const d = this.d;
+    const gaps = this.gaps;
+    let complete = true;
+    for (let j = 0; j < d; j++) {
+      if (values[j] !== values[j]) {
+        complete = false;
+        gaps[j] = 1;
+        values[j] = this.fill[j];
+      } else {
+        gaps[j] = 0;
+      }
+    }
+    this.filledMoments.add(values);
+    const bytes = row.bytes;
+    if (complete) {
+      this.cleanOut.bytes(bytes, row.start, row.end);
+      this.cleanOut.byte(0x0a);
+      this.trainOut.bytes(bytes, row.start, row.end);
+      this.trainOut.byte(0x0a);
+      return;
+    }
+    const out = this.cleanOut;
+    const role = b.role;
+    for (let k = 0; k < role.length; k++) {
+      if (k > 0) out.byte(0x2c);
+      const s = row.fieldStart[k];
+      const e = row.fieldEnd[k];
+      const j = role[k];
+      if (j >= 0 && gaps[j] === 1) {
+        const f = this.fillBytes[j];
+        out.bytes(f, 0, f.length);
+        this.filledCells++;
+      } else if (row.quoted[k] === FIELD_PLAIN) {
+        out.bytes(bytes, s, e);
+      } else {
+        out.bytes(bytes, s - 1, e + 1);
+      }
+    }
+    out.byte(0x0a);
+  }
+
+  private results(): PreprocessResult {
+    const b = this.binding!;
+    const d = this.d;
+    const numeric: ColumnStats[] = this.numeric.map((name, j) => {
+      const sum = this.colSum[j].value();
+      const present = this.colPresent[j];
+      return { name, present, missing: this.clean - present, sum, mean: jsonNumber(sum / present) };
+    });
+    const order = this.catNames
+      .map((_, i) => i)
+      .sort((x, y) => compareCodePoints(this.catNames[x], this.catNames[y]));
+    const categories: Record<string, CategoryStats> = {};
+    const groupLines = [['category', 'count', ...this.numeric].map(csvField).join(',')];
+    for (const c of order) {
+      const count = this.catCount[c];
+      const filledSum = Array.from({ length: d }, (_, j) => {
+        const sum = new KahanSum();
+        sum.add(this.catSum[c][j].value());
+        sum.add(this.catMissing[c][j] * this.fill[j]);
+        return this.catMissing[c][j] > 0 && Number.isNaN(this.fill[j]) ? NaN : sum.value();
+      });
+      const mean = filledSum.map((s) => s / count);
+      categories[this.catNames[c]] = {
+        count,
+        filledSum: filledSum.map(jsonNumber),
+        mean: mean.map(jsonNumber),
+        moments: this.catMoments[c].toJSON(),
+      };
+      groupLines.push([csvField(this.catNames[c]), String(count), ...mean.map(formatNumber)].join(','));
+    }
+    const moments = Moments.mergeAll(this.numeric, [...this.catMoments, this.noCategoryMoments]);
+    const missingCells: Record<string, number> = {};
+    b.header.forEach((name, k) => {
+      const j = b.role[k];
+      missingCells[name] = j >= 0 ? this.clean - this.colPresent[j] : this.textMissing[k];
+    });
+    const quarantineByReason = Object.fromEntries(
+      QUARANTINE_REASONS.map((r) => [r, this.byReason[REASON_CODE[r]]]),
+    ) as Record<QuarantineReason, number>;
+    const stats: StatsPartial = {
+      format: STATS_PARTIAL_FORMAT,
+      columns: [...this.numeric],
+      features: [...this.schema.features],
+      target: this.schema.target,
+      category: this.schema.category,
+      rowsIn: this.rows,
+      rowsClean: this.clean,
+      rowsComplete: this.complete,
+      duplicates: this.duplicates,
+      quarantined: this.quarantined,
+      rowsWithoutCategory: this.noCategory,
+      bytesIn: this.bytesIn,
+      numeric,
+      moments: moments.toJSON(),
+      filledMoments: this.filledMoments.toJSON(),
+      categories,
+    };
+    const report: QualityReport = {
+      rowsIn: this.rows,
+      rowsClean: this.clean,
+      rowsComplete: this.complete,
+      duplicates: this.duplicates,
+      quarantined: this.quarantined,
+      quarantineByReason,
+      missingCells,
+      filledCells: this.filledCells,
+      categories: this.catNames.length,
+      rowsWithoutCategory: this.noCategory,
+      extraColumns: b.extras,
+      bytesIn: this.bytesIn,
+      elapsedMs: 0,
+      passes: 2,
+      dedupeTableBytes: this.table.bytes,
+    };
+    return { stats, report, groupStatsCsv: groupLines.join('\n') + '\n' };
+  }
+}
+
+function jsonNumber(v: number): number | null {
+  return Number.isFinite(v) ? v : null;
+}
+
+const utf8 = new TextDecoder('utf-8');
+
+function latin1OrUtf8(bytes: Uint8Array, s: number, e: number): string {
+  let ascii = '';
+  for (let i = s; i < e; i++) {
+    const c = bytes[i];
+    if (c >= 0x80) return utf8.decode(bytes.subarray(s, e));
+    ascii += String.fromCharCode(c);
+  }
+  return ascii;
+}
+
+/** Everything one in-memory run produces: for tests, small files and the Lambda's small objects. */
+export interface PreprocessOutputs extends PreprocessResult {
+  readonly clean: Uint8Array;
+  readonly train: Uint8Array;
+  readonly quarantine: Uint8Array;
+}
+
+/** Cleans bytes held in memory (chunked to exercise the streaming path). */
+export async function preprocessBytes(
+  input: Uint8Array,
+  schema: DatasetSchema,
+  options: { maxBytes?: number; chunkSize?: number; weakHashBitsForTest?: number } = {},
+): Promise<PreprocessOutputs> {
+  const chunkSize = options.chunkSize ?? 1 << 20;
+  let parts: Record<'clean' | 'train' | 'quarantine', Uint8Array[]> = {
+    clean: [],
+    train: [],
+    quarantine: [],
+  };
+  const sink: PreprocessSink = {
+    clean: (b) => void parts.clean.push(b),
+    train: (b) => void parts.train.push(b),
+    quarantine: (b) => void parts.quarantine.push(b),
+    reset: () => {
+      parts = { clean: [], train: [], quarantine: [] };
+    },
+  };
+  const result = await preprocessCsv({
+    schema,
+    sink,
+    sizeHint: input.length,
+    maxBytes: options.maxBytes,
+    weakHashBitsForTest: options.weakHashBitsForTest,
+    open: async function* () {
+      for (let i = 0; i < input.length; i += chunkSize) yield input.subarray(i, i + chunkSize);
+    },
+  });
+  return {
+    ...result,
+    clean: Buffer.concat(parts.clean),
+    train: Buffer.concat(parts.train),
+    quarantine: Buffer.concat(parts.quarantine),
+  };
+}
