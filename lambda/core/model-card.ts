@@ -1,0 +1,69 @@
+/**
+ * The model card served by GET /model: what the model is, how it predicts, how well it did on
+ * held-out rows and where it came from, in terms a process engineer can read. Pure.
+ */
+import type { CapacityUsed, ModelArtifact, ModelLineage, ModelMetrics } from './model-artifact';
+
+export interface ModelCardFeature {
+  readonly name: string;
+  /** Change of the prediction per unit of this feature. */
+  readonly weight: number;
+  /** Training mean and standard deviation over all rows. */
+  readonly trainingMean: number;
+  readonly trainingStd: number;
+}
+
+export interface ModelCard {
+  readonly version: string;
+  readonly trainedAt: string;
+  readonly target: string;
+  readonly categoryField: string;
+  /** How a prediction is made, in one line. */
+  readonly formula: string;
+  readonly features: readonly ModelCardFeature[];
+  /** Feature name → weight, plus `bias` (the intercept). */
+  readonly weights: Readonly<Record<string, number>>;
+  readonly bias: number;
+  readonly metrics: ModelMetrics;
+  /** Training rows used for the fit. */
+  readonly rows: number;
+  /** How missing cells were treated in training. */
+  readonly fill: ModelArtifact['fill'];
+  readonly ridge: number;
+  /** Categories with a Gaussian profile (z-scores and anomaly flags are available for these). */
+  readonly categories: readonly { readonly name: string; readonly count: number }[];
+  readonly lineage: ModelLineage;
+  readonly capacity: CapacityUsed;
+}
+
+export function modelCard(artifact: ModelArtifact): ModelCard {
+  const weights: Record<string, number> = {};
+  artifact.features.forEach((f, j) => {
+    weights[f] = artifact.weights[j];
+  });
+  weights.bias = artifact.bias;
+  return {
+    version: artifact.version,
+    trainedAt: artifact.trainedAt,
+    target: artifact.target,
+    categoryField: artifact.category,
+    formula: `${artifact.target} = bias + Σ weightᵢ × featureᵢ`,
+    features: artifact.features.map((name, j) => ({
+      name,
+      weight: artifact.weights[j],
+      trainingMean: artifact.scaling.mean[j],
+      trainingStd: artifact.scaling.std?.[j],
+    })),
+    weights,
+    bias: artifact.bias,
+    metrics: artifact.metrics,
+    rows: artifact.rows,
+    fill: artifact.fill,
+    ridge: artifact.ridge,
+    categories: Object.entries(artifact.profiles)
+      .map(([name, p]) => ({ name, count: p.count }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    lineage: artifact.lineage,
+    capacity: artifact.capacity,
+  };
+}

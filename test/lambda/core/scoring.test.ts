@@ -1,0 +1,148 @@
+import fc from 'fast-check';
+import { decodePredictRequest } from '../../../lambda/core/predict-request';
+import {
+  compileModel,
+  InvalidModelError,
+  predictRow,
+  predictRows,
+  validateModelArtifact,
+} from '../../../lambda/core/scoring';
+import { artifactFixture } from '../model-fixture';
+
+const model = compileModel(artifactFixture());
+const options = { anomalyZ: 3 };
+const score = (values: number[], category = 'A') =>
+  predictRow(model, Float64Array.from(values), 0, category, options);
+
+describe('compileModel', () => {
+  test('builds the feature index and typed tables once per artifact', () => {
+    expect(model.version).toBe('2024-05-01T10:00:00Z-abc123');
+    expect(model.categoryKey).toBe('category');
+    expect([...model.featureIndex]).toEqual([
+      ['temperature', 0],
+      ['pressure', 1],
+      ['vibration', 2],
+    ]);
+    expect(Array.from(model.profiles.get('B')!.std)).toEqual([0, 0.5, NaN]);
+    expect(Array.from(model.categoryMean('A')!)).toEqual([70, 5, 0.2]);
+    expect(model.categoryMean('Z')).toBeUndefined();
+  });
+
+  test('rejects an invalid artifact listing every defect', () => {
+    const bad = { ...artifactFixture(), weights: [1, 2], bias: 'x', format: 'other' };
+    expect(() => compileModel(bad)).toThrow(InvalidModelError);
+    expect(validateModelArtifact(bad)).toEqual([
+      'format is "other", expected "aiaas-factory/linear-model@1"',
+      'weights has 2 entries, expected 3',
+      'bias must be a finite number',
+    ]);
+  });
+
+  test('rejects non-objects, duplicate features and a feature named like the category or bias', () => {
+    expect(validateModelArtifact(null)).toEqual(['the artifact is not a JSON object']);
+    expect(validateModelArtifact(artifactFixture({ features: ['a', 'a', 'b'] }))).toContain(
+      'features has duplicate names',
+    );
+    expect(validateModelArtifact(artifactFixture({ features: ['category', 'a', 'b'] }))).toContain(
+      'a feature has the same name as the category field',
+    );
+    expect(validateModelArtifact(artifactFixture({ features: ['bias', 'a', 'b'] }))).toContain(
+      'a feature is named "bias", which contributions use for the intercept',
+    );
+  });
+
+  test('rejects a profile with the wrong length or a negative spread', () => {
+    const profiles = { A: { count: 3, mean: [1, 2], std: [1, -1, 1] } };
+    expect(validateModelArtifact(artifactFixture({ profiles }))).toEqual([
+      'profiles["A"].mean has 2 entries, expected 3',
+      'profiles["A"].std has a negative entry',
+    ]);
+  });
+});
+
+describe('predictRow', () => {
+  test('the prediction is wᵀx + b and the contributions are wᵢxᵢ plus the bias', () => {
+    const result = score([72, 5.5, 0.3]);
+    expect(result.prediction).toBe(0.5 * 72 + -0.25 * 5.5 + 2 * 0.3 + 10);
+    expect(result.contributions).toEqual({ temperature: 36, pressure: -1.375, vibration: 0.6, bias: 10 });
+    expect(result.modelVersion).toBe(model.version);
+  });
+
+  test('contributions added in the listed order equal the prediction exactly', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 3, maxLength: 3 }),
+        (x) => {
+          const result = score(x);
+          const sum = Object.values(result.contributions).reduce((a, b) => a + b, 0);
+          expect(sum).toBe(result.prediction);
+          expect(result.prediction).toBe(0.5 * x[0] + -0.25 * x[1] + 2 * x[2] + 10);
+          // and the same holds after a JSON round trip, which is what a client sees
+          const parsed = JSON.parse(JSON.stringify(result)) as typeof result;
+          expect(Object.values(parsed.contributions).reduce((a, b) => a + b, 0)).toBe(parsed.prediction);
+        },
+      ),
+    );
+  });
+
+  test('z-scores are against the row category profile and |z| above the threshold is an anomaly', () => {
+    const result = score([77, 5, 0.1]);
+    expect(result.zScores).toEqual({ temperature: 3.5, pressure: 0, vibration: (0.1 - 0.2) / 0.05 });
+    expect(result.anomalies).toEqual(['temperature']);
+    expect(score([63, 5, 0.2]).anomalies).toEqual(['temperature']);
+    expect(score([76, 5, 0.2]).anomalies).toEqual([]); // z = 3 exactly is not above 3
+  });
+
+  test('the anomaly threshold comes from the options', () => {
+    const result = predictRow(model, Float64Array.from([72.5, 5, 0.2]), 0, 'A', { anomalyZ: 1 });
+    expect(result.anomalies).toEqual(['temperature']);
+  });
+
+  test('a zero-spread profile gives z 0 at the mean, and null plus an anomaly elsewhere; unknown spread gives null', () => {
+    expect(score([80, 6, 0.9], 'B').zScores).toEqual({ temperature: 0, pressure: 0, vibration: null });
+    const off = score([81, 6, 0.9], 'B');
+    expect(off.zScores).toEqual({ temperature: null, pressure: 0, vibration: null });
+    expect(off.anomalies).toEqual(['temperature']);
+  });
+
+  test('an unknown category still predicts, with no z-scores and a note saying why', () => {
+    const result = score([72, 5.5, 0.3], 'Z');
+    expect(result.prediction).toBe(score([72, 5.5, 0.3]).prediction);
+    expect(result.zScores).toBeNull();
+    expect(result.anomalies).toEqual([]);
+    expect(result.unknownCategory).toBe(true);
+    expect(result.note).toBe('category "Z" has no training profile: no z-scores or anomaly flags');
+  });
+
+  test('a filled row lists the filled features and their source', () => {
+    const result = predictRow(
+      model,
+      Float64Array.from([70, 5, 0.2]),
+      0,
+      'A',
+      options,
+      [1, 2],
+      'category-mean',
+    );
+    expect(result.filled).toEqual(['pressure', 'vibration']);
+    expect(result.fillSource).toBe('category-mean');
+  });
+});
+
+describe('predictRows', () => {
+  test('scores every decoded row in order', () => {
+    const decoded = decodePredictRequest(
+      {
+        rows: [
+          { category: 'A', temperature: 70, pressure: 5, vibration: 0.2 },
+          { category: 'B', temperature: 80, pressure: 6, vibration: 0.3 },
+        ],
+      },
+      model,
+      { maxRows: 10, fillMissing: 'reject' },
+    );
+    const results = predictRows(model, decoded, options);
+    expect(results.map((r) => r.prediction)).toEqual([35 - 1.25 + 0.4 + 10, 40 - 1.5 + 0.6 + 10]);
+    expect(results.map((r) => r.anomalies)).toEqual([[], []]);
+  });
+});

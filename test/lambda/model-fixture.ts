@@ -1,0 +1,32 @@
+import { MODEL_ARTIFACT_FORMAT, type ModelArtifact } from '../../lambda/core/model-artifact';
+
+/** A small, hand-checkable model artifact: three features, two profiled categories. */
+export function artifactFixture(overrides: Partial<ModelArtifact> = {}): ModelArtifact {
+  return {
+    format: MODEL_ARTIFACT_FORMAT,
+    version: '2024-05-01T10:00:00Z-abc123',
+    trainedAt: '2024-05-01T10:00:00.000Z',
+    target: 'quality',
+    category: 'category',
+    features: ['temperature', 'pressure', 'vibration'],
+    weights: [0.5, -0.25, 2],
+    bias: 10,
+    scaling: { mean: [75, 5.5, 0.25], std: [5, 0.6, 0.06] },
+    profiles: {
+      A: { count: 100, mean: [70, 5, 0.2], std: [2, 0.5, 0.05] },
+      // B has a zero-spread temperature and an unknown vibration spread.
+      B: { count: 50, mean: [80, 6, 0.3], std: [0, 0.5, null as unknown as number] },
+    },
+    metrics: { r2: 0.91, rmse: 0.8, mae: 0.6, rows: 300, on: 'holdout' },
+    rows: 1200,
+    fill: 'none',
+    ridge: 0,
+    lineage: {
+      inputs: [{ key: 'curated/line-1.csv', version: 'v1', etag: '"e1"' }],
+      configHash: 'sha256:0123',
+      codeVersion: '0.1.0+abc',
+    },
+    capacity: { engine: 'local', instances: 1, shards: 1 },
+    ...overrides,
+  };
+}
