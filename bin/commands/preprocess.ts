@@ -6,7 +6,7 @@
  * Outputs are written under temporary names and renamed at the end, so a file-level error leaves
  * no clean.csv behind (exit 1, one line on stderr).
  */
-import { createReadStream } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,6 +17,24 @@ export const PREPROCESS_USAGE = `usage: factory preprocess IN.csv --out DIR [--m
   --out DIR        output directory (clean.csv, train.csv, group_stats.csv, stats.json, report.json, quarantine.csv)
   --max-bytes N    reject inputs larger than N bytes (default 1 GiB)
   --schema FILE    dataset schema JSON (default: the built-in production-line schema)`;
+
+/**
+ * Reads a local file in 4 MiB chunks with synchronous reads: from the page cache this is several
+ * times faster than a read stream's thread-pool round trips, and the core is CPU-bound anyway.
+ */
+export async function* readChunks(path: string, chunkBytes = 1 << 22): AsyncGenerator<Uint8Array> {
+  const fd = openSync(path, 'r');
+  try {
+    for (;;) {
+      const chunk = new Uint8Array(chunkBytes);
+      const n = readSync(fd, chunk, 0, chunkBytes, null);
+      if (n === 0) return;
+      yield n === chunkBytes ? chunk : chunk.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
 
 const STREAMS = ['clean', 'train', 'quarantine'] as const;
 
@@ -58,7 +76,7 @@ export async function preprocessFile(
       schema,
       maxBytes,
       sizeHint: size,
-      open: () => createReadStream(input, { highWaterMark: 1 << 20 }),
+      open: () => readChunks(input),
       sink: {
         clean: writer('clean'),
         train: writer('train'),

@@ -76,6 +76,7 @@ export interface CsvScannerOptions {
 
 export class CsvScanner {
   private carry: Uint8Array | null = null;
+  private work = new Uint8Array(0);
   private started = false;
   private line = 1;
   private readonly row: ScannedRow;
@@ -105,9 +106,12 @@ export class CsvScanner {
   private scan(chunk: Uint8Array, final: boolean): void {
     let buf = chunk;
     if (this.carry !== null) {
-      buf = new Uint8Array(this.carry.length + chunk.length);
-      buf.set(this.carry);
-      buf.set(chunk, this.carry.length);
+      // One reused work buffer (no fresh allocation per chunk): carry, then the chunk.
+      const need = this.carry.length + chunk.length;
+      if (this.work.length < need) this.work = new Uint8Array(Math.max(need, this.work.length * 2));
+      this.work.set(this.carry);
+      this.work.set(chunk, this.carry.length);
+      buf = this.work.subarray(0, need);
       this.carry = null;
     }
     let pos = 0;

@@ -160,6 +160,8 @@ const STATUS_QUARANTINED = 1;
 const STATUS_DUPLICATE = 2;
 /** An original that some later row was proposed to duplicate: keep its values in pass 2. */
 const STATUS_ORIGINAL = 4;
+/** Kept, with a numeric gap: pass 2 parses it to fill; complete kept rows are copied as bytes. */
+const STATUS_INCOMPLETE = 8;
 
 const REASON_CODE: Record<QuarantineReason, number> = {
   ragged_row: 1,
@@ -215,9 +217,17 @@ class ByteWriter {
     this.buf = b;
   }
   bytes(src: Uint8Array, s: number, e: number): void {
-    this.reserve(e - s);
-    this.buf.set(src.subarray(s, e), this.len);
-    this.len += e - s;
+    const n = e - s;
+    this.reserve(n);
+    if (n > 512) {
+      this.buf.set(src.subarray(s, e), this.len);
+    } else {
+      // A loop beats subarray + set for short copies (no view allocated per row).
+      const buf = this.buf;
+      let o = this.len;
+      for (let i = s; i < e; i++) buf[o++] = src[i];
+    }
+    this.len += n;
   }
   byte(b: number): void {
     this.reserve(1);
@@ -348,6 +358,8 @@ class CleaningRun {
   // Categories: interned by bytes.
   private readonly catIndex = new Map<string, number>();
   private readonly catNames: string[] = [];
+  private readonly catBytes: Uint8Array[] = [];
+  private readonly catOfBytes: number[] = [];
   private catCount: number[] = [];
   private catSum: KahanSum[][] = [];
   private catMissing: Float64Array[] = [];
@@ -514,6 +526,19 @@ class CleaningRun {
     const s = row.fieldStart[k];
     const e = row.fieldEnd[k];
     if (isMissingCell(row.bytes, s, e)) return -1;
+    const bytes = row.bytes;
+    if (row.quoted[k] !== FIELD_ESCAPED) {
+      // Few categories: compare bytes with each known one before building a string.
+      const known = this.catBytes;
+      const len = e - s;
+      for (let c = 0; c < known.length; c++) {
+        const kb = known[c];
+        if (kb.length !== len) continue;
+        let i = 0;
+        while (i < len && kb[i] === bytes[s + i]) i++;
+        if (i === len) return this.catOfBytes[c];
+      }
+    }
     const name = row.quoted[k] === FIELD_ESCAPED ? fieldText(row, k) : latin1OrUtf8(row.bytes, s, e);
     let c = this.catIndex.get(name);
     if (c === undefined) {
@@ -524,6 +549,10 @@ class CleaningRun {
       this.catSum.push(this.numeric.map(() => new KahanSum()));
       this.catMissing.push(new Float64Array(this.d));
       this.catMoments.push(new Moments(this.numeric));
+    }
+    if (row.quoted[k] !== FIELD_ESCAPED && this.catBytes.length < 32) {
+      this.catBytes.push(bytes.slice(s, e));
+      this.catOfBytes.push(c);
     }
     return c;
   }
@@ -598,6 +627,8 @@ class CleaningRun {
     if (complete) {
       this.complete++;
       (c >= 0 ? this.catMoments[c] : this.noCategoryMoments).add(values);
+    } else {
+      this.status[r] |= STATUS_INCOMPLETE;
     }
     const role = b.role;
     for (let k = 0; k < role.length; k++) {
@@ -648,6 +679,16 @@ class CleaningRun {
       this.quarantineOut.bytes(line, 0, line.length);
       return;
     }
+    const bytes = row.bytes;
+    if ((st & (STATUS_DUPLICATE | STATUS_ORIGINAL | STATUS_INCOMPLETE)) === 0) {
+      // Complete and not involved in a proposed duplicate: copy the bytes (its values went into
+      // the moments in pass 1, and filledMoments merges those with the filled rows below).
+      this.cleanOut.bytes(bytes, row.start, row.end);
+      this.cleanOut.byte(0x0a);
+      this.trainOut.bytes(bytes, row.start, row.end);
+      this.trainOut.byte(0x0a);
+      return;
+    }
     this.classify(row, b);
     if (st & STATUS_DUPLICATE) {
       const p = this.pairAt++;
@@ -665,13 +706,18 @@ class CleaningRun {
     if (st & STATUS_ORIGINAL) {
       this.held.set(r, { values: this.canonical(row, b), waiting: this.waitingFor!.get(r)! });
     }
+    if ((st & STATUS_INCOMPLETE) === 0) {
+      this.cleanOut.bytes(bytes, row.start, row.end);
+      this.cleanOut.byte(0x0a);
+      this.trainOut.bytes(bytes, row.start, row.end);
+      this.trainOut.byte(0x0a);
+      return;
+    }
     const values = this.values;
     const d = this.d;
     const gaps = this.gaps;
-    let complete = true;
     for (let j = 0; j < d; j++) {
       if (values[j] !== values[j]) {
-        complete = false;
         gaps[j] = 1;
         values[j] = this.fill[j];
       } else {
@@ -679,14 +725,6 @@ class CleaningRun {
       }
     }
     this.filledMoments.add(values);
-    const bytes = row.bytes;
-    if (complete) {
-      this.cleanOut.bytes(bytes, row.start, row.end);
-      this.cleanOut.byte(0x0a);
-      this.trainOut.bytes(bytes, row.start, row.end);
-      this.trainOut.byte(0x0a);
-      return;
-    }
     const out = this.cleanOut;
     const role = b.role;
     for (let k = 0; k < role.length; k++) {
@@ -761,7 +799,7 @@ class CleaningRun {
       bytesIn: this.bytesIn,
       numeric,
       moments: moments.toJSON(),
-      filledMoments: this.filledMoments.toJSON(),
+      filledMoments: Moments.mergeAll(this.numeric, [moments, this.filledMoments]).toJSON(),
       categories,
     };
     const report: QualityReport = {
