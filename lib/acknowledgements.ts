@@ -45,6 +45,6 @@ export class DropRedundantProviderDependency implements IAspect {
     if (!PROVIDER_IDS.some((pattern) => pattern.test(node.node.id))) return;
     const handler = node.node.tryFindChild('Handler');
     const role = node.node.tryFindChild('Role');
-    if (handler instanceof CfnResource && role instanceof CfnResource) handler.removeDependency(role);
+    if (handler instanceof CfnResource && role instanceof CfnResource) handler.removeResourceDependency(role);
   }
 }

@@ -1,6 +1,27 @@
-import { App, Validations } from 'aws-cdk-lib';
+import { App, IPolicyValidationContextBeta1, IPolicyValidationPluginBeta1, PolicyValidationPluginReportBeta1, Validations } from 'aws-cdk-lib';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks } from 'cdk-nag';
+
+/**
+ * The cfn-guard plugin reports violations without a severity. Once any finding of the app is
+ * acknowledged, aws-cdk-lib recomputes each report's success as "no error-severity violation
+ * left", so every remaining cfn-guard finding silently passed. This wrapper marks them as
+ * errors (test/lib/policy-checks.test.ts keeps a real violation failing).
+ */
+class StrictCfnGuardValidator implements IPolicyValidationPluginBeta1 {
+  private readonly inner = new CfnGuardValidator({ controlTowerRulesEnabled: true });
+  readonly name = this.inner.name;
+  readonly version = this.inner.version;
+  readonly ruleIds = this.inner.ruleIds;
+
+  validate(context: IPolicyValidationContextBeta1): PolicyValidationPluginReportBeta1 {
+    const report = this.inner.validate(context);
+    return {
+      ...report,
+      violations: report.violations.map((violation) => ({ ...violation, severity: violation.severity ?? 'error' })),
+    };
+  }
+}
 
 /**
  * Policy packs run at every synth: cdk-nag's AwsSolutions, NIST 800-53 R5 and Serverless packs
@@ -12,6 +33,6 @@ export function addPolicyChecks(app: App): void {
     new AwsSolutionsChecks(app),
     new NIST80053R5Checks(app),
     new ServerlessChecks(app),
-    new CfnGuardValidator({ controlTowerRulesEnabled: true }),
+    new StrictCfnGuardValidator(),
   );
 }

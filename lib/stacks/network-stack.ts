@@ -70,11 +70,11 @@ export class NetworkStack extends Stack {
       encryptionKey: props.logKey,
       removalPolicy: stage === 'dev' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
-    // The key is the platform key imported from the data-lake stack; the guard rule cannot
-    // resolve Fn::ImportValue, and test/lib/stacks/network-stack.test.ts asserts KmsKeyId is set.
+    // The key is the platform key from the data-lake stack; the guard rule cannot resolve a
+    // cross-stack reference, and test/lib/stacks/network-stack.test.ts asserts KmsKeyId is set.
     Validations.of(flowLogs).acknowledge({
       id: 'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
-      reason: 'Encrypted with the platform KMS key imported from the data-lake stack (Fn::ImportValue), which the guard rule cannot resolve; a template test asserts KmsKeyId.',
+      reason: 'Encrypted with the platform KMS key referenced from the data-lake stack (a cross-stack reference the guard rule cannot resolve); a template test asserts KmsKeyId.',
     });
     const flowLog = this.vpc.addFlowLog('FlowLog', {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs),

@@ -1,0 +1,59 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { platform, snapshotOf } from '../../support/synth';
+
+describe('network stack', () => {
+  const template = Template.fromStack(platform().stacks.network);
+
+  it('has only isolated private subnets in two AZs and no NAT gateway', () => {
+    template.resourceCountIs('AWS::EC2::Subnet', 2);
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    template.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    template.allResourcesProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: false });
+  });
+
+  it('adds an S3 gateway endpoint', () => {
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Gateway',
+      ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.s3']] },
+    });
+  });
+
+  it.each(['sagemaker.api', 'batch', 'ecr.api', 'ecr.dkr', 'logs', 'sts', 'kms', 'ecs', 'ssm'])(
+    'adds a private-DNS interface endpoint for %s',
+    (service) => {
+      template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+        VpcEndpointType: 'Interface',
+        PrivateDnsEnabled: true,
+        ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, `.${service}`]] },
+      });
+    },
+  );
+
+  it('admits only HTTPS from the VPC to the endpoints', () => {
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      SecurityGroupIngress: [{ CidrIp: '10.40.0.0/16', FromPort: 443, ToPort: 443, IpProtocol: 'tcp' }],
+    });
+  });
+
+  it('records all traffic in KMS-encrypted flow logs', () => {
+    template.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      KmsKeyId: { 'Fn::GetStackOutput': Match.objectLike({ StackName: Match.stringLikeRegexp('DataLake') }) },
+      RetentionInDays: 365,
+    });
+  });
+
+  it('closes the default security group', () => {
+    template.resourceCountIs('Custom::VpcRestrictDefaultSG', 1);
+  });
+
+  it('adds public subnets only when NAT gateways are configured', () => {
+    const egress = Template.fromStack(platform({ network: { natGateways: 1 } }).stacks.network);
+    egress.resourceCountIs('AWS::EC2::NatGateway', 1);
+    egress.allResourcesProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: false });
+  });
+
+  it('matches the snapshot', () => {
+    expect(snapshotOf(template)).toMatchSnapshot();
+  });
+});
