@@ -15,7 +15,10 @@ export default tseslint.config(
     files: ['lambda/**/*.ts'],
     rules: {
       // Nothing in lambda/ imports CDK: it ships inside Lambda bundles and the trainer image.
-      'no-restricted-imports': ['error', { patterns: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag'] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag'] },
+      ],
     },
   },
 );

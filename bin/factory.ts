@@ -9,12 +9,24 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 type Command = { run(argv: string[]): Promise<number> };
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  generate: { summary: 'write deterministic synthetic production data', load: () => import('./commands/generate') },
-  preprocess: { summary: 'clean one CSV: dedupe, fill, group statistics', load: () => import('./commands/preprocess') },
+  generate: {
+    summary: 'write deterministic synthetic production data',
+    load: () => import('./commands/generate'),
+  },
+  preprocess: {
+    summary: 'clean one CSV: dedupe, fill, group statistics',
+    load: () => import('./commands/preprocess'),
+  },
   plan: { summary: 'size capacity with T = n/p', load: () => import('./commands/plan') },
   train: { summary: 'fit the linear quality model exactly', load: () => import('./commands/train') },
-  predict: { summary: 'score rows with a model, with explanations', load: () => import('./commands/predict') },
-  local: { summary: 'run the whole pipeline locally against moto_server', load: () => import('./commands/local') },
+  predict: {
+    summary: 'score rows with a model, with explanations',
+    load: () => import('./commands/predict'),
+  },
+  local: {
+    summary: 'run the whole pipeline locally against moto_server',
+    load: () => import('./commands/local'),
+  },
 };
 
 function usage(): string {

@@ -13,7 +13,9 @@ export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
-const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a column name: letters, digits, underscore');
+const name = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a column name: letters, digits, underscore');
 const positiveInt = z.number().int().positive();
 const days = z.number().int().min(1).max(36500);
 
@@ -39,7 +41,9 @@ const instanceType = (prefix: string) =>
     .string()
     .regex(
       prefix ? /^ml\.[a-z0-9]+\.[a-z0-9]+$/ : /^[a-z][a-z0-9-]*\.[a-z0-9]+$/,
-      prefix ? 'must be a SageMaker instance type such as ml.m5.xlarge' : 'must be an EC2 instance type such as m5.xlarge',
+      prefix
+        ? 'must be a SageMaker instance type such as ml.m5.xlarge'
+        : 'must be an EC2 instance type such as m5.xlarge',
     );
 
 export const factoryConfigSchema = z
@@ -91,7 +95,11 @@ export const factoryConfigSchema = z
         path: ['rawGlacierDays'],
       }),
     /** The dataset contract (DESIGN.md). */
-    dataset: datasetSchema.default({ ...DEFAULT_DATASET_SCHEMA, ids: [...DEFAULT_DATASET_SCHEMA.ids], features: [...DEFAULT_DATASET_SCHEMA.features] }),
+    dataset: datasetSchema.default({
+      ...DEFAULT_DATASET_SCHEMA,
+      ids: [...DEFAULT_DATASET_SCHEMA.ids],
+      features: [...DEFAULT_DATASET_SCHEMA.features],
+    }),
     preprocess: z
       .object({
         /** Objects larger than this are rejected before download. */
@@ -269,7 +277,8 @@ export function configFromContext(context: Record<string, unknown>): FactoryConf
     let target = config;
     for (const part of path.slice(0, -1)) {
       const next = target[part];
-      target = target[part] = next && typeof next === 'object' && !Array.isArray(next) ? (next as Record<string, unknown>) : {};
+      target = target[part] =
+        next && typeof next === 'object' && !Array.isArray(next) ? (next as Record<string, unknown>) : {};
     }
     target[path[path.length - 1]] = parseScalar(context[key]);
   }

@@ -13,7 +13,10 @@ export interface Platform {
 export function createPlatform(app: App, config: FactoryConfig): Platform {
   const env =
     config.account || config.region
-      ? { account: config.account ?? process.env.CDK_DEFAULT_ACCOUNT, region: config.region ?? process.env.CDK_DEFAULT_REGION }
+      ? {
+          account: config.account ?? process.env.CDK_DEFAULT_ACCOUNT,
+          region: config.region ?? process.env.CDK_DEFAULT_REGION,
+        }
       : undefined;
   const base = { env, terminationProtection: config.stage === 'prod' };
   const id = (name: string) => `${pascal(config.prefix)}-${config.stage}-${name}`;

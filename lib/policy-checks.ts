@@ -1,4 +1,10 @@
-import { App, IPolicyValidationContextBeta1, IPolicyValidationPluginBeta1, PolicyValidationPluginReportBeta1, Validations } from 'aws-cdk-lib';
+import {
+  App,
+  IPolicyValidationContextBeta1,
+  IPolicyValidationPluginBeta1,
+  PolicyValidationPluginReportBeta1,
+  Validations,
+} from 'aws-cdk-lib';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks } from 'cdk-nag';
 
@@ -18,7 +24,10 @@ class StrictCfnGuardValidator implements IPolicyValidationPluginBeta1 {
     const report = this.inner.validate(context);
     return {
       ...report,
-      violations: report.violations.map((violation) => ({ ...violation, severity: violation.severity ?? 'error' })),
+      violations: report.violations.map((violation) => ({
+        ...violation,
+        severity: violation.severity ?? 'error',
+      })),
     };
   }
 }

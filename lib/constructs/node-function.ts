@@ -61,7 +61,9 @@ export class NodeFunction extends NodejsFunction {
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       securityGroups: props.securityGroups,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
-      ephemeralStorageSize: props.ephemeralStorageSize ? Size.mebibytes(props.ephemeralStorageSize) : undefined,
+      ephemeralStorageSize: props.ephemeralStorageSize
+        ? Size.mebibytes(props.ephemeralStorageSize)
+        : undefined,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       projectRoot: PROJECT_ROOT,
       environment: {

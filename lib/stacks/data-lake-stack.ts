@@ -42,7 +42,9 @@ export class DataLakeStack extends Stack {
         actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
         resources: ['*'],
         conditions: {
-          ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:*` },
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:*`,
+          },
         },
       }),
     );
@@ -95,8 +97,14 @@ export class DataLakeStack extends Stack {
         {
           id: 'age-raw-data',
           transitions: [
-            { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(retention.rawInfrequentAccessDays) },
-            { storageClass: s3.StorageClass.GLACIER, transitionAfter: Duration.days(retention.rawGlacierDays) },
+            {
+              storageClass: s3.StorageClass.INFREQUENT_ACCESS,
+              transitionAfter: Duration.days(retention.rawInfrequentAccessDays),
+            },
+            {
+              storageClass: s3.StorageClass.GLACIER,
+              transitionAfter: Duration.days(retention.rawGlacierDays),
+            },
           ],
         },
       ],
@@ -108,19 +116,20 @@ export class DataLakeStack extends Stack {
 }
 
 function acknowledgeDataBucket(bucket: s3.Bucket): void {
-  Validations.of(bucket).acknowledge(
-    {
-      id: 'NIST.800.53.R5-S3BucketReplicationEnabled',
-      reason:
-        'Cross-region replication doubles storage cost and needs a second region the platform does not own; durability comes from S3 (11 nines), versioning and RETAIN in prod.',
-    },
-  );
+  Validations.of(bucket).acknowledge({
+    id: 'NIST.800.53.R5-S3BucketReplicationEnabled',
+    reason:
+      'Cross-region replication doubles storage cost and needs a second region the platform does not own; durability comes from S3 (11 nines), versioning and RETAIN in prod.',
+  });
 }
 
 function acknowledgeLogBucket(bucket: s3.Bucket): void {
   Validations.of(bucket).acknowledge(
     { id: 'AwsSolutions-S1', reason: 'This is the access-log destination; logging it to itself would loop.' },
-    { id: 'NIST.800.53.R5-S3BucketLoggingEnabled', reason: 'This is the access-log destination; logging it to itself would loop.' },
+    {
+      id: 'NIST.800.53.R5-S3BucketLoggingEnabled',
+      reason: 'This is the access-log destination; logging it to itself would loop.',
+    },
     {
       id: 'NIST.800.53.R5-S3DefaultEncryptionKMS',
       reason: 'S3 server access log delivery supports only SSE-S3 destination buckets, not SSE-KMS.',
@@ -135,7 +144,8 @@ function acknowledgeLogBucket(bucket: s3.Bucket): void {
     },
     {
       id: 'NIST.800.53.R5-S3BucketReplicationEnabled',
-      reason: 'Access logs are operational records with a fixed expiry; replicating them to a second region adds cost without a recovery need.',
+      reason:
+        'Access logs are operational records with a fixed expiry; replicating them to a second region adds cost without a recovery need.',
     },
   );
 }

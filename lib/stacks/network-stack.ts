@@ -74,7 +74,8 @@ export class NetworkStack extends Stack {
     // cross-stack reference, and test/lib/stacks/network-stack.test.ts asserts KmsKeyId is set.
     Validations.of(flowLogs).acknowledge({
       id: 'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
-      reason: 'Encrypted with the platform KMS key referenced from the data-lake stack (a cross-stack reference the guard rule cannot resolve); a template test asserts KmsKeyId.',
+      reason:
+        'Encrypted with the platform KMS key referenced from the data-lake stack (a cross-stack reference the guard rule cannot resolve); a template test asserts KmsKeyId.',
     });
     const flowLog = this.vpc.addFlowLog('FlowLog', {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs),
@@ -83,11 +84,17 @@ export class NetworkStack extends Stack {
     // CDK writes the flow-log role's permissions as an inline policy scoped to the one log group.
     Validations.of(flowLog).acknowledge({
       id: 'NIST.800.53.R5-IAMNoInlinePolicy',
-      reason: 'aws-cdk-lib generates the flow-log role policy inline, scoped to this VPC flow-log group only.',
+      reason:
+        'aws-cdk-lib generates the flow-log role policy inline, scoped to this VPC flow-log group only.',
     });
 
-    const subnets = { subnetType: isolated ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS };
-    this.s3Endpoint = this.vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3, subnets: [subnets] });
+    const subnets = {
+      subnetType: isolated ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS,
+    };
+    this.s3Endpoint = this.vpc.addGatewayEndpoint('S3', {
+      service: ec2.GatewayVpcEndpointAwsService.S3,
+      subnets: [subnets],
+    });
 
     this.endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSg', {
       vpc: this.vpc,

@@ -27,25 +27,46 @@ describe('config', () => {
     [{ account: '123' }, 'factory.account: got "123"; must be a 12-digit AWS account id'],
     [{ region: 'mars-1' }, 'factory.region: got "mars-1"; must be an AWS region'],
     [{ retention: { rawInfrequentAccessDays: 10 } }, 'factory.retention.rawInfrequentAccessDays: got 10'],
-    [{ retention: { rawInfrequentAccessDays: 60, rawGlacierDays: 40 } }, 'factory.retention.rawGlacierDays: got 40; rawGlacierDays must be greater'],
+    [
+      { retention: { rawInfrequentAccessDays: 60, rawGlacierDays: 40 } },
+      'factory.retention.rawGlacierDays: got 40; rawGlacierDays must be greater',
+    ],
     [{ retention: { logDays: 10 } }, 'factory.retention.logDays: got 10; must be one of 1, 3, 5, 7, 14, 30'],
-    [{ dataset: { timestamp: 't', ids: [], category: 'c', features: [], target: 'y' } }, 'factory.dataset.features: got []'],
-    [{ dataset: { timestamp: 't', ids: [], category: 'c', features: ['a', 'a'], target: 'y' } }, 'column "a" is named twice'],
-    [{ dataset: { timestamp: 't', ids: [], category: 'c', features: ['bad name'], target: 'y' } }, 'factory.dataset.features.0: got "bad name"; must be a column name'],
+    [
+      { dataset: { timestamp: 't', ids: [], category: 'c', features: [], target: 'y' } },
+      'factory.dataset.features: got []',
+    ],
+    [
+      { dataset: { timestamp: 't', ids: [], category: 'c', features: ['a', 'a'], target: 'y' } },
+      'column "a" is named twice',
+    ],
+    [
+      { dataset: { timestamp: 't', ids: [], category: 'c', features: ['bad name'], target: 'y' } },
+      'factory.dataset.features.0: got "bad name"; must be a column name',
+    ],
     [{ preprocess: { maxObjectBytes: -1 } }, 'factory.preprocess.maxObjectBytes: got -1'],
     [{ preprocess: { reservedConcurrency: 0 } }, 'factory.preprocess.reservedConcurrency: got 0'],
     [{ training: { engine: 'gpu' } }, 'factory.training.engine: got "gpu"; allowed: "sagemaker" | "batch"'],
     [{ training: { rowsPerRun: 1.5 } }, 'factory.training.rowsPerRun: got 1.5; expected int'],
     [{ training: { deadlineSeconds: 0 } }, 'factory.training.deadlineSeconds: got 0'],
-    [{ training: { instanceType: 'm5.xlarge' } }, 'factory.training.instanceType: got "m5.xlarge"; must be a SageMaker instance type'],
+    [
+      { training: { instanceType: 'm5.xlarge' } },
+      'factory.training.instanceType: got "m5.xlarge"; must be a SageMaker instance type',
+    ],
     [{ training: { batchInstanceTypes: [] } }, 'factory.training.batchInstanceTypes: got []'],
     [{ training: { maxInstances: 1000 } }, 'factory.training.maxInstances: got 1000'],
-    [{ training: { schedule: 'daily' } }, 'factory.training.schedule: got "daily"; must be an EventBridge schedule expression'],
+    [
+      { training: { schedule: 'daily' } },
+      'factory.training.schedule: got "daily"; must be an EventBridge schedule expression',
+    ],
     [{ training: { fill: 'median' } }, 'factory.training.fill: got "median"; allowed: "none" | "mean"'],
     [{ training: { holdout: 0.9 } }, 'factory.training.holdout: got 0.9'],
     [{ training: { spot: 'yes' } }, 'factory.training.spot: got "yes"; expected boolean'],
     [{ serving: { auth: 'none' } }, 'factory.serving.auth: got "none"; allowed: "iam" | "cognito"'],
-    [{ serving: { fillMissing: 'zero' } }, 'factory.serving.fillMissing: got "zero"; allowed: "reject" | "mean"'],
+    [
+      { serving: { fillMissing: 'zero' } },
+      'factory.serving.fillMissing: got "zero"; allowed: "reject" | "mean"',
+    ],
     [{ serving: { maxRows: 0 } }, 'factory.serving.maxRows: got 0'],
     [{ network: { maxAzs: 1 } }, 'factory.network.maxAzs: got 1'],
     [{ alarmEmail: 'not-an-email' }, 'factory.alarmEmail: got "not-an-email"; must be an e-mail address'],
@@ -78,7 +99,11 @@ describe('config', () => {
   });
 
   it('rejects a factory context that is not an object', () => {
-    expect(() => configFromContext({ factory: '[1,2]' })).toThrow('factory: got [1,2]; allowed: a JSON object');
-    expect(() => configFromContext({ factory: '{oops' })).toThrow('factory: got "{oops"; allowed: a JSON object');
+    expect(() => configFromContext({ factory: '[1,2]' })).toThrow(
+      'factory: got [1,2]; allowed: a JSON object',
+    );
+    expect(() => configFromContext({ factory: '{oops' })).toThrow(
+      'factory: got "{oops"; allowed: a JSON object',
+    );
   });
 });

@@ -46,7 +46,9 @@ describe('policy checks', () => {
     const { error, report } = synthWithPolicies((app) => {
       createPlatform(app, configFromContext({ factory: { stage, alarmEmail: 'ops@example.com' } }));
     });
-    const failures = report.pluginReports.flatMap((p) => p.violations.map((v) => `${p.pluginName}:${v.ruleName}`));
+    const failures = report.pluginReports.flatMap((p) =>
+      p.violations.map((v) => `${p.pluginName}:${v.ruleName}`),
+    );
     expect(failures).toEqual([]);
     expect(error).toBeUndefined();
     expect(report.pluginReports.map((p) => p.conclusion)).toEqual(report.pluginReports.map(() => 'success'));
@@ -57,7 +59,12 @@ describe('policy checks', () => {
       const stack = new Stack(app, 'Throwaway');
       const bucket = new s3.Bucket(stack, 'Insecure', {
         encryption: s3.BucketEncryption.S3_MANAGED,
-        blockPublicAccess: new s3.BlockPublicAccess({ blockPublicAcls: false, blockPublicPolicy: false, ignorePublicAcls: false, restrictPublicBuckets: false }),
+        blockPublicAccess: new s3.BlockPublicAccess({
+          blockPublicAcls: false,
+          blockPublicPolicy: false,
+          ignorePublicAcls: false,
+          restrictPublicBuckets: false,
+        }),
       });
       // The cfn-guard plugin has been seen to report success after one acknowledgement while
       // other findings remained: acknowledge one and require the rest to still fail synth.
@@ -83,6 +90,8 @@ describe('policy checks', () => {
     expect(guardViolationsOn(report, 'Throwaway/Insecure')).toEqual(
       expect.arrayContaining(['s3_bucket_default_encryption_kms_check', 's3_bucket_logging_enabled_check']),
     );
-    expect(guardViolationsOn(report, 'Throwaway/Insecure')).not.toContain('s3_bucket_object_lock_enabled_check');
+    expect(guardViolationsOn(report, 'Throwaway/Insecure')).not.toContain(
+      's3_bucket_object_lock_enabled_check',
+    );
   });
 });

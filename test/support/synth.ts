@@ -11,7 +11,11 @@ export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
 ).context;
 
 /** A fresh app with the platform declared from `factory` context overrides (no policy plugins). */
-export function platform(overrides: Record<string, unknown> = {}): { app: App; config: FactoryConfig; stacks: Platform } {
+export function platform(overrides: Record<string, unknown> = {}): {
+  app: App;
+  config: FactoryConfig;
+  stacks: Platform;
+} {
   const app = new App({ context: { ...CDK_JSON_CONTEXT, factory: overrides } });
   const config = configFromContext(app.node.getAllContext());
   return { app, config, stacks: createPlatform(app, config) };

@@ -24,7 +24,9 @@ describe('data-lake stack', () => {
           Match.objectLike({
             Effect: 'Deny',
             Action: 'kms:CreateGrant',
-            Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+            Condition: {
+              BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' },
+            },
           }),
         ]),
       },
@@ -65,7 +67,9 @@ describe('data-lake stack', () => {
       DestinationBucketName: { Ref: expect.stringMatching(/^AccessLogs/) },
       LogFilePrefix: `${name}/`,
     });
-    expect(props.NotificationConfiguration).toEqual({ EventBridgeConfiguration: { EventBridgeEnabled: true } });
+    expect(props.NotificationConfiguration).toEqual({
+      EventBridgeConfiguration: { EventBridgeEnabled: true },
+    });
     expect(props.ObjectLockEnabled).toBe(true);
   });
 
@@ -92,8 +96,8 @@ describe('data-lake stack', () => {
     const policies = template.findResources('AWS::S3::BucketPolicy');
     expect(Object.keys(policies)).toHaveLength(4);
     for (const policy of Object.values(policies)) {
-      const statements = (policy as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument
-        .Statement;
+      const statements = (policy as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties
+        .PolicyDocument.Statement;
       expect(statements).toContainEqual(
         expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
       );
@@ -105,8 +109,13 @@ describe('data-lake stack', () => {
 
   it('keeps access logs private, SSE-S3 encrypted and expiring', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      PublicAccessBlockConfiguration: Match.objectLike({ BlockPublicAcls: true, RestrictPublicBuckets: true }),
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: Match.objectLike({
+        BlockPublicAcls: true,
+        RestrictPublicBuckets: true,
+      }),
       LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 365 })]) },
     });
   });
@@ -127,7 +136,8 @@ describe('data-lake stack', () => {
 
   it('honours configured lifecycle days', () => {
     const custom = Template.fromStack(
-      platform({ retention: { rawInfrequentAccessDays: 45, rawGlacierDays: 180, noncurrentVersionDays: 7 } }).stacks.dataLake,
+      platform({ retention: { rawInfrequentAccessDays: 45, rawGlacierDays: 180, noncurrentVersionDays: 7 } })
+        .stacks.dataLake,
     );
     custom.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: {

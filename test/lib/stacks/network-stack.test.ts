@@ -36,7 +36,10 @@ describe('network stack', () => {
   });
 
   it('records all traffic in KMS-encrypted flow logs', () => {
-    template.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
+    template.hasResourceProperties('AWS::EC2::FlowLog', {
+      TrafficType: 'ALL',
+      LogDestinationType: 'cloud-watch-logs',
+    });
     template.hasResourceProperties('AWS::Logs::LogGroup', {
       KmsKeyId: { 'Fn::GetStackOutput': Match.objectLike({ StackName: Match.stringLikeRegexp('DataLake') }) },
       RetentionInDays: 365,
