@@ -15,6 +15,7 @@
  * service down; a deleted pointer means the model was withdrawn, and then the cache empties.
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ServiceUnavailableError } from '../core/errors';
 import { compileModel, InvalidModelError, type CompiledModel } from '../core/scoring';
 
 export const DEFAULT_MODELS_PREFIX = 'models/';
@@ -27,17 +28,19 @@ export interface ModelPointer {
   readonly metrics?: unknown;
 }
 
-export type ModelUnavailableCode = 'no_model' | 'invalid_model' | 'model_store_error';
+export type ModelUnavailableReason = 'no_model' | 'invalid_model' | 'model_store_error';
 
-/** No model can be served; the message is safe to show a caller (no bucket names, no stack). */
-export class ModelUnavailableError extends Error {
+/**
+ * No model can be served (503, code `service_unavailable`); `reason` says why. The message is
+ * safe to show a caller: no bucket name, no stack.
+ */
+export class ModelUnavailableError extends ServiceUnavailableError {
   constructor(
-    readonly code: ModelUnavailableCode,
+    readonly reason: ModelUnavailableReason,
     message: string,
     readonly details: readonly string[] = [],
   ) {
     super(message);
-    this.name = 'ModelUnavailableError';
   }
 }
 
@@ -163,7 +166,7 @@ export class ModelCache {
   private keepOrFail(failure: ModelUnavailableError, cause?: unknown): CompiledModel {
     const fields = {
       bucket: this.options.bucket,
-      code: failure.code,
+      reason: failure.reason,
       details: failure.details,
       cause: cause === undefined ? undefined : errorName(cause),
     };

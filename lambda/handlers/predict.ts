@@ -9,22 +9,26 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { s3Client } from '../adapters/clients';
+import {
+  DEFAULT_METRICS_NAMESPACE,
+  optionalString,
+  requiredString,
+  wholeNumber,
+  type Env,
+} from '../adapters/env';
 import { ModelCache, ModelUnavailableError } from '../adapters/model-cache';
+import {
+  ConfigError,
+  FactoryError,
+  errorResponse,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../core/errors';
 import { modelCard } from '../core/model-card';
 import { decodePredictRequest, type RequestProblem } from '../core/predict-request';
 import { predictRows, type CompiledModel, type RowPrediction } from '../core/scoring';
-
-/** Configuration error: names the environment variable and what is wrong with it. */
-export class ConfigError extends Error {
-  readonly code = 'config_error';
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
 
 export interface PredictConfig {
   /** MODELS_BUCKET (required): the bucket holding `models/current.json` and the artifacts. */
@@ -41,6 +45,8 @@ export interface PredictConfig {
   readonly fillMissing: 'reject' | 'mean';
   /** METRICS_NAMESPACE (default AiaasFactory): CloudWatch namespace of the EMF metrics. */
   readonly metricsNamespace: string;
+  /** POWERTOOLS_SERVICE_NAME (default 'predict'). */
+  readonly serviceName: string;
 }
 
 export const PREDICT_DEFAULTS = {
@@ -49,45 +55,39 @@ export const PREDICT_DEFAULTS = {
   maxBodyBytes: 1024 * 1024,
   anomalyZ: 3,
   fillMissing: 'reject',
-  metricsNamespace: 'AiaasFactory',
 } as const;
 
-function numberVar(
-  env: Record<string, string | undefined>,
-  name: string,
-  fallback: number,
-  check: { integer?: boolean; min: number },
-): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
+function positiveNumber(env: Env, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || (check.integer && !Number.isInteger(value)) || value < check.min) {
-    const kind = check.integer ? 'an integer' : 'a number';
-    throw new ConfigError(name, `${name} must be ${kind} ≥ ${check.min}, got ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new ConfigError(name, `${name} must be a number > 0, got ${JSON.stringify(raw)}`);
   }
   return value;
 }
 
-/** Reads and checks the handler's environment; throws ConfigError naming the variable. */
-export function readPredictConfig(env: Record<string, string | undefined> = process.env): PredictConfig {
-  const modelsBucket = env.MODELS_BUCKET?.trim();
-  if (!modelsBucket)
-    throw new ConfigError('MODELS_BUCKET', 'MODELS_BUCKET is not set: the models bucket name is required');
-  const fill = (env.FILL_MISSING ?? '').trim();
-  if (fill !== '' && fill !== 'reject' && fill !== 'mean') {
+/** Reads and checks the handler's environment once; throws ConfigError naming the variable. */
+export function readPredictConfig(env: Env = process.env): PredictConfig {
+  const fill = optionalString(env, 'FILL_MISSING', 'reject');
+  if (fill !== 'reject' && fill !== 'mean') {
     throw new ConfigError(
       'FILL_MISSING',
       `FILL_MISSING must be "mean" or "reject", got ${JSON.stringify(fill)}`,
     );
   }
   return {
-    modelsBucket,
-    modelCacheSeconds: numberVar(env, 'MODEL_CACHE_SECONDS', PREDICT_DEFAULTS.modelCacheSeconds, { min: 0 }),
-    maxRows: numberVar(env, 'MAX_ROWS', PREDICT_DEFAULTS.maxRows, { integer: true, min: 1 }),
-    maxBodyBytes: numberVar(env, 'MAX_BODY_BYTES', PREDICT_DEFAULTS.maxBodyBytes, { integer: true, min: 2 }),
-    anomalyZ: numberVar(env, 'ANOMALY_Z', PREDICT_DEFAULTS.anomalyZ, { min: 0 }),
-    fillMissing: fill === 'mean' ? 'mean' : 'reject',
-    metricsNamespace: env.METRICS_NAMESPACE?.trim() || PREDICT_DEFAULTS.metricsNamespace,
+    modelsBucket: requiredString(env, 'MODELS_BUCKET', 'the models bucket name'),
+    modelCacheSeconds: wholeNumber(env, 'MODEL_CACHE_SECONDS', {
+      min: 0,
+      fallback: PREDICT_DEFAULTS.modelCacheSeconds,
+    }),
+    maxRows: wholeNumber(env, 'MAX_ROWS', { min: 1, fallback: PREDICT_DEFAULTS.maxRows }),
+    maxBodyBytes: wholeNumber(env, 'MAX_BODY_BYTES', { min: 2, fallback: PREDICT_DEFAULTS.maxBodyBytes }),
+    anomalyZ: positiveNumber(env, 'ANOMALY_Z', PREDICT_DEFAULTS.anomalyZ),
+    fillMissing: fill,
+    metricsNamespace: optionalString(env, 'METRICS_NAMESPACE', DEFAULT_METRICS_NAMESPACE),
+    serviceName: optionalString(env, 'POWERTOOLS_SERVICE_NAME', 'predict'),
   };
 }
 
@@ -97,7 +97,7 @@ export interface ModelSource {
 }
 
 export interface PredictDeps {
-  readonly config: Omit<PredictConfig, 'modelsBucket' | 'modelCacheSeconds' | 'metricsNamespace'>;
+  readonly config: Pick<PredictConfig, 'maxRows' | 'maxBodyBytes' | 'anomalyZ' | 'fillMissing'>;
   readonly models: ModelSource;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -117,11 +117,38 @@ export interface PredictResponse {
 /** Every non-2xx body. */
 export interface ErrorResponse {
   readonly message: string;
+  /** The house error code (lambda/core/errors.ts), or `method_not_allowed`. */
   readonly code: string;
+  /** Finer cause: `invalid_request`, `invalid_json`, `invalid_utf8`, `empty_body`; `no_model`, `invalid_model`, `model_store_error`. */
+  readonly reason?: string;
   /** 400 on POST /predict: every problem found (at most 10,000 listed; `errorCount` counts all). */
   readonly errors?: readonly RequestProblem[];
   readonly errorCount?: number;
   readonly requestId?: string;
+}
+
+export type BadRequestReason = 'invalid_request' | 'invalid_json' | 'invalid_utf8' | 'empty_body';
+
+/** A 400 with a finer reason and, for a decoded body, every problem found. */
+export class BadRequestError extends ValidationError {
+  constructor(
+    readonly reason: BadRequestReason,
+    message: string,
+    readonly problems?: readonly RequestProblem[],
+    readonly problemCount?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A known route asked with the wrong method (405). */
+class MethodNotAllowedError extends Error {
+  constructor(
+    message: string,
+    readonly allow: string,
+  ) {
+    super(message);
+  }
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' } as const;
@@ -134,14 +161,23 @@ function respond(statusCode: number, body: unknown, headers?: Record<string, str
   };
 }
 
-function fail(
-  statusCode: number,
-  code: string,
-  message: string,
-  extra?: Partial<ErrorResponse>,
-  headers?: Record<string, string>,
-): APIGatewayProxyResult {
-  return respond(statusCode, { message, code, ...extra }, headers);
+/** Any thrown value as a JSON error response; never a stack trace. */
+export function errorResult(error: unknown, requestId?: string): APIGatewayProxyResult {
+  if (error instanceof MethodNotAllowedError) {
+    return respond(405, { message: error.message, code: 'method_not_allowed' }, { allow: error.allow });
+  }
+  const { status, code, message } = errorResponse(error);
+  const body: ErrorResponse =
+    error instanceof BadRequestError
+      ? error.problems
+        ? { message, code, reason: error.reason, errors: error.problems, errorCount: error.problemCount }
+        : { message, code, reason: error.reason }
+      : error instanceof ModelUnavailableError
+        ? { message, code, reason: error.reason }
+        : error instanceof FactoryError
+          ? { message, code }
+          : { message: 'internal error: the request could not be processed', code, requestId };
+  return respond(status, body, error instanceof ModelUnavailableError ? { 'retry-after': '30' } : undefined);
 }
 
 function header(event: APIGatewayProxyEvent, name: string): string | undefined {
@@ -188,48 +224,38 @@ export function contentTypeProblem(value: string | undefined): string | undefine
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-type BodyText = { ok: true; text: string } | { ok: false; result: APIGatewayProxyResult };
+function tooLarge(bytes: number, maxBytes: number, about = false): PayloadTooLargeError {
+  return new PayloadTooLargeError(
+    `the request body is ${about ? 'about ' : ''}${bytes} bytes, more than the limit of ${maxBytes}`,
+    bytes,
+    maxBytes,
+  );
+}
 
 /** The body as text, enforcing the size limit in bytes (after base64 decoding) and UTF-8. */
-function bodyText(event: APIGatewayProxyEvent, maxBytes: number): BodyText {
+export function bodyText(event: APIGatewayProxyEvent, maxBytes: number): string {
   const body = event.body;
   if (body === null || body === undefined || body === '') {
-    return {
-      ok: false,
-      result: fail(400, 'empty_body', 'the request body is empty: send { "rows": [...] }'),
-    };
+    throw new BadRequestError('empty_body', 'the request body is empty: send { "rows": [...] }');
   }
-  const tooLarge = (bytes: number | string): BodyText => ({
-    ok: false,
-    result: fail(
-      413,
-      'body_too_large',
-      `the request body is ${bytes} bytes, more than the limit of ${maxBytes}`,
-    ),
-  });
   if (event.isBase64Encoded) {
     // Base64 carries 3 bytes per 4 characters: reject before decoding what is clearly too big.
-    if (Math.floor((body.length * 3) / 4) - 2 > maxBytes)
-      return tooLarge(`about ${Math.floor((body.length * 3) / 4)}`);
+    const approx = Math.floor((body.length * 3) / 4);
+    if (approx - 2 > maxBytes) throw tooLarge(approx, maxBytes, true);
     const bytes = Buffer.from(body, 'base64');
-    if (bytes.length > maxBytes) return tooLarge(bytes.length);
+    if (bytes.length > maxBytes) throw tooLarge(bytes.length, maxBytes);
     try {
-      return { ok: true, text: utf8.decode(bytes) };
+      return utf8.decode(bytes);
     } catch {
-      return { ok: false, result: fail(400, 'invalid_utf8', 'the request body is not valid UTF-8') };
+      throw new BadRequestError('invalid_utf8', 'the request body is not valid UTF-8');
     }
   }
   // A UTF-16 code unit is 1 to 3 UTF-8 bytes: only count bytes when the length leaves it open.
-  if (body.length > maxBytes) return tooLarge(Buffer.byteLength(body, 'utf8'));
   if (body.length * 3 > maxBytes) {
     const bytes = Buffer.byteLength(body, 'utf8');
-    if (bytes > maxBytes) return tooLarge(bytes);
+    if (bytes > maxBytes) throw tooLarge(bytes, maxBytes);
   }
-  return { ok: true, text: body };
-}
-
-function unavailable(error: ModelUnavailableError): APIGatewayProxyResult {
-  return fail(503, error.code, error.message, undefined, { 'retry-after': '30' });
+  return body;
 }
 
 /** Builds the handler around its dependencies (tests and the bench inject them). */
@@ -238,15 +264,13 @@ export function createPredictHandler(deps: PredictDeps): PredictHandler {
 
   async function predict(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
     const typeProblem = contentTypeProblem(header(event, 'content-type'));
-    if (typeProblem) return fail(415, 'unsupported_media_type', typeProblem);
-    const body = bodyText(event, config.maxBodyBytes);
-    if (!body.ok) return body.result;
+    if (typeProblem) throw new UnsupportedMediaTypeError(typeProblem);
+    const text = bodyText(event, config.maxBodyBytes);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(body.text);
+      parsed = JSON.parse(text);
     } catch (error) {
-      return fail(
-        400,
+      throw new BadRequestError(
         'invalid_json',
         `the request body is not valid JSON: ${(error as Error).message.slice(0, 200)}`,
       );
@@ -255,15 +279,12 @@ export function createPredictHandler(deps: PredictDeps): PredictHandler {
     const decoded = decodePredictRequest(parsed, model, config);
     if (decoded.problemCount > 0) {
       const n = decoded.problemCount;
-      logger.info('request rejected', {
-        problems: n,
-        firstProblem: decoded.problems[0]?.code,
-        rows: decoded.count,
-      });
-      return fail(400, 'invalid_request', `the request has ${n} problem${n === 1 ? '' : 's'}`, {
-        errors: decoded.problems,
-        errorCount: n,
-      });
+      throw new BadRequestError(
+        'invalid_request',
+        `the request has ${n} problem${n === 1 ? '' : 's'}`,
+        decoded.problems,
+        n,
+      );
     }
     const predictions = predictRows(model, decoded, config);
     let anomalies = 0;
@@ -284,22 +305,16 @@ export function createPredictHandler(deps: PredictDeps): PredictHandler {
     const path = routeOf(event);
     const method = typeof event.httpMethod === 'string' ? event.httpMethod.toUpperCase() : '';
     if (path === '/predict') {
-      return method === 'POST'
-        ? predict(event)
-        : fail(405, 'method_not_allowed', `${method} /predict is not allowed: use POST`, undefined, {
-            allow: 'POST',
-          });
+      if (method !== 'POST')
+        throw new MethodNotAllowedError(`${method} /predict is not allowed: use POST`, 'POST');
+      return predict(event);
     }
     if (path === '/model') {
-      return method === 'GET'
-        ? card()
-        : fail(405, 'method_not_allowed', `${method} /model is not allowed: use GET`, undefined, {
-            allow: 'GET',
-          });
+      if (method !== 'GET')
+        throw new MethodNotAllowedError(`${method} /model is not allowed: use GET`, 'GET');
+      return card();
     }
-    return fail(
-      404,
-      'not_found',
+    throw new NotFoundError(
       `no route ${method} ${JSON.stringify(path.slice(0, 200))}: use POST /predict or GET /model`,
     );
   }
@@ -312,11 +327,18 @@ export function createPredictHandler(deps: PredictDeps): PredictHandler {
       return await route(event);
     } catch (error) {
       if (error instanceof ModelUnavailableError) {
-        logger.error('model unavailable', { code: error.code, reason: error.message });
-        return unavailable(error);
+        logger.error('model unavailable', { reason: error.reason, message: error.message });
+      } else if (error instanceof FactoryError || error instanceof MethodNotAllowedError) {
+        const problems = error instanceof BadRequestError ? error.problemCount : undefined;
+        logger.info('request rejected', {
+          code: (error as FactoryError).code,
+          message: error.message,
+          problems,
+        });
+      } else {
+        logger.error('unexpected error', error as Error);
       }
-      logger.error('unexpected error', error as Error);
-      return fail(500, 'internal_error', 'internal error: the request could not be processed', { requestId });
+      return errorResult(error, requestId);
     } finally {
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
       logger.resetKeys();
@@ -325,13 +347,10 @@ export function createPredictHandler(deps: PredictDeps): PredictHandler {
 }
 
 /** The production wiring: env read once, SDK client and model cache created once per environment. */
-export function createDefaultPredictHandler(
-  env: Record<string, string | undefined> = process.env,
-): PredictHandler {
+export function createDefaultPredictHandler(env: Env = process.env): PredictHandler {
   const config = readPredictConfig(env);
-  const serviceName = env.POWERTOOLS_SERVICE_NAME || 'predict';
-  const logger = new Logger({ serviceName });
-  const metrics = new Metrics({ namespace: config.metricsNamespace, serviceName });
+  const logger = new Logger({ serviceName: config.serviceName });
+  const metrics = new Metrics({ namespace: config.metricsNamespace, serviceName: config.serviceName });
   const models = new ModelCache({
     s3: s3Client(),
     bucket: config.modelsBucket,
@@ -342,20 +361,22 @@ export function createDefaultPredictHandler(
 }
 
 let instance: PredictHandler | undefined;
-let bootLogger: Logger | undefined;
 
-/** Lambda entry point (`handler` in the bundle). */
+/**
+ * Lambda entry point (`handler` in the bundle). The environment is read on the first invocation
+ * and the wiring kept for the life of the execution environment; a bad environment answers 500
+ * with the variable named, and is logged, on every request until it is fixed.
+ */
 export const handler: PredictHandler = async (event, context) => {
   if (!instance) {
     try {
       instance = createDefaultPredictHandler();
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      (bootLogger ??= new Logger({ serviceName: 'predict' })).error('predict handler misconfigured', {
-        reason: message,
+      new Logger({ serviceName: 'predict' }).error('predict handler misconfigured', {
+        message: (error as Error).message,
         variable: error instanceof ConfigError ? error.variable : undefined,
       });
-      return fail(500, 'config_error', `the predict service is misconfigured: ${message}`);
+      return errorResult(error, event?.requestContext?.requestId);
     }
   }
   return instance(event, context);

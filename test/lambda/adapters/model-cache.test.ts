@@ -112,14 +112,14 @@ describe('ModelCache', () => {
     store.delete('models/current.json');
     await expect(cache().get()).rejects.toMatchObject({
       name: 'ModelUnavailableError',
-      code: 'no_model',
+      reason: 'no_model',
       message: 'no model has been promoted: models/current.json does not exist in the models bucket',
     });
   });
 
   test('a pointer naming a missing artifact is a no_model error on a cold cache', async () => {
     store.set('models/current.json', { body: pointer('v9'), etag: '"p9"' });
-    await expect(cache().get()).rejects.toMatchObject({ code: 'no_model' });
+    await expect(cache().get()).rejects.toMatchObject({ reason: 'no_model' });
   });
 
   test('an invalid artifact is an invalid_model error listing the defects', async () => {
@@ -128,19 +128,21 @@ describe('ModelCache', () => {
       .get()
       .catch((e: unknown) => e)) as ModelUnavailableError;
     expect(error).toBeInstanceOf(ModelUnavailableError);
-    expect(error.code).toBe('invalid_model');
+    expect(error.reason).toBe('invalid_model');
+    expect(error.code).toBe('service_unavailable');
+    expect(error.status).toBe(503);
     expect(error.details).toEqual(['weights has 1 entries, expected 3']);
   });
 
   test('an artifact whose version is not the pointer version is invalid', async () => {
     store.set('models/v1/model.json', { body: v2, etag: '"x"' });
-    await expect(cache().get()).rejects.toMatchObject({ code: 'invalid_model' });
+    await expect(cache().get()).rejects.toMatchObject({ reason: 'invalid_model' });
   });
 
   test('a pointer that is not JSON is invalid', async () => {
     store.set('models/current.json', { body: 'not json', etag: '"px"' });
     await expect(cache().get()).rejects.toMatchObject({
-      code: 'invalid_model',
+      reason: 'invalid_model',
       message: 'the model pointer models/current.json is invalid: the pointer is not valid JSON',
     });
   });
@@ -149,7 +151,7 @@ describe('ModelCache', () => {
     s3Mock.reset();
     s3Mock.on(GetObjectCommand).rejects(accessDenied());
     await expect(cache().get()).rejects.toMatchObject({
-      code: 'model_store_error',
+      reason: 'model_store_error',
       message: 'cannot read the model pointer models/current.json (AccessDenied)',
     });
   });
@@ -163,7 +165,7 @@ describe('ModelCache', () => {
     expect(await c.get()).toBe(first);
     expect(silent.error).toHaveBeenCalledWith(
       expect.stringMatching(/^model check failed, still serving v1: the current model artifact models\/v3/),
-      expect.objectContaining({ code: 'invalid_model' }),
+      expect.objectContaining({ reason: 'invalid_model' }),
     );
     // the broken pointer is not remembered: the next check fetches it again
     clock += 10_000;
@@ -179,7 +181,7 @@ describe('ModelCache', () => {
     await c.get();
     store.delete('models/current.json');
     clock += 10_000;
-    await expect(c.get()).rejects.toMatchObject({ code: 'no_model' });
+    await expect(c.get()).rejects.toMatchObject({ reason: 'no_model' });
     expect(c.peek()).toBeUndefined();
   });
 

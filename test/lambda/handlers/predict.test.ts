@@ -9,6 +9,7 @@ import {
   createPredictHandler,
   PREDICT_DEFAULTS,
   readPredictConfig,
+  handler as lambdaHandler,
   type PredictDeps,
 } from '../../../lambda/handlers/predict';
 import { compileModel, type CompiledModel } from '../../../lambda/core/scoring';
@@ -142,7 +143,8 @@ describe('POST /predict', () => {
     expect(result.statusCode).toBe(400);
     const parsed = parse(result);
     expect(parsed.message).toBe('the request has 4 problems');
-    expect(parsed.code).toBe('invalid_request');
+    expect(parsed.code).toBe('validation_failed');
+    expect(parsed.reason).toBe('invalid_request');
     expect(parsed.errorCount).toBe(4);
     expect(
       (parsed.errors as { row: number; field: string; code: string }[]).map((e) => [e.row, e.field, e.code]),
@@ -208,17 +210,22 @@ describe('POST /predict', () => {
     const { handler } = makeDeps();
     const invalid = await handler(post('{"rows": ['));
     expect(invalid.statusCode).toBe(400);
-    expect(parse(invalid).code).toBe('invalid_json');
+    expect(parse(invalid)).toMatchObject({ code: 'validation_failed', reason: 'invalid_json' });
     expect(parse(invalid).message).toMatch(/^the request body is not valid JSON: /);
     const empty = await handler(apiEvent('POST', '/predict', null));
     expect(parse(empty)).toEqual({
       message: 'the request body is empty: send { "rows": [...] }',
-      code: 'empty_body',
+      code: 'validation_failed',
+      reason: 'empty_body',
     });
     const latin1 = await handler(
       post(Buffer.from([0x7b, 0xff, 0x7d]).toString('base64'), { isBase64Encoded: true }),
     );
-    expect(parse(latin1)).toEqual({ message: 'the request body is not valid UTF-8', code: 'invalid_utf8' });
+    expect(parse(latin1)).toEqual({
+      message: 'the request body is not valid UTF-8',
+      code: 'validation_failed',
+      reason: 'invalid_utf8',
+    });
   });
 
   test('a missing model is a 503 with a clear message and no stack trace', async () => {
@@ -229,7 +236,8 @@ describe('POST /predict', () => {
     expect(result.headers).toMatchObject({ 'retry-after': '30' });
     expect(parse(result)).toEqual({
       message: 'no model has been promoted: models/current.json does not exist in the models bucket',
-      code: 'no_model',
+      code: 'service_unavailable',
+      reason: 'no_model',
     });
   });
 
@@ -374,6 +382,7 @@ describe('readPredictConfig', () => {
       anomalyZ: 3,
       fillMissing: 'reject',
       metricsNamespace: 'AiaasFactory',
+      serviceName: 'predict',
     });
   });
 
@@ -396,6 +405,7 @@ describe('readPredictConfig', () => {
       anomalyZ: 2.5,
       fillMissing: 'mean',
       metricsNamespace: 'Ns',
+      serviceName: 'predict',
     });
   });
 
@@ -404,18 +414,38 @@ describe('readPredictConfig', () => {
       'MODELS_BUCKET is not set: the models bucket name is required',
     );
     expect(() => readPredictConfig({ MODELS_BUCKET: 'b', MAX_ROWS: '1.5' })).toThrow(
-      'MAX_ROWS must be an integer ≥ 1, got "1.5"',
+      'MAX_ROWS must be a whole number ≥ 1, got "1.5"',
     );
     expect(() => readPredictConfig({ MODELS_BUCKET: 'b', ANOMALY_Z: 'x' })).toThrow(
-      'ANOMALY_Z must be a number ≥ 0, got "x"',
+      'ANOMALY_Z must be a number > 0, got "x"',
     );
     expect(() => readPredictConfig({ MODELS_BUCKET: 'b', FILL_MISSING: 'zero' })).toThrow(
       'FILL_MISSING must be "mean" or "reject", got "zero"',
     );
     expect(() => readPredictConfig({ MODELS_BUCKET: 'b', MODEL_CACHE_SECONDS: '-1' })).toThrow(
-      'MODEL_CACHE_SECONDS must be a number ≥ 0, got "-1"',
+      'MODEL_CACHE_SECONDS must be a whole number ≥ 0, got "-1"',
     );
     expect(() => readPredictConfig({ MODELS_BUCKET: 'b', MAX_BODY_BYTES: '1' })).toThrow(/^MAX_BODY_BYTES/);
+  });
+});
+
+describe('the Lambda entry point', () => {
+  test('a missing MODELS_BUCKET answers 500 naming the variable, without a stack trace', async () => {
+    const saved = { bucket: process.env.MODELS_BUCKET, level: process.env.POWERTOOLS_LOG_LEVEL };
+    delete process.env.MODELS_BUCKET;
+    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+    try {
+      const result = await lambdaHandler(apiEvent('GET', '/model'), lambdaContext);
+      expect(result.statusCode).toBe(500);
+      expect(parse(result)).toEqual({
+        message: 'MODELS_BUCKET is not set: the models bucket name is required',
+        code: 'config_invalid',
+      });
+    } finally {
+      if (saved.bucket !== undefined) process.env.MODELS_BUCKET = saved.bucket;
+      if (saved.level !== undefined) process.env.POWERTOOLS_LOG_LEVEL = saved.level;
+      else delete process.env.POWERTOOLS_LOG_LEVEL;
+    }
   });
 });
 
