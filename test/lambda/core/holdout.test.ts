@@ -1,5 +1,11 @@
 import fc from 'fast-check';
-import { checkHoldoutFraction, hashFraction, isHoldout, rowHash } from '../../../lambda/core/holdout';
+import {
+  RowHasher32,
+  checkHoldoutFraction,
+  hashFraction,
+  isHoldout,
+  rowHash,
+} from '../../../lambda/core/holdout';
 
 describe('holdout split by row hash', () => {
   it('gives the same hash for the same row every time', () => {
@@ -43,5 +49,21 @@ describe('holdout split by row hash', () => {
     expect(() => checkHoldoutFraction(1)).toThrow('holdout fraction must be in [0, 1), got 1');
     expect(() => checkHoldoutFraction(-0.1)).toThrow(RangeError);
     expect(() => checkHoldoutFraction(NaN)).toThrow(RangeError);
+  });
+});
+
+describe('RowHasher32', () => {
+  it('hashes UTF-8 byte ranges exactly as rowHash hashes the strings', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: 'grapheme' })), fc.array(fc.double()), (texts, values) => {
+        const h = new RowHasher32();
+        for (const t of texts) {
+          const b = new TextEncoder().encode(`xx${t}yy`);
+          h.bytes(b, 2, b.length - 2);
+        }
+        for (const v of values) h.number(v);
+        expect(h.digest()).toBe(rowHash(texts, values));
+      }),
+    );
   });
 });

@@ -1,0 +1,625 @@
+/**
+ * Training orchestration, the same in every place it runs (CLI, SageMaker hosts, Batch array
+ * jobs): rows → per-shard partial → merge → solve → holdout metrics → artifact.
+ *
+ * A shard's partial holds the training rows' moments (features + target), the holdout rows'
+ * moments and the holdout rows themselves (d + 1 doubles each: MAE needs every residual, and
+ * residuals need the final model), per-category Gaussian accumulators, counts and lineage.
+ * Partials merge exactly (Chan), so p shards give the one-pass answer: T = n/p.
+ *
+ * Which rows: the de-duplication and fill are preprocess's (lambda/core/preprocess.ts), never
+ * re-implemented here. A raw CSV runs through `preprocessCsv` and the trainer reads the rows it
+ * writes: `train` rows (de-duplicated, every feature and the target present) for fill 'none',
+ * the default, or `clean` rows (de-duplicated, mean-filled: the article's semantics) for fill
+ * 'mean'. Curated input (preprocess's own `train/` or `clean/` output) is read directly. Either
+ * way the same rows reach the fit, so training a raw file equals training its preprocess output.
+ */
+import { CsvScanner, FIELD_ESCAPED, ROW_OK, fieldText, type ScannedRow } from './csv-scanner';
+import type { DatasetSchema } from './dataset-schema';
+import { numericColumns } from './dataset-schema';
+import { RowHasher32, checkHoldoutFraction, hashFraction } from './holdout';
+import { MetricsAccumulator, linearModelMetrics } from './metrics';
+import {
+  buildArtifact,
+  canonicalHash,
+  type CapacityUsed,
+  type GaussianProfile,
+  type ModelArtifact,
+  type ModelMetrics,
+} from './model-artifact';
+import { Moments, type MomentsJson } from './moments';
+import { solveOls, type OlsFit } from './ols';
+import { parseDecimal } from './parse-decimal';
+import { isMissingCell, preprocessCsv, type ByteSource, type PreprocessSink } from './preprocess';
+import { compareCodePoints } from './stats-partial';
+
+export type FillMode = 'none' | 'mean';
+export const FILL_MODES: readonly FillMode[] = ['none', 'mean'];
+
+export const TRAINING_PARTIAL_FORMAT = 'aiaas-factory/training-partial@1';
+
+export interface TrainOptions {
+  readonly schema: DatasetSchema;
+  /** Fraction of rows (by row hash) held out for metrics, in [0, 1). */
+  readonly holdout: number;
+  readonly fill: FillMode;
+  /** Ridge penalty on the standardised problem; 0 is ordinary least squares. */
+  readonly ridge: number;
+}
+
+/** A typed, user-facing problem with the training input. */
+export class TrainingInputError extends Error {
+  constructor(
+    readonly code: 'bad_header' | 'bad_row' | 'no_rows' | 'mismatched_partials' | 'bad_partial',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TrainingInputError';
+  }
+}
+
+export interface LineageInput {
+  readonly key: string;
+  readonly version?: string;
+  readonly etag?: string;
+  readonly sha256?: string;
+  readonly bytes?: number;
+}
+
+export interface TrainingCounts {
+  /** Data rows read from the inputs (raw rows for raw input, curated rows for curated input). */
+  rowsIn: number;
+  duplicates: number;
+  quarantined: number;
+  /** De-duplicated rows left out because a feature or the target is missing (fill 'none'). */
+  incomplete: number;
+  /** Rows that reached the split: train + holdout. */
+  used: number;
+  /** Used rows with an empty category (in no profile). */
+  withoutCategory: number;
+}
+
+interface ProfileJson {
+  readonly count: number;
+  readonly mean: readonly number[];
+  /** Σ (x - x̄)² per feature. */
+  readonly m2: readonly number[];
+}
+
+/** Per-feature Welford accumulator (diagonal only: a profile needs means and spreads). */
+class ProfileAccumulator {
+  n = 0;
+  readonly mean: Float64Array;
+  readonly m2: Float64Array;
+  constructor(readonly d: number) {
+    this.mean = new Float64Array(d);
+    this.m2 = new Float64Array(d);
+  }
+  add(x: ArrayLike<number>): void {
+    const n = ++this.n;
+    for (let j = 0; j < this.d; j++) {
+      const delta = x[j] - this.mean[j];
+      this.mean[j] += delta / n;
+      this.m2[j] += delta * (x[j] - this.mean[j]);
+    }
+  }
+  merge(o: ProfileAccumulator): void {
+    if (o.n === 0) return;
+    const n = this.n + o.n;
+    for (let j = 0; j < this.d; j++) {
+      const delta = o.mean[j] - this.mean[j];
+      this.m2[j] += o.m2[j] + (delta * delta * this.n * o.n) / n;
+      this.mean[j] += (delta * o.n) / n;
+    }
+    this.n = n;
+  }
+  toJSON(): ProfileJson {
+    return { count: this.n, mean: Array.from(this.mean), m2: Array.from(this.m2) };
+  }
+  static fromJSON(j: ProfileJson): ProfileAccumulator {
+    const p = new ProfileAccumulator(j.mean.length);
+    p.n = j.count;
+    p.mean.set(j.mean);
+    p.m2.set(j.m2);
+    return p;
+  }
+  profile(): GaussianProfile {
+    return {
+      count: this.n,
+      mean: Array.from(this.mean),
+      std: Array.from(this.m2, (m) => (this.n > 1 ? Math.sqrt(m / (this.n - 1)) : 0)),
+    };
+  }
+}
+
+/** The JSON half of a shard's partial; the holdout rows travel beside it as raw doubles. */
+export interface TrainingPartialJson {
+  readonly format: typeof TRAINING_PARTIAL_FORMAT;
+  readonly shard: string;
+  readonly features: readonly string[];
+  readonly target: string;
+  readonly category: string;
+  readonly fill: FillMode;
+  readonly holdout: number;
+  readonly train: MomentsJson;
+  readonly holdoutMoments: MomentsJson;
+  /** Rows in the holdout buffer (its length is holdoutRows × (features + 1)). */
+  readonly holdoutRows: number;
+  readonly profiles: Readonly<Record<string, ProfileJson>>;
+  readonly inputs: readonly LineageInput[];
+  readonly counts: TrainingCounts;
+}
+
+/** One shard's accumulating partial. */
+export class TrainingShard {
+  readonly columns: string[];
+  readonly d: number;
+  train: Moments;
+  holdoutMoments: Moments;
+  private holdoutBuf: Float64Array;
+  holdoutRows = 0;
+  readonly profiles = new Map<string, ProfileAccumulator>();
+  readonly inputs: LineageInput[] = [];
+  readonly counts: TrainingCounts = {
+    rowsIn: 0,
+    duplicates: 0,
+    quarantined: 0,
+    incomplete: 0,
+    used: 0,
+    withoutCategory: 0,
+  };
+
+  constructor(
+    readonly options: TrainOptions,
+    readonly shard = '0',
+  ) {
+    checkHoldoutFraction(options.holdout);
+    this.columns = numericColumns(options.schema);
+    this.d = options.schema.features.length;
+    this.train = new Moments(this.columns);
+    this.holdoutMoments = new Moments(this.columns);
+    this.holdoutBuf = new Float64Array(options.holdout > 0 ? 1024 * (this.d + 1) : 0);
+  }
+
+  /** Adds one complete row: `values` = features then target; `hash` from the row's canonical content. */
+  addRow(values: Float64Array, hash: number, category: string | null): void {
+    this.counts.used++;
+    if (category === null) this.counts.withoutCategory++;
+    else {
+      let p = this.profiles.get(category);
+      if (!p) this.profiles.set(category, (p = new ProfileAccumulator(this.d)));
+      p.add(values);
+    }
+    if (this.options.holdout > 0 && hashFraction(hash) < this.options.holdout) {
+      this.holdoutMoments.add(values);
+      const stride = this.d + 1;
+      const at = this.holdoutRows * stride;
+      if (at + stride > this.holdoutBuf.length) {
+        const grown = new Float64Array(this.holdoutBuf.length * 2);
+        grown.set(this.holdoutBuf);
+        this.holdoutBuf = grown;
+      }
+      this.holdoutBuf.set(values.subarray(0, stride), at);
+      this.holdoutRows++;
+    } else {
+      this.train.add(values);
+    }
+  }
+
+  /** The holdout rows packed as [x₁..x_d, y] per row. */
+  holdoutValues(): Float64Array {
+    return this.holdoutBuf.subarray(0, this.holdoutRows * (this.d + 1));
+  }
+
+  /** Folds another shard (same options) into this one; merge order is the caller's to fix. */
+  merge(other: TrainingShard): this {
+    const a = this.options;
+    const b = other.options;
+    if (
+      a.fill !== b.fill ||
+      a.holdout !== b.holdout ||
+      other.columns.join('\u0000') !== this.columns.join('\u0000') ||
+      a.schema.category !== b.schema.category
+    ) {
+      throw new TrainingInputError(
+        'mismatched_partials',
+        `partial "${other.shard}" was trained with different columns, fill or holdout than "${this.shard}"`,
+      );
+    }
+    this.train.merge(other.train);
+    this.holdoutMoments.merge(other.holdoutMoments);
+    if (other.holdoutRows > 0) {
+      const mine = this.holdoutValues();
+      const theirs = other.holdoutValues();
+      const buf = new Float64Array(mine.length + theirs.length);
+      buf.set(mine);
+      buf.set(theirs, mine.length);
+      this.holdoutBuf = buf;
+      this.holdoutRows += other.holdoutRows;
+    }
+    for (const [name, p] of other.profiles) {
+      const mine = this.profiles.get(name);
+      if (mine) mine.merge(p);
+      else this.profiles.set(name, ProfileAccumulator.fromJSON(p.toJSON()));
+    }
+    this.inputs.push(...other.inputs);
+    for (const k of Object.keys(this.counts) as (keyof TrainingCounts)[]) this.counts[k] += other.counts[k];
+    return this;
+  }
+
+  toPartial(): { json: TrainingPartialJson; holdout: Float64Array } {
+    const profiles: Record<string, ProfileJson> = {};
+    for (const name of [...this.profiles.keys()].sort(compareCodePoints))
+      profiles[name] = this.profiles.get(name)!.toJSON();
+    return {
+      json: {
+        format: TRAINING_PARTIAL_FORMAT,
+        shard: this.shard,
+        features: [...this.options.schema.features],
+        target: this.options.schema.target,
+        category: this.options.schema.category,
+        fill: this.options.fill,
+        holdout: this.options.holdout,
+        train: this.train.toJSON(),
+        holdoutMoments: this.holdoutMoments.toJSON(),
+        holdoutRows: this.holdoutRows,
+        profiles,
+        inputs: [...this.inputs],
+        counts: { ...this.counts },
+      },
+      holdout: this.holdoutValues(),
+    };
+  }
+
+  /** Rebuilds a shard from its partial; `options.schema` supplies the text columns the partial does not carry. */
+  static fromPartial(json: TrainingPartialJson, holdout: Float64Array, options: TrainOptions): TrainingShard {
+    if (json.format !== TRAINING_PARTIAL_FORMAT) {
+      throw new TrainingInputError(
+        'bad_partial',
+        `partial "${json.shard}" has format ${JSON.stringify(json.format)}`,
+      );
+    }
+    const s = new TrainingShard({ ...options, fill: json.fill, holdout: json.holdout }, json.shard);
+    if (
+      json.features.join('\u0000') !== options.schema.features.join('\u0000') ||
+      json.target !== options.schema.target
+    ) {
+      throw new TrainingInputError(
+        'mismatched_partials',
+        `partial "${json.shard}" has other features or target`,
+      );
+    }
+    const stride = s.d + 1;
+    if (holdout.length !== json.holdoutRows * stride) {
+      throw new TrainingInputError(
+        'bad_partial',
+        `partial "${json.shard}" holds ${holdout.length} holdout values, expected ${json.holdoutRows * stride}`,
+      );
+    }
+    s.train = Moments.fromJSON(json.train);
+    s.holdoutMoments = Moments.fromJSON(json.holdoutMoments);
+    s.holdoutBuf = Float64Array.from(holdout);
+    s.holdoutRows = json.holdoutRows;
+    for (const [name, p] of Object.entries(json.profiles))
+      s.profiles.set(name, ProfileAccumulator.fromJSON(p));
+    s.inputs.push(...json.inputs);
+    Object.assign(s.counts, json.counts);
+    return s;
+  }
+}
+
+/**
+ * Reads one CSV of cleaned rows (header first) into a shard. Rows with a missing feature or
+ * target are counted as incomplete and left out; anything that does not parse is an error,
+ * because cleaned input has already had its bad rows quarantined.
+ */
+export class CsvTrainingReader {
+  private readonly scanner: CsvScanner;
+  private numericAt: Int32Array | null = null;
+  private textAt: Int32Array = new Int32Array(0);
+  private categoryAt = -1;
+  private width = 0;
+  private readonly values: Float64Array;
+  private readonly hasher = new RowHasher32();
+  private lastCategoryBytes = new Uint8Array(0);
+  private lastCategory: string | null = null;
+  /** Data rows seen. */
+  rows = 0;
+
+  constructor(
+    private readonly schema: DatasetSchema,
+    private readonly sink: TrainingShard,
+    private readonly source = 'input',
+  ) {
+    this.values = new Float64Array(schema.features.length + 1);
+    this.scanner = new CsvScanner((row) => this.onRow(row));
+  }
+
+  push(chunk: Uint8Array): void {
+    this.scanner.push(chunk);
+  }
+
+  finish(): void {
+    this.scanner.finish();
+    if (this.numericAt === null) throw new TrainingInputError('bad_header', `${this.source}: no header row`);
+  }
+
+  private bind(row: ScannedRow): void {
+    const header: string[] = [];
+    for (let k = 0; k < row.fieldCount; k++) header.push(fieldText(row, k));
+    const numeric = numericColumns(this.schema);
+    const texts = [this.schema.timestamp, ...this.schema.ids, this.schema.category];
+    const missing = [...texts, ...numeric].filter((c) => !header.includes(c));
+    if (missing.length > 0) {
+      throw new TrainingInputError(
+        'bad_header',
+        `${this.source}: header lacks schema column(s): ${missing.join(', ')}`,
+      );
+    }
+    this.numericAt = Int32Array.from(numeric, (c) => header.indexOf(c));
+    this.textAt = Int32Array.from(texts, (c) => header.indexOf(c));
+    this.categoryAt = header.indexOf(this.schema.category);
+    this.width = header.length;
+  }
+
+  private onRow(row: ScannedRow): void {
+    if (this.numericAt === null) {
+      this.bind(row);
+      return;
+    }
+    this.rows++;
+    this.sink.counts.rowsIn++;
+    if (row.flags !== ROW_OK || row.fieldCount !== this.width) {
+      throw new TrainingInputError(
+        'bad_row',
+        `${this.source} line ${row.line}: ${row.flags !== ROW_OK ? 'quote error' : `${row.fieldCount} fields, header has ${this.width}`}; train on preprocessed rows or a raw CSV`,
+      );
+    }
+    const bytes = row.bytes;
+    const at = this.numericAt;
+    const values = this.values;
+    for (let j = 0; j < at.length; j++) {
+      const k = at[j];
+      const s = row.fieldStart[k];
+      const e = row.fieldEnd[k];
+      const v = parseDecimal(bytes, s, e);
+      if (v !== v || !Number.isFinite(v)) {
+        if (v !== v && isMissingCell(bytes, s, e)) {
+          this.sink.counts.incomplete++;
+          return;
+        }
+        throw new TrainingInputError(
+          'bad_row',
+          `${this.source} line ${row.line}: column "${numericColumns(this.schema)[j]}" is not a finite number`,
+        );
+      }
+      values[j] = v;
+    }
+    const h = this.hasher.reset();
+    for (let t = 0; t < this.textAt.length; t++) {
+      const k = this.textAt[t];
+      if (row.quoted[k] === FIELD_ESCAPED) h.text(fieldText(row, k));
+      else h.bytes(bytes, row.fieldStart[k], row.fieldEnd[k]);
+    }
+    for (let j = 0; j < values.length; j++) h.number(values[j]);
+    this.sink.addRow(values, h.digest(), this.category(row));
+  }
+
+  private category(row: ScannedRow): string | null {
+    const k = this.categoryAt;
+    const s = row.fieldStart[k];
+    const e = row.fieldEnd[k];
+    const last = this.lastCategoryBytes;
+    if (e - s === last.length && row.quoted[k] !== FIELD_ESCAPED) {
+      let same = true;
+      for (let i = 0; i < last.length; i++) {
+        if (row.bytes[s + i] !== last[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.lastCategory;
+    }
+    const name = isMissingCell(row.bytes, s, e) && row.quoted[k] === 0 ? null : fieldText(row, k);
+    this.lastCategoryBytes = row.bytes.slice(s, e);
+    this.lastCategory = name;
+    return name;
+  }
+}
+
+/** One input object for training. */
+export interface TrainingSource {
+  readonly key: string;
+  /** 'raw': a landing CSV, cleaned here through preprocess's core; 'curated': preprocess output rows. */
+  readonly kind: 'raw' | 'curated';
+  readonly open: ByteSource;
+  readonly sizeHint?: number;
+  /** Filled in by the caller when known before reading (S3 version and ETag). */
+  readonly lineage?: Omit<LineageInput, 'key'>;
+}
+
+/** Reads one object into `shard`; returns its lineage entry. Raw input is de-duplicated and filled by preprocess's core. */
+export async function trainObject(source: TrainingSource, shard: TrainingShard): Promise<LineageInput> {
+  const options = shard.options;
+  let local = new TrainingShard(options, shard.shard);
+  let reader = new CsvTrainingReader(options.schema, local, source.key);
+  if (source.kind === 'curated') {
+    for await (const chunk of source.open()) reader.push(chunk);
+    reader.finish();
+  } else {
+    const feed = (bytes: Uint8Array) => reader.push(bytes);
+    const sink: PreprocessSink = {
+      train: options.fill === 'none' ? feed : () => undefined,
+      clean: options.fill === 'mean' ? feed : () => undefined,
+      quarantine: () => undefined,
+      reset: () => {
+        local = new TrainingShard(options, shard.shard);
+        reader = new CsvTrainingReader(options.schema, local, source.key);
+      },
+    };
+    const result = await preprocessCsv({
+      schema: options.schema,
+      open: source.open,
+      sink,
+      sizeHint: source.sizeHint,
+    });
+    reader.finish();
+    const { stats } = result;
+    local.counts.rowsIn = stats.rowsIn;
+    local.counts.duplicates = stats.duplicates;
+    local.counts.quarantined = stats.quarantined;
+    if (options.fill === 'none') local.counts.incomplete = stats.rowsClean - stats.rowsComplete;
+  }
+  const entry: LineageInput = { key: source.key, ...(source.lineage ?? {}) };
+  local.inputs.push(entry);
+  shard.merge(local);
+  return entry;
+}
+
+/** Shard i of p takes objects i, i + p, ... of the key-sorted list. */
+export function shardSources<T extends { readonly key: string }>(
+  sources: readonly T[],
+  index: number,
+  count: number,
+): T[] {
+  if (!(Number.isInteger(count) && count >= 1))
+    throw new RangeError(`shard count must be a whole number ≥ 1, got ${count}`);
+  if (!(Number.isInteger(index) && index >= 0 && index < count)) {
+    throw new RangeError(`shard index must be in [0, ${count}), got ${index}`);
+  }
+  return [...sources].sort((a, b) => compareCodePoints(a.key, b.key)).filter((_, i) => i % count === index);
+}
+
+/** Merges shards in shard-name order (so any arrival order gives the same bytes). */
+export function mergeShards(shards: readonly TrainingShard[], options: TrainOptions): TrainingShard {
+  const sorted = [...shards].sort((a, b) => compareCodePoints(a.shard, b.shard));
+  const total = new TrainingShard(options, 'merged');
+  for (const s of sorted) total.merge(s);
+  total.inputs.sort((a, b) => compareCodePoints(a.key, b.key));
+  return total;
+}
+
+export interface TrainingResult {
+  readonly fit: OlsFit;
+  readonly metrics: ModelMetrics;
+  readonly profiles: Record<string, GaussianProfile>;
+  readonly counts: TrainingCounts;
+  readonly inputs: LineageInput[];
+}
+
+/**
+ * Solves the merged shard and measures it: on the holdout rows when there are any (R², RMSE and
+ * MAE over every held-out residual), else in-sample from the moments (MAE then needs the rows,
+ * which a one-pass fit does not keep, so it is null).
+ */
+export function solveMerged(merged: TrainingShard): TrainingResult {
+  const { schema, ridge } = merged.options;
+  if (merged.train.n === 0) {
+    throw new TrainingInputError(
+      'no_rows',
+      `no training rows: ${merged.counts.rowsIn} rows in, ${merged.counts.duplicates} duplicates, ${merged.counts.quarantined} quarantined, ${merged.counts.incomplete} incomplete`,
+    );
+  }
+  const fit = solveOls(merged.train, { features: schema.features, target: schema.target, ridge });
+  let metrics: ModelMetrics;
+  if (merged.holdoutRows > 0) {
+    const m = linearModelMetrics(
+      fit.weights,
+      fit.bias,
+      merged.holdoutValues(),
+      new MetricsAccumulator(),
+    ).result();
+    metrics = { r2: m.r2, rmse: m.rmse, mae: m.mae, rows: m.rows, on: 'holdout' };
+  } else {
+    metrics = { r2: fit.train.r2, rmse: fit.train.rmse, mae: null, rows: fit.train.rows, on: 'train' };
+  }
+  const profiles: Record<string, GaussianProfile> = {};
+  for (const name of [...merged.profiles.keys()].sort(compareCodePoints))
+    profiles[name] = merged.profiles.get(name)!.profile();
+  return { fit, metrics, profiles, counts: { ...merged.counts }, inputs: [...merged.inputs] };
+}
+
+/** Partial → bytes: the JSON document and the holdout rows as little-endian doubles. */
+export function encodeHoldout(values: Float64Array): Uint8Array {
+  const out = new Uint8Array(values.length * 8);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < values.length; i++) view.setFloat64(i * 8, values[i], true);
+  return out;
+}
+
+export function decodeHoldout(bytes: Uint8Array): Float64Array {
+  if (bytes.length % 8 !== 0)
+    throw new TrainingInputError('bad_partial', `holdout bytes (${bytes.length}) are not whole doubles`);
+  const out = new Float64Array(bytes.length / 8);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < out.length; i++) out[i] = view.getFloat64(i * 8, true);
+  return out;
+}
+
+/** What the artifact records about where and how it was trained, beyond the data. */
+export interface TrainingMeta {
+  readonly codeVersion: string;
+  readonly capacity: CapacityUsed;
+  /** @default now */
+  readonly trainedAt?: Date;
+}
+
+/** sha256 of the canonical training configuration (schema, fill, holdout, ridge, partial format). */
+export function configHash(options: TrainOptions): string {
+  return canonicalHash({
+    format: TRAINING_PARTIAL_FORMAT,
+    schema: options.schema,
+    fill: options.fill,
+    holdout: options.holdout,
+    ridge: options.ridge,
+  });
+}
+
+export function artifactFromResult(
+  result: TrainingResult,
+  options: TrainOptions,
+  meta: TrainingMeta,
+): ModelArtifact {
+  const { fit } = result;
+  return buildArtifact({
+    target: options.schema.target,
+    category: options.schema.category,
+    features: fit.features,
+    weights: fit.weights,
+    bias: fit.bias,
+    scaling: fit.scaling,
+    standardErrors: fit.standardErrors,
+    biasStandardError: fit.biasStandardError,
+    residualStd: Math.sqrt(fit.residualVariance),
+    profiles: result.profiles,
+    metrics: result.metrics,
+    rows: fit.rows,
+    fill: options.fill,
+    ridge: options.ridge,
+    holdout: options.holdout,
+    data: result.counts,
+    lineage: { inputs: result.inputs, configHash: configHash(options), codeVersion: meta.codeVersion },
+    capacity: meta.capacity,
+    trainedAt: meta.trainedAt,
+  });
+}
+
+/**
+ * The whole run in one process: objects dealt to `shards` partials (shard i takes objects
+ * i, i + p, ... of the key-sorted list), merged, solved, measured, packaged.
+ */
+export async function trainSources(
+  sources: readonly TrainingSource[],
+  options: TrainOptions,
+  meta: TrainingMeta & { readonly shards?: number },
+): Promise<{ artifact: ModelArtifact; result: TrainingResult }> {
+  const p = meta.shards ?? 1;
+  const shards: TrainingShard[] = [];
+  for (let i = 0; i < p; i++) {
+    const shard = new TrainingShard(options, String(i).padStart(5, '0'));
+    for (const source of shardSources(sources, i, p)) await trainObject(source, shard);
+    shards.push(shard);
+  }
+  const result = solveMerged(mergeShards(shards, options));
+  return { artifact: artifactFromResult(result, options, meta), result };
+}

@@ -1,0 +1,198 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Ajv from 'ajv';
+import fc from 'fast-check';
+import { DEFAULT_DATASET_SCHEMA } from '../../../lambda/core/dataset-schema';
+import { validateArtifact } from '../../../lambda/core/model-artifact';
+import schemaJson from '../../../lambda/core/model-artifact.schema.json';
+import { preprocessBytes } from '../../../lambda/core/preprocess';
+import { SyntheticDataset } from '../../../lambda/core/synthetic-data';
+import {
+  TrainingInputError,
+  TrainingShard,
+  decodeHoldout,
+  encodeHoldout,
+  trainSources,
+  type TrainOptions,
+  type TrainingSource,
+} from '../../../lambda/core/train';
+
+const schema = DEFAULT_DATASET_SCHEMA;
+const meta = { codeVersion: 'test', capacity: { engine: 'local' as const, instances: 1, shards: 1 } };
+const relative = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
+
+function dataset(rows: number, files: number, seed = 5) {
+  const ds = new SyntheticDataset({ rows, files, seed });
+  const texts = Array.from({ length: files }, (_, k) => Buffer.concat([...ds.fileChunks(k)]));
+  return { texts, truth: ds.truth() };
+}
+
+const source = (key: string, bytes: Uint8Array, kind: 'raw' | 'curated' = 'raw'): TrainingSource => ({
+  key,
+  kind,
+  open: async function* () {
+    for (let i = 0; i < bytes.length; i += 65536) yield bytes.subarray(i, i + 65536);
+  },
+});
+
+const small = dataset(6000, 4);
+const options: TrainOptions = { schema, holdout: 0.2, fill: 'none', ridge: 0 };
+
+describe('trainSources', () => {
+  it('gives bit-identical weights on a raw CSV and on its preprocess train output', async () => {
+    const raw = await trainSources([source('a.csv', small.texts[0])], options, meta);
+    const cleaned = await preprocessBytes(small.texts[0], schema);
+    const curated = await trainSources([source('a.csv', cleaned.train, 'curated')], options, meta);
+    expect(curated.artifact.weights).toEqual(raw.artifact.weights);
+    expect(curated.artifact.metrics).toEqual(raw.artifact.metrics);
+  });
+
+  it('with fill mean trains on the mean-filled clean rows', async () => {
+    const opts: TrainOptions = { ...options, fill: 'mean' };
+    const raw = await trainSources([source('a.csv', small.texts[0])], opts, meta);
+    const cleaned = await preprocessBytes(small.texts[0], schema);
+    const curated = await trainSources([source('a.csv', cleaned.clean, 'curated')], opts, meta);
+    expect(curated.artifact.weights).toEqual(raw.artifact.weights);
+    expect(raw.artifact.rows + raw.artifact.metrics.rows).toBe(cleaned.stats.rowsClean);
+  });
+
+  it('accounts for every row: used + duplicates + quarantined + incomplete = rows in', async () => {
+    const { artifact } = await trainSources([source('a.csv', small.texts[1])], options, meta);
+    const d = artifact.data!;
+    expect(d.used + d.duplicates + d.quarantined + d.incomplete).toBe(d.rowsIn);
+    expect(artifact.rows + artifact.metrics.rows).toBe(d.used);
+  });
+
+  it('gives the same weights from any number of shards as from one (1e-12 relative)', async () => {
+    const sources = small.texts.map((t, i) => source(`part-${i}.csv`, t));
+    const one = await trainSources(sources, options, meta);
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 2, max: 4 }), async (shards) => {
+        const many = await trainSources(sources, options, { ...meta, shards });
+        many.artifact.weights.forEach((w, j) =>
+          expect(relative(w, one.artifact.weights[j])).toBeLessThan(1e-12),
+        );
+        expect(many.artifact.metrics.rows).toBe(one.artifact.metrics.rows);
+        expect(relative(many.artifact.metrics.rmse, one.artifact.metrics.rmse)).toBeLessThan(1e-12);
+      }),
+      { numRuns: 4 },
+    );
+  });
+
+  it('splits the holdout by row content, not by file or shard', async () => {
+    const a = await trainSources([source('x.csv', small.texts[2])], options, meta);
+    const b = await trainSources([source('y.csv', small.texts[2])], options, { ...meta, shards: 3 });
+    expect(b.artifact.metrics).toEqual(a.artifact.metrics);
+  });
+
+  it('writes an artifact valid against the JSON schema and validateArtifact', async () => {
+    const { artifact } = await trainSources([source('a.csv', small.texts[0])], options, meta);
+    const ajv = new Ajv({ allErrors: true });
+    const validate = ajv.compile(schemaJson);
+    expect(validate(JSON.parse(JSON.stringify(artifact)))).toBe(true);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(validateArtifact(JSON.parse(JSON.stringify(artifact)))).toEqual([]);
+    expect(artifact.version).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{12}$/);
+    expect(Object.keys(artifact.profiles)).toEqual(['bracket', 'gear', 'housing', 'shaft']);
+  });
+
+  it('names the same content hash in the version when retrained on the same data', async () => {
+    const trainedAt = new Date('2024-05-01T12:00:00Z');
+    const a = await trainSources([source('a.csv', small.texts[0])], options, { ...meta, trainedAt });
+    const b = await trainSources([source('a.csv', small.texts[0])], options, { ...meta, trainedAt });
+    expect(a.artifact.version).toBe(b.artifact.version);
+    expect(a.artifact.version.startsWith('20240501T120000Z-')).toBe(true);
+  });
+
+  it('measures in-sample from the moments with holdout 0 (MAE null)', async () => {
+    const { artifact } = await trainSources(
+      [source('a.csv', small.texts[0])],
+      { ...options, holdout: 0 },
+      meta,
+    );
+    expect(artifact.metrics.on).toBe('train');
+    expect(artifact.metrics.mae).toBeNull();
+    expect(artifact.metrics.rows).toBe(artifact.rows);
+  });
+
+  it('equals pandas drop_duplicates + dropna + sklearn LinearRegression within 1e-9 relative (holdout 0)', async () => {
+    const { artifact } = await trainSources(
+      [source('a.csv', small.texts[3])],
+      { ...options, holdout: 0 },
+      meta,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'train-sk-'));
+    try {
+      const file = join(dir, 'a.csv');
+      writeFileSync(file, small.texts[3]);
+      const script = `
+import sys, json, pandas as pd
+from sklearn.linear_model import LinearRegression
+f = ${JSON.stringify(schema.features)}; t = ${JSON.stringify(schema.target)}
+d = pd.read_csv(sys.argv[1], dtype={c: str for c in ['timestamp', 'line_id', 'category']}, keep_default_na=True)
+d = d.drop_duplicates().dropna(subset=f + [t])
+m = LinearRegression().fit(d[f].to_numpy(), d[t].to_numpy())
+print(json.dumps({"w": [float(v) for v in m.coef_], "b": float(m.intercept_), "n": len(d)}))
+`;
+      const ref = JSON.parse(
+        execFileSync('/usr/bin/python3', ['-c', script, file], { encoding: 'utf8' }),
+      ) as {
+        w: number[];
+        b: number;
+        n: number;
+      };
+      expect(artifact.rows).toBe(ref.n);
+      artifact.weights.forEach((w, j) => expect(relative(w, ref.w[j])).toBeLessThan(1e-9));
+      expect(relative(artifact.bias, ref.b)).toBeLessThan(1e-9);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('puts every default weight within 3 standard errors of the truth at 200k rows, and fill mean far outside', () => {
+    // Runs under tsx in a child process: jest's transform slows the hot loops about 15×.
+    const out = execFileSync(
+      join(__dirname, '../../../node_modules/.bin/tsx'),
+      [join(__dirname, '../helpers/train-truth.ts'), '200000', '7'],
+      { encoding: 'utf8' },
+    );
+    const z = JSON.parse(out) as { none: number[]; mean: number[] };
+    expect(z.none).toHaveLength(10);
+    expect(Math.max(...z.none)).toBeLessThan(3);
+    expect(Math.max(...z.mean)).toBeGreaterThan(10);
+  });
+
+  it('rejects curated input that lacks a schema column, naming it', async () => {
+    const bad = new TextEncoder().encode('timestamp,line_id,category,temperature\n1,2,3,4\n');
+    await expect(trainSources([source('bad.csv', bad, 'curated')], options, meta)).rejects.toThrow(
+      /bad\.csv: header lacks schema column\(s\): pressure/,
+    );
+  });
+
+  it('rejects input with no usable rows with a TrainingInputError', async () => {
+    const header = new TextEncoder().encode(
+      'timestamp,line_id,category,temperature,pressure,vibration,speed,humidity,torque,current,voltage,feed_rate,tool_wear,quality\n',
+    );
+    await expect(trainSources([source('empty.csv', header, 'curated')], options, meta)).rejects.toThrow(
+      TrainingInputError,
+    );
+  });
+});
+
+describe('training partials', () => {
+  it('round-trip through JSON and raw doubles', async () => {
+    const shard = new TrainingShard(options, '00001');
+    const { trainObject } = await import('../../../lambda/core/train');
+    await trainObject(source('a.csv', small.texts[0]), shard);
+    const { json, holdout } = shard.toPartial();
+    const back = TrainingShard.fromPartial(
+      JSON.parse(JSON.stringify(json)),
+      decodeHoldout(encodeHoldout(holdout)),
+      options,
+    );
+    expect(back.toPartial().json).toEqual(json);
+    expect(Array.from(back.holdoutValues())).toEqual(Array.from(holdout));
+  });
+});
