@@ -156,6 +156,14 @@ export function isMissingCell(bytes: Uint8Array, s: number, e: number): boolean 
   return NA_WORDS.has(w);
 }
 
+/** `inf`, `-Infinity`, ...: pandas reads these as infinite floats; they are quarantined as non_finite. */
+function isInfinityWord(bytes: Uint8Array, s: number, e: number): boolean {
+  if (e - s > 12) return false;
+  let w = '';
+  for (let i = s; i < e; i++) w += String.fromCharCode(bytes[i]);
+  return /^\s*[+-]?inf(inity)?\s*$/i.test(w);
+}
+
 const STATUS_QUARANTINED = 1;
 const STATUS_DUPLICATE = 2;
 /** An original that some later row was proposed to duplicate: keep its values in pass 2. */
@@ -491,7 +499,8 @@ class CleaningRun {
       const e = row.fieldEnd[k];
       let v = parseDecimal(bytes, s, e);
       if (v !== v) {
-        if (!isMissingCell(bytes, s, e)) return REASON_CODE.non_numeric;
+        if (!isMissingCell(bytes, s, e))
+          return isInfinityWord(bytes, s, e) ? REASON_CODE.non_finite : REASON_CODE.non_numeric;
         v = NaN;
       } else if (v === Infinity || v === -Infinity) {
         return REASON_CODE.non_finite;

@@ -1,0 +1,60 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../../../bin/commands/preprocess';
+
+let work: string;
+let errors: string[];
+let logs: string[];
+beforeEach(() => {
+  work = mkdtempSync(join(tmpdir(), 'preprocess-cli-'));
+  errors = [];
+  logs = [];
+  jest.spyOn(console, 'error').mockImplementation((m: string) => void errors.push(m));
+  jest.spyOn(console, 'log').mockImplementation((m: string) => void logs.push(m));
+});
+afterEach(() => {
+  jest.restoreAllMocks();
+  rmSync(work, { recursive: true, force: true });
+});
+
+const SCHEMA = join(__dirname, '../../fixtures/csv/schema.json');
+
+describe('factory preprocess', () => {
+  test('writes the six outputs and prints a one-line summary', async () => {
+    const input = join(work, 'in.csv');
+    writeFileSync(input, 'ts,id,category,a,b,y\nt1,i,A,1,2,3\nt1,i,A,1,2,3\nt2,i,B,,2,3\nt3,i,B,x,2,3\n');
+    const out = join(work, 'out');
+    expect(await run([input, '--out', out, '--schema', SCHEMA])).toBe(0);
+    for (const name of [
+      'clean.csv',
+      'train.csv',
+      'group_stats.csv',
+      'stats.json',
+      'report.json',
+      'quarantine.csv',
+    ]) {
+      expect(existsSync(join(out, name))).toBe(true);
+    }
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect([report.rowsIn, report.rowsClean, report.duplicates, report.quarantined]).toEqual([4, 2, 1, 1]);
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toMatch(/^preprocess: 4 rows in → 2 clean/);
+  });
+
+  test('exits 1 with one line and writes no clean.csv on a file-level error', async () => {
+    const input = join(work, 'in.csv');
+    writeFileSync(input, 'ts,id,category,a,b\nt1,i,A,1,2\n');
+    const out = join(work, 'out');
+    expect(await run([input, '--out', out, '--schema', SCHEMA])).toBe(1);
+    expect(errors).toEqual([expect.stringMatching(/^preprocess: .*in\.csv: missing_column: .*\by\b/)]);
+    expect(existsSync(join(out, 'clean.csv'))).toBe(false);
+  });
+
+  test('rejects a file over --max-bytes before reading it', async () => {
+    const input = join(work, 'in.csv');
+    writeFileSync(input, 'ts,id,category,a,b,y\nt1,i,A,1,2,3\n');
+    expect(await run([input, '--out', join(work, 'out'), '--schema', SCHEMA, '--max-bytes', '8'])).toBe(1);
+    expect(errors[0]).toMatch(/too_large/);
+  });
+});

@@ -1,0 +1,158 @@
+import fc from 'fast-check';
+import type { DatasetSchema } from '../../../lambda/core/dataset-schema';
+import { PreprocessError, preprocessBytes } from '../../../lambda/core/preprocess';
+
+const schema: DatasetSchema = {
+  timestamp: 'ts',
+  ids: ['id'],
+  category: 'category',
+  features: ['a', 'b'],
+  target: 'y',
+};
+const HEADER = 'ts,id,category,a,b,y\n';
+const enc = (text: string) => new TextEncoder().encode(text);
+const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8');
+const run = (csv: string, options = {}) => preprocessBytes(enc(csv), schema, options);
+
+async function fileError(input: string | Uint8Array, options = {}): Promise<string> {
+  try {
+    await preprocessBytes(typeof input === 'string' ? enc(input) : input, schema, options);
+  } catch (error) {
+    if (error instanceof PreprocessError) return error.code;
+    throw error;
+  }
+  throw new Error('expected a PreprocessError');
+}
+
+describe('preprocessCsv', () => {
+  test('drops rows whose parsed values equal an earlier row, keeping the first', async () => {
+    const out = await run(
+      HEADER + 't,i,A,1.5,1e2,3\nt,i,A,1.50,100,3.0\nt,"i",A,1.5,100.0,3\nt,i,B,1.5,100,3\n',
+    );
+    expect(text(out.clean)).toBe(HEADER + 't,i,A,1.5,1e2,3\nt,i,B,1.5,100,3\n');
+    expect(out.report.duplicates).toBe(2);
+  });
+
+  test('treats empty and pandas NA words as the same missing value when deduplicating', async () => {
+    const out = await run(HEADER + 't,i,A,,1,2\nt,i,A,NA,1,2\nt,i,A,null,1,2\nt,i,A,4,1,2\n');
+    expect(out.report.duplicates).toBe(2);
+  });
+
+  test('fills gaps with the mean of the de-duplicated rows at full precision', async () => {
+    const out = await run(HEADER + 't1,i,A,1,1,1\nt1,i,A,1,1,1\nt2,i,A,2,1,1\nt3,i,A,,1,1\nt4,i,A,0.1,,1\n');
+    // a: mean of 1, 2, 0.1 (the duplicate 1 counted once).
+    expect(text(out.clean).split('\n')[3]).toBe(`t3,i,A,${String((1 + 2 + 0.1) / 3)},1,1`);
+    expect(out.report.filledCells).toBe(2);
+  });
+
+  test('writes train.csv with only the complete rows, unfilled', async () => {
+    const out = await run(HEADER + 't1,i,A,1,2,3\nt2,i,A,,2,3\nt3,i,A,1,2,\n');
+    expect(text(out.train)).toBe(HEADER + 't1,i,A,1,2,3\n');
+    expect(out.report.rowsComplete).toBe(1);
+  });
+
+  test('quarantines bad rows with their first line number, reason and raw text', async () => {
+    const csv =
+      HEADER +
+      't1,i,A,1,2,3\nt2,i,A,1,2\nt3,i,A,x,2,3\nt4,i,A,inf,2,3\nt5,i,A,1"2,2,3\nt6,"a\nb",A,1,2,3,4\nt7,i,A,1,2,"3\n';
+    const out = await run(csv);
+    expect(text(out.quarantine)).toBe(
+      'line,reason,raw\n' +
+        '3,ragged_row,"t2,i,A,1,2"\n' +
+        '4,non_numeric,"t3,i,A,x,2,3"\n' +
+        '5,non_finite,"t4,i,A,inf,2,3"\n' +
+        '6,stray_quote,"t5,i,A,1""2,2,3"\n' +
+        '7,ragged_row,"t6,""a\nb"",A,1,2,3,4"\n' +
+        '9,unclosed_quote,"t7,i,A,1,2,""3\n"\n',
+    );
+    expect(out.report.quarantineByReason).toEqual({
+      ragged_row: 2,
+      non_numeric: 1,
+      non_finite: 1,
+      unclosed_quote: 1,
+      stray_quote: 1,
+    });
+  });
+
+  test('keeps rows without a category in clean.csv but in no group', async () => {
+    const out = await run(HEADER + 't1,i,,1,2,3\nt2,i,NA,2,2,3\nt3,i,A,3,2,3\n');
+    expect(out.report.rowsClean).toBe(3);
+    expect(out.report.rowsWithoutCategory).toBe(2);
+    expect(out.groupStatsCsv).toBe('category,count,a,b,y\nA,1,3,2,3\n');
+  });
+
+  test('writes group statistics sorted by code point, CSV-quoted where needed', async () => {
+    const out = await run(HEADER + 't1,i,b,1,2,3\nt2,i,"a,b",2,2,3\nt3,i,B,3,2,3\n');
+    expect(out.groupStatsCsv.split('\n').map((l) => l.split(',')[0])).toEqual([
+      'category',
+      'B',
+      '"a',
+      'b',
+      '',
+    ]);
+  });
+
+  test('confirms every proposed duplicate exactly and restarts after a real hash collision', async () => {
+    const rows = Array.from({ length: 200 }, (_, i) => `t${i},i,A,${i},${i % 7},${i % 3}`);
+    const csv = HEADER + [...rows, rows[5], rows[17]].join('\n') + '\n';
+    const out = await run(csv, { weakHashBitsForTest: 3, chunkSize: 97 });
+    expect(out.report.passes).toBe(4);
+    expect(out.report.duplicates).toBe(2);
+    expect(text(out.clean)).toBe(HEADER + rows.join('\n') + '\n');
+  });
+
+  test.each([
+    ['empty_file', ''],
+    ['empty_file', '\uFEFF\n\n'],
+    ['missing_column', 'ts,id,category,a,b\n'],
+    ['bad_header', 'ts,id,category,a,b,y,a\n'],
+    ['bad_header', 'ts,"id,category,a,b,y\n'],
+  ])('rejects the whole file with %s', async (code, csv) => {
+    expect(await fileError(csv)).toBe(code);
+  });
+
+  test('rejects NUL bytes, invalid UTF-8 and oversized input as files', async () => {
+    expect(await fileError(enc(HEADER + 't,i,A,1,2,3\0\n'))).toBe('nul_byte');
+    expect(await fileError(Uint8Array.from([...enc(HEADER), 0x74, 0xc3, 0x28, 0x0a]))).toBe('invalid_utf8');
+    expect(await fileError(Uint8Array.from([...enc(HEADER), 0x74, 0xe2, 0x82]))).toBe('invalid_utf8');
+    expect(await fileError(HEADER + 't,i,A,1,2,3\n', { maxBytes: 10 })).toBe('too_large');
+  });
+
+  test('accepts multi-byte UTF-8 split across chunks', async () => {
+    const out = await run(HEADER + 't,i,Ünïcødé €,1,2,3\n', { chunkSize: 1 });
+    expect(out.groupStatsCsv).toContain('Ünïcødé €,1,1,2,3');
+  });
+
+  test('on arbitrary bytes, finishes, throws only PreprocessError, and rows in = clean + duplicates + quarantined', async () => {
+    const alphabet = fc.constantFrom(...'ab1.e-,"\r\n \0', '\u00e9', 'NA', HEADER);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(alphabet, { maxLength: 60 }),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 16 }),
+        async (parts, withHeader, chunkSize) => {
+          const csv = (withHeader ? HEADER : '') + parts.join('');
+          try {
+            const out = await run(csv, { chunkSize });
+            const r = out.report;
+            expect(r.rowsIn).toBe(r.rowsClean + r.duplicates + r.quarantined);
+          } catch (error) {
+            expect(error).toBeInstanceOf(PreprocessError);
+          }
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+
+  test('gives the same outputs however the input is chunked', async () => {
+    const csv = HEADER + 't1,"x\r\ny",A,1,2,3\r\nt2,i,B,,2,3\r\n\r\nt1,"x\r\ny",A,1.0,2,3\r\nt3,i,A,2,"",1\n';
+    const whole = await run(csv);
+    for (const chunkSize of [1, 2, 3, 5, 8]) {
+      const split = await run(csv, { chunkSize });
+      expect(text(split.clean)).toBe(text(whole.clean));
+      expect(text(split.quarantine)).toBe(text(whole.quarantine));
+      expect(split.groupStatsCsv).toBe(whole.groupStatsCsv);
+    }
+  });
+});

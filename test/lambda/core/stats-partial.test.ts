@@ -1,0 +1,109 @@
+import fc from 'fast-check';
+import type { DatasetSchema } from '../../../lambda/core/dataset-schema';
+import { preprocessBytes } from '../../../lambda/core/preprocess';
+import { categoryProfiles, mergeStatsPartials, type StatsPartial } from '../../../lambda/core/stats-partial';
+
+const schema: DatasetSchema = {
+  timestamp: 'ts',
+  ids: ['id'],
+  category: 'category',
+  features: ['a', 'b'],
+  target: 'y',
+};
+const HEADER = 'ts,id,category,a,b,y\n';
+const stats = async (rows: string[]) =>
+  (await preprocessBytes(new TextEncoder().encode(HEADER + rows.map((r) => r + '\n').join('')), schema))
+    .stats;
+
+const close = (a: number | null, b: number | null) =>
+  a === b ||
+  (a !== null && b !== null && Math.abs(a - b) <= 1e-12 * Math.max(Math.abs(a), Math.abs(b), 1e-300));
+
+/** Float-for-float comparison within 1e-12 relative; counts and names exactly. */
+function expectClose(x: unknown, y: unknown, path = '$'): void {
+  if (typeof x === 'number' || typeof y === 'number') {
+    if (!close(x as number, y as number)) throw new Error(`${path}: ${String(x)} != ${String(y)}`);
+    return;
+  }
+  if (x === null || y === null || typeof x !== 'object') {
+    expect(x).toEqual(y);
+    return;
+  }
+  expect(Object.keys(x as object).sort()).toEqual(Object.keys(y as object).sort());
+  for (const k of Object.keys(x as object)) {
+    expectClose((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], `${path}.${k}`);
+  }
+}
+
+/** Rows with no duplicates across splits (unique timestamps), some gaps, a few categories. */
+const rowsArb = fc.array(
+  fc.tuple(
+    fc.constantFrom('A', 'B', 'C', ''),
+    fc.option(fc.integer({ min: -5000, max: 5000 }), { freq: 8 }),
+    fc.option(fc.integer({ min: 0, max: 99999 }), { freq: 8 }),
+    fc.integer({ min: -100, max: 100 }),
+  ),
+  { minLength: 1, maxLength: 60 },
+);
+
+describe('stats partials', () => {
+  test('merging the partials of k splits equals one pass over complete-row statistics', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        rowsArb,
+        fc.array(fc.nat(), { minLength: 1, maxLength: 4 }),
+        async (spec, cutSeeds) => {
+          // Complete rows only: the mean fill is per file, so only unfilled statistics merge exactly.
+          const rows = spec.map(
+            ([c, a, b, y], i) => `t${i},i,${c},${(a ?? 7) / 100},${(b ?? 3) / 1000},${y}`,
+          );
+          const cuts = [...new Set(cutSeeds.map((s) => s % rows.length))].sort((p, q) => p - q);
+          const parts: string[][] = [];
+          let from = 0;
+          for (const cut of [...cuts, rows.length]) {
+            if (cut > from) parts.push(rows.slice(from, cut));
+            from = Math.max(from, cut);
+          }
+          const whole = await stats(rows);
+          const merged = mergeStatsPartials(await Promise.all(parts.map(stats)));
+          expectClose(strip(merged), strip(whole));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  test('adds counts of rows, duplicates, quarantine and bytes exactly', async () => {
+    const p1 = await stats(['t1,i,A,1,2,3', 't1,i,A,1,2,3', 'bad']);
+    const p2 = await stats(['t2,i,B,,2,3']);
+    const merged = mergeStatsPartials([p1, p2]);
+    expect([
+      merged.rowsIn,
+      merged.rowsClean,
+      merged.duplicates,
+      merged.quarantined,
+      merged.rowsComplete,
+    ]).toEqual([4, 2, 1, 1, 1]);
+    expect(merged.bytesIn).toBe(p1.bytesIn + p2.bytesIn);
+  });
+
+  test('turns a partial into per-category Gaussian profiles of the features', async () => {
+    const p = await stats(['t1,i,A,1,10,0', 't2,i,A,3,30,0', 't3,i,B,5,1,0', 't4,i,A,,1,0']);
+    expect(categoryProfiles(p)).toEqual({
+      A: { count: 2, mean: [2, 20], std: [Math.SQRT2, Math.sqrt(200)] },
+      B: { count: 1, mean: [5, 1], std: [NaN, NaN] },
+    });
+  });
+
+  test('refuses to merge partials over different columns', async () => {
+    const p = await stats(['t1,i,A,1,2,3']);
+    const other = { ...p, columns: ['x', 'y', 'z'] } as StatsPartial;
+    expect(() => mergeStatsPartials([p, other])).toThrow(/different columns/);
+  });
+});
+
+/** filledMoments depends on each file's own fill and bytesIn counts each split's header; all else must merge. */
+function strip(p: StatsPartial): Omit<StatsPartial, 'filledMoments' | 'bytesIn'> {
+  const { filledMoments: _filled, bytesIn: _bytes, ...rest } = p;
+  return rest;
+}
