@@ -1,0 +1,134 @@
+/**
+ * Where preprocessing writes, as a pure function of the input object's key and version, so a
+ * replayed event rewrites the same keys (with the same bytes), and two different inputs can never
+ * overwrite each other's outputs. In the curated bucket, for input `<base>.csv`:
+ *
+ *   clean/<base>/<token>.csv          de-duplicated, mean-filled rows (input columns and order)
+ *   train/<base>/<token>.csv          de-duplicated complete rows (what the trainer reads)
+ *   stats/<base>/<token>.json         the statistics partial (merges exactly across files)
+ *   stats/<base>/<token>.groups.csv   group_stats.csv: per-category means
+ *   reports/<base>/<token>.json       the data-quality report (also for rejected files)
+ *   quarantine/<base>/<token>.csv     quarantined rows: line, reason, raw row
+ *   quarantine/<base>/<token>.json    a rejected file: why (only when the whole file is rejected)
+ *
+ * `<token>` names the version: `v-<versionId>` when the bucket is versioned, else `e-<etag>`, else
+ * `unversioned`; the id is percent-encoded so it never holds `/` or `.` (so the last `/` and first
+ * `.` after it split a key unambiguously). Only keys ending exactly in `.csv` are inputs.
+ */
+import { FileRejectedError } from './errors';
+
+export interface InputObject {
+  readonly key: string;
+  readonly versionId?: string;
+  readonly etag?: string;
+}
+
+/** What names an input's outputs: the key plus its version id, or else its ETag. */
+export interface InputIdentity {
+  readonly key: string;
+  readonly versionId?: string;
+  readonly etag?: string;
+}
+
+export type OutputKind = 'clean' | 'train' | 'stats' | 'groupStats' | 'report' | 'quarantine' | 'rejection';
+
+export type OutputKeys = Readonly<Record<OutputKind, string>>;
+
+const LAYOUT: Readonly<Record<OutputKind, { prefix: string; suffix: string }>> = {
+  clean: { prefix: 'clean', suffix: '.csv' },
+  train: { prefix: 'train', suffix: '.csv' },
+  stats: { prefix: 'stats', suffix: '.json' },
+  groupStats: { prefix: 'stats', suffix: '.groups.csv' },
+  report: { prefix: 'reports', suffix: '.json' },
+  quarantine: { prefix: 'quarantine', suffix: '.csv' },
+  rejection: { prefix: 'quarantine', suffix: '.json' },
+};
+
+export const OUTPUT_KINDS = Object.keys(LAYOUT) as OutputKind[];
+/** The curated-bucket prefixes preprocessing writes under (for IAM grants). */
+export const OUTPUT_PREFIXES = [...new Set(Object.values(LAYOUT).map((l) => l.prefix))];
+
+/** S3's key length limit, in UTF-8 bytes. */
+export const MAX_KEY_BYTES = 1024;
+const CSV = '.csv';
+const encoder = new TextEncoder();
+const utf8Length = (text: string): number => encoder.encode(text).length;
+
+/** True for keys preprocessing takes: ending exactly in `.csv` (lower case), not a folder marker. */
+export function isCsvKey(key: string): boolean {
+  return key.endsWith(CSV);
+}
+
+/** Percent-encodes everything but [A-Za-z0-9_-] (UTF-8), so tokens hold no `/` and no `.`. */
+function encodeToken(text: string): string {
+  return encodeURIComponent(text).replace(
+    /[!'()*.~]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+/** The input's identity: version id wins over ETag (an ETag repeats for identical bytes). */
+export function inputIdentity(input: InputObject): InputIdentity {
+  if (input.versionId !== undefined) return { key: input.key, versionId: input.versionId };
+  if (input.etag !== undefined) return { key: input.key, etag: input.etag };
+  return { key: input.key };
+}
+
+export function versionToken(input: InputObject): string {
+  if (input.versionId !== undefined) return `v-${encodeToken(input.versionId)}`;
+  if (input.etag !== undefined) return `e-${encodeToken(input.etag)}`;
+  return 'unversioned';
+}
+
+/**
+ * Every output key for one input. Throws FileRejectedError (`output_key_too_long`) when the
+ * input key is so long that an output key would pass S3's 1024-byte limit.
+ */
+export function outputKeys(input: InputObject): OutputKeys {
+  if (!isCsvKey(input.key)) throw new Error(`not a .csv key: ${JSON.stringify(input.key)}`);
+  const base = input.key.slice(0, -CSV.length);
+  const token = versionToken(input);
+  const keys = {} as Record<OutputKind, string>;
+  for (const kind of OUTPUT_KINDS) {
+    const { prefix, suffix } = LAYOUT[kind];
+    keys[kind] = `${prefix}/${base}/${token}${suffix}`;
+    if (utf8Length(keys[kind]) > MAX_KEY_BYTES) {
+      throw new FileRejectedError(
+        'output_key_too_long',
+        `output key for ${JSON.stringify(input.key)} would be ${utf8Length(keys[kind])} bytes, over S3's ${MAX_KEY_BYTES}`,
+      );
+    }
+  }
+  return keys;
+}
+
+/** The inverse of `outputKeys`: which input (identity) and which output a curated key is; null if none. */
+export function parseOutputKey(key: string): { kind: OutputKind; input: InputIdentity } | null {
+  const slash = key.indexOf('/');
+  const last = key.lastIndexOf('/');
+  if (slash < 0 || last === slash) return null;
+  const prefix = key.slice(0, slash);
+  const base = key.slice(slash + 1, last);
+  const file = key.slice(last + 1);
+  const dot = file.indexOf('.');
+  if (dot < 0) return null;
+  const token = file.slice(0, dot);
+  const suffix = file.slice(dot);
+  const kind = OUTPUT_KINDS.find((k) => LAYOUT[k].prefix === prefix && LAYOUT[k].suffix === suffix);
+  if (!kind) return null;
+  const inputKey = base + CSV;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(token.slice(2));
+  } catch {
+    return null;
+  }
+  if (token === 'unversioned') return { kind, input: { key: inputKey } };
+  if (token.startsWith('v-') && encodeToken(decoded) === token.slice(2)) {
+    return { kind, input: { key: inputKey, versionId: decoded } };
+  }
+  if (token.startsWith('e-') && encodeToken(decoded) === token.slice(2)) {
+    return { kind, input: { key: inputKey, etag: decoded } };
+  }
+  return null;
+}

@@ -1,0 +1,292 @@
+/**
+ * The real preprocess handler against moto_server (real S3 API over loopback): versioned raw and
+ * curated buckets, a generated CSV with duplicates, gaps and bad rows, an EventBridge event.
+ */
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { startMoto, useMotoEnvironment, type MotoServer } from '../../../bin/local/moto-server';
+import { DEFAULT_DATASET_SCHEMA, encodeSchema } from '../../../lambda/core/dataset-schema';
+import { outputKeys, OUTPUT_KINDS } from '../../../lambda/core/object-keys';
+import { preprocessBytes } from '../../../lambda/core/preprocess';
+import { encodeEventKey } from '../../../lambda/core/s3-event';
+import { generateSyntheticCsv } from '../../../lambda/core/synthetic-data';
+
+type HandlerModule = typeof import('../../../lambda/handlers/preprocess');
+
+const RAW = 'factory-raw';
+const CURATED = 'factory-curated';
+const KEY = 'plant a/line+1 2024.csv';
+
+let moto: MotoServer;
+let s3: S3Client;
+let mod: HandlerModule;
+
+function eventBridge(key: string, size: number, versionId?: string, etag?: string) {
+  return {
+    version: '0',
+    id: 'e1',
+    'detail-type': 'Object Created',
+    source: 'aws.s3',
+    account: '123456789012',
+    time: '2024-01-01T00:00:00Z',
+    region: 'eu-west-1',
+    resources: [`arn:aws:s3:::${RAW}`],
+    detail: {
+      version: '0',
+      bucket: { name: RAW },
+      object: { key: encodeEventKey(key), size, etag, 'version-id': versionId, sequencer: '00' },
+      'request-id': 'r1',
+      requester: '123456789012',
+      reason: 'PutObject',
+    },
+  };
+}
+
+async function getBytes(
+  bucket: string,
+  key: string,
+): Promise<{ bytes: Buffer; etag?: string; versionId?: string }> {
+  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return {
+    bytes: Buffer.from(await out.Body!.transformToByteArray()),
+    etag: out.ETag,
+    versionId: out.VersionId,
+  };
+}
+
+async function versions(bucket: string) {
+  const out = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
+  return (out.Versions ?? []).map((v) => ({ key: v.Key!, etag: v.ETag!, versionId: v.VersionId! }));
+}
+
+async function upload(key: string, body: Uint8Array | string) {
+  const out = await s3.send(new PutObjectCommand({ Bucket: RAW, Key: key, Body: body }));
+  return { versionId: out.VersionId!, etag: out.ETag!.replace(/"/g, '') };
+}
+
+beforeAll(async () => {
+  moto = await startMoto();
+  useMotoEnvironment(moto.endpoint);
+  process.env.CURATED_BUCKET = CURATED;
+  process.env.DATASET_SCHEMA = encodeSchema(DEFAULT_DATASET_SCHEMA);
+  process.env.MAX_OBJECT_BYTES = String(10 * 1024 * 1024);
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  mod = await import('../../../lambda/handlers/preprocess');
+  s3 = new S3Client({ forcePathStyle: true });
+  for (const bucket of [RAW, CURATED]) {
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: bucket,
+        CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' },
+      }),
+    );
+    await s3.send(
+      new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }),
+    );
+  }
+}, 60000);
+
+afterAll(async () => {
+  s3?.destroy();
+  await moto?.stop();
+});
+
+describe('preprocess handler against moto_server', () => {
+  const generated = generateSyntheticCsv({ rows: 3000, seed: 7 });
+  const cols = DEFAULT_DATASET_SCHEMA.features.length + 1;
+  const badRows =
+    `2024-03-01T00:00:00.000Z,L02,gear,not-a-number${',1'.repeat(cols - 1)}\n` + // text in a numeric column
+    `2024-03-01T00:00:01.000Z,L03,shaft,1,2\n`; // ragged
+  const input = Buffer.from(generated.files[0] + badRows, 'latin1');
+  let uploaded: { versionId: string; etag: string };
+  let first: Awaited<ReturnType<HandlerModule['handler']>>;
+  let firstObjects: Map<string, { bytes: Buffer; etag?: string }>;
+  const keys = () => outputKeys({ key: KEY, versionId: uploaded.versionId });
+
+  beforeAll(async () => {
+    uploaded = await upload(KEY, input);
+    first = await mod.handler(eventBridge(KEY, input.length, uploaded.versionId, uploaded.etag));
+    firstObjects = new Map();
+    for (const kind of ['clean', 'train', 'quarantine', 'stats', 'groupStats', 'report'] as const) {
+      firstObjects.set(kind, await getBytes(CURATED, keys()[kind]));
+    }
+  }, 60000);
+
+  it('returns a summary with exact reconciliation of rows', () => {
+    expect(first).toMatchObject({
+      objects: 1,
+      processed: 1,
+      rejected: 0,
+      ignored: 0,
+      gone: 0,
+      invalidEvents: 0,
+    });
+    const [result] = first.results;
+    expect(result).toMatchObject({
+      bucket: RAW,
+      key: KEY,
+      versionId: uploaded.versionId,
+      status: 'processed',
+      rowsIn: 3002,
+      duplicates: generated.truth.duplicates,
+      quarantined: 2,
+      rowsClean: 3000 - generated.truth.duplicates,
+    });
+    expect(result.rowsIn).toBe(result.rowsClean! + result.duplicates! + result.quarantined!);
+  });
+
+  it('writes clean, train, quarantine, stats, group stats and report byte-identical to the core run in memory', async () => {
+    const expected = await preprocessBytes(input, DEFAULT_DATASET_SCHEMA);
+    expect(firstObjects.get('clean')!.bytes.equals(Buffer.from(expected.clean))).toBe(true);
+    expect(firstObjects.get('train')!.bytes.equals(Buffer.from(expected.train))).toBe(true);
+    expect(firstObjects.get('quarantine')!.bytes.equals(Buffer.from(expected.quarantine))).toBe(true);
+    expect(JSON.parse(firstObjects.get('stats')!.bytes.toString('utf8'))).toEqual(
+      JSON.parse(JSON.stringify(expected.stats)),
+    );
+    expect(firstObjects.get('groupStats')!.bytes.toString('utf8')).toBe(expected.groupStatsCsv);
+  });
+
+  it('quarantines the bad rows with their line numbers and reasons', () => {
+    const lines = firstObjects.get('quarantine')!.bytes.toString('utf8').trim().split('\n');
+    expect(lines[0]).toBe('line,reason,raw');
+    expect(lines.slice(1).map((l) => l.split(',').slice(0, 2).join(','))).toEqual([
+      '3002,non_numeric',
+      '3003,ragged_row',
+    ]);
+  });
+
+  it('stores a report that reconciles and holds no run time', () => {
+    const report = JSON.parse(firstObjects.get('report')!.bytes.toString('utf8'));
+    expect(report).toMatchObject({
+      format: 'aiaas-factory/preprocess-report@1',
+      status: 'processed',
+      input: {
+        bucket: RAW,
+        key: KEY,
+        versionId: uploaded.versionId,
+        etag: uploaded.etag,
+        size: input.length,
+      },
+      outputs: {
+        bucket: CURATED,
+        ...Object.fromEntries(Object.entries(keys()).filter(([k]) => k !== 'rejection')),
+      },
+    });
+    const q = report.quality;
+    expect(q.rowsIn).toBe(q.rowsClean + q.duplicates + q.quarantined);
+    expect(q).not.toHaveProperty('elapsedMs');
+    expect(firstObjects.get('report')!.bytes.toString('utf8')).not.toMatch(
+      /elapsed|20\d\d-\d\d-\d\dT(?!00:00)/,
+    );
+  });
+
+  it('writes no rejection record for an accepted file', async () => {
+    await expect(s3.send(new GetObjectCommand({ Bucket: CURATED, Key: keys().rejection }))).rejects.toThrow();
+  });
+
+  it('rewrites identical bytes and ETags when the event is replayed', async () => {
+    const again = await mod.handler(eventBridge(KEY, input.length, uploaded.versionId, uploaded.etag));
+    expect(again).toEqual(first);
+    for (const [kind, before] of firstObjects) {
+      const after = await getBytes(CURATED, keys()[kind as keyof ReturnType<typeof keys>]);
+      expect(after.bytes.equals(before.bytes)).toBe(true);
+      expect(after.etag).toBe(before.etag);
+    }
+    // Versioned curated bucket: each output now has two versions with the same ETag.
+    const all = await versions(CURATED);
+    for (const kind of firstObjects.keys()) {
+      const v = all.filter((x) => x.key === keys()[kind as keyof ReturnType<typeof keys>]);
+      expect(v.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(v.map((x) => x.etag)).size).toBe(1);
+    }
+  });
+
+  it('accepts the S3 notification shape for the same object and writes the same bytes', async () => {
+    const out = await mod.handler({
+      Records: [
+        {
+          eventSource: 'aws:s3',
+          eventName: 'ObjectCreated:Put',
+          s3: {
+            bucket: { name: RAW },
+            object: {
+              key: encodeEventKey(KEY),
+              size: input.length,
+              eTag: uploaded.etag,
+              versionId: uploaded.versionId,
+            },
+          },
+        },
+      ],
+    });
+    expect(out.processed).toBe(1);
+    const clean = await getBytes(CURATED, keys().clean);
+    expect(clean.bytes.equals(firstObjects.get('clean')!.bytes)).toBe(true);
+  });
+
+  it('rejects an object over MAX_OBJECT_BYTES from the event size, with a report and no clean output', async () => {
+    const key = 'big/over.csv';
+    const v = await upload(key, input);
+    const small = mod.createPreprocessHandler({
+      s3: new S3Client({ forcePathStyle: true }),
+      config: {
+        ...(await import('../../../lambda/adapters/env')).readPreprocessConfig(),
+        maxObjectBytes: 1000,
+      },
+      logger: new Logger({ logLevel: 'SILENT' }),
+      metrics: new Metrics({ namespace: 'Test' }),
+    });
+    const out = await small(eventBridge(key, input.length, v.versionId, v.etag));
+    expect(out).toMatchObject({ rejected: 1, processed: 0 });
+    expect(out.results[0]).toMatchObject({ status: 'rejected', reason: 'too_large' });
+    const k = outputKeys({ key, versionId: v.versionId });
+    const report = JSON.parse((await getBytes(CURATED, k.report)).bytes.toString('utf8'));
+    expect(report).toMatchObject({
+      status: 'rejected',
+      rejection: { code: 'file_rejected', reason: 'too_large' },
+    });
+    const record = JSON.parse((await getBytes(CURATED, k.rejection)).bytes.toString('utf8'));
+    expect(record).toMatchObject({ reason: 'too_large', input: { key, size: input.length } });
+    for (const kind of ['clean', 'train', 'quarantine', 'stats', 'groupStats'] as const) {
+      await expect(s3.send(new GetObjectCommand({ Bucket: CURATED, Key: k[kind] }))).rejects.toThrow();
+    }
+  });
+
+  it('rejects a file the core cannot read (missing schema column) without clean output', async () => {
+    const key = 'bad/missing-column.csv';
+    const v = await upload(key, 'timestamp,line_id\n2024-01-01T00:00:00Z,L01\n');
+    const out = await mod.handler(eventBridge(key, 44, v.versionId, v.etag));
+    expect(out.results[0]).toMatchObject({ status: 'rejected', reason: 'missing_column' });
+    const k = outputKeys({ key, versionId: v.versionId });
+    await expect(s3.send(new GetObjectCommand({ Bucket: CURATED, Key: k.clean }))).rejects.toThrow();
+    expect(JSON.parse((await getBytes(CURATED, k.report)).bytes.toString('utf8')).status).toBe('rejected');
+  });
+
+  it('ignores a non-csv key without reading or writing anything', async () => {
+    const before = (await versions(CURATED)).length;
+    const out = await mod.handler(eventBridge('notes/readme.txt', 10, 'x'));
+    expect(out).toMatchObject({ ignored: 1, processed: 0 });
+    expect(out.results[0]).toMatchObject({ status: 'ignored', reason: 'not_csv' });
+    expect((await versions(CURATED)).length).toBe(before);
+  });
+
+  it('reports an object version that no longer exists as gone, without throwing', async () => {
+    const out = await mod.handler(eventBridge('gone/x.csv', 10, 'no-such-version'));
+    expect(out.results[0]).toMatchObject({ status: 'gone' });
+  });
+
+  it('never writes to the raw bucket', async () => {
+    const raw = await versions(RAW);
+    expect(raw.map((v) => v.key).sort()).toEqual(['bad/missing-column.csv', 'big/over.csv', KEY].sort());
+    expect(raw).toHaveLength(3);
+  });
+});
