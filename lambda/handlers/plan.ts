@@ -1,0 +1,363 @@
+/**
+ * The training state machine's first state: measure the real n, calibrate, choose p.
+ *
+ * Input:  { engine?: 'sagemaker' | 'batch' }          (default TRAINING_ENGINE)
+ * Output: { engine, instanceType, p, shards, plannedSeconds, cost, feasible, n, inputPrefix,
+ *           deadlineSeconds, bestSeconds, requiredP, bytesIn, partials,
+ *           calibration: { c, t0, source, reason?, records } }
+ *
+ * n is the number of training rows, summed over the statistics partials under `stats/` in the
+ * curated bucket: `rowsComplete` (the rows in `train/`) when FILL_MODE is none, `rowsClean` (the
+ * mean-filled rows in `clean/`) when it is mean. c and t0 come from past jobs of the same engine
+ * (capacity/ in the models bucket) or from configuration. An unreachable deadline still returns the
+ * best p with `feasible: false`: the state machine decides what to do. No partials, or no rows, is
+ * a `NoTrainingData` error (the Lambda error type the state machine can catch).
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
+import { s3Client } from '../adapters/clients';
+import { optionalString, requiredString, wholeNumber, type Env } from '../adapters/env';
+import { loadJobRecords } from '../adapters/job-records';
+import {
+  calibrate,
+  TRAINING_ENGINES,
+  type CalibrationSource,
+  type TrainingEngine,
+} from '../core/calibration';
+import { ConfigError } from '../core/errors';
+import { ec2TypeOf, tryInstanceFacts } from '../core/instance-facts';
+import { plan } from '../core/planner';
+
+export type FillMode = 'none' | 'mean';
+
+export interface PlanConfig {
+  /** CURATED_BUCKET (required): holds `stats/` partials and the `train/` / `clean/` rows. */
+  readonly curatedBucket: string;
+  /** MODELS_BUCKET (required): holds calibration records under `capacity/`. */
+  readonly modelsBucket: string;
+  /** TRAINING_ENGINE (default 'sagemaker'): the engine when the input names none. */
+  readonly engine: TrainingEngine;
+  /** INSTANCE_TYPE (required): e.g. `ml.m5.xlarge`; Batch uses the EC2 type it names. */
+  readonly instanceType: string;
+  /** MAX_INSTANCES (required): quota / per-job ceiling on p. */
+  readonly maxInstances: number;
+  /** DEADLINE_SECONDS (required). */
+  readonly deadlineSeconds: number;
+  /** PRICE_PER_HOUR (optional): USD per instance-hour; default the committed table's price. */
+  readonly pricePerHour?: number;
+  /** STARTUP_SECONDS (required): t0 when calibration has too few records. */
+  readonly startupSeconds: number;
+  /** SECONDS_PER_UNIT (required): c (seconds per row per instance) when calibration has too few records. */
+  readonly secondsPerUnit: number;
+  /** SERIAL_SECONDS (default 0): the reduce outside the training job. */
+  readonly serialSeconds: number;
+  /** FILL_MODE (default 'none'): 'none' trains on `train/` (complete rows), 'mean' on `clean/`. */
+  readonly fillMode: FillMode;
+  /** POWERTOOLS_SERVICE_NAME (default 'plan'). */
+  readonly serviceName: string;
+}
+
+export interface PlanEvent {
+  readonly engine?: TrainingEngine;
+}
+
+export interface PlanOutput {
+  readonly engine: TrainingEngine;
+  /** The type to launch: `ml.<type>` for SageMaker, the EC2 type for Batch. */
+  readonly instanceType: string;
+  readonly p: number;
+  readonly shards: number;
+  readonly plannedSeconds: number;
+  /** USD; null when no price is known for the type. */
+  readonly cost: number | null;
+  readonly feasible: boolean;
+  readonly deadlineSeconds: number;
+  /** The best achievable seconds within MAX_INSTANCES (equals plannedSeconds). */
+  readonly bestSeconds: number;
+  /** The p the deadline needs without MAX_INSTANCES (null: no p can meet it). */
+  readonly requiredP: number | null;
+  /** Training rows. */
+  readonly n: number;
+  /** `train/` or `clean/`: where the training step reads its rows. */
+  readonly inputPrefix: 'train/' | 'clean/';
+  /** Bytes of the raw inputs behind these rows. */
+  readonly bytesIn: number;
+  /** Statistics partials read. */
+  readonly partials: number;
+  readonly calibration: {
+    readonly c: number;
+    readonly t0: number;
+    readonly source: CalibrationSource;
+    readonly reason?: string;
+    readonly records: number;
+  };
+}
+
+/** There is nothing to train on: no statistics partials, or they hold no training rows. */
+export class NoTrainingDataError extends Error {
+  readonly code = 'NoTrainingData';
+  constructor(message: string) {
+    super(message);
+    // The Lambda error type Step Functions matches in a Catch.
+    this.name = 'NoTrainingData';
+  }
+}
+
+/** A statistics partial that lacks the counts the planner needs. */
+export class InvalidStatsPartialError extends Error {
+  readonly code = 'InvalidStatsPartial';
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(`${key}: ${message}`);
+    this.name = 'InvalidStatsPartial';
+  }
+}
+
+export class InvalidPlanEventError extends Error {
+  readonly code = 'InvalidPlanEvent';
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidPlanEvent';
+  }
+}
+
+function numberVar(
+  env: Env,
+  name: string,
+  options: { min: number; exclusive?: boolean; fallback?: number },
+): number {
+  const raw = env[name]?.trim();
+  if (!raw) {
+    if (options.fallback !== undefined) return options.fallback;
+    throw new ConfigError(name, `${name} is not set: a number is required`);
+  }
+  const value = Number(raw);
+  const ok = Number.isFinite(value) && (options.exclusive ? value > options.min : value >= options.min);
+  if (!ok) {
+    throw new ConfigError(
+      name,
+      `${name} must be a number ${options.exclusive ? '>' : '≥'} ${options.min}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return value;
+}
+
+function engineVar(env: Env): TrainingEngine {
+  const value = optionalString(env, 'TRAINING_ENGINE', 'sagemaker');
+  if (!TRAINING_ENGINES.includes(value as TrainingEngine)) {
+    throw new ConfigError(
+      'TRAINING_ENGINE',
+      `TRAINING_ENGINE must be "sagemaker" or "batch", got ${JSON.stringify(value)}`,
+    );
+  }
+  return value as TrainingEngine;
+}
+
+/** The type to launch on an engine: SageMaker wants `ml.` types, Batch EC2 types. */
+export function engineInstanceType(engine: TrainingEngine, instanceType: string): string {
+  const ec2 = ec2TypeOf(instanceType);
+  return engine === 'sagemaker' ? `ml.${ec2}` : ec2;
+}
+
+/** Reads and checks the environment once; throws ConfigError naming the variable. */
+export function readPlanConfig(env: Env = process.env): PlanConfig {
+  const engine = engineVar(env);
+  const instanceType = requiredString(env, 'INSTANCE_TYPE', 'the training instance type');
+  const fillMode = optionalString(env, 'FILL_MODE', 'none');
+  if (fillMode !== 'none' && fillMode !== 'mean') {
+    throw new ConfigError('FILL_MODE', `FILL_MODE must be "none" or "mean", got ${JSON.stringify(fillMode)}`);
+  }
+  const pricePerHour = env.PRICE_PER_HOUR?.trim() ? numberVar(env, 'PRICE_PER_HOUR', { min: 0 }) : undefined;
+  if (pricePerHour === undefined && !tryInstanceFacts(engineInstanceType(engine, instanceType))) {
+    throw new ConfigError(
+      'INSTANCE_TYPE',
+      `INSTANCE_TYPE ${JSON.stringify(instanceType)} is not in the instance table and PRICE_PER_HOUR is not set`,
+    );
+  }
+  return {
+    curatedBucket: requiredString(env, 'CURATED_BUCKET', 'the curated bucket name'),
+    modelsBucket: requiredString(env, 'MODELS_BUCKET', 'the models bucket name'),
+    engine,
+    instanceType,
+    maxInstances: wholeNumber(env, 'MAX_INSTANCES', { min: 1 }),
+    deadlineSeconds: numberVar(env, 'DEADLINE_SECONDS', { min: 0, exclusive: true }),
+    ...(pricePerHour !== undefined ? { pricePerHour } : {}),
+    startupSeconds: numberVar(env, 'STARTUP_SECONDS', { min: 0 }),
+    secondsPerUnit: numberVar(env, 'SECONDS_PER_UNIT', { min: 0, exclusive: true }),
+    serialSeconds: numberVar(env, 'SERIAL_SECONDS', { min: 0, fallback: 0 }),
+    fillMode,
+    serviceName: optionalString(env, 'POWERTOOLS_SERVICE_NAME', 'plan'),
+  };
+}
+
+export const STATS_PREFIX = 'stats/';
+
+/** The counts the planner reads from one statistics partial (lambda/core/stats-partial.ts). */
+export interface PartialCounts {
+  readonly rowsComplete: number;
+  readonly rowsClean: number;
+  readonly bytesIn: number;
+}
+
+/** Validates the counts of a parsed partial; throws InvalidStatsPartialError naming the key. */
+export function partialCounts(key: string, value: unknown): PartialCounts {
+  if (typeof value !== 'object' || value === null)
+    throw new InvalidStatsPartialError(key, 'not a JSON object');
+  const v = value as Record<string, unknown>;
+  const count = (field: keyof PartialCounts): number => {
+    const x = v[field];
+    if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0) {
+      throw new InvalidStatsPartialError(
+        key,
+        `${field} must be a whole number ≥ 0, got ${JSON.stringify(x)}`,
+      );
+    }
+    return x;
+  };
+  return { rowsComplete: count('rowsComplete'), rowsClean: count('rowsClean'), bytesIn: count('bytesIn') };
+}
+
+/** Keys of the statistics partials: `stats/**.json` (not the `.groups.csv` beside them). */
+export async function listStatsPartials(s3: S3Client, bucket: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: STATS_PREFIX, ContinuationToken: token }),
+    );
+    for (const object of page.Contents ?? []) if (object.Key?.endsWith('.json')) keys.push(object.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return keys.sort();
+}
+
+/** Reads partials with bounded concurrency (thousands of small objects must not open thousands of sockets). */
+async function readCounts(
+  s3: S3Client,
+  bucket: string,
+  keys: readonly string[],
+  concurrency = 16,
+): Promise<PartialCounts[]> {
+  const out: PartialCounts[] = new Array(keys.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < keys.length) {
+      const i = next++;
+      const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: keys[i] }));
+      const text = (await answer.Body?.transformToString('utf-8')) ?? '';
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw new InvalidStatsPartialError(keys[i], 'not valid JSON');
+      }
+      out[i] = partialCounts(keys[i], parsed);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, keys.length) }, worker));
+  return out;
+}
+
+function eventEngine(event: PlanEvent | null | undefined, fallback: TrainingEngine): TrainingEngine {
+  const engine = event?.engine;
+  if (engine === undefined || engine === null) return fallback;
+  if (!TRAINING_ENGINES.includes(engine)) {
+    throw new InvalidPlanEventError(`engine must be "sagemaker" or "batch", got ${JSON.stringify(engine)}`);
+  }
+  return engine;
+}
+
+export interface PlanDeps {
+  readonly s3: S3Client;
+  readonly config: PlanConfig;
+  readonly logger: Logger;
+}
+
+/** The plan step itself, with its clients and configuration injected. */
+export async function runPlan(event: PlanEvent | null | undefined, deps: PlanDeps): Promise<PlanOutput> {
+  const { s3, config, logger } = deps;
+  const engine = eventEngine(event, config.engine);
+  const instanceType = engineInstanceType(engine, config.instanceType);
+
+  const keys = await listStatsPartials(s3, config.curatedBucket);
+  if (keys.length === 0) {
+    throw new NoTrainingDataError(`no statistics partials under ${STATS_PREFIX} in the curated bucket`);
+  }
+  const counts = await readCounts(s3, config.curatedBucket, keys);
+  const n = counts.reduce((sum, c) => sum + (config.fillMode === 'none' ? c.rowsComplete : c.rowsClean), 0);
+  const bytesIn = counts.reduce((sum, c) => sum + c.bytesIn, 0);
+  if (n === 0) {
+    throw new NoTrainingDataError(
+      `${keys.length} statistics partials hold no ${config.fillMode === 'none' ? 'complete' : 'clean'} rows`,
+    );
+  }
+
+  const records = (await loadJobRecords(s3, config.modelsBucket)).filter((r) => r.engine === engine);
+  const calibration = calibrate(records, {
+    secondsPerUnit: config.secondsPerUnit,
+    startupSeconds: config.startupSeconds,
+  });
+  const pricePerHour = config.pricePerHour ?? tryInstanceFacts(instanceType)?.pricePerHour;
+
+  const result = plan({
+    units: n,
+    secondsPerUnit: calibration.c,
+    startupSeconds: calibration.t0,
+    serialSeconds: config.serialSeconds,
+    deadlineSeconds: config.deadlineSeconds,
+    minP: 1,
+    maxP: config.maxInstances,
+    ...(pricePerHour !== undefined ? { pricePerHour } : {}),
+  });
+
+  const output: PlanOutput = {
+    engine,
+    instanceType,
+    p: result.p,
+    shards: result.shards,
+    plannedSeconds: result.seconds,
+    cost: result.cost,
+    feasible: result.feasible,
+    deadlineSeconds: config.deadlineSeconds,
+    bestSeconds: result.feasible ? result.seconds : result.bestSeconds,
+    requiredP: result.feasible ? result.p : result.requiredP,
+    n,
+    inputPrefix: config.fillMode === 'none' ? 'train/' : 'clean/',
+    bytesIn,
+    partials: keys.length,
+    calibration: {
+      c: calibration.c,
+      t0: calibration.t0,
+      source: calibration.source,
+      ...(calibration.reason ? { reason: calibration.reason } : {}),
+      records: calibration.records,
+    },
+  };
+  if (result.feasible) logger.info('capacity planned', { ...output });
+  else logger.warn('deadline cannot be met within MAX_INSTANCES', { ...output });
+  return output;
+}
+
+let deps: PlanDeps | undefined;
+
+/** Lambda entry point: configuration and clients are made once per execution environment. */
+export const handler = async (
+  event: PlanEvent | null | undefined,
+  context?: Context,
+): Promise<PlanOutput> => {
+  if (!deps) {
+    let config: PlanConfig;
+    try {
+      config = readPlanConfig();
+    } catch (error) {
+      new Logger({ serviceName: 'plan' }).error('plan handler misconfigured', error as Error);
+      throw error;
+    }
+    deps = { s3: s3Client(), config, logger: new Logger({ serviceName: config.serviceName }) };
+  }
+  if (context) deps.logger.addContext(context);
+  return runPlan(event, deps);
+};
