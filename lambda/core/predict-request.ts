@@ -54,6 +54,8 @@ export interface DecodeOptions {
   readonly fillMissing: 'reject' | 'mean';
   /** At most this many problems are listed (all are counted); bounds the size of a 400 response. */
   readonly maxListedProblems?: number;
+  /** Added to row indexes in problems (a caller decoding a long input in batches). @default 0 */
+  readonly rowOffset?: number;
 }
 
 /** Where filled values came from: the row's category profile mean, or the global training mean. */
@@ -203,16 +205,18 @@ function decodeRowsInto(
   const seenAt = new Int32Array(nf);
   const { categoryKey, featureIndex } = spec;
   const fill = options.fillMissing === 'mean';
+  const rowOffset = options.rowOffset ?? 0;
 
   for (let i = 0; i < n; i++) {
     const row = rows[i];
+    const r = i + rowOffset;
     categories[i] = '';
     if (typeof row !== 'object' || row === null || Array.isArray(row)) {
       rowInvalid[i] = 1;
       problems.add({
-        row: i,
+        row: r,
         code: 'row_not_object',
-        message: `row ${i} must be an object of feature values, got ${describeValue(row)}`,
+        message: `row ${r} must be an object of feature values, got ${describeValue(row)}`,
       });
       continue;
     }
@@ -230,10 +234,10 @@ function decodeRowsInto(
         } else {
           invalid = true;
           problems.add({
-            row: i,
+            row: r,
             field: key,
             code: 'category_not_string',
-            message: `row ${i}: ${quoteField(key)} must be a string, got ${describeValue(value)}`,
+            message: `row ${r}: ${quoteField(key)} must be a string, got ${describeValue(value)}`,
           });
         }
         continue;
@@ -242,10 +246,10 @@ function decodeRowsInto(
       if (j === undefined) {
         invalid = true;
         problems.add({
-          row: i,
+          row: r,
           field: key,
           code: 'unknown_feature',
-          message: `row ${i}: unknown feature ${quoteField(key)}; the model's features are ${spec.features.join(', ')}`,
+          message: `row ${r}: unknown feature ${quoteField(key)}; the model's features are ${spec.features.join(', ')}`,
         });
         continue;
       }
@@ -258,10 +262,10 @@ function decodeRowsInto(
         } else {
           invalid = true;
           problems.add({
-            row: i,
+            row: r,
             field: key,
             code: 'not_finite',
-            message: `row ${i}: ${quoteField(key)} must be a finite number, got ${value} (a number too large for a double, like 1e999, parses as Infinity)`,
+            message: `row ${r}: ${quoteField(key)} must be a finite number, got ${value} (a number too large for a double, like 1e999, parses as Infinity)`,
           });
         }
         continue;
@@ -272,27 +276,27 @@ function decodeRowsInto(
       invalid = true;
       if (typeof value === 'string' && NAN_OR_INFINITY.test(value)) {
         problems.add({
-          row: i,
+          row: r,
           field: key,
           code: 'not_finite',
-          message: `row ${i}: ${quoteField(key)} must be a finite number, got ${describeValue(value)}; NaN and Infinity are not accepted`,
+          message: `row ${r}: ${quoteField(key)} must be a finite number, got ${describeValue(value)}; NaN and Infinity are not accepted`,
         });
       } else {
         problems.add({
-          row: i,
+          row: r,
           field: key,
           code: 'not_a_number',
-          message: `row ${i}: ${quoteField(key)} must be a JSON number, got ${describeValue(value)}`,
+          message: `row ${r}: ${quoteField(key)} must be a JSON number, got ${describeValue(value)}`,
         });
       }
     }
     if (!hasCategory) {
       invalid = true;
       problems.add({
-        row: i,
+        row: r,
         field: categoryKey,
         code: 'missing_category',
-        message: `row ${i}: missing the category field ${quoteField(categoryKey)}`,
+        message: `row ${r}: missing the category field ${quoteField(categoryKey)}`,
       });
     }
     if (seen < nf) {
@@ -314,10 +318,10 @@ function decodeRowsInto(
           const name = spec.features[j];
           const isNull = Object.prototype.hasOwnProperty.call(row, name);
           problems.add({
-            row: i,
+            row: r,
             field: name,
             code: 'missing_feature',
-            message: `row ${i}: ${isNull ? `${quoteField(name)} is null` : `missing feature ${quoteField(name)}`} (missing values are rejected unless the service fills them with training means)`,
+            message: `row ${r}: ${isNull ? `${quoteField(name)} is null` : `missing feature ${quoteField(name)}`} (missing values are rejected unless the service fills them with training means)`,
           });
         }
       }

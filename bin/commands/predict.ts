@@ -1,0 +1,206 @@
+/**
+ * `factory predict --model model.json [--input rows.jsonl] [--fill-missing mean] [--anomaly-z 3]`
+ *
+ * Scores JSON lines (one row object per line, the same row shape as POST /predict; stdin when no
+ * --input) and prints one JSON line per input row, in order: the API's per-row prediction, or
+ * `{ "row": i, "error": "..." }` for a row that cannot be scored (i counts the non-blank lines
+ * from 0, like the API's row index). The other rows are still scored; the exit code is 1 when any
+ * row was invalid, 2 for a usage error or an unusable model, 0 otherwise.
+ */
+import { createReadStream, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { decodeRows, type DecodeOptions } from '../../lambda/core/predict-request';
+import {
+  compileModel,
+  InvalidModelError,
+  predictRow,
+  type CompiledModel,
+  type ScoreOptions,
+} from '../../lambda/core/scoring';
+
+export const PREDICT_USAGE = `usage: factory predict --model model.json [--input rows.jsonl] [options]
+  --model PATH         the model artifact (models/<version>/model.json)
+  --input PATH         JSON lines, one row object per line (default: stdin)
+  --fill-missing MODE  reject (default) or mean: fill missing features with training means
+  --anomaly-z Z        |z| above Z flags a feature as an anomaly (default 3)`;
+
+const BATCH = 1024;
+
+export interface PredictIo {
+  readonly stdin: Readable;
+  readonly stdout: Writable;
+}
+
+export interface PredictLinesResult {
+  readonly rows: number;
+  readonly invalid: number;
+}
+
+function write(out: Writable, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ok = out.write(text, (error) => (error ? reject(error) : undefined));
+    if (ok) resolve();
+    else out.once('drain', resolve);
+  });
+}
+
+/** Scores a batch of lines; returns the output text and how many rows were invalid. */
+function scoreBatch(
+  model: CompiledModel,
+  lines: readonly string[],
+  firstRow: number,
+  options: DecodeOptions & ScoreOptions,
+): { text: string; invalid: number } {
+  const parsed: unknown[] = new Array<unknown>(lines.length);
+  const parseErrors: (string | undefined)[] = new Array<string | undefined>(lines.length);
+  for (let i = 0; i < lines.length; i++) {
+    try {
+      parsed[i] = JSON.parse(lines[i]);
+    } catch (error) {
+      parsed[i] = {};
+      parseErrors[i] = `invalid JSON: ${(error as Error).message}`;
+    }
+  }
+  const decoded = decodeRows(parsed, model, { ...options, rowOffset: firstRow, maxListedProblems: Infinity });
+  const messages = new Map<number, string[]>();
+  for (const p of decoded.problems) {
+    if (p.row === undefined) continue;
+    const list = messages.get(p.row - firstRow) ?? [];
+    list.push(p.message);
+    messages.set(p.row - firstRow, list);
+  }
+  const nf = model.features.length;
+  let text = '';
+  let invalid = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const error = parseErrors[i] ?? (decoded.rowInvalid[i] ? messages.get(i)?.join('; ') : undefined);
+    if (error !== undefined) {
+      invalid++;
+      text += JSON.stringify({ row: firstRow + i, error }) + '\n';
+      continue;
+    }
+    const result = predictRow(
+      model,
+      decoded.x,
+      i * nf,
+      decoded.categories[i],
+      options,
+      decoded.filled[i],
+      decoded.fillSource[i],
+    );
+    text += JSON.stringify(result) + '\n';
+  }
+  return { text, invalid };
+}
+
+/** Reads JSON lines from `input`, writes one output line per non-blank input line. */
+export async function predictLines(
+  model: CompiledModel,
+  input: Readable,
+  output: Writable,
+  options: Pick<DecodeOptions, 'fillMissing'> & ScoreOptions,
+): Promise<PredictLinesResult> {
+  const decodeOptions = { ...options, maxRows: Infinity };
+  let rows = 0;
+  let invalid = 0;
+  let batch: string[] = [];
+  const flush = async () => {
+    const out = scoreBatch(model, batch, rows, decodeOptions);
+    rows += batch.length;
+    invalid += out.invalid;
+    batch = [];
+    await write(output, out.text);
+  };
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    if (line.trim() === '') continue;
+    batch.push(line);
+    if (batch.length === BATCH) await flush();
+  }
+  if (batch.length > 0) await flush();
+  return { rows, invalid };
+}
+
+function loadModel(path: string): CompiledModel {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(
+      `cannot read the model ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Error(`the model ${path} is not valid JSON`);
+  }
+  try {
+    return compileModel(value);
+  } catch (error) {
+    if (error instanceof InvalidModelError)
+      throw new Error(`the model ${path} is invalid: ${error.problems.join('; ')}`);
+    throw error;
+  }
+}
+
+export async function run(
+  argv: string[],
+  io: PredictIo = { stdin: process.stdin, stdout: process.stdout },
+): Promise<number> {
+  let model: CompiledModel;
+  let options: Pick<DecodeOptions, 'fillMissing'> & ScoreOptions;
+  let inputPath: string | undefined;
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        model: { type: 'string' },
+        input: { type: 'string' },
+        'fill-missing': { type: 'string' },
+        'anomaly-z': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help) {
+      console.log(PREDICT_USAGE);
+      return 0;
+    }
+    if (!values.model) throw new Error('--model is required');
+    const fill = values['fill-missing'] ?? 'reject';
+    if (fill !== 'reject' && fill !== 'mean')
+      throw new Error(`--fill-missing must be "mean" or "reject", got "${fill}"`);
+    const z = values['anomaly-z'] === undefined ? 3 : Number(values['anomaly-z']);
+    if (!Number.isFinite(z) || z <= 0)
+      throw new Error(`--anomaly-z must be a number > 0, got "${values['anomaly-z']}"`);
+    options = { fillMissing: fill, anomalyZ: z };
+    inputPath = values.input;
+    model = loadModel(values.model);
+  } catch (error) {
+    console.error(`factory predict: ${(error as Error).message}\n${PREDICT_USAGE}`);
+    return 2;
+  }
+  const input = inputPath === undefined ? io.stdin : createReadStream(inputPath);
+  const opened = new Promise<void>((resolve, reject) => {
+    if (inputPath === undefined) resolve();
+    else input.once('open', () => resolve()).once('error', reject);
+  });
+  try {
+    await opened;
+  } catch (error) {
+    console.error(
+      `factory predict: cannot read ${inputPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+    return 2;
+  }
+  const result = await predictLines(model, input, io.stdout, options);
+  if (result.invalid > 0) {
+    console.error(`factory predict: ${result.invalid} of ${result.rows} rows were invalid`);
+    return 1;
+  }
+  return 0;
+}

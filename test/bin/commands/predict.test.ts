@@ -1,0 +1,140 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { run } from '../../../bin/commands/predict';
+import { compileModel, predictRow } from '../../../lambda/core/scoring';
+import { artifactFixture } from '../../lambda/model-fixture';
+
+const artifact = artifactFixture({ version: 'v1' });
+const model = compileModel(artifact);
+const good = { category: 'A', temperature: 72, pressure: 5.5, vibration: 0.3 };
+const expected = (row: typeof good) =>
+  JSON.parse(
+    JSON.stringify(
+      predictRow(model, Float64Array.from([row.temperature, row.pressure, row.vibration]), 0, row.category, {
+        anomalyZ: 3,
+      }),
+    ),
+  );
+
+async function runCli(argv: string[], stdinText = '') {
+  const stdout = new PassThrough();
+  const chunks: Buffer[] = [];
+  stdout.on('data', (c: Buffer) => chunks.push(c));
+  const code = await run(argv, { stdin: Readable.from([stdinText]), stdout });
+  const lines = Buffer.concat(chunks)
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l));
+  return { code, lines };
+}
+
+describe('factory predict', () => {
+  let dir: string;
+  let modelPath: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'predict-'));
+    modelPath = join(dir, 'model.json');
+    writeFileSync(modelPath, JSON.stringify(artifact));
+    jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+    jest.restoreAllMocks();
+  });
+
+  test('prints the API per-row shape for every row and exits 0 when all are valid', async () => {
+    const input = join(dir, 'rows.jsonl');
+    const other = { ...good, temperature: 90 };
+    writeFileSync(input, `${JSON.stringify(good)}\r\n\n${JSON.stringify(other)}\n`);
+    const { code, lines } = await runCli(['--model', modelPath, '--input', input]);
+    expect(code).toBe(0);
+    expect(lines).toEqual([expected(good), expected(other)]);
+    expect(lines[1].anomalies).toEqual(['temperature']);
+  });
+
+  test('an invalid row prints its error on its line, the others are still predicted, and the exit code is 1', async () => {
+    const stdin = [
+      JSON.stringify(good),
+      '{"category":"A","temperature":"hot","pressure":5}',
+      'not json',
+      JSON.stringify({ ...good, category: 'Z' }),
+      '{"category":"A","temperature":1e999,"pressure":5,"vibration":0.1,"speed":3}',
+    ].join('\n');
+    const { code, lines } = await runCli(['--model', modelPath], stdin);
+    expect(code).toBe(1);
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toEqual(expected(good));
+    expect(lines[1]).toEqual({
+      row: 1,
+      error:
+        'row 1: "temperature" must be a JSON number, got the string "hot"; row 1: missing feature "vibration" (missing values are rejected unless the service fills them with training means)',
+    });
+    expect(lines[2]).toEqual({ row: 2, error: expect.stringMatching(/^invalid JSON: /) });
+    expect(lines[3]).toMatchObject({ unknownCategory: true, zScores: null, modelVersion: 'v1' });
+    expect(lines[4].row).toBe(4);
+    expect(lines[4].error).toMatch(/^row 4: "temperature" must be a finite number, got Infinity/);
+    expect(lines[4].error).toMatch(/unknown feature "speed"/);
+    expect(console.error).toHaveBeenCalledWith('factory predict: 3 of 5 rows were invalid');
+  });
+
+  test('row indexes stay right across batches', async () => {
+    const rows = Array.from({ length: 2100 }, (_, i) =>
+      i === 2050 ? '{"category":"A"}' : JSON.stringify(good),
+    );
+    const { code, lines } = await runCli(['--model', modelPath], rows.join('\n'));
+    expect(code).toBe(1);
+    expect(lines).toHaveLength(2100);
+    expect(lines[2050].row).toBe(2050);
+    expect(lines[2050].error).toMatch(/^row 2050: missing feature "temperature"/);
+    expect(lines.filter((l) => 'error' in l)).toHaveLength(1);
+  });
+
+  test('--fill-missing mean fills and reports the filled features', async () => {
+    const { code, lines } = await runCli(
+      ['--model', modelPath, '--fill-missing', 'mean'],
+      '{"category":"A","temperature":72}',
+    );
+    expect(code).toBe(0);
+    expect(lines[0]).toMatchObject({ filled: ['pressure', 'vibration'], fillSource: 'category-mean' });
+  });
+
+  test.each([
+    [[], /--model is required/],
+    [['--model', 'nope.json'], /cannot read the model nope.json: ENOENT/],
+    [['--model', 'MODEL', '--fill-missing', 'zero'], /--fill-missing must be "mean" or "reject"/],
+    [['--model', 'MODEL', '--anomaly-z', 'zero'], /--anomaly-z must be a number > 0/],
+    [['--model', 'MODEL', '--input', 'missing.jsonl'], /cannot read missing.jsonl: ENOENT/],
+  ])('exits 2 with a message for %j', async (argv, message) => {
+    const args = (argv as string[]).map((a) => (a === 'MODEL' ? modelPath : a));
+    expect((await runCli(args)).code).toBe(2);
+    expect(console.error).toHaveBeenCalledWith(expect.stringMatching(message));
+  });
+
+  test('an invalid model file exits 2 naming the defects', async () => {
+    writeFileSync(modelPath, JSON.stringify({ ...artifact, weights: [1] }));
+    expect((await runCli(['--model', modelPath])).code).toBe(2);
+    expect(console.error).toHaveBeenCalledWith(
+      expect.stringMatching(/is invalid: weights has 1 entries, expected 3/),
+    );
+  });
+
+  test('npm run -s factory -- predict works end to end from stdin', () => {
+    const result = spawnSync('npm', ['run', '-s', 'factory', '--', 'predict', '--model', modelPath], {
+      cwd: join(__dirname, '../../..'),
+      input: `${JSON.stringify(good)}\n{"category":"A"}\n`,
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(1);
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines[0]).toEqual(expected(good));
+    expect(lines[1].row).toBe(1);
+  });
+});
