@@ -129,6 +129,7 @@ function loadModel(path: string): CompiledModel {
   } catch (error) {
     throw new Error(
       `cannot read the model ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      { cause: error },
     );
   }
   let value: unknown;
@@ -141,7 +142,7 @@ function loadModel(path: string): CompiledModel {
     return compileModel(value);
   } catch (error) {
     if (error instanceof InvalidModelError)
-      throw new Error(`the model ${path} is invalid: ${error.problems.join('; ')}`);
+      throw new Error(`the model ${path} is invalid: ${error.problems.join('; ')}`, { cause: error });
     throw error;
   }
 }
