@@ -35,7 +35,7 @@ import {
 import { FileRejectedError, ValidationError } from '../core/errors';
 import { isCsvKey, outputKeys, type OutputKeys } from '../core/object-keys';
 import { PreprocessError, preprocessCsv, type PreprocessSink, type QualityReport } from '../core/preprocess';
-import { decodeObjectEvent, type ObjectCreated } from '../core/s3-event';
+import { decodeObjectEvent, type DecodedEvent, type ObjectCreated } from '../core/s3-event';
 
 export const PREPROCESS_REPORT_FORMAT = 'aiaas-factory/preprocess-report@1';
 export const PREPROCESS_REJECTION_FORMAT = 'aiaas-factory/preprocess-rejection@1';
@@ -308,28 +308,27 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
     }
   }
 
+  function decode(event: unknown): DecodedEvent | null {
+    try {
+      return decodeObjectEvent(event);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      logger.error('event rejected', { code: error.code, message: error.message });
+      metrics.addMetric('InvalidEvents', MetricUnit.Count, 1);
+      return null;
+    }
+  }
+
   return async function preprocessHandler(event: unknown, context?: Context): Promise<PreprocessSummary> {
     if (context) logger.addContext(context);
     const results: ObjectOutcome[] = [];
-    let invalidEvents = 0;
-    let ignoredRecords = 0;
+    const decoded = decode(event);
     try {
-      let decoded;
-      try {
-        decoded = decodeObjectEvent(event);
-      } catch (error) {
-        if (!(error instanceof ValidationError)) throw error;
-        logger.error('event rejected', { code: error.code, message: error.message });
-        metrics.addMetric('InvalidEvents', MetricUnit.Count, 1);
-        invalidEvents = 1;
-        decoded = { objects: [], ignored: [] };
-      }
-      ignoredRecords = decoded.ignored.length;
-      for (const skipped of decoded.ignored) {
+      for (const skipped of decoded?.ignored ?? []) {
         logger.info('record ignored', { reason: skipped.reason, detail: skipped.detail });
         metrics.addMetric('ObjectsIgnored', MetricUnit.Count, 1);
       }
-      for (const object of decoded.objects) {
+      for (const object of decoded?.objects ?? []) {
         logger.appendKeys({ bucket: object.bucket, key: object.key, versionId: object.versionId ?? null });
         try {
           results.push(await processObject(object));
@@ -344,6 +343,8 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
     } finally {
       metrics.publishStoredMetrics();
     }
+    const invalidEvents = decoded === null ? 1 : 0;
+    const ignoredRecords = decoded?.ignored.length ?? 0;
     const count = (status: ObjectStatus) => results.filter((r) => r.status === status).length;
     return {
       objects: results.length,

@@ -12,9 +12,12 @@ import {
 } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startMoto, useMotoEnvironment, type MotoServer } from '../../../bin/local/moto-server';
 import { DEFAULT_DATASET_SCHEMA, encodeSchema } from '../../../lambda/core/dataset-schema';
-import { outputKeys, OUTPUT_KINDS } from '../../../lambda/core/object-keys';
+import { outputKeys } from '../../../lambda/core/object-keys';
 import { preprocessBytes } from '../../../lambda/core/preprocess';
 import { encodeEventKey } from '../../../lambda/core/s3-event';
 import { generateSyntheticCsv } from '../../../lambda/core/synthetic-data';
@@ -26,6 +29,8 @@ const CURATED = 'factory-curated';
 const KEY = 'plant a/line+1 2024.csv';
 
 let moto: MotoServer;
+/** A private TMPDIR, so the test can see that every temp file was deleted. */
+const scratch = mkdtempSync(join(tmpdir(), 'preprocess-it-'));
 let s3: S3Client;
 let mod: HandlerModule;
 
@@ -75,6 +80,7 @@ async function upload(key: string, body: Uint8Array | string) {
 beforeAll(async () => {
   moto = await startMoto();
   useMotoEnvironment(moto.endpoint);
+  process.env.TMPDIR = scratch;
   process.env.CURATED_BUCKET = CURATED;
   process.env.DATASET_SCHEMA = encodeSchema(DEFAULT_DATASET_SCHEMA);
   process.env.MAX_OBJECT_BYTES = String(10 * 1024 * 1024);
@@ -96,6 +102,7 @@ beforeAll(async () => {
 }, 60000);
 
 afterAll(async () => {
+  rmSync(scratch, { recursive: true, force: true });
   s3?.destroy();
   await moto?.stop();
 });
@@ -284,9 +291,40 @@ describe('preprocess handler against moto_server', () => {
     expect(out.results[0]).toMatchObject({ status: 'gone' });
   });
 
+  it('streams a multi-part clean output and rewrites the same multipart ETag on replay', async () => {
+    const key = 'multi/part.csv';
+    const body = Buffer.from(generateSyntheticCsv({ rows: 60000, seed: 3 }).files[0], 'latin1');
+    const v = await upload(key, body);
+    const streaming = mod.createPreprocessHandler({
+      s3: new S3Client({ forcePathStyle: true }),
+      config: (await import('../../../lambda/adapters/env')).readPreprocessConfig(),
+      logger: new Logger({ logLevel: 'SILENT' }),
+      metrics: new Metrics({ namespace: 'Test' }),
+      partSize: 5 * 1024 * 1024,
+    });
+    const event = eventBridge(key, body.length, v.versionId, v.etag);
+    const out = await streaming(event);
+    expect(out.results[0]).toMatchObject({ status: 'processed', rowsIn: 60000 });
+    const k = outputKeys({ key, versionId: v.versionId });
+    const first = await getBytes(CURATED, k.clean);
+    expect(first.etag).toMatch(/-2"$/);
+    const expected = await preprocessBytes(body, DEFAULT_DATASET_SCHEMA);
+    expect(first.bytes.equals(Buffer.from(expected.clean))).toBe(true);
+    await streaming(event);
+    const second = await getBytes(CURATED, k.clean);
+    expect(second.etag).toBe(first.etag);
+    expect(second.versionId).not.toBe(first.versionId);
+  });
+
+  it('leaves no temp files behind, whatever the outcome', () => {
+    expect(readdirSync(scratch)).toEqual([]);
+  });
+
   it('never writes to the raw bucket', async () => {
     const raw = await versions(RAW);
-    expect(raw.map((v) => v.key).sort()).toEqual(['bad/missing-column.csv', 'big/over.csv', KEY].sort());
-    expect(raw).toHaveLength(3);
+    expect(raw.map((v) => v.key).sort()).toEqual(
+      ['bad/missing-column.csv', 'big/over.csv', 'multi/part.csv', KEY].sort(),
+    );
+    expect(raw).toHaveLength(4);
   });
 });
