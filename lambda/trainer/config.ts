@@ -1,0 +1,143 @@
+/**
+ * The trainer's settings, from SageMaker hyperparameters (hyperparameters.json: every value a
+ * string) or, on AWS Batch, from `TRAINER_*` environment variables with the same names in upper
+ * case (`TRAINER_HOLDOUT` = `holdout`). Unknown names are errors, so a typo cannot silently train
+ * with a default.
+ */
+import { DEFAULT_DATASET_SCHEMA, decodeSchema, type DatasetSchema } from '../core/dataset-schema';
+import { FILL_MODES, type FillMode, type TrainOptions } from '../core/train';
+
+export interface TrainerConfig {
+  readonly train: TrainOptions;
+  /** 'raw' runs preprocess's de-duplication (and fill) first; 'curated' reads preprocess output rows as they are. */
+  readonly inputKind: 'raw' | 'curated';
+  /** SageMaker input channel. @default 'train' */
+  readonly channel: string;
+  /** s3://bucket/prefix/ where shard partials meet. */
+  readonly partialsS3Uri?: string;
+  /** Shared local directory where shard partials meet (no S3). */
+  readonly partialsDir?: string;
+  /** s3://bucket/key.json: where the finishing host or the reduce also writes model.json. */
+  readonly modelS3Uri?: string;
+  /** Local path the reduce writes model.json to (Batch without S3, tests). */
+  readonly modelPath?: string;
+  /** Batch: s3://bucket/prefix/ holding the input objects. */
+  readonly inputS3Uri?: string;
+  /** Batch without S3: local directory holding the input CSVs. */
+  readonly inputDir?: string;
+  /** Batch: number of shards (array size); the reduce waits for this many partials. */
+  readonly shards?: number;
+  readonly codeVersion: string;
+  readonly waitTimeoutSeconds: number;
+  readonly pollMilliseconds: number;
+  readonly plannedSeconds?: number;
+}
+
+export const HYPERPARAMETERS = [
+  'holdout',
+  'fill',
+  'ridge',
+  'schema',
+  'input_kind',
+  'channel',
+  'partials_s3_uri',
+  'partials_dir',
+  'model_s3_uri',
+  'model_path',
+  'input_s3_uri',
+  'input_dir',
+  'shards',
+  'code_version',
+  'wait_timeout_seconds',
+  'poll_milliseconds',
+  'planned_seconds',
+] as const;
+export type Hyperparameter = (typeof HYPERPARAMETERS)[number];
+
+export class TrainerConfigError extends Error {
+  readonly code = 'bad_config';
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainerConfigError';
+  }
+}
+
+function number(
+  raw: Record<string, string>,
+  name: Hyperparameter,
+  fallback: number,
+  check: (v: number) => boolean,
+  rule: string,
+): number {
+  const text = raw[name];
+  if (text === undefined || text === '') return fallback;
+  const v = Number(text);
+  if (!check(v))
+    throw new TrainerConfigError(`hyperparameter ${name}=${JSON.stringify(text)}: must be ${rule}`);
+  return v;
+}
+
+/** Parses string settings (hyperparameters.json or TRAINER_* variables) into a config. */
+export function parseTrainerConfig(
+  raw: Record<string, unknown>,
+  defaults: { codeVersion?: string } = {},
+): TrainerConfig {
+  const strings: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (!(HYPERPARAMETERS as readonly string[]).includes(k)) {
+      throw new TrainerConfigError(`unknown hyperparameter "${k}" (known: ${HYPERPARAMETERS.join(', ')})`);
+    }
+    // SageMaker passes strings; tolerate JSON numbers from hand-written files.
+    strings[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  const fill = (strings.fill ?? 'none') as FillMode;
+  if (!FILL_MODES.includes(fill))
+    throw new TrainerConfigError(`hyperparameter fill=${JSON.stringify(strings.fill)}: must be none or mean`);
+  const inputKind = strings.input_kind ?? 'raw';
+  if (inputKind !== 'raw' && inputKind !== 'curated') {
+    throw new TrainerConfigError(
+      `hyperparameter input_kind=${JSON.stringify(inputKind)}: must be raw or curated`,
+    );
+  }
+  let schema: DatasetSchema = DEFAULT_DATASET_SCHEMA;
+  if (strings.schema) {
+    try {
+      schema = decodeSchema(strings.schema);
+    } catch (error) {
+      throw new TrainerConfigError(`hyperparameter schema: ${(error as Error).message}`);
+    }
+  }
+  const holdout = number(strings, 'holdout', 0.2, (v) => v >= 0 && v < 1, 'a number in [0, 1)');
+  const ridge = number(strings, 'ridge', 0, (v) => v >= 0 && Number.isFinite(v), 'a number >= 0');
+  const shards = strings.shards
+    ? number(strings, 'shards', 1, (v) => Number.isInteger(v) && v >= 1, 'a whole number >= 1')
+    : undefined;
+  const planned = strings.planned_seconds
+    ? number(strings, 'planned_seconds', 0, (v) => v >= 0, 'a number >= 0')
+    : undefined;
+  return {
+    train: { schema, holdout, fill, ridge },
+    inputKind,
+    channel: strings.channel || 'train',
+    partialsS3Uri: strings.partials_s3_uri || undefined,
+    partialsDir: strings.partials_dir || undefined,
+    modelS3Uri: strings.model_s3_uri || undefined,
+    modelPath: strings.model_path || undefined,
+    inputS3Uri: strings.input_s3_uri || undefined,
+    inputDir: strings.input_dir || undefined,
+    shards,
+    codeVersion: strings.code_version || defaults.codeVersion || 'unknown',
+    waitTimeoutSeconds: number(strings, 'wait_timeout_seconds', 3600, (v) => v > 0, 'a number > 0'),
+    pollMilliseconds: number(strings, 'poll_milliseconds', 2000, (v) => v > 0, 'a number > 0'),
+    plannedSeconds: planned,
+  };
+}
+
+/** `TRAINER_HOLDOUT=0.2` → `{ holdout: '0.2' }`: the Batch spelling of the hyperparameters. */
+export function hyperparametersFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (k.startsWith('TRAINER_') && v !== undefined) out[k.slice('TRAINER_'.length).toLowerCase()] = v;
+  }
+  return out;
+}

@@ -1,0 +1,309 @@
+/**
+ * The training container's entry point. One image, three modes:
+ *
+ *   train   SageMaker's bring-your-own-container contract (SageMaker runs the image with the
+ *           argument `train`). Reads <root>/input/config/{hyperparameters,resourceconfig,
+ *           inputdataconfig}.json, the rows under <root>/input/data/<channel>/ (with
+ *           ShardedByS3Key each host holds only its shard; with FullyReplicated host i of p takes
+ *           files i, i + p, ... of the sorted list). One host: solves and writes
+ *           <root>/model/model.json. Several: each writes its partial to `partials_s3_uri` (or
+ *           the shared `partials_dir`); the first of the sorted hosts waits for all, merges,
+ *           solves and writes the model. On failure: the reason in <root>/output/failure, exit 1.
+ *   batch   An AWS Batch array child: shard AWS_BATCH_JOB_ARRAY_INDEX of AWS_BATCH_JOB_ARRAY_SIZE
+ *           (or TRAINER_SHARDS) takes objects i, i + p, ... of the sorted list under
+ *           TRAINER_INPUT_S3_URI (or TRAINER_INPUT_DIR) and writes its partial.
+ *   reduce  The Batch finish: waits for the partials, merges, solves, writes model.json to
+ *           TRAINER_MODEL_S3_URI and/or TRAINER_MODEL_PATH.
+ *
+ * <root> is /opt/ml unless SM_ROOT says otherwise (tests emulate the layout in a temp dir).
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { ModelArtifact } from '../core/model-artifact';
+import {
+  TrainingShard,
+  artifactFromResult,
+  mergeShards,
+  shardSources,
+  solveMerged,
+  trainObject,
+  type TrainingSource,
+} from '../core/train';
+import { hyperparametersFromEnv, parseTrainerConfig, TrainerConfigError, type TrainerConfig } from './config';
+import {
+  localPartialsStore,
+  readPartial,
+  s3PartialsStore,
+  waitForPartials,
+  writePartial,
+  type PartialsStore,
+} from './partials-store';
+import { localSources, parseS3Uri, s3Sources } from './sources';
+
+export type TrainerMode = 'train' | 'batch' | 'reduce';
+
+export interface TrainerContext {
+  readonly env: NodeJS.ProcessEnv;
+  /** Prefix of the SageMaker layout. @default env.SM_ROOT ?? '/opt/ml' */
+  readonly smRoot?: string;
+  /** S3 client for partials, inputs and model uploads. @default the shared client from adapters/clients */
+  readonly s3?: () => S3Client;
+  readonly log?: (event: Record<string, unknown>) => void;
+}
+
+interface ResourceConfig {
+  readonly current_host: string;
+  readonly hosts: readonly string[];
+  readonly current_instance_type?: string;
+}
+
+const shardName = (i: number) => String(i).padStart(5, '0');
+
+async function readJson<T>(path: string, fallback?: T): Promise<T> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if (fallback !== undefined && (error as NodeJS.ErrnoException).code === 'ENOENT') return fallback;
+    throw new TrainerConfigError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new TrainerConfigError(`${path} is not valid JSON`);
+  }
+}
+
+async function defaultS3(): Promise<S3Client> {
+  const { s3Client } = await import('../adapters/clients');
+  return s3Client();
+}
+
+function partialsStore(config: TrainerConfig, s3: () => Promise<S3Client>): Promise<PartialsStore | null> {
+  if (config.partialsS3Uri) return s3().then((c) => s3PartialsStore(c, config.partialsS3Uri!));
+  if (config.partialsDir) return Promise.resolve(localPartialsStore(config.partialsDir));
+  return Promise.resolve(null);
+}
+
+async function writeModel(
+  artifact: ModelArtifact,
+  config: TrainerConfig,
+  s3: () => Promise<S3Client>,
+  path?: string,
+): Promise<string[]> {
+  const body = JSON.stringify(artifact, null, 2) + '\n';
+  const written: string[] = [];
+  for (const p of [path, config.modelPath]) {
+    if (!p) continue;
+    await mkdir(dirname(p), { recursive: true });
+    await writeFile(p, body);
+    written.push(p);
+  }
+  if (config.modelS3Uri) {
+    const { bucket, prefix } = parseS3Uri(config.modelS3Uri);
+    await (
+      await s3()
+    ).send(
+      new PutObjectCommand({ Bucket: bucket, Key: prefix, Body: body, ContentType: 'application/json' }),
+    );
+    written.push(config.modelS3Uri);
+  }
+  return written;
+}
+
+async function trainShard(
+  shard: TrainingShard,
+  sources: readonly TrainingSource[],
+  log: (e: Record<string, unknown>) => void,
+): Promise<void> {
+  for (const source of sources) {
+    const entry = await trainObject(source, shard);
+    log({ message: 'object trained', shard: shard.shard, key: entry.key });
+  }
+}
+
+async function sagemakerTrain(
+  root: string,
+  ctx: TrainerContext,
+  s3: () => Promise<S3Client>,
+  log: (e: Record<string, unknown>) => void,
+): Promise<void> {
+  const configDir = join(root, 'input', 'config');
+  const hp = await readJson<Record<string, unknown>>(join(configDir, 'hyperparameters.json'), {});
+  const config = parseTrainerConfig(hp, { codeVersion: ctx.env.CODE_VERSION });
+  const rc = await readJson<ResourceConfig>(join(configDir, 'resourceconfig.json'), {
+    current_host: 'algo-1',
+    hosts: ['algo-1'],
+  });
+  const idc = await readJson<Record<string, { S3DistributionType?: string }>>(
+    join(configDir, 'inputdataconfig.json'),
+    {},
+  );
+  const hosts = [...rc.hosts].sort();
+  const index = hosts.indexOf(rc.current_host);
+  if (index < 0)
+    throw new TrainerConfigError(`current_host "${rc.current_host}" is not in hosts [${hosts.join(', ')}]`);
+  const p = hosts.length;
+  let sources = await localSources(join(root, 'input', 'data', config.channel), config.inputKind);
+  // FullyReplicated: every host sees every file, so deal them out; ShardedByS3Key already did.
+  if (p > 1 && idc[config.channel]?.S3DistributionType === 'FullyReplicated')
+    sources = shardSources(sources, index, p);
+  log({ message: 'shard start', host: rc.current_host, index, hosts: p, objects: sources.length });
+  const shard = new TrainingShard(config.train, shardName(index));
+  await trainShard(shard, sources, log);
+
+  let shards: TrainingShard[] = [shard];
+  if (p > 1) {
+    const store = await partialsStore(config, s3);
+    if (!store)
+      throw new TrainerConfigError(
+        `${p} hosts need a meeting place for partials: set partials_s3_uri (or partials_dir)`,
+      );
+    await writePartial(store, shard);
+    log({ message: 'partial written', shard: shard.shard, to: store.location });
+    if (index !== 0) return;
+    const names = await waitForPartials(store, p, {
+      timeoutMs: config.waitTimeoutSeconds * 1000,
+      pollMs: config.pollMilliseconds,
+    });
+    shards = await Promise.all(names.map((n) => readPartial(store, n, config.train)));
+  }
+  const result = solveMerged(mergeShards(shards, config.train));
+  const artifact = artifactFromResult(result, config.train, {
+    codeVersion: config.codeVersion,
+    capacity: {
+      engine: 'sagemaker',
+      instances: p,
+      ...(rc.current_instance_type ? { instanceType: rc.current_instance_type } : {}),
+      shards: p,
+      ...(config.plannedSeconds !== undefined ? { plannedSeconds: config.plannedSeconds } : {}),
+    },
+  });
+  const written = await writeModel(artifact, config, s3, join(root, 'model', 'model.json'));
+  log({
+    message: 'model written',
+    version: artifact.version,
+    rows: artifact.rows,
+    metrics: artifact.metrics,
+    to: written,
+  });
+}
+
+function batchShard(env: NodeJS.ProcessEnv, config: TrainerConfig): { index: number; size: number } {
+  const index = Number(env.AWS_BATCH_JOB_ARRAY_INDEX ?? '0');
+  const size = Number(env.AWS_BATCH_JOB_ARRAY_SIZE ?? config.shards ?? 1);
+  if (!(Number.isInteger(size) && size >= 1))
+    throw new TrainerConfigError(
+      `AWS_BATCH_JOB_ARRAY_SIZE must be a whole number >= 1, got ${env.AWS_BATCH_JOB_ARRAY_SIZE}`,
+    );
+  if (!(Number.isInteger(index) && index >= 0 && index < size)) {
+    throw new TrainerConfigError(
+      `AWS_BATCH_JOB_ARRAY_INDEX must be in [0, ${size}), got ${env.AWS_BATCH_JOB_ARRAY_INDEX}`,
+    );
+  }
+  return { index, size };
+}
+
+async function batchTrain(
+  ctx: TrainerContext,
+  s3: () => Promise<S3Client>,
+  log: (e: Record<string, unknown>) => void,
+): Promise<void> {
+  const config = parseTrainerConfig(hyperparametersFromEnv(ctx.env), { codeVersion: ctx.env.CODE_VERSION });
+  const { index, size } = batchShard(ctx.env, config);
+  const store = await partialsStore(config, s3);
+  if (!store)
+    throw new TrainerConfigError('batch mode needs TRAINER_PARTIALS_S3_URI (or TRAINER_PARTIALS_DIR)');
+  let all: TrainingSource[];
+  if (config.inputS3Uri) all = await s3Sources(await s3(), config.inputS3Uri, config.inputKind);
+  else if (config.inputDir) all = await localSources(config.inputDir, config.inputKind);
+  else throw new TrainerConfigError('batch mode needs TRAINER_INPUT_S3_URI (or TRAINER_INPUT_DIR)');
+  const mine = shardSources(all, index, size);
+  log({ message: 'shard start', index, size, objects: mine.length });
+  const shard = new TrainingShard(config.train, shardName(index));
+  await trainShard(shard, mine, log);
+  await writePartial(store, shard);
+  log({ message: 'partial written', shard: shard.shard, to: store.location });
+}
+
+async function batchReduce(
+  ctx: TrainerContext,
+  s3: () => Promise<S3Client>,
+  log: (e: Record<string, unknown>) => void,
+): Promise<void> {
+  const config = parseTrainerConfig(hyperparametersFromEnv(ctx.env), { codeVersion: ctx.env.CODE_VERSION });
+  const size = Number(ctx.env.AWS_BATCH_JOB_ARRAY_SIZE ?? config.shards ?? NaN);
+  if (!(Number.isInteger(size) && size >= 1))
+    throw new TrainerConfigError(
+      'reduce needs TRAINER_SHARDS (the array size) to know how many partials to wait for',
+    );
+  const store = await partialsStore(config, s3);
+  if (!store) throw new TrainerConfigError('reduce needs TRAINER_PARTIALS_S3_URI (or TRAINER_PARTIALS_DIR)');
+  if (!config.modelS3Uri && !config.modelPath)
+    throw new TrainerConfigError('reduce needs TRAINER_MODEL_S3_URI (or TRAINER_MODEL_PATH)');
+  const names = await waitForPartials(store, size, {
+    timeoutMs: config.waitTimeoutSeconds * 1000,
+    pollMs: config.pollMilliseconds,
+  });
+  const shards = await Promise.all(names.map((n) => readPartial(store, n, config.train)));
+  const result = solveMerged(mergeShards(shards, config.train));
+  const artifact = artifactFromResult(result, config.train, {
+    codeVersion: config.codeVersion,
+    capacity: {
+      engine: 'batch',
+      instances: size,
+      shards: size,
+      ...(config.plannedSeconds !== undefined ? { plannedSeconds: config.plannedSeconds } : {}),
+    },
+  });
+  const written = await writeModel(artifact, config, s3);
+  log({
+    message: 'model written',
+    version: artifact.version,
+    rows: artifact.rows,
+    metrics: artifact.metrics,
+    to: written,
+  });
+}
+
+/** Runs one mode; returns the process exit code (never throws). */
+export async function runTrainer(
+  argv: readonly string[],
+  ctx: TrainerContext = { env: process.env },
+): Promise<number> {
+  const mode = (argv[0] ?? 'train') as TrainerMode;
+  const root = ctx.smRoot ?? ctx.env.SM_ROOT ?? '/opt/ml';
+  const log =
+    ctx.log ?? ((e) => console.log(JSON.stringify({ level: 'INFO', service: 'trainer', mode, ...e })));
+  let client: S3Client | undefined;
+  const s3 = async () => (client ??= ctx.s3 ? ctx.s3() : await defaultS3());
+  try {
+    if (mode === 'train') await sagemakerTrain(root, ctx, s3, log);
+    else if (mode === 'batch') await batchTrain(ctx, s3, log);
+    else if (mode === 'reduce') await batchReduce(ctx, s3, log);
+    else throw new TrainerConfigError(`unknown mode "${mode}": use train, batch or reduce`);
+    return 0;
+  } catch (error) {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    console.error(
+      JSON.stringify({ level: 'ERROR', service: 'trainer', mode, message: 'training failed', reason }),
+    );
+    if (mode === 'train') {
+      // SageMaker shows the first 1024 characters of this file as the job's FailureReason.
+      try {
+        await mkdir(join(root, 'output'), { recursive: true });
+        await writeFile(join(root, 'output', 'failure'), reason.slice(0, 1024));
+      } catch {
+        // nothing more to do: the exit code still reports the failure
+      }
+    }
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  runTrainer(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
