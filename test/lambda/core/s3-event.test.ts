@@ -1,0 +1,107 @@
+import fc from 'fast-check';
+import { ValidationError } from '../../../lambda/core/errors';
+import { decodeEventKey, decodeObjectEvent, encodeEventKey } from '../../../lambda/core/s3-event';
+
+const eventBridge = (object: Record<string, unknown>, detailType = 'Object Created') => ({
+  version: '0',
+  'detail-type': detailType,
+  source: 'aws.s3',
+  detail: { version: '0', bucket: { name: 'raw' }, object, reason: 'PutObject' },
+});
+
+const notification = (...records: unknown[]) => ({ Records: records });
+const record = (eventName: string, object: Record<string, unknown>) => ({
+  eventSource: 'aws:s3',
+  eventName,
+  s3: { bucket: { name: 'raw' }, object },
+});
+
+describe('decodeEventKey', () => {
+  it('turns + into a space and %2B into a plus, as S3 encodes keys', () => {
+    expect(decodeEventKey('plant+a/line%2B1+2024.csv')).toBe('plant a/line+1 2024.csv');
+  });
+
+  it('decodes percent-encoded UTF-8', () => {
+    expect(decodeEventKey('%E8%BD%A6%E9%97%B4/%C3%BC.csv')).toBe('车间/ü.csv');
+  });
+
+  it('rejects malformed percent encoding with a ValidationError', () => {
+    expect(() => decodeEventKey('bad%E8.csv')).toThrow(ValidationError);
+  });
+
+  it('inverts encodeEventKey for every key', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'grapheme', maxLength: 60 }),
+        (key) => decodeEventKey(encodeEventKey(key)) === key,
+      ),
+    );
+  });
+});
+
+describe('decodeObjectEvent', () => {
+  it('decodes an EventBridge Object Created event', () => {
+    const decoded = decodeObjectEvent(
+      eventBridge({ key: 'a+b/c.csv', size: 123, etag: 'abc', 'version-id': 'v1', sequencer: '0A' }),
+    );
+    expect(decoded).toEqual({
+      objects: [
+        {
+          bucket: 'raw',
+          key: 'a b/c.csv',
+          size: 123,
+          etag: 'abc',
+          versionId: 'v1',
+          sequencer: '0A',
+          source: 'eventbridge',
+        },
+      ],
+      ignored: [],
+    });
+  });
+
+  it('leaves out the version of an unversioned object', () => {
+    const [object] = decodeObjectEvent(eventBridge({ key: 'x.csv', size: 1 })).objects;
+    expect(object).toEqual({ bucket: 'raw', key: 'x.csv', size: 1, source: 'eventbridge' });
+  });
+
+  it('ignores other EventBridge S3 detail types', () => {
+    expect(decodeObjectEvent(eventBridge({ key: 'x.csv' }, 'Object Deleted'))).toEqual({
+      objects: [],
+      ignored: [{ reason: 'not_object_created', detail: 'detail-type Object Deleted' }],
+    });
+  });
+
+  it('decodes every ObjectCreated record of an S3 notification and ignores the rest', () => {
+    const decoded = decodeObjectEvent(
+      notification(
+        record('ObjectCreated:Put', { key: 'one%2B.csv', size: 10, eTag: '"e1"', versionId: 'v1' }),
+        record('ObjectRemoved:Delete', { key: 'gone.csv' }),
+        record('ObjectCreated:CompleteMultipartUpload', { key: 'two.csv', size: '20', versionId: 'null' }),
+      ),
+    );
+    expect(decoded.objects).toEqual([
+      { bucket: 'raw', key: 'one+.csv', size: 10, etag: 'e1', versionId: 'v1', source: 's3-notification' },
+      { bucket: 'raw', key: 'two.csv', size: 20, source: 's3-notification' },
+    ]);
+    expect(decoded.ignored).toEqual([
+      { reason: 'not_object_created', detail: 'Records[1].eventName ObjectRemoved:Delete' },
+    ]);
+  });
+
+  it.each([
+    ['a string', 'hello', /JSON object/],
+    ['an unknown shape', { hello: 1 }, /neither/],
+    ['a missing key', eventBridge({ size: 1 }), /detail\.object\.key/],
+    ['a negative size', eventBridge({ key: 'a.csv', size: -1 }), /detail\.object\.size/],
+    ['a record without s3', notification({ eventName: 'ObjectCreated:Put' }), /Records\[0\]\.s3/],
+    [
+      'a missing bucket name',
+      notification({ eventName: 'ObjectCreated:Put', s3: { bucket: {}, object: { key: 'a.csv' } } }),
+      /Records\[0\]\.s3\.bucket\.name/,
+    ],
+  ])('rejects %s with a ValidationError naming the problem', (_name, event, message) => {
+    expect(() => decodeObjectEvent(event)).toThrow(ValidationError);
+    expect(() => decodeObjectEvent(event)).toThrow(message);
+  });
+});
