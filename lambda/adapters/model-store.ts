@@ -1,0 +1,110 @@
+/**
+ * The models bucket, as the training state machine writes it and serving reads it:
+ *
+ *   models/<version>/model.json   every candidate artifact, kept (history; versions sort by time)
+ *   models/current.json           the pointer { version, key, promotedAt, metrics }: the served model
+ *
+ * Plain functions over an injected S3 client, so the promote step, the serving cache and tests
+ * share one spelling of the layout.
+ */
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { ModelArtifact, ModelMetrics } from '../core/model-artifact';
+
+export const MODELS_PREFIX = 'models/';
+export const CURRENT_POINTER_KEY = `${MODELS_PREFIX}current.json`;
+
+/** `models/<version>/model.json` */
+export function artifactKey(version: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(version))
+    throw new Error(`model version ${JSON.stringify(version)} is not key-safe`);
+  return `${MODELS_PREFIX}${version}/model.json`;
+}
+
+export interface ModelPointer {
+  readonly version: string;
+  /** Object key of the artifact, `models/<version>/model.json`. */
+  readonly key: string;
+  readonly promotedAt: string;
+  readonly metrics: ModelMetrics;
+}
+
+/** Where an artifact lives; `s3://bucket/key` parses into one. */
+export interface ObjectLocation {
+  readonly bucket: string;
+  readonly key: string;
+}
+
+export function parseLocation(value: unknown): ObjectLocation {
+  if (typeof value === 'string') {
+    const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(value);
+    if (m) return { bucket: m[1], key: m[2] };
+  } else if (value && typeof value === 'object') {
+    const v = value as Record<string, unknown>;
+    if (typeof v.bucket === 'string' && v.bucket && typeof v.key === 'string' && v.key)
+      return { bucket: v.bucket, key: v.key };
+  }
+  throw new Error(`not an artifact location (s3://bucket/key or { bucket, key }): ${JSON.stringify(value)}`);
+}
+
+const notFound = (error: unknown): boolean => {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
+};
+
+async function getJson(s3: S3Client, bucket: string, key: string): Promise<unknown> {
+  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const text = await res.Body!.transformToString('utf-8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`s3://${bucket}/${key} is not valid JSON`);
+  }
+}
+
+/** Writes the artifact at `models/<version>/model.json`; the same artifact twice writes the same bytes. */
+export async function putArtifact(s3: S3Client, bucket: string, artifact: ModelArtifact): Promise<string> {
+  const key = artifactKey(artifact.version);
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: JSON.stringify(artifact, null, 2) + '\n',
+      ContentType: 'application/json',
+    }),
+  );
+  return key;
+}
+
+/** Reads an artifact document (parsed, not validated: callers validate what they rely on). */
+export async function getArtifact(s3: S3Client, bucket: string, key: string): Promise<ModelArtifact> {
+  return (await getJson(s3, bucket, key)) as ModelArtifact;
+}
+
+/** The current pointer, or null when no model has been promoted yet. */
+export async function readPointer(s3: S3Client, bucket: string): Promise<ModelPointer | null> {
+  let value: unknown;
+  try {
+    value = await getJson(s3, bucket, CURRENT_POINTER_KEY);
+  } catch (error) {
+    if (notFound(error)) return null;
+    throw error;
+  }
+  const p = value as Partial<ModelPointer> | null;
+  if (!p || typeof p.version !== 'string' || typeof p.key !== 'string') {
+    throw new Error(`s3://${bucket}/${CURRENT_POINTER_KEY} is not a model pointer { version, key, ... }`);
+  }
+  return p as ModelPointer;
+}
+
+export async function writePointer(s3: S3Client, bucket: string, pointer: ModelPointer): Promise<void> {
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: CURRENT_POINTER_KEY,
+      Body: JSON.stringify(pointer, null, 2) + '\n',
+      ContentType: 'application/json',
+      // Serving revalidates the pointer with If-None-Match; keep intermediaries from caching it.
+      CacheControl: 'no-cache',
+    }),
+  );
+}

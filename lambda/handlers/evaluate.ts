@@ -1,0 +1,127 @@
+/**
+ * The training state machine's evaluate step: is the candidate better than the served model?
+ *
+ * Input:  { candidate: "s3://bucket/key" | { bucket, key } }   (the trainer's model.json)
+ * Output: { better, reason, candidate: { location, version, metrics },
+ *           current: { version, key, metrics } | null }
+ *
+ * Better = there is no current model, or the candidate's holdout RMSE is lower. A candidate that is
+ * not a complete artifact is an InvalidCandidate error (the state machine's catch sends it to the
+ * failure state); it is never compared.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
+import { s3Client } from '../adapters/clients';
+import { optionalString, requiredString, type Env } from '../adapters/env';
+import { getArtifact, parseLocation, readPointer, type ObjectLocation } from '../adapters/model-store';
+import { validateArtifact, type ModelMetrics } from '../core/model-artifact';
+
+export interface EvaluateEvent {
+  readonly candidate: unknown;
+}
+
+export interface EvaluateOutput {
+  readonly better: boolean;
+  readonly reason: string;
+  readonly candidate: {
+    readonly location: ObjectLocation;
+    readonly version: string;
+    readonly metrics: ModelMetrics;
+  };
+  readonly current: { readonly version: string; readonly key: string; readonly metrics: ModelMetrics } | null;
+}
+
+export interface EvaluateConfig {
+  /** MODELS_BUCKET (required): holds models/current.json. */
+  readonly modelsBucket: string;
+  /** POWERTOOLS_SERVICE_NAME (default 'evaluate'). */
+  readonly serviceName: string;
+}
+
+/** The candidate is missing, malformed or not a complete artifact; `name` is the state machine's error type. */
+export class InvalidCandidateError extends Error {
+  readonly code = 'invalid_candidate';
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidCandidate';
+  }
+}
+
+export function readEvaluateConfig(env: Env = process.env): EvaluateConfig {
+  return {
+    modelsBucket: requiredString(env, 'MODELS_BUCKET', 'the models bucket name'),
+    serviceName: optionalString(env, 'POWERTOOLS_SERVICE_NAME', 'evaluate'),
+  };
+}
+
+export interface EvaluateDeps {
+  readonly s3: S3Client;
+  readonly config: EvaluateConfig;
+  readonly logger: Logger;
+}
+
+/** Candidate better than current? Lower holdout RMSE wins; no current means yes. */
+export function compareMetrics(
+  candidate: ModelMetrics,
+  current: ModelMetrics | null,
+): { better: boolean; reason: string } {
+  if (!current) return { better: true, reason: 'no current model' };
+  if (!(typeof current.rmse === 'number' && Number.isFinite(current.rmse))) {
+    return { better: true, reason: 'the current model has no usable RMSE' };
+  }
+  return candidate.rmse < current.rmse
+    ? { better: true, reason: `RMSE ${candidate.rmse} < current ${current.rmse}` }
+    : { better: false, reason: `RMSE ${candidate.rmse} ≥ current ${current.rmse}` };
+}
+
+export async function runEvaluate(event: EvaluateEvent, deps: EvaluateDeps): Promise<EvaluateOutput> {
+  const { s3, config, logger } = deps;
+  let location: ObjectLocation;
+  try {
+    location = parseLocation(event?.candidate);
+  } catch (error) {
+    throw new InvalidCandidateError((error as Error).message);
+  }
+  let candidate;
+  try {
+    candidate = await getArtifact(s3, location.bucket, location.key);
+  } catch (error) {
+    throw new InvalidCandidateError(
+      `cannot read candidate s3://${location.bucket}/${location.key}: ${(error as Error).message}`,
+    );
+  }
+  const problems = validateArtifact(candidate);
+  if (problems.length > 0) {
+    throw new InvalidCandidateError(
+      `candidate s3://${location.bucket}/${location.key} is not a complete artifact: ${problems.join('; ')}`,
+    );
+  }
+  const pointer = await readPointer(s3, config.modelsBucket);
+  const current = pointer ? { version: pointer.version, key: pointer.key, metrics: pointer.metrics } : null;
+  const verdict = compareMetrics(candidate.metrics, current?.metrics ?? null);
+  const output: EvaluateOutput = {
+    ...verdict,
+    candidate: { location, version: candidate.version, metrics: candidate.metrics },
+    current,
+  };
+  logger.info('candidate evaluated', { ...output });
+  return output;
+}
+
+let deps: EvaluateDeps | undefined;
+
+export const handler = async (event: EvaluateEvent, context?: Context): Promise<EvaluateOutput> => {
+  if (!deps) {
+    let config: EvaluateConfig;
+    try {
+      config = readEvaluateConfig();
+    } catch (error) {
+      new Logger({ serviceName: 'evaluate' }).error('evaluate handler misconfigured', error as Error);
+      throw error;
+    }
+    deps = { s3: s3Client(), config, logger: new Logger({ serviceName: config.serviceName }) };
+  }
+  if (context) deps.logger.addContext(context);
+  return runEvaluate(event, deps);
+};

@@ -1,0 +1,117 @@
+/**
+ * The training state machine's promote step: keep every candidate, serve only a better one.
+ *
+ * Input:  the evaluate step's output ({ better, candidate: { location, version }, ... }).
+ * Output: { version, key, promoted, pointer: { version, key, promotedAt, metrics } | null, reason }
+ *
+ * Always writes the artifact to `models/<version>/model.json` (history). Moves `models/current.json`
+ * only when the candidate is better or first — re-checked against the pointer as it is now, so a
+ * model promoted by another run in between is not overwritten by a worse one. Idempotent: a retry
+ * after success rewrites the same artifact bytes and finds the pointer already on this version.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
+import { s3Client } from '../adapters/clients';
+import { optionalString, requiredString, type Env } from '../adapters/env';
+import {
+  getArtifact,
+  parseLocation,
+  putArtifact,
+  readPointer,
+  writePointer,
+  type ModelPointer,
+} from '../adapters/model-store';
+import { validateArtifact } from '../core/model-artifact';
+import { compareMetrics, InvalidCandidateError } from './evaluate';
+
+export interface PromoteEvent {
+  readonly better?: boolean;
+  readonly candidate: { readonly location: unknown; readonly version?: string };
+}
+
+export interface PromoteOutput {
+  readonly version: string;
+  readonly key: string;
+  /** True when the pointer names this version after the step (moved now, or already). */
+  readonly promoted: boolean;
+  readonly pointer: ModelPointer | null;
+  readonly reason: string;
+}
+
+export interface PromoteConfig {
+  readonly modelsBucket: string;
+  readonly serviceName: string;
+}
+
+export function readPromoteConfig(env: Env = process.env): PromoteConfig {
+  return {
+    modelsBucket: requiredString(env, 'MODELS_BUCKET', 'the models bucket name'),
+    serviceName: optionalString(env, 'POWERTOOLS_SERVICE_NAME', 'promote'),
+  };
+}
+
+export interface PromoteDeps {
+  readonly s3: S3Client;
+  readonly config: PromoteConfig;
+  readonly logger: Logger;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+}
+
+export async function runPromote(event: PromoteEvent, deps: PromoteDeps): Promise<PromoteOutput> {
+  const { s3, config, logger } = deps;
+  let location;
+  try {
+    location = parseLocation(event?.candidate?.location);
+  } catch (error) {
+    throw new InvalidCandidateError((error as Error).message);
+  }
+  const artifact = await getArtifact(s3, location.bucket, location.key);
+  const problems = validateArtifact(artifact);
+  if (problems.length > 0)
+    throw new InvalidCandidateError(`candidate is not a complete artifact: ${problems.join('; ')}`);
+  if (event.candidate.version && event.candidate.version !== artifact.version) {
+    throw new InvalidCandidateError(
+      `candidate at ${location.key} is version ${artifact.version}, evaluated ${event.candidate.version}`,
+    );
+  }
+  const key = await putArtifact(s3, config.modelsBucket, artifact);
+  const pointer = await readPointer(s3, config.modelsBucket);
+  if (pointer?.version === artifact.version) {
+    logger.info('already current', { version: artifact.version, key });
+    return { version: artifact.version, key, promoted: true, pointer, reason: 'already current' };
+  }
+  const verdict = compareMetrics(artifact.metrics, pointer?.metrics ?? null);
+  if (event.better === false || !verdict.better) {
+    const reason = event.better === false ? 'evaluate found it not better' : verdict.reason;
+    logger.info('kept in history, not promoted', { version: artifact.version, key, reason });
+    return { version: artifact.version, key, promoted: false, pointer, reason };
+  }
+  const next: ModelPointer = {
+    version: artifact.version,
+    key,
+    promotedAt: (deps.now ?? (() => new Date()))().toISOString(),
+    metrics: artifact.metrics,
+  };
+  await writePointer(s3, config.modelsBucket, next);
+  logger.info('promoted', { ...next, previous: pointer?.version ?? null, reason: verdict.reason });
+  return { version: artifact.version, key, promoted: true, pointer: next, reason: verdict.reason };
+}
+
+let deps: PromoteDeps | undefined;
+
+export const handler = async (event: PromoteEvent, context?: Context): Promise<PromoteOutput> => {
+  if (!deps) {
+    let config: PromoteConfig;
+    try {
+      config = readPromoteConfig();
+    } catch (error) {
+      new Logger({ serviceName: 'promote' }).error('promote handler misconfigured', error as Error);
+      throw error;
+    }
+    deps = { s3: s3Client(), config, logger: new Logger({ serviceName: config.serviceName }) };
+  }
+  if (context) deps.logger.addContext(context);
+  return runPromote(event, deps);
+};

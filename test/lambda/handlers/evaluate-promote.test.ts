@@ -1,0 +1,228 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { startMoto, type MotoServer } from '../../../bin/local/moto-server';
+import { CURRENT_POINTER_KEY, readPointer } from '../../../lambda/adapters/model-store';
+import { DEFAULT_DATASET_SCHEMA } from '../../../lambda/core/dataset-schema';
+import type { ModelArtifact } from '../../../lambda/core/model-artifact';
+import { SyntheticDataset } from '../../../lambda/core/synthetic-data';
+import { trainSources } from '../../../lambda/core/train';
+import { runEvaluate, InvalidCandidateError, type EvaluateOutput } from '../../../lambda/handlers/evaluate';
+import { runPromote } from '../../../lambda/handlers/promote';
+import { runTrainer } from '../../../lambda/trainer/entry';
+
+let moto: MotoServer;
+let s3: S3Client;
+const MODELS = 'models-bucket';
+const CANDIDATES = 'work-bucket';
+const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+let good: ModelArtifact;
+let worse: ModelArtifact;
+
+async function train(rows: number, ridge: number, seed: number, at: string): Promise<ModelArtifact> {
+  const bytes = Buffer.concat([...new SyntheticDataset({ rows, seed }).fileChunks(0)]);
+  const { artifact } = await trainSources(
+    [
+      {
+        key: 'a.csv',
+        kind: 'raw',
+        open: async function* () {
+          yield bytes;
+        },
+      },
+    ],
+    { schema: DEFAULT_DATASET_SCHEMA, holdout: 0.2, fill: 'none', ridge },
+    { codeVersion: 'test', capacity: { engine: 'local', instances: 1, shards: 1 }, trainedAt: new Date(at) },
+  );
+  return artifact;
+}
+
+async function putCandidate(name: string, artifact: ModelArtifact): Promise<string> {
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: CANDIDATES,
+      Key: `candidates/${name}/model.json`,
+      Body: JSON.stringify(artifact),
+    }),
+  );
+  return `s3://${CANDIDATES}/candidates/${name}/model.json`;
+}
+
+const config = { modelsBucket: MODELS, serviceName: 'test' };
+const evaluate = (candidate: unknown) => runEvaluate({ candidate }, { s3, config, logger });
+const promote = (e: EvaluateOutput) =>
+  runPromote(e, { s3, config, logger, now: () => new Date('2024-06-01T00:00:00Z') });
+
+beforeAll(async () => {
+  moto = await startMoto();
+  s3 = new S3Client({
+    endpoint: moto.endpoint,
+    forcePathStyle: true,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
+  for (const b of [MODELS, CANDIDATES]) {
+    await s3.send(
+      new CreateBucketCommand({ Bucket: b, CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }),
+    );
+  }
+  good = await train(4000, 0, 3, '2024-05-01T00:00:00Z');
+  // A heavy ridge shrinks the weights: a worse holdout RMSE on the same rows.
+  worse = await train(4000, 5000, 3, '2024-05-02T00:00:00Z');
+  expect(worse.metrics.rmse).toBeGreaterThan(good.metrics.rmse);
+}, 60000);
+
+afterAll(async () => {
+  s3?.destroy();
+  await moto?.stop();
+});
+
+describe('evaluate and promote against moto_server', () => {
+  it('finds the first candidate better because there is no current model', async () => {
+    const out = await evaluate(await putCandidate('first', good));
+    expect(out).toMatchObject({ better: true, reason: 'no current model', current: null });
+    expect(out.candidate.version).toBe(good.version);
+  });
+
+  it('promotes the first model: writes models/<version>/model.json and the current pointer', async () => {
+    const out = await promote(await evaluate(await putCandidate('first', good)));
+    expect(out).toMatchObject({ promoted: true, key: `models/${good.version}/model.json` });
+    const pointer = await readPointer(s3, MODELS);
+    expect(pointer).toEqual({
+      version: good.version,
+      key: `models/${good.version}/model.json`,
+      promotedAt: '2024-06-01T00:00:00.000Z',
+      metrics: good.metrics,
+    });
+  });
+
+  it('is idempotent: promoting the same candidate again leaves the pointer as it was', async () => {
+    const before = await s3.send(new GetObjectCommand({ Bucket: MODELS, Key: CURRENT_POINTER_KEY }));
+    const out = await promote(await evaluate(await putCandidate('first', good)));
+    expect(out).toMatchObject({ promoted: true, reason: 'already current' });
+    const after = await s3.send(new GetObjectCommand({ Bucket: MODELS, Key: CURRENT_POINTER_KEY }));
+    expect(after.ETag).toBe(before.ETag);
+  });
+
+  it('keeps a worse candidate in history without moving the pointer', async () => {
+    const verdict = await evaluate(await putCandidate('worse', worse));
+    expect(verdict.better).toBe(false);
+    expect(verdict.current?.version).toBe(good.version);
+    const out = await promote(verdict);
+    expect(out.promoted).toBe(false);
+    expect((await readPointer(s3, MODELS))?.version).toBe(good.version);
+    const keys = (
+      await s3.send(new ListObjectsV2Command({ Bucket: MODELS, Prefix: 'models/' }))
+    ).Contents!.map((o) => o.Key);
+    expect(keys.sort()).toEqual(
+      [`models/${good.version}/model.json`, `models/${worse.version}/model.json`, CURRENT_POINTER_KEY].sort(),
+    );
+  });
+
+  it('does not let a stale "better" verdict overwrite a better current model', async () => {
+    const stale = { ...(await evaluate(await putCandidate('worse', worse))), better: true };
+    const out = await promote(stale);
+    expect(out.promoted).toBe(false);
+    expect((await readPointer(s3, MODELS))?.version).toBe(good.version);
+  });
+
+  it('rejects a candidate that is not a complete artifact as InvalidCandidate', async () => {
+    const { lineage: _drop, ...broken } = good;
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: CANDIDATES,
+        Key: 'candidates/broken/model.json',
+        Body: JSON.stringify(broken),
+      }),
+    );
+    await expect(evaluate(`s3://${CANDIDATES}/candidates/broken/model.json`)).rejects.toThrow(
+      InvalidCandidateError,
+    );
+    await expect(evaluate(`s3://${CANDIDATES}/candidates/broken/model.json`)).rejects.toThrow(
+      /lineage must be/,
+    );
+  });
+
+  it('rejects a missing candidate location', async () => {
+    await expect(evaluate(undefined)).rejects.toMatchObject({ name: 'InvalidCandidate' });
+  });
+});
+
+describe('trainer partials and model through S3 (moto_server)', () => {
+  it('runs a Batch array of 2 and a reduce with partials and inputs on S3', async () => {
+    const ds = new SyntheticDataset({ rows: 3000, files: 3, seed: 8 });
+    for (let k = 0; k < 3; k++) {
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: CANDIDATES,
+          Key: `curated/train/part-${k}.csv`,
+          Body: Buffer.concat([...ds.fileChunks(k)]),
+        }),
+      );
+    }
+    const env = {
+      TRAINER_INPUT_S3_URI: `s3://${CANDIDATES}/curated/train/`,
+      TRAINER_PARTIALS_S3_URI: `s3://${CANDIDATES}/partials/run-1/`,
+      TRAINER_MODEL_S3_URI: `s3://${CANDIDATES}/candidates/run-1/model.json`,
+      AWS_BATCH_JOB_ARRAY_SIZE: '2',
+      TRAINER_POLL_MILLISECONDS: '50',
+      TRAINER_WAIT_TIMEOUT_SECONDS: '30',
+    };
+    const ctx = (extra: Record<string, string>) => ({
+      env: { ...env, ...extra },
+      s3: () => s3,
+      log: () => undefined,
+    });
+    expect(await runTrainer(['batch'], ctx({ AWS_BATCH_JOB_ARRAY_INDEX: '0' }))).toBe(0);
+    expect(await runTrainer(['batch'], ctx({ AWS_BATCH_JOB_ARRAY_INDEX: '1' }))).toBe(0);
+    expect(await runTrainer(['reduce'], ctx({}))).toBe(0);
+    const partials = (
+      await s3.send(new ListObjectsV2Command({ Bucket: CANDIDATES, Prefix: 'partials/run-1/' }))
+    ).Contents!.map((o) => o.Key);
+    expect(partials.sort()).toEqual([
+      'partials/run-1/partial-00000.holdout.f64',
+      'partials/run-1/partial-00000.json',
+      'partials/run-1/partial-00001.holdout.f64',
+      'partials/run-1/partial-00001.json',
+    ]);
+    const verdict = await evaluate(env.TRAINER_MODEL_S3_URI);
+    const model = JSON.parse(
+      await (
+        await s3.send(new GetObjectCommand({ Bucket: CANDIDATES, Key: 'candidates/run-1/model.json' }))
+      ).Body!.transformToString(),
+    ) as ModelArtifact;
+    expect(model.lineage.inputs.map((i) => i.key)).toEqual(
+      [0, 1, 2].map((k) => `s3://${CANDIDATES}/curated/train/part-${k}.csv`),
+    );
+    expect(model.lineage.inputs.every((i) => typeof i.etag === 'string')).toBe(true);
+    expect(verdict.candidate.version).toBe(model.version);
+
+    // The same rows through the SageMaker layout on one host give the same weights.
+    const root = mkdtempSync(join(tmpdir(), 'sm-'));
+    try {
+      mkdirSync(join(root, 'input', 'data', 'train'), { recursive: true });
+      for (let k = 0; k < 3; k++)
+        writeFileSync(
+          join(root, 'input', 'data', 'train', `part-${k}.csv`),
+          Buffer.concat([...ds.fileChunks(k)]),
+        );
+      expect(await runTrainer(['train'], { env: {}, smRoot: root, log: () => undefined })).toBe(0);
+      const local = JSON.parse(
+        require('node:fs').readFileSync(join(root, 'model', 'model.json'), 'utf8'),
+      ) as ModelArtifact;
+      local.weights.forEach((w, j) =>
+        expect(Math.abs(w - model.weights[j]) / Math.abs(w)).toBeLessThan(1e-12),
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
