@@ -215,9 +215,7 @@ describe('trainer partials and model through S3 (moto_server)', () => {
           Buffer.concat([...ds.fileChunks(k)]),
         );
       expect(await runTrainer(['train'], { env: {}, smRoot: root, log: () => undefined })).toBe(0);
-      const local = JSON.parse(
-        require('node:fs').readFileSync(join(root, 'model', 'model.json'), 'utf8'),
-      ) as ModelArtifact;
+      const local = JSON.parse(readFileSync(join(root, 'model', 'model.json'), 'utf8')) as ModelArtifact;
       local.weights.forEach((w, j) =>
         expect(Math.abs(w - model.weights[j]) / Math.abs(w)).toBeLessThan(1e-12),
       );
