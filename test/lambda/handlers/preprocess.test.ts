@@ -71,7 +71,7 @@ beforeEach(() => {
   s3Mock.on(PutObjectCommand).resolves({ ETag: '"etag"' });
   metrics = new Metrics({ namespace: 'Test', serviceName: 'preprocess' });
   jest.spyOn(metrics, 'addMetric');
-  jest.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => undefined);
+  jest.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
 });
 
 afterEach(() => jest.restoreAllMocks());
@@ -202,15 +202,13 @@ describe('preprocess handler (mocked S3)', () => {
   });
 
   it('reports a version that no longer exists as gone, without throwing or writing', async () => {
-    s3Mock
-      .on(GetObjectCommand)
-      .rejects(
-        new S3ServiceException({
-          name: 'NoSuchVersion',
-          $fault: 'client',
-          $metadata: { httpStatusCode: 404 },
-        }),
-      );
+    s3Mock.on(GetObjectCommand).rejects(
+      new S3ServiceException({
+        name: 'NoSuchVersion',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 404 },
+      }),
+    );
     const out = await build()(eventBridge('x.csv', 10, 'old'));
     expect(out).toMatchObject({ gone: 1 });
     expect(out.results[0]).toMatchObject({ status: 'gone', reason: 'NoSuchVersion' });
