@@ -12,7 +12,7 @@
  *   - cold init: a fresh `node` process requiring that bundle and answering one POST /predict
  *     against a model in moto_server (S3 pointer + artifact reads included), median of 5.
  */
-import { spawn } from 'node:reportedprocess';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
