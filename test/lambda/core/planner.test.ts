@@ -79,6 +79,21 @@ describe('start-up, serial part and per-unit cost', () => {
     expect(result).toMatchObject({ feasible: false, p: 5, maxP: 5, requiredP: 17, shards: 5 });
   });
 
+  test('the check corrects the closed form where floating point rounds it one too high', () => {
+    // Found by search: with D = T(813) exactly, ⌈c·n / (D − t0 − s)⌉ = 814, yet T(813) ≤ D.
+    const model: CostModel = {
+      units: 967641,
+      secondsPerUnit: 1.9750881289297135,
+      startupSeconds: 0.1,
+      serialSeconds: 0.2,
+    };
+    const deadline = 2351.0702978667614;
+    expect(Math.ceil((model.secondsPerUnit * model.units) / (deadline - (0.1 + 0.2)))).toBe(814);
+    expect(plannedSeconds(model, 813)).toBeLessThanOrEqual(deadline);
+    expect(requiredP(model, deadline)).toBe(813);
+    expect(plan({ ...model, deadlineSeconds: deadline })).toMatchObject({ feasible: true, p: 813 });
+  });
+
   test('the closed form answers a deadline needing millions of instances at once', () => {
     const result = plan({ ...pure(2 ** 50), deadlineSeconds: 3 });
     expect(result.feasible).toBe(true);
