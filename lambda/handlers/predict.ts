@@ -327,12 +327,12 @@ export function createPredictHandler(deps: PredictDeps): PredictHandler {
       return await route(event);
     } catch (error) {
       if (error instanceof ModelUnavailableError) {
-        logger.error('model unavailable', { reason: error.reason, message: error.message });
+        logger.error('model unavailable', { reason: error.reason, detail: error.message });
       } else if (error instanceof FactoryError || error instanceof MethodNotAllowedError) {
         const problems = error instanceof BadRequestError ? error.problemCount : undefined;
         logger.info('request rejected', {
           code: (error as FactoryError).code,
-          message: error.message,
+          detail: error.message,
           problems,
         });
       } else {
@@ -373,7 +373,7 @@ export const handler: PredictHandler = async (event, context) => {
       instance = createDefaultPredictHandler();
     } catch (error) {
       new Logger({ serviceName: 'predict' }).error('predict handler misconfigured', {
-        message: (error as Error).message,
+        detail: (error as Error).message,
         variable: error instanceof ConfigError ? error.variable : undefined,
       });
       return errorResult(error, event?.requestContext?.requestId);
