@@ -154,3 +154,40 @@ export function decodeObjectEvent(event: unknown): DecodedEvent {
   if (event.source === 'aws.s3' && 'detail' in event) return fromEventBridge(event);
   throw new ValidationError('event is neither an EventBridge S3 event nor an S3 notification (Records[])');
 }
+
+/**
+ * The EventBridge "Object Created" event S3 sends for one object (key encoded as S3 encodes it):
+ * what the local pipeline and tests deliver to the handler.
+ */
+export function objectCreatedEvent(object: {
+  readonly bucket: string;
+  readonly key: string;
+  readonly size: number;
+  readonly versionId?: string;
+  readonly etag?: string;
+  readonly region?: string;
+}): Record<string, unknown> {
+  return {
+    version: '0',
+    id: `local-${object.bucket}-${object.key}-${object.versionId ?? object.etag ?? 'unversioned'}`,
+    'detail-type': 'Object Created',
+    source: 'aws.s3',
+    account: '000000000000',
+    time: '1970-01-01T00:00:00Z',
+    region: object.region ?? 'eu-west-1',
+    resources: [`arn:aws:s3:::${object.bucket}`],
+    detail: {
+      version: '0',
+      bucket: { name: object.bucket },
+      object: withoutUndefined({
+        key: encodeEventKey(object.key),
+        size: object.size,
+        etag: object.etag?.replace(/^"(.*)"$/, '$1'),
+        'version-id': object.versionId,
+      }),
+      'request-id': 'local',
+      requester: '000000000000',
+      reason: 'PutObject',
+    },
+  };
+}

@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { ValidationError } from '../../../lambda/core/errors';
-import { decodeEventKey, decodeObjectEvent, encodeEventKey } from '../../../lambda/core/s3-event';
+import {
+  decodeEventKey,
+  decodeObjectEvent,
+  encodeEventKey,
+  objectCreatedEvent,
+} from '../../../lambda/core/s3-event';
 
 const eventBridge = (object: Record<string, unknown>, detailType = 'Object Created') => ({
   version: '0',
@@ -103,5 +108,20 @@ describe('decodeObjectEvent', () => {
   ])('rejects %s with a ValidationError naming the problem', (_name, event, message) => {
     expect(() => decodeObjectEvent(event)).toThrow(ValidationError);
     expect(() => decodeObjectEvent(event)).toThrow(message);
+  });
+});
+
+describe('objectCreatedEvent', () => {
+  it('builds an EventBridge event that decodes back to the object', () => {
+    const event = objectCreatedEvent({
+      bucket: 'raw',
+      key: 'a b/c+d.csv',
+      size: 5,
+      versionId: 'v1',
+      etag: '"e"',
+    });
+    expect(decodeObjectEvent(event).objects).toEqual([
+      { bucket: 'raw', key: 'a b/c+d.csv', size: 5, versionId: 'v1', etag: 'e', source: 'eventbridge' },
+    ]);
   });
 });
