@@ -88,6 +88,8 @@ export class CsvScanner {
   constructor(
     private readonly onRow: (row: ScannedRow) => void,
     options: CsvScannerOptions = {},
+    /** Called after the rows of one buffer, before its bytes are released (for batched copies). */
+    private readonly onBufferEnd?: () => void,
   ) {
     this.maxRowBytes = options.maxRowBytes ?? 1 << 20;
     this.maxFields = options.maxFields ?? 4096;
@@ -129,6 +131,7 @@ export class CsvScanner {
       if (next < 0) break;
       pos = next;
     }
+    this.onBufferEnd?.();
     if (pos < n) {
       if (n - pos > this.maxRowBytes) {
         throw new PreprocessError(

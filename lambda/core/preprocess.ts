@@ -352,7 +352,7 @@ class CleaningRun {
   private status = new Uint8Array(1 << 16);
   private pairs = new Uint32Array(1 << 12);
   private pairCount = 0;
-  private readonly table: RowHashTable;
+  private table: RowHashTable;
   private readonly hasher = new RowHasher();
   private values: Float64Array;
   private duplicates = 0;
@@ -375,6 +375,7 @@ class CleaningRun {
   private noCategory = 0;
   private readonly noCategoryMoments: Moments;
   private bytesIn = 0;
+  private firstRowsBytes = 0;
 
   // Pass 2 state.
   private rows2 = 0;
@@ -389,6 +390,9 @@ class CleaningRun {
   private readonly trainOut = new ByteWriter();
   private readonly quarantineOut = new ByteWriter();
   private filledCells = 0;
+  private runBytes: Uint8Array | null = null;
+  private runStart = 0;
+  private runEnd = -1;
 
   constructor(
     private readonly options: PreprocessOptions,
@@ -401,8 +405,7 @@ class CleaningRun {
     this.seed = Math.imul(attempt + 1, 0x9e3779b9);
     const weak = attempt === 0 ? options.weakHashBitsForTest : undefined;
     this.hashMask = weak === undefined ? -1 : (1 << weak) - 1;
-    const expectedRows = options.sizeHint ? Math.ceil(options.sizeHint / 64) : 1 << 15;
-    this.table = new RowHashTable(Math.min(expectedRows, 1 << 24));
+    this.table = new RowHashTable(1 << 12);
     this.values = new Float64Array(this.d);
     this.fill = new Float64Array(this.d);
     this.gaps = new Uint8Array(this.d);
@@ -432,7 +435,11 @@ class CleaningRun {
     this.binding = null; // pass 2 re-reads the header
     this.rows2 = 0;
     let bytes2 = 0;
-    const scanner2 = new CsvScanner((row) => this.pass2(row), { maxRowBytes: this.options.maxRowBytes });
+    const scanner2 = new CsvScanner(
+      (row) => this.pass2(row),
+      { maxRowBytes: this.options.maxRowBytes },
+      () => this.flushRun(),
+    );
     const flush = async () => {
       if (this.cleanOut.len > 0) await sink.clean(this.cleanOut.take());
       if (this.trainOut.len > 0) await sink.train(this.trainOut.take());
@@ -573,6 +580,7 @@ class CleaningRun {
       return;
     }
     const r = this.rows++;
+    if (r < 1024) this.firstRowsBytes += row.end - row.start + 1;
     if (r >= this.status.length) this.status = ensure(this.status, r + 1, (n) => new Uint8Array(n));
     const reason = this.classify(row, b);
     if (reason !== 0) {
@@ -587,6 +595,13 @@ class CleaningRun {
     if (this.hashMask !== -1) {
       hi = 0;
       lo &= this.hashMask;
+    }
+    if (r === 1024 && this.options.sizeHint) {
+      // Size the table once from the measured row length, so it does not grow (and copy) later.
+      const perRow = Math.max(16, this.firstRowsBytes / 1024);
+      const table = new RowHashTable(Math.min(Math.ceil((this.options.sizeHint / perRow) * 1.05), 1 << 26));
+      table.absorb(this.table);
+      this.table = table;
     }
     const first = this.table.insertOrGet(hi, lo, r);
     if (first >= 0) {
@@ -673,6 +688,17 @@ class CleaningRun {
     return out;
   }
 
+  /** Copies the pending span of unchanged complete rows to clean.csv and train.csv. */
+  private flushRun(): void {
+    if (this.runBytes !== null && this.runEnd > this.runStart) {
+      this.cleanOut.bytes(this.runBytes, this.runStart, this.runEnd);
+      this.trainOut.bytes(this.runBytes, this.runStart, this.runEnd);
+    }
+    this.runBytes = null;
+    this.runStart = 0;
+    this.runEnd = -1;
+  }
+
   private pass2(row: ScannedRow): void {
     if (this.binding === null) {
       this.bind(row);
@@ -682,6 +708,7 @@ class CleaningRun {
     const r = this.rows2++;
     const st = this.status[r];
     if (st & STATUS_QUARANTINED) {
+      this.flushRun();
       const reason = REASON_BY_CODE[this.classify(row, b)];
       const raw = quoteCsv(utf8.decode(row.bytes.subarray(row.start, row.end)));
       const line = enc.encode(`${row.line},${reason},${raw}\n`);
@@ -692,12 +719,26 @@ class CleaningRun {
     if ((st & (STATUS_DUPLICATE | STATUS_ORIGINAL | STATUS_INCOMPLETE)) === 0) {
       // Complete and not involved in a proposed duplicate: copy the bytes (its values went into
       // the moments in pass 1, and filledMoments merges those with the filled rows below).
+      // Consecutive such rows ending in LF are copied as one span.
+      if (bytes[row.end] === 0x0a && row.end < bytes.length) {
+        if (this.runEnd === row.start && this.runBytes === bytes) {
+          this.runEnd = row.end + 1;
+          return;
+        }
+        this.flushRun();
+        this.runBytes = bytes;
+        this.runStart = row.start;
+        this.runEnd = row.end + 1;
+        return;
+      }
+      this.flushRun();
       this.cleanOut.bytes(bytes, row.start, row.end);
       this.cleanOut.byte(0x0a);
       this.trainOut.bytes(bytes, row.start, row.end);
       this.trainOut.byte(0x0a);
       return;
     }
+    this.flushRun();
     this.classify(row, b);
     if (st & STATUS_DUPLICATE) {
       const p = this.pairAt++;

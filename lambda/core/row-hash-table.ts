@@ -42,6 +42,14 @@ export class RowHashTable {
     return -1;
   }
 
+  /** Inserts every entry of a smaller table (used once to re-size up front). */
+  absorb(other: RowHashTable): void {
+    const old = other.slots;
+    for (let b = 0; b < old.length; b += 3) {
+      if (old[b + 2] !== 0) this.insertOrGet(old[b], old[b + 1], old[b + 2] - 1);
+    }
+  }
+
   private grow(): void {
     const old = this.slots;
     const cap = (this.mask + 1) * 2;
@@ -63,8 +71,8 @@ export class RowHashTable {
 }
 
 /**
- * A 64-bit row hash built from 32-bit words in two murmur3-style lanes with different constants,
- * cross-mixed at the end (as murmur3's x86_128 does). Reset per row; `seed` changes on restart.
+ * A 64-bit row hash built from 32-bit words in two multiply-rotate lanes with different constants,
+ * cross-mixed and finalised with murmur3's fmix (as murmur3's x86_128 does). Reset per row; `seed` changes on restart.
  */
 export class RowHasher {
   h1 = 0;
@@ -78,18 +86,13 @@ export class RowHasher {
   }
 
   word(k: number): void {
-    let a = Math.imul(k, 0xcc9e2d51);
-    a = (a << 15) | (a >>> 17);
-    a = Math.imul(a, 0x1b873593);
-    let h1 = this.h1 ^ a;
-    h1 = (h1 << 13) | (h1 >>> 19);
-    this.h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
-    let b = Math.imul(k, 0x38b34ae5);
-    b = (b << 16) | (b >>> 16);
-    b = Math.imul(b, 0xa1e38b93);
-    let h2 = this.h2 ^ b;
-    h2 = (h2 << 17) | (h2 >>> 15);
-    this.h2 = (Math.imul(h2, 5) + 0x561ccd1b) | 0;
+    // Two cheap multiply-rotate lanes with different constants; fmix in finish() spreads the bits.
+    let h1 = this.h1 ^ k;
+    h1 = Math.imul((h1 << 13) | (h1 >>> 19), 0x9e3779b1);
+    let h2 = this.h2 ^ Math.imul(k, 0x85ebca77);
+    h2 = Math.imul((h2 << 17) | (h2 >>> 15), 0xc2b2ae3d) + h1;
+    this.h1 = h1;
+    this.h2 = h2 | 0;
   }
 
   /** A parsed number; -0 hashes as 0 and every NaN (missing) alike, as pandas' float hashing does. */
@@ -112,11 +115,21 @@ export class RowHasher {
 
   /** Text bytes [s, e); `escaped` skips the second quote of each `""`. Length is hashed too. */
   text(bytes: Uint8Array, s: number, e: number, escaped: boolean): void {
-    let w = 0;
     let n = 0;
+    if (!escaped) {
+      let i = s;
+      for (; i + 4 <= e; i += 4)
+        this.word(bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24));
+      let w = 0;
+      for (let k = 0; i < e; i++, k += 8) w |= bytes[i] << k;
+      if (e - s > 0 && (e - s) % 4 !== 0) this.word(w);
+      this.word(e - s);
+      return;
+    }
+    let w = 0;
     for (let i = s; i < e; i++) {
       const c = bytes[i];
-      if (escaped && c === 0x22) i++;
+      if (c === 0x22) i++;
       w |= c << ((n & 3) << 3);
       if ((n & 3) === 3) {
         this.word(w);
