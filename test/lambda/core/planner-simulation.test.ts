@@ -6,14 +6,17 @@
  */
 import { plannedSeconds, shardCount, shardSizes, type CostModel } from '../../../lambda/core/planner';
 
+// Global lookups (Math.*) are slow inside jest's vm sandbox; hot loops use local bindings.
+const { imul, max } = Math;
+
 /** mulberry32: small, seedable, good enough for jitter. */
 function random(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    t = imul(t ^ (t >>> 15), t | 1);
+    t ^= t + imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
@@ -43,7 +46,7 @@ function simulate(model: CostModel, p: number, jitter: Jitter, seed: number): nu
   for (let w = 0; w < p; w++) {
     const startup = model.startupSeconds * (1 + jitter.startup * (2 * next() - 1));
     const speed = 1 + jitter.worker * (2 * next() - 1);
-    makespan = Math.max(makespan, startup + work[w] / speed);
+    makespan = max(makespan, startup + work[w] / speed);
   }
   return makespan + model.serialSeconds;
 }
