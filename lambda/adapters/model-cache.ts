@@ -5,7 +5,8 @@
  * When the pointer moves, the artifact it names is fetched (conditionally again, when it names the
  * same key), validated and compiled once for the new version.
  *
- * Bucket layout (written by the trainer's promote step):
+ * Bucket layout (lambda/adapters/model-store.ts, written by the promote step). Its readPointer and
+ * getArtifact are unconditional reads, so the conditional GETs are made here:
  *   models/<version>/model.json   the artifact (lambda/core/model-artifact.ts)
  *   models/current.json           { version, key, promotedAt, metrics }
  *
@@ -17,16 +18,9 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ServiceUnavailableError } from '../core/errors';
 import { compileModel, InvalidModelError, type CompiledModel } from '../core/scoring';
+import { MODELS_PREFIX, type ModelPointer } from './model-store';
 
-export const DEFAULT_MODELS_PREFIX = 'models/';
-
-export interface ModelPointer {
-  readonly version: string;
-  /** Object key of the artifact, e.g. `models/<version>/model.json`. */
-  readonly key: string;
-  readonly promotedAt?: string;
-  readonly metrics?: unknown;
-}
+export type { ModelPointer };
 
 export type ModelUnavailableReason = 'no_model' | 'invalid_model' | 'model_store_error';
 
@@ -54,7 +48,7 @@ export interface CacheLogger {
 export interface ModelCacheOptions {
   readonly s3: S3Client;
   readonly bucket: string;
-  /** @default 'models/' */
+  /** Prefix holding `current.json` (model-store.ts's layout). @default 'models/' */
   readonly prefix?: string;
   /** Seconds a loaded model is served before the pointer is revalidated. */
   readonly maxAgeSeconds: number;
@@ -97,7 +91,7 @@ const isNotModified = (error: unknown) =>
 const isNotFound = (error: unknown) =>
   errorName(error) === 'NoSuchKey' || errorName(error) === 'NoSuchBucket' || httpStatus(error) === 404;
 
-/** Parses and checks a pointer document; throws an Error naming the defect. */
+/** Parses and checks a pointer document (version and key are what serving needs); throws naming the defect. */
 export function parsePointer(text: string): ModelPointer {
   let value: unknown;
   try {
@@ -122,7 +116,7 @@ export class ModelCache {
   private inflight: Promise<CompiledModel> | undefined;
 
   constructor(private readonly options: ModelCacheOptions) {
-    this.prefix = options.prefix ?? DEFAULT_MODELS_PREFIX;
+    this.prefix = options.prefix ?? MODELS_PREFIX;
     this.maxAgeMs = options.maxAgeSeconds * 1000;
     this.now = options.now ?? Date.now;
   }
