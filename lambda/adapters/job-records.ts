@@ -39,7 +39,7 @@ export const JOB_RECORDS_PREFIX = 'capacity/records/';
 /** The hyperparameter, Batch parameter or tag that carries a job's unit count (rows). */
 export const UNITS_KEY = 'units';
 
-export type SkipReason = 'not-finished' | 'failed' | 'no-units' | 'no-times';
+export type SkipReason = 'not-finished' | 'failed' | 'no-units' | 'no-times' | 'not-found';
 
 export interface SkippedJob {
   readonly jobName: string;
@@ -263,4 +263,32 @@ export async function loadJobRecords(s3: S3Client, bucket: string): Promise<JobR
     if (value !== undefined) perJob.push(parseJobRecord(value, key));
   }
   return mergeJobRecords(fromSnapshot, perJob);
+}
+
+export type FinishedJob =
+  | { readonly engine: 'sagemaker'; readonly trainingJobName: string }
+  | { readonly engine: 'batch'; readonly jobId: string };
+
+/**
+ * After a training job ends (the state machine's step after training): describe it and, when it
+ * makes a usable record, store it as `capacity/records/<engine>/<jobName>.json`. Returns the
+ * record with its key, or the reason it was skipped. Safe to retry: the key is the job.
+ */
+export async function recordFinishedJob(
+  clients: { readonly s3: S3Client; readonly sagemaker?: SageMakerClient; readonly batch?: BatchClient },
+  modelsBucket: string,
+  job: FinishedJob,
+): Promise<{ readonly record: JobRecord; readonly key: string } | { readonly skipped: SkippedJob }> {
+  let result: JobRecord | SkippedJob;
+  if (job.engine === 'sagemaker') {
+    if (!clients.sagemaker)
+      throw new Error('recordFinishedJob: a SageMaker client is required for a SageMaker job');
+    result = await describeTrainingJobRecord(clients.sagemaker, job.trainingJobName);
+  } else {
+    if (!clients.batch) throw new Error('recordFinishedJob: a Batch client is required for a Batch job');
+    const { records, skipped } = await describeBatchJobRecords(clients.batch, [job.jobId]);
+    result = records[0] ?? skipped[0] ?? { jobName: job.jobId, engine: 'batch', reason: 'not-found' };
+  }
+  if (isSkipped(result)) return { skipped: result };
+  return { record: result, key: await putJobRecord(clients.s3, modelsBucket, result) };
 }

@@ -22,6 +22,7 @@ import {
   listTrainingJobRecords,
   loadJobRecords,
   putJobRecord,
+  recordFinishedJob,
   recordFromBatchJob,
   recordFromTrainingJob,
   saveJobRecords,
@@ -261,6 +262,30 @@ describe('job records against moto_server', () => {
     expect(await putJobRecord(s3, bucket, newerA)).toBe('capacity/records/sagemaker/a.json');
     expect(jobRecordKey(b)).toBe('capacity/records/batch/b%2Fwith%20slash.json');
     expect(await loadJobRecords(s3, bucket)).toEqual([newerA, b]);
+  });
+
+  test('a finished SageMaker job is recorded under its own key, a submitted Batch job is not', async () => {
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: 'record-models',
+        CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' },
+      }),
+    );
+    await createTrainingJob('plan-calib-3', { units: '3000' }, 2);
+    const done = await recordFinishedJob({ s3, sagemaker, batch }, 'record-models', {
+      engine: 'sagemaker',
+      trainingJobName: 'plan-calib-3',
+    });
+    expect(done).toMatchObject({
+      key: 'capacity/records/sagemaker/plan-calib-3.json',
+      record: { units: 3000, instances: 2 },
+    });
+    expect(await loadJobRecords(s3, 'record-models')).toEqual([(done as { record: JobRecord }).record]);
+    const unknown = await recordFinishedJob({ s3, batch }, 'record-models', {
+      engine: 'batch',
+      jobId: 'no-such-job',
+    });
+    expect(unknown).toEqual({ skipped: { jobName: 'no-such-job', engine: 'batch', reason: 'not-found' } });
   });
 
   test('a bucket without records loads as no records', async () => {
