@@ -31,7 +31,7 @@ import { Moments, type MomentsJson } from './moments';
 import { solveOls, type OlsFit } from './ols';
 import { parseDecimal } from './parse-decimal';
 import { isMissingCell, preprocessCsv, type ByteSource, type PreprocessSink } from './preprocess';
-import { compareCodePoints } from './stats-partial';
+import { STATS_PARTIAL_FORMAT, compareCodePoints, type StatsPartial } from './stats-partial';
 
 export type FillMode = 'none' | 'mean';
 export const FILL_MODES: readonly FillMode[] = ['none', 'mean'];
@@ -622,4 +622,64 @@ export async function trainSources(
   }
   const result = solveMerged(mergeShards(shards, options));
   return { artifact: artifactFromResult(result, options, meta), result };
+}
+
+/**
+ * A shard straight from preprocess statistics partials, without reading rows: enough for
+ * fill 'none' with holdout 0 (the fit needs only the complete rows' moments; the profiles are
+ * the per-category moments of the same rows). `keys` name the partials for the lineage.
+ */
+export function shardFromStats(
+  partials: readonly {
+    readonly key: string;
+    readonly stats: StatsPartial;
+    readonly lineage?: Omit<LineageInput, 'key'>;
+  }[],
+  options: TrainOptions,
+): TrainingShard {
+  if (options.fill !== 'none' || options.holdout !== 0) {
+    throw new RangeError('statistics partials suffice only for fill none with holdout 0');
+  }
+  const shard = new TrainingShard(options, 'stats');
+  const d = shard.d;
+  for (const { key, stats, lineage } of [...partials].sort((a, b) => compareCodePoints(a.key, b.key))) {
+    if (stats.format !== STATS_PARTIAL_FORMAT) {
+      throw new TrainingInputError(
+        'bad_partial',
+        `${key}: format ${JSON.stringify(stats.format)} is not ${STATS_PARTIAL_FORMAT}`,
+      );
+    }
+    if (stats.columns.join('\u0000') !== shard.columns.join('\u0000')) {
+      throw new TrainingInputError(
+        'mismatched_partials',
+        `${key}: columns [${stats.columns}] differ from the schema's [${shard.columns}]`,
+      );
+    }
+    const part = new TrainingShard(options, 'stats');
+    part.train = Moments.fromJSON(stats.moments);
+    let inCategories = 0;
+    for (const [name, c] of Object.entries(stats.categories)) {
+      const m = Moments.fromJSON(c.moments);
+      inCategories += m.n;
+      part.profiles.set(
+        name,
+        ProfileAccumulator.fromJSON({
+          count: m.n,
+          mean: Array.from(m.mean.subarray(0, d)),
+          m2: Array.from({ length: d }, (_, j) => m.comoment(j, j)),
+        }),
+      );
+    }
+    Object.assign(part.counts, {
+      rowsIn: stats.rowsIn,
+      duplicates: stats.duplicates,
+      quarantined: stats.quarantined,
+      incomplete: stats.rowsClean - stats.rowsComplete,
+      used: stats.rowsComplete,
+      withoutCategory: stats.rowsComplete - inCategories,
+    });
+    part.inputs.push({ key, ...(lineage ?? {}) });
+    shard.merge(part);
+  }
+  return shard;
 }

@@ -1,0 +1,272 @@
+/**
+ * `factory train IN.csv|DIR ... --out model.json [--holdout F] [--fill none|mean] [--ridge R]
+ *  [--shards P] [--schema schema.json] [--json]`
+ *
+ * A CSV file is raw input: it runs through preprocess's de-duplication (and, with --fill mean,
+ * its mean fill) before the fit, exactly as the pipeline would. A directory is preprocess
+ * output (`factory preprocess --out DIR`: train.csv / clean.csv / stats.json, or the bucket
+ * layout train/ clean/ stats/): its rows are read as they are, and with --holdout 0 and fill
+ * none its statistics partials alone suffice, so no row is read at all.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_DATASET_SCHEMA, decodeSchema, type DatasetSchema } from '../../lambda/core/dataset-schema';
+import type { ModelArtifact } from '../../lambda/core/model-artifact';
+import { SolveError } from '../../lambda/core/ols';
+import { PreprocessError } from '../../lambda/core/preprocess';
+import type { StatsPartial } from '../../lambda/core/stats-partial';
+import {
+  FILL_MODES,
+  TrainingInputError,
+  artifactFromResult,
+  shardFromStats,
+  solveMerged,
+  trainSources,
+  type FillMode,
+  type TrainOptions,
+  type TrainingSource,
+} from '../../lambda/core/train';
+import { listFiles, localSource } from '../../lambda/trainer/sources';
+
+export const TRAIN_USAGE = `usage: factory train IN.csv|DIR [IN2.csv|DIR ...] --out model.json [options]
+  IN.csv             raw CSV: de-duplicated (and mean-filled with --fill mean) by preprocess's core first
+  DIR                preprocess output (train.csv/clean.csv/stats.json, or train/ clean/ stats/)
+  --out FILE         where to write the model artifact (JSON)
+  --holdout F        fraction of rows held out by row hash for metrics, in [0, 1) (default 0.2)
+  --fill none|mean   none: fit the complete rows (default); mean: fill then fit (the article)
+  --ridge R          ridge penalty on the standardised problem (default 0: ordinary least squares)
+  --shards P         deal the inputs over P partials, merged before the solve (default 1)
+  --schema FILE      dataset schema JSON (default: the built-in production-line schema)
+  --json             print the summary as JSON`;
+
+class UsageError extends Error {}
+
+function codeVersion(): string {
+  const root = resolve(__dirname, '..', '..');
+  let version = 'unknown';
+  try {
+    version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    // keep unknown
+  }
+  try {
+    const head = readFileSync(join(root, '.git', 'HEAD'), 'utf8').trim();
+    const ref = head.startsWith('ref: ')
+      ? readFileSync(join(root, '.git', head.slice(5)), 'utf8').trim()
+      : head;
+    if (/^[0-9a-f]{40}$/.test(ref)) version += `+${ref.slice(0, 12)}`;
+  } catch {
+    // not a git checkout (packed refs or none): the package version alone
+  }
+  return version;
+}
+
+function numberOption(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  ok: (v: number) => boolean,
+  rule: string,
+): number {
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (raw.trim() === '' || !ok(v))
+    throw new UsageError(`--${name} must be ${rule}, got ${JSON.stringify(raw)}`);
+  return v;
+}
+
+interface Plan {
+  sources: TrainingSource[];
+  stats: { key: string; path: string }[];
+  /** Every input is preprocess output with statistics partials. */
+  statsComplete: boolean;
+}
+
+/** Resolves the positional inputs into training sources (and statistics partials for directories). */
+async function planInputs(inputs: readonly string[], fill: FillMode): Promise<Plan> {
+  const sources: TrainingSource[] = [];
+  const stats: { key: string; path: string }[] = [];
+  let statsComplete = true;
+  for (const input of inputs) {
+    if (!existsSync(input)) throw new UsageError(`${input}: no such file or directory`);
+    if (statSync(input).isFile()) {
+      sources.push(await localSource(input, input, 'raw'));
+      statsComplete = false;
+      continue;
+    }
+    const rows = fill === 'none' ? 'train' : 'clean';
+    if (existsSync(join(input, `${rows}.csv`))) {
+      sources.push(await localSource(join(input, `${rows}.csv`), join(input, `${rows}.csv`), 'curated'));
+      if (existsSync(join(input, 'stats.json')))
+        stats.push({ key: join(input, 'stats.json'), path: join(input, 'stats.json') });
+      else statsComplete = false;
+    } else if (existsSync(join(input, rows)) && statSync(join(input, rows)).isDirectory()) {
+      const dir = join(input, rows);
+      const csvs = (await listFiles(dir)).filter((f) => f.endsWith('.csv'));
+      for (const f of csvs) sources.push(await localSource(join(dir, f), join(dir, f), 'curated'));
+      const statsDir = join(input, 'stats');
+      const jsons = existsSync(statsDir)
+        ? (await listFiles(statsDir)).filter((f) => f.endsWith('.json'))
+        : [];
+      for (const f of jsons) stats.push({ key: join(statsDir, f), path: join(statsDir, f) });
+      if (jsons.length !== csvs.length) statsComplete = false;
+    } else {
+      throw new UsageError(`${input}: a directory must be preprocess output holding ${rows}.csv or ${rows}/`);
+    }
+  }
+  return { sources, stats, statsComplete };
+}
+
+function summary(artifact: ModelArtifact, out: string, fromStats: boolean): string {
+  const m = artifact.metrics;
+  const fmt = (v: number) =>
+    Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toPrecision(4);
+  const weights = artifact.features
+    .map((f, j) => `${f}=${fmt(artifact.weights[j])}±${fmt(artifact.standardErrors?.[j] ?? NaN)}`)
+    .join(' ');
+  const on = m.on === 'holdout' ? `holdout ${m.rows} rows` : `in-sample`;
+  return (
+    `trained ${artifact.rows} rows (fill ${artifact.fill}${fromStats ? ', from statistics partials' : ''}): ` +
+    `R² ${m.r2.toFixed(4)} RMSE ${fmt(m.rmse)}${m.mae === null ? '' : ` MAE ${fmt(m.mae)}`} (${on}) | ` +
+    `bias ${fmt(artifact.bias)} | ${weights} | ${artifact.version} → ${out}`
+  );
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        out: { type: 'string' },
+        holdout: { type: 'string' },
+        fill: { type: 'string' },
+        ridge: { type: 'string' },
+        shards: { type: 'string' },
+        schema: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    console.error(`train: ${(error as Error).message}\n${TRAIN_USAGE}`);
+    return 1;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(TRAIN_USAGE);
+    return 0;
+  }
+  try {
+    if (positionals.length === 0 || !values.out)
+      throw new UsageError('need at least one input and --out FILE');
+    const fill = (values.fill ?? 'none') as FillMode;
+    if (!FILL_MODES.includes(fill))
+      throw new UsageError(`--fill must be none or mean, got ${JSON.stringify(values.fill)}`);
+    const holdout = numberOption(
+      'holdout',
+      values.holdout,
+      0.2,
+      (v) => v >= 0 && v < 1,
+      'a number in [0, 1)',
+    );
+    const ridge = numberOption(
+      'ridge',
+      values.ridge,
+      0,
+      (v) => v >= 0 && Number.isFinite(v),
+      'a number >= 0',
+    );
+    const shards = numberOption(
+      'shards',
+      values.shards,
+      1,
+      (v) => Number.isInteger(v) && v >= 1,
+      'a whole number >= 1',
+    );
+    let schema: DatasetSchema = DEFAULT_DATASET_SCHEMA;
+    if (values.schema) {
+      try {
+        schema = decodeSchema(await readFile(values.schema, 'utf8'));
+      } catch (error) {
+        throw new UsageError(`--schema ${values.schema}: ${(error as Error).message}`);
+      }
+    }
+    const options: TrainOptions = { schema, holdout, fill, ridge };
+    const plan = await planInputs(positionals, fill);
+    const meta = {
+      codeVersion: codeVersion(),
+      capacity: { engine: 'local' as const, instances: 1, shards },
+    };
+    let artifact: ModelArtifact;
+    const fromStats = plan.statsComplete && plan.stats.length > 0 && fill === 'none' && holdout === 0;
+    if (fromStats) {
+      const partials = await Promise.all(
+        plan.stats.map(async ({ key, path }) => {
+          const bytes = await readFile(path);
+          return {
+            key: relative(process.cwd(), key) || key,
+            stats: JSON.parse(bytes.toString('utf8')) as StatsPartial,
+            lineage: { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length },
+          };
+        }),
+      );
+      artifact = artifactFromResult(solveMerged(shardFromStats(partials, options)), options, meta);
+    } else {
+      if (plan.sources.length === 0) throw new UsageError('no CSV inputs found');
+      if (shards > plan.sources.length) {
+        throw new UsageError(
+          `--shards ${shards} exceeds the ${plan.sources.length} input object(s): shards deal whole objects`,
+        );
+      }
+      artifact = (await trainSources(plan.sources, options, { ...meta, shards })).artifact;
+    }
+    await mkdir(dirname(resolve(values.out)), { recursive: true });
+    await writeFile(values.out, JSON.stringify(artifact, null, 2) + '\n');
+    if (values.json) {
+      console.log(
+        JSON.stringify({
+          out: values.out,
+          version: artifact.version,
+          rows: artifact.rows,
+          fromStats,
+          metrics: artifact.metrics,
+          data: artifact.data,
+          bias: artifact.bias,
+          weights: Object.fromEntries(artifact.features.map((f, j) => [f, artifact.weights[j]])),
+          standardErrors: Object.fromEntries(
+            artifact.features.map((f, j) => [f, artifact.standardErrors?.[j]]),
+          ),
+        }),
+      );
+    } else {
+      console.log(summary(artifact, values.out, fromStats));
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`train: ${error.message}\n${TRAIN_USAGE}`);
+      return 1;
+    }
+    if (
+      error instanceof TrainingInputError ||
+      error instanceof SolveError ||
+      error instanceof PreprocessError
+    ) {
+      console.error(`train: ${error.message}`);
+      return 1;
+    }
+    if (
+      (error as NodeJS.ErrnoException).code === 'EACCES' ||
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+    ) {
+      console.error(`train: ${(error as Error).message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
