@@ -249,6 +249,43 @@ describe('runPlan against moto_server S3', () => {
     await expect(runPlan({}, { s3, config, logger })).rejects.toThrow(/hold no complete rows/);
   });
 
+  test('the Lambda entry point reads its environment once and plans', async () => {
+    const config = await setup();
+    await putPartials(config.curatedBucket);
+    const saved = { ...process.env };
+    try {
+      Object.assign(process.env, ENV, {
+        CURATED_BUCKET: config.curatedBucket,
+        MODELS_BUCKET: config.modelsBucket,
+      });
+      process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+      await jest.isolateModulesAsync(async () => {
+        const { handler } = await import('../../../lambda/handlers/plan');
+        await expect(handler({})).resolves.toMatchObject({ p: 10, plannedSeconds: 290, n: 1000 });
+        // Read once: a changed variable is not seen by the same execution environment.
+        process.env.MAX_INSTANCES = '5';
+        await expect(handler({})).resolves.toMatchObject({ p: 10 });
+      });
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  test('the Lambda entry point fails with a ConfigError naming a missing variable', async () => {
+    const saved = { ...process.env };
+    try {
+      Object.assign(process.env, ENV);
+      delete process.env.MODELS_BUCKET;
+      process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+      await jest.isolateModulesAsync(async () => {
+        const { handler } = await import('../../../lambda/handlers/plan');
+        await expect(handler({})).rejects.toMatchObject({ name: 'ConfigError', variable: 'MODELS_BUCKET' });
+      });
+    } finally {
+      process.env = saved;
+    }
+  });
+
   test('an unknown engine in the input is rejected', async () => {
     const config = await setup();
     await expect(runPlan({ engine: 'lambda' as never }, { s3, config, logger })).rejects.toThrow(
