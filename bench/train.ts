@@ -1,0 +1,182 @@
+/**
+ * `npm run bench:train -- --rows 1000000 [--seed 42] [--keep]`
+ *
+ * This project's `factory train` against pandas read + drop_duplicates + dropna +
+ * scikit-learn LinearRegression on the same generated file, in one run, each in its own process
+ * under /usr/bin/time for peak RSS. Both fit every complete de-duplicated row (--holdout 0), so
+ * the weights must agree: the largest relative difference is printed. Also the curated path (train
+ * on preprocess output vs pandas on that train.csv), and the bias of --fill mean: max |z| of the
+ * weights against the generator's true weights, z = (w - truth) / SE, for fill none and fill mean.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ModelArtifact } from '../lambda/core/model-artifact';
+
+const root = resolve(__dirname, '..');
+const tsx = join(root, 'node_modules', '.bin', 'tsx');
+const factory = join(root, 'bin', 'factory.ts');
+
+interface Timed {
+  seconds: number;
+  rssMb: number;
+  stdout: string;
+}
+
+/** Runs a command under /usr/bin/time; wall seconds and peak RSS (MB). */
+function timed(cmd: string, args: string[]): Timed {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
+  const kb = Number(r.stderr.trim().split('\n').pop());
+  return { seconds, rssMb: kb / 1024, stdout: r.stdout };
+}
+
+const PEER = `
+import sys, json, time
+t0 = time.perf_counter()
+import pandas as pd
+from sklearn.linear_model import LinearRegression
+f = json.loads(sys.argv[2]); t = sys.argv[3]; dedupe = sys.argv[4] == '1'
+d = pd.read_csv(sys.argv[1], dtype={'timestamp': str, 'line_id': str, 'category': str})
+t1 = time.perf_counter()
+if dedupe: d = d.drop_duplicates()
+d = d.dropna(subset=f + [t])
+m = LinearRegression().fit(d[f].to_numpy(), d[t].to_numpy())
+t2 = time.perf_counter()
+print(json.dumps({"w": list(map(float, m.coef_)), "b": float(m.intercept_), "rows": len(d), "read": t1 - t0, "fit": t2 - t1}))
+`;
+
+function maxRelDiff(a: readonly number[], b: readonly number[]): number {
+  return Math.max(...a.map((v, i) => Math.abs(v - b[i]) / Math.abs(b[i])));
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      rows: { type: 'string', default: '1000000' },
+      seed: { type: 'string', default: '42' },
+      keep: { type: 'boolean', default: false },
+    },
+  });
+  const rows = Number(values.rows);
+  const dir = join(root, 'bench', 'data', `train-${rows}-${values.seed}`);
+  mkdirSync(dir, { recursive: true });
+  const csv = join(dir, 'data.csv');
+  if (!existsSync(csv)) {
+    execFileSync(
+      tsx,
+      [factory, 'generate', '--rows', String(rows), '--seed', String(values.seed), '--out', csv],
+      { stdio: 'inherit' },
+    );
+  }
+  const truth = JSON.parse(readFileSync(`${csv}.truth.json`, 'utf8')) as { weights: Record<string, number> };
+  const mb = readFileSync(csv).length / 1e6;
+  console.log(`data: ${rows} rows, ${mb.toFixed(0)} MB (${csv})`);
+
+  // 1. raw CSV: our train (dedupe + complete rows + fit) vs pandas read + drop_duplicates + dropna + sklearn.
+  const ours = timed(tsx, [
+    factory,
+    'train',
+    csv,
+    '--holdout',
+    '0',
+    '--out',
+    join(dir, 'model-none-h0.json'),
+    '--json',
+  ]);
+  const model = JSON.parse(readFileSync(join(dir, 'model-none-h0.json'), 'utf8')) as ModelArtifact;
+  const peerRun = timed('/usr/bin/python3', [
+    '-c',
+    PEER,
+    csv,
+    JSON.stringify(model.features),
+    model.target,
+    '1',
+  ]);
+  const peer = JSON.parse(peerRun.stdout) as {
+    w: number[];
+    b: number;
+    rows: number;
+    read: number;
+    fit: number;
+  };
+  console.log('\nraw CSV → model (de-duplicate, complete rows, fit; holdout 0)');
+  console.log(
+    `  factory train           ${ours.seconds.toFixed(2)} s  ${(mb / ours.seconds).toFixed(0)} MB/s  peak RSS ${ours.rssMb.toFixed(0)} MB  rows ${model.rows}`,
+  );
+  console.log(
+    `  pandas + sklearn        ${peerRun.seconds.toFixed(2)} s  ${(mb / peerRun.seconds).toFixed(0)} MB/s  peak RSS ${peerRun.rssMb.toFixed(0)} MB  rows ${peer.rows} (read ${peer.read.toFixed(2)} s, dedupe+fit ${peer.fit.toFixed(2)} s)`,
+  );
+  console.log(
+    `  speed-up ${(peerRun.seconds / ours.seconds).toFixed(2)}×   largest weight difference ${maxRelDiff(model.weights, peer.w).toExponential(2)} (relative), bias ${(Math.abs(model.bias - peer.b) / Math.abs(peer.b)).toExponential(2)}`,
+  );
+
+  // 2. curated: preprocess output train.csv → model, against pandas on the same train.csv.
+  const pre = join(dir, 'pre');
+  if (!existsSync(join(pre, 'train.csv')))
+    execFileSync(tsx, [factory, 'preprocess', csv, '--out', pre], { stdio: 'ignore' });
+  const oursCurated = timed(tsx, [
+    factory,
+    'train',
+    pre,
+    '--holdout',
+    '0.2',
+    '--out',
+    join(dir, 'model-curated.json'),
+    '--json',
+  ]);
+  const peerCurated = timed('/usr/bin/python3', [
+    '-c',
+    PEER,
+    join(pre, 'train.csv'),
+    JSON.stringify(model.features),
+    model.target,
+    '0',
+  ]);
+  const trainMb = readFileSync(join(pre, 'train.csv')).length / 1e6;
+  console.log(
+    `\npreprocess output train.csv (${trainMb.toFixed(0)} MB) → model (ours with a 20% holdout and its metrics pass)`,
+  );
+  console.log(
+    `  factory train           ${oursCurated.seconds.toFixed(2)} s  peak RSS ${oursCurated.rssMb.toFixed(0)} MB`,
+  );
+  console.log(
+    `  pandas + sklearn        ${peerCurated.seconds.toFixed(2)} s  peak RSS ${peerCurated.rssMb.toFixed(0)} MB`,
+  );
+  console.log(`  speed-up ${(peerCurated.seconds / oursCurated.seconds).toFixed(2)}×`);
+  const oursStats = timed(tsx, [
+    factory,
+    'train',
+    pre,
+    '--holdout',
+    '0',
+    '--out',
+    join(dir, 'model-stats.json'),
+    '--json',
+  ]);
+  console.log(
+    `  factory train from stats.json alone (holdout 0): ${oursStats.seconds.toFixed(2)} s, peak RSS ${oursStats.rssMb.toFixed(0)} MB`,
+  );
+
+  // 3. the fill bias: max |z| against the truth, default (none) vs the article's fill-then-fit (mean).
+  console.log('\nweights against the generator truth, z = (w - truth) / SE (holdout 0.2)');
+  for (const fill of ['none', 'mean'] as const) {
+    const out = join(dir, `model-${fill}.json`);
+    const r = timed(tsx, [factory, 'train', csv, '--fill', fill, '--out', out, '--json']);
+    const m = JSON.parse(readFileSync(out, 'utf8')) as ModelArtifact;
+    const z = m.features.map((f, j) => (m.weights[j] - truth.weights[f]) / m.standardErrors![j]);
+    const worst = z.reduce((k, v, j) => (Math.abs(v) > Math.abs(z[k]) ? j : k), 0);
+    console.log(
+      `  --fill ${fill.padEnd(4)}  max |z| ${Math.abs(z[worst]).toFixed(2)} (${m.features[worst]})  ${z.filter((v) => Math.abs(v) > 3).length}/${z.length} weights beyond 3 SE  holdout RMSE ${m.metrics.rmse.toFixed(4)}  ${r.seconds.toFixed(2)} s`,
+    );
+  }
+  if (!values.keep) rmSync(join(dir, 'pre'), { recursive: true, force: true });
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});
