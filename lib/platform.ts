@@ -1,12 +1,15 @@
-import { App, Aspects, Stack, Tags } from 'aws-cdk-lib';
+import { App, Aspects, CfnResource, Stack, Tags } from 'aws-cdk-lib';
+import { AcknowledgeScopedGrants } from './constructs/scoped-grants';
 import { AcknowledgeCdkProviders, DropRedundantProviderDependency } from './acknowledgements';
 import type { FactoryConfig } from './config';
 import { DataLakeStack } from './stacks/data-lake-stack';
 import { NetworkStack } from './stacks/network-stack';
+import { PreprocessStack } from './stacks/preprocess-stack';
 
 export interface Platform {
   readonly dataLake: DataLakeStack;
   readonly network: NetworkStack;
+  readonly preprocess: PreprocessStack;
 }
 
 /** Declares every stack of the platform from one validated config. */
@@ -33,14 +36,30 @@ export function createPlatform(app: App, config: FactoryConfig): Platform {
     description: 'aiaas-factory network: isolated VPC, S3 gateway and interface endpoints, flow logs',
   });
 
-  for (const stack of [dataLake, network] as Stack[]) {
+  const preprocess = new PreprocessStack(app, id('Preprocess'), {
+    ...base,
+    config,
+    vpc: network.vpc,
+    key: dataLake.key,
+    raw: dataLake.raw,
+    curated: dataLake.curated,
+    description: 'aiaas-factory preprocess: cleans each raw CSV on arrival into the curated bucket',
+  });
+
+  for (const stack of [dataLake, network, preprocess] as Stack[]) {
     Tags.of(stack).add('project', 'aiaas-factory');
     Tags.of(stack).add('stage', config.stage);
     for (const [key, value] of Object.entries(config.tags)) Tags.of(stack).add(key, value);
   }
   Aspects.of(app).add(new AcknowledgeCdkProviders());
+  const buckets = [dataLake.raw, dataLake.curated, dataLake.models];
+  Aspects.of(app).add(
+    new AcknowledgeScopedGrants(
+      buckets.map((b) => dataLake.resolve(dataLake.getLogicalId(b.node.defaultChild as CfnResource))),
+    ),
+  );
   Aspects.of(app).add(new DropRedundantProviderDependency());
-  return { dataLake, network };
+  return { dataLake, network, preprocess };
 }
 
 function pascal(text: string): string {

@@ -1,10 +1,11 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
+import { CfnResource, Duration, RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
 /** Repository root: handlers are bundled from `lambda/handlers/<name>.ts`. */
@@ -35,7 +36,7 @@ export interface NodeFunctionProps {
 }
 
 /**
- * The house Lambda function: Node.js 22 on ARM64 (cheaper per GB-second), X-Ray tracing, the SDK
+ * The house Lambda function: Node.js 24 on ARM64 (cheaper per GB-second), X-Ray tracing, the SDK
  * bundled and minified by local esbuild (synth needs no Docker and no network), source maps on,
  * and an explicit KMS-encrypted log group with retention rather than the implicit never-expiring one.
  */
@@ -50,7 +51,7 @@ export class NodeFunction extends NodejsFunction {
       entry: path.join(PROJECT_ROOT, 'lambda', 'handlers', `${props.handler}.ts`),
       handler: 'handler',
       description: props.description,
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(30),
@@ -58,7 +59,8 @@ export class NodeFunction extends NodejsFunction {
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       vpc: props.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      // The 'private' group: isolated by default, with egress only when NAT is configured.
+      vpcSubnets: { subnetGroupName: 'private' },
       securityGroups: props.securityGroups,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       ephemeralStorageSize: props.ephemeralStorageSize
@@ -75,12 +77,87 @@ export class NodeFunction extends NodejsFunction {
         minify: true,
         sourceMap: true,
         sourcesContent: false,
-        target: 'node22',
+        target: 'node24',
         format: OutputFormat.CJS,
         // Bundle the AWS SDK too: pinned versions, smaller cold start than the runtime's copy.
         externalModules: [],
         forceDockerBundling: false,
       },
+    });
+    acknowledgeHouseDefaults(this, logGroup);
+    // The function reads its role with Fn::GetAtt already, so the DependsOn on the role that
+    // aws-cdk-lib adds is redundant (cfn-lint W3005). Construct dependencies become resource
+    // dependencies during prepare; validation runs after that, so the extra edge goes there.
+    this.node.addValidation({
+      validate: () => {
+        const role = this.role?.node.defaultChild;
+        if (role instanceof CfnResource)
+          (this.node.defaultChild as CfnResource).removeResourceDependency(role);
+        return [];
+      },
+    });
+  }
+
+  /**
+   * Grants access to a bucket and sets the environment variable that names it, in one call, so
+   * the two never drift apart. `prefixes` narrows the grant to keys under those prefixes.
+   */
+  bindBucket(variable: string, bucket: s3.IBucket, access: BucketAccess): this {
+    this.addEnvironment(variable, bucket.bucketName);
+    const patterns = access.prefixes?.map((prefix) => `${prefix}*`) ?? ['*'];
+    for (const pattern of patterns) {
+      if (access.read) bucket.grantRead(this, pattern);
+      if (access.write) bucket.grantPut(this, pattern);
+    }
+    return this;
+  }
+}
+
+export interface BucketAccess {
+  readonly read?: boolean;
+  readonly write?: boolean;
+  /** Key prefixes the grant is limited to (e.g. `clean/`). @default the whole bucket */
+  readonly prefixes?: readonly string[];
+}
+
+/** Findings every house function has, with the reason the house default is what it is. */
+function acknowledgeHouseDefaults(fn: NodejsFunction, logGroup: logs.LogGroup): void {
+  Validations.of(fn).acknowledge(
+    {
+      id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
+      reason:
+        'The function runs in the VPC isolated subnets; its SubnetIds are a cross-stack reference the guard rule cannot resolve, and template tests assert VpcConfig.',
+    },
+    {
+      id: 'NIST.800.53.R5-LambdaConcurrency',
+      reason:
+        'Functions invoked synchronously by Step Functions scale with the (bounded) state machine; the others set reserved concurrency.',
+    },
+  );
+  Validations.of(logGroup).acknowledge({
+    id: 'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
+    reason:
+      'Encrypted with the platform KMS key from the data-lake stack (a cross-stack reference the guard rule cannot resolve); template tests assert KmsKeyId.',
+  });
+  const role = fn.role?.node.defaultChild;
+  if (role) {
+    Validations.of(role).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: 'AWS-maintained minimal policy: CloudWatch Logs writes to the function log group only.',
+      },
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason: 'AWS-maintained minimal policy Lambda needs to attach ENIs in the VPC subnets.',
+      },
+    );
+  }
+  const policy = fn.role?.node.tryFindChild('DefaultPolicy')?.node.defaultChild;
+  if (policy) {
+    Validations.of(policy).acknowledge({
+      id: 'NIST.800.53.R5-IAMNoInlinePolicy',
+      reason:
+        'aws-cdk-lib writes grant statements into the role default policy, which belongs to this one function role and nothing else.',
     });
   }
 }

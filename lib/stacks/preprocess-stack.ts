@@ -1,0 +1,117 @@
+import { Duration, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { encodeSchema } from '../../lambda/core/dataset-schema';
+import type { FactoryConfig } from '../config';
+import { NodeFunction } from '../constructs/node-function';
+
+export interface PreprocessStackProps extends StackProps {
+  readonly config: FactoryConfig;
+  readonly vpc: ec2.IVpc;
+  readonly key: kms.IKey;
+  readonly raw: s3.IBucket;
+  readonly curated: s3.IBucket;
+}
+
+/** Prefixes of the curated bucket the preprocess step writes (DESIGN.md data contract). */
+export const CURATED_PREFIXES = ['clean/', 'train/', 'stats/', 'reports/', 'quarantine/'] as const;
+
+/**
+ * Cleaning on arrival: every CSV that lands in `raw` raises an EventBridge "Object Created"
+ * event, and the preprocess function writes its cleaned rows, training rows, statistics
+ * partial, quality report and quarantined rows to `curated`. Failed invocations (after two
+ * retries) land in an encrypted dead-letter queue that the monitoring stack alarms on.
+ */
+export class PreprocessStack extends Stack {
+  public readonly function: NodeFunction;
+  public readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: PreprocessStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const maxObjectMiB = Math.ceil(config.preprocess.maxObjectBytes / 1024 ** 2);
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const dlqReason =
+      'This queue is itself the dead-letter destination of the preprocess function; a DLQ of a DLQ would only move the same messages again.';
+    Validations.of(this.deadLetterQueue).acknowledge(
+      { id: 'AwsSolutions-SQS3', reason: dlqReason },
+      { id: 'Serverless-SQSRedrivePolicy', reason: dlqReason },
+      { id: 'cdk-validator-cfnguard::sqs_dlq_check', reason: dlqReason },
+      {
+        id: 'cdk-validator-cfnguard::sqs_queue_encrypted_check',
+        reason:
+          'Encrypted with the platform KMS key from the data-lake stack (a cross-stack reference the guard rule cannot resolve); a template test asserts KmsMasterKeyId.',
+      },
+    );
+
+    this.function = new NodeFunction(this, 'Function', {
+      handler: 'preprocess',
+      description: 'Cleans one raw CSV: dedupe, mean fill, group statistics, quarantine',
+      // 1,769 MB buys one full vCPU: the scanner is single-threaded and CPU-bound (~150 MB/s),
+      // so a 512 MiB object takes seconds plus the S3 transfer; 5 minutes is ample headroom.
+      memorySize: 1769,
+      timeout: Duration.minutes(5),
+      // The object is staged once in /tmp and read twice; outputs stream from /tmp too.
+      ephemeralStorageSize: Math.min(10240, Math.max(512, 2 * maxObjectMiB + 256)),
+      reservedConcurrentExecutions: config.preprocess.reservedConcurrency,
+      vpc: props.vpc,
+      logKey: props.key,
+      logRetention: config.retention.logDays as logs.RetentionDays,
+      stage: config.stage,
+      environment: {
+        DATASET_SCHEMA: encodeSchema(config.dataset),
+        MAX_OBJECT_BYTES: String(config.preprocess.maxObjectBytes),
+        METRICS_NAMESPACE: 'AiaasFactory',
+      },
+    })
+      .bindBucket('RAW_BUCKET', props.raw, { read: true })
+      .bindBucket('CURATED_BUCKET', props.curated, { write: true, prefixes: [...CURATED_PREFIXES] });
+
+    this.function.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+    });
+
+    new events.Rule(this, 'OnRawObject', {
+      description: 'Preprocess every CSV created in the raw bucket',
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created'],
+        detail: { bucket: { name: [props.raw.bucketName] }, object: { key: events.Match.suffix('.csv') } },
+      },
+      targets: [
+        new targets.LambdaFunction(this.function, {
+          retryAttempts: 2,
+          maxEventAge: Duration.hours(6),
+          deadLetterQueue: this.deadLetterQueue,
+        }),
+      ],
+    });
+    Validations.of(this.function).acknowledge(
+      {
+        id: 'NIST.800.53.R5-LambdaDLQ',
+        reason:
+          'Failed asynchronous invocations go to the on-failure destination queue, which keeps the whole invocation record (a DLQ keeps only the event).',
+      },
+      {
+        id: 'Serverless-LambdaDLQ',
+        reason:
+          'Failed asynchronous invocations go to the on-failure destination queue, which keeps the whole invocation record (a DLQ keeps only the event).',
+      },
+    );
+  }
+}

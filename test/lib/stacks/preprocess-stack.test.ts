@@ -1,0 +1,101 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { platform, snapshotOf } from '../../support/synth';
+
+describe('preprocess stack', () => {
+  const { stacks, config } = platform();
+  const template = Template.fromStack(stacks.preprocess);
+
+  it('runs the preprocess handler on Node.js 24, ARM64, traced, in the isolated subnets', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      MemorySize: 1769,
+      Timeout: 300,
+      TracingConfig: { Mode: 'Active' },
+      ReservedConcurrentExecutions: config.preprocess.reservedConcurrency,
+      VpcConfig: { SubnetIds: Match.anyValue(), SecurityGroupIds: Match.anyValue() },
+      EphemeralStorage: { Size: 1280 },
+      Environment: {
+        Variables: Match.objectLike({
+          CURATED_BUCKET: Match.anyValue(),
+          RAW_BUCKET: Match.anyValue(),
+          MAX_OBJECT_BYTES: String(512 * 1024 * 1024),
+          DATASET_SCHEMA: JSON.stringify(config.dataset),
+          NODE_OPTIONS: '--enable-source-maps',
+        }),
+      },
+    });
+  });
+
+  it('logs to a KMS-encrypted log group with retention', () => {
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      RetentionInDays: 365,
+      KmsKeyId: Match.objectLike({ 'Fn::GetStackOutput': Match.anyValue() }),
+    });
+  });
+
+  it('retries at most twice and sends failures to the encrypted dead-letter queue', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 21600,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DeadLetters'), 'Arn'] } },
+      },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      KmsMasterKeyId: Match.objectLike({ 'Fn::GetStackOutput': Match.anyValue() }),
+      MessageRetentionPeriod: 1209600,
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('is triggered by EventBridge Object Created events for CSV keys in the raw bucket', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.s3'],
+        'detail-type': ['Object Created'],
+        detail: { bucket: { name: [Match.anyValue()] }, object: { key: [{ suffix: '.csv' }] } },
+      },
+      Targets: [
+        Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 21600 } }),
+      ],
+    });
+  });
+
+  it('may read raw and write only the curated output prefixes', () => {
+    const policies = template.findResources('AWS::IAM::Policy');
+    const statements = Object.values(policies).flatMap(
+      (p) =>
+        (
+          p as {
+            Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } };
+          }
+        ).Properties.PolicyDocument.Statement,
+    );
+    const text = JSON.stringify(statements);
+    for (const prefix of ['clean', 'train', 'stats', 'reports', 'quarantine']) {
+      expect(text).toContain(`/${prefix}/*`);
+    }
+    const writes = statements.filter((s) => [s.Action].flat().includes('s3:PutObject'));
+    expect(writes.length).toBeGreaterThan(0);
+    for (const write of writes) {
+      const resources = JSON.stringify(write.Resource);
+      expect(resources).toContain('Curated');
+      expect(resources).not.toContain('Raw');
+      expect(resources).toMatch(/\/(clean|train|stats|reports|quarantine)\/\*/);
+    }
+    expect(text).not.toContain('"s3:*"');
+    expect(text).not.toContain('s3:DeleteObject');
+  });
+
+  it('matches the snapshot', () => {
+    expect(snapshotOf(template)).toMatchSnapshot();
+  });
+});
