@@ -17,6 +17,10 @@
  */
 import { DEFAULT_DATASET_SCHEMA, schemaColumns } from './dataset-schema';
 
+// Globals read once: under a vm context (jest's node environment) every global lookup in a hot
+// loop goes through the context's interceptors and costs several times the arithmetic.
+const { floor, round, sqrt, log, imul } = Math;
+
 // ---------------------------------------------------------------------------------------------
 // PRNG: xoshiro128** seeded through splitmix32. 32-bit integer ops only, so it is exact in JS.
 
@@ -29,17 +33,17 @@ export class Xoshiro128 {
   private hasSpare = false;
 
   constructor(seed: number, stream = 0) {
-    let s = (seed ^ Math.imul(stream + 1, 0x9e3779b9)) >>> 0;
+    let s = (seed ^ imul(stream + 1, 0x9e3779b9)) >>> 0;
     const next = (): number => {
       s = (s + 0x9e3779b9) | 0;
       let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      z = imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = imul(z ^ (z >>> 13), 0xc2b2ae35);
       return (z ^ (z >>> 16)) >>> 0;
     };
     // Mix the high bits of large seeds in too (seeds up to 2^53 are distinct streams).
-    const high = Math.floor(seed / 4294967296) >>> 0;
-    s = (s ^ Math.imul(high, 0x27d4eb2f)) >>> 0;
+    const high = floor(seed / 4294967296) >>> 0;
+    s = (s ^ imul(high, 0x27d4eb2f)) >>> 0;
     this.a = next();
     this.b = next();
     this.c = next();
@@ -49,7 +53,7 @@ export class Xoshiro128 {
 
   /** Next 32-bit unsigned integer. */
   nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.b, 5), 7), 9) >>> 0;
+    const result = imul(rotl(imul(this.b, 5), 7), 9) >>> 0;
     const t = this.b << 9;
     this.c ^= this.a;
     this.d ^= this.b;
@@ -79,7 +83,7 @@ export class Xoshiro128 {
       v = 2 * this.uniform() - 1;
       s = u * u + v * v;
     } while (s >= 1 || s === 0);
-    const f = Math.sqrt((-2 * Math.log(s)) / s);
+    const f = sqrt((-2 * log(s)) / s);
     this.spare = v * f;
     this.hasSpare = true;
     return u * f;
@@ -201,7 +205,7 @@ export const SYNTHETIC_FEATURES: readonly FeatureSpec[] = [
 ];
 
 /** Loading on each feature's own independent noise: the rest of its unit variance. */
-const OWN_SHARE = SYNTHETIC_FEATURES.map((s) => Math.sqrt(1 - s.load * s.load - s.ambient * s.ambient));
+const OWN_SHARE = SYNTHETIC_FEATURES.map((s) => sqrt(1 - s.load * s.load - s.ambient * s.ambient));
 
 /** The true model: quality = Σ weights[f]·x_f + bias + N(0, noiseStd²). */
 export const SYNTHETIC_WEIGHTS: Readonly<Record<string, number>> = {
@@ -306,11 +310,11 @@ function resolve(options: SyntheticOptions): Resolved {
 
 /** Rows that file `index` (0-based) of `files` holds: contiguous, sizes differ by at most one. */
 export function rowsInFile(rows: number, files: number, index: number): number {
-  return Math.floor(rows / files) + (index < rows % files ? 1 : 0);
+  return floor(rows / files) + (index < rows % files ? 1 : 0);
 }
 
 function firstRowOfFile(rows: number, files: number, index: number): number {
-  const base = Math.floor(rows / files);
+  const base = floor(rows / files);
   return base * index + Math.min(index, rows % files);
 }
 
@@ -392,7 +396,7 @@ class ByteWriter {
       abs = -scaled;
     }
     const p = POW10[decimals];
-    const whole = Math.floor(abs / p);
+    const whole = floor(abs / p);
     let frac = abs - whole * p;
     this.uint(whole);
     this.byte(46);
@@ -491,7 +495,7 @@ export class SyntheticDataset {
         yield chunk;
       }
       if (ringSize > 0 && rng.uniform() < duplicateRate) {
-        const slot = Math.floor(rng.uniform() * ringSize);
+        const slot = floor(rng.uniform() * ringSize);
         const start = out.pos;
         out.bytes(ringBytes.subarray(slot * MAX_ROW, slot * MAX_ROW + ringLength[slot]));
         if (rng.uniform() < 0.5) respell(out, start, rng);
@@ -500,21 +504,21 @@ export class SyntheticDataset {
         continue;
       }
       const rowStart = out.pos;
-      ms += 200 + Math.floor(rng.uniform() * 1600);
-      const m = Math.floor(ms / 60000);
+      ms += 200 + floor(rng.uniform() * 1600);
+      const m = floor(ms / 60000);
       if (m !== minute) {
         minute = m;
         minutePrefix = ascii(new Date(m * 60000).toISOString().slice(0, 17));
       }
       const inMinute = ms - m * 60000;
-      const sec = Math.floor(inMinute / 1000);
+      const sec = floor(inMinute / 1000);
       out.bytes(minutePrefix);
       out.padded(sec, 2);
       out.byte(46);
       out.padded(inMinute - sec * 1000, 3);
       out.byte(90); // Z
       out.byte(COMMA);
-      out.bytes(LINE_BYTES[Math.floor(rng.uniform() * LINE_BYTES.length)]);
+      out.bytes(LINE_BYTES[floor(rng.uniform() * LINE_BYTES.length)]);
       out.byte(COMMA);
       const u = rng.uniform();
       let c = 0;
@@ -527,7 +531,7 @@ export class SyntheticDataset {
         const z = loadOf[f] * load + ambientOf[f] * ambient + ownOf[f] * rng.normal();
         let x = meanOf[f * 4 + c] + stdOf[f * 4 + c] * z;
         if (x < minOf[f]) x = minOf[f];
-        const scaled = Math.round(x * scale[f]);
+        const scaled = round(x * scale[f]);
         // The value a CSV reader parses: an exact integer over an exact power of ten is one
         // correctly rounded division, the same double that parsing the decimal text yields.
         y += weights[f] * (scaled / scale[f]);
@@ -538,7 +542,7 @@ export class SyntheticDataset {
       y += SYNTHETIC_NOISE_STD * rng.normal();
       out.byte(COMMA);
       if (rng.uniform() < targetMissingRate) missingByColumn[nFeatures]++;
-      else out.fixed(Math.round(y * targetScale), TARGET_DECIMALS);
+      else out.fixed(round(y * targetScale), TARGET_DECIMALS);
       out.byte(NEWLINE);
       // Every RING_STRIDE-th fresh row is remembered for later copies (copying each row cost more
       // than the copies themselves).
@@ -617,7 +621,7 @@ function numericFieldStarts(buf: Uint8Array, start: number, end: number): number
 function respell(out: ByteWriter, start: number, rng: Xoshiro128): void {
   const { buf } = out;
   const starts = numericFieldStarts(buf, start, out.pos);
-  const first = Math.floor(rng.uniform() * NUMERIC.length);
+  const first = floor(rng.uniform() * NUMERIC.length);
   for (let k = 0; k < NUMERIC.length; k++) {
     const i = (first + k) % NUMERIC.length;
     const fieldStart = starts[i];
