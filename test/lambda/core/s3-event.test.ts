@@ -125,3 +125,52 @@ describe('objectCreatedEvent', () => {
     ]);
   });
 });
+
+describe('decodeObjectEvent on arbitrary input', () => {
+  const field = fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.constant(undefined), fc.object());
+  const nearEvent = fc.oneof(
+    fc.anything(),
+    fc.record({
+      source: fc.constant('aws.s3'),
+      'detail-type': fc.constantFrom('Object Created', 'x'),
+      detail: fc.oneof(
+        fc.anything(),
+        fc.record({
+          bucket: fc.oneof(field, fc.record({ name: field })),
+          object: fc.oneof(field, fc.record({ key: field, size: field, etag: field, 'version-id': field })),
+        }),
+      ),
+    }),
+    fc.record({
+      Records: fc.array(
+        fc.oneof(
+          fc.anything(),
+          fc.record({
+            eventName: fc.constantFrom('ObjectCreated:Put', 'ObjectRemoved:Delete'),
+            s3: fc.oneof(
+              field,
+              fc.record({
+                bucket: fc.record({ name: field }),
+                object: fc.record({ key: field, size: field, versionId: field }),
+              }),
+            ),
+          }),
+        ),
+      ),
+    }),
+  );
+
+  it('either decodes or throws a ValidationError, never anything else', () => {
+    fc.assert(
+      fc.property(nearEvent, (event) => {
+        try {
+          const decoded = decodeObjectEvent(event);
+          return decoded.objects.every((o) => typeof o.key === 'string' && typeof o.bucket === 'string');
+        } catch (error) {
+          return error instanceof ValidationError;
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
