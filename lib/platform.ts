@@ -5,11 +5,13 @@ import type { FactoryConfig } from './config';
 import { DataLakeStack } from './stacks/data-lake-stack';
 import { NetworkStack } from './stacks/network-stack';
 import { PreprocessStack } from './stacks/preprocess-stack';
+import { ServingStack } from './stacks/serving-stack';
 
 export interface Platform {
   readonly dataLake: DataLakeStack;
   readonly network: NetworkStack;
   readonly preprocess: PreprocessStack;
+  readonly serving: ServingStack;
 }
 
 /** Declares every stack of the platform from one validated config. */
@@ -46,7 +48,16 @@ export function createPlatform(app: App, config: FactoryConfig): Platform {
     description: 'aiaas-factory preprocess: cleans each raw CSV on arrival into the curated bucket',
   });
 
-  for (const stack of [dataLake, network, preprocess] as Stack[]) {
+  const serving = new ServingStack(app, id('Serving'), {
+    ...base,
+    config,
+    vpc: network.vpc,
+    key: dataLake.key,
+    models: dataLake.models,
+    description: 'aiaas-factory serving: IAM-signed prediction API with explanations and anomaly flags',
+  });
+
+  for (const stack of [dataLake, network, preprocess, serving] as Stack[]) {
     Tags.of(stack).add('project', 'aiaas-factory');
     Tags.of(stack).add('stage', config.stage);
     for (const [key, value] of Object.entries(config.tags)) Tags.of(stack).add(key, value);
@@ -59,7 +70,7 @@ export function createPlatform(app: App, config: FactoryConfig): Platform {
     ),
   );
   Aspects.of(app).add(new DropRedundantProviderDependency());
-  return { dataLake, network, preprocess };
+  return { dataLake, network, preprocess, serving };
 }
 
 function pascal(text: string): string {
