@@ -51,6 +51,44 @@ describe('compileModel', () => {
     );
   });
 
+  test('refuses a feature named __proto__', () => {
+    expect(validateModelArtifact(artifactFixture({ features: ['__proto__', 'a', 'b'] }))).toContain(
+      'a feature is named "__proto__"',
+    );
+  });
+
+  test('feature names with quotes, backslashes and line separators are plain keys of the records', () => {
+    const names = ['a"b', "c\\d'); throw 1; ('", 'e\u2028f'];
+    const odd = compileModel(artifactFixture({ features: names }));
+    const result = predictRow(odd, Float64Array.from([1, 2, 3]), 0, 'A', options);
+    expect(Object.keys(result.contributions)).toEqual([...names, 'bias']);
+    expect(Object.keys(result.zScores!)).toEqual(names);
+    expect(result.contributions[names[1]]).toBe(-0.5);
+  });
+
+  test('without code generation the records are built key by key, with the same result', () => {
+    const original = globalThis.Function;
+    globalThis.Function = function () {
+      throw new EvalError('Code generation from strings disallowed for this context');
+    } as unknown as FunctionConstructor;
+    let plain: ReturnType<typeof compileModel>;
+    try {
+      plain = compileModel(artifactFixture());
+    } finally {
+      globalThis.Function = original;
+    }
+    expect(String(plain!.contributionsRecord)).not.toContain('return {');
+    expect(String(model.contributionsRecord)).toContain('return { "temperature": v[0]');
+    const x = Float64Array.from([72, 5.5, 0.3]);
+    expect(predictRow(plain!, x, 0, 'B', options)).toEqual(predictRow(model, x, 0, 'B', options));
+    expect(Object.keys(predictRow(plain!, x, 0, 'A', options).contributions)).toEqual([
+      'temperature',
+      'pressure',
+      'vibration',
+      'bias',
+    ]);
+  });
+
   test('rejects a profile with the wrong length or a negative spread', () => {
     const profiles = { A: { count: 3, mean: [1, 2], std: [1, -1, 1] } };
     expect(validateModelArtifact(artifactFixture({ profiles }))).toEqual([
