@@ -350,6 +350,10 @@ async function main(): Promise<void> {
     row('  1000 rows: decode (validate)', ms(split.decode), '');
     row('  1000 rows: score (predict, explain, z)', ms(split.score), '');
     row('  1000 rows: JSON.stringify of the response', ms(split.stringify), '');
+    console.log(
+      `  (end to end is bound by formatting ${2 * model.features.length + 2} doubles per row in JSON.stringify:` +
+        ` ${Math.round(1000 / split.stringify).toLocaleString('en')}k rows/s for that step alone)`,
+    );
     const kb = (b: { bytes: number; gz: number }) =>
       `${(b.bytes / 1024).toFixed(1)} KB (${(b.gz / 1024).toFixed(0)} KB gz)`;
     row('bundle, esbuild defaults (SDK CommonJS)', kb(plain), '≤ 500 KB', plain.bytes <= GOALS.bundleBytes);
