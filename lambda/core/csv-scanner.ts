@@ -67,11 +67,27 @@ export class ScannedRow {
   }
 }
 
+/**
+ * A caller's own reader for the common rows, tried at every row start before the general scan.
+ * It must only take rows it reads completely: whole rows, each one physical line ending in LF
+ * (or CRLF) inside `buf`, none of them blank. The scanner counts them as rows and lines but does
+ * not call `onRow` for them. Everything it leaves (quotes, lone CR, blank lines, the end of a
+ * chunk, rows it cannot classify) goes through the general scan as usual.
+ */
+export interface PlainRowReader {
+  /** Reads rows from buf[pos, n); returns the offset after the last row read (`pos` when none). */
+  readPlainRows(buf: Uint8Array, pos: number, n: number): number;
+  /** Rows read by the last call. */
+  readonly taken: number;
+}
+
 export interface CsvScannerOptions {
   /** Longest row accepted (bytes); a longer one is a file-level `row_too_long` error. @default 1 MiB */
   readonly maxRowBytes?: number;
   /** Most fields stored per row (more are counted, not stored). @default 4096 */
   readonly maxFields?: number;
+  /** A fast path for rows the caller can read itself. */
+  readonly plainRows?: PlainRowReader;
 }
 
 export class CsvScanner {
@@ -82,7 +98,8 @@ export class CsvScanner {
   private readonly row: ScannedRow;
   private readonly maxRowBytes: number;
   private readonly maxFields: number;
-  /** Rows handed to the callback so far. */
+  private readonly plainRows: PlainRowReader | undefined;
+  /** Rows found so far (handed to the callback or read by `plainRows`). */
   rows = 0;
 
   constructor(
@@ -93,6 +110,7 @@ export class CsvScanner {
   ) {
     this.maxRowBytes = options.maxRowBytes ?? 1 << 20;
     this.maxFields = options.maxFields ?? 4096;
+    this.plainRows = options.plainRows;
     this.row = new ScannedRow(64);
   }
 
@@ -126,7 +144,17 @@ export class CsvScanner {
       if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
     }
     const n = buf.length;
+    const plain = this.plainRows;
     while (pos < n) {
+      if (plain !== undefined) {
+        const after = plain.readPlainRows(buf, pos, n);
+        if (after !== pos) {
+          this.rows += plain.taken;
+          this.line += plain.taken;
+          pos = after;
+          continue;
+        }
+      }
       const next = this.scanRow(buf, pos, final);
       if (next < 0) break;
       pos = next;

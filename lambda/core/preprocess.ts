@@ -34,14 +34,15 @@ import {
   CsvScanner,
   FIELD_ESCAPED,
   FIELD_PLAIN,
+  type PlainRowReader,
   ROW_OK,
   ROW_STRAY_QUOTE,
   ROW_UNCLOSED_QUOTE,
-  type ScannedRow,
+  ScannedRow,
   fieldText,
 } from './csv-scanner';
 import { Moments } from './moments';
-import { parseDecimal } from './parse-decimal';
+import { POW10, parseDecimal } from './parse-decimal';
 import { PreprocessError } from './preprocess-error';
 import { RowHasher, RowHashTable } from './row-hash-table';
 import {
@@ -170,6 +171,21 @@ const STATUS_DUPLICATE = 2;
 const STATUS_ORIGINAL = 4;
 /** Kept, with a numeric gap: pass 2 parses it to fill; complete kept rows are copied as bytes. */
 const STATUS_INCOMPLETE = 8;
+/** Read by the plain-row fast path: one line, no quotes, not starting with a blank byte. */
+const STATUS_PLAIN = 16;
+
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const LF = 0x0a;
+const CR = 0x0d;
+const SPACE = 0x20;
+const TAB = 0x09;
+/** Bytes that end an unquoted field, or (a quote) send the row to the general scanner. */
+const FIELD_STOP = new Uint8Array(256);
+FIELD_STOP[QUOTE] = 1;
+FIELD_STOP[COMMA] = 1;
+FIELD_STOP[LF] = 1;
+FIELD_STOP[CR] = 1;
 
 const REASON_CODE: Record<QuarantineReason, number> = {
   ragged_row: 1,
@@ -394,6 +410,11 @@ class CleaningRun {
   private runStart = 0;
   private runEnd = -1;
 
+  // Plain-row fast path (see readPlainRows1): one reused row whose fields are all unquoted.
+  private plainRow = new ScannedRow(64);
+  private taken = 0;
+  private lineEnds: Buffer | null = null;
+
   constructor(
     private readonly options: PreprocessOptions,
     attempt: number,
@@ -417,7 +438,24 @@ class CleaningRun {
 
   async execute(): Promise<Omit<PreprocessResult, 'report'> & { report: QualityReport }> {
     const counter = { bytes: 0 };
-    const scanner1 = new CsvScanner((row) => this.pass1(row), { maxRowBytes: this.options.maxRowBytes });
+    const reader1: PlainRowReader = {
+      readPlainRows: (buf, pos, n) => this.readPlainRows1(buf, pos, n),
+      get taken() {
+        return run.taken;
+      },
+    };
+    const reader2: PlainRowReader = {
+      readPlainRows: (buf, pos, n) => this.readPlainRows2(buf, pos, n),
+      get taken() {
+        return run.taken;
+      },
+    };
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the readers' getters need the run
+    const run = this;
+    const scanner1 = new CsvScanner((row) => this.pass1(row), {
+      maxRowBytes: this.options.maxRowBytes,
+      plainRows: reader1,
+    });
     for await (const chunk of checkedBytes(this.options.open, this.maxBytes, counter)) scanner1.push(chunk);
     scanner1.finish();
     this.bytesIn = counter.bytes;
@@ -437,7 +475,7 @@ class CleaningRun {
     let bytes2 = 0;
     const scanner2 = new CsvScanner(
       (row) => this.pass2(row),
-      { maxRowBytes: this.options.maxRowBytes },
+      { maxRowBytes: this.options.maxRowBytes, plainRows: reader2 },
       () => this.flushRun(),
     );
     const flush = async () => {
@@ -489,6 +527,7 @@ class CleaningRun {
       headerBytes: row.bytes.slice(row.start, row.end),
     };
     if (this.textMissing.length === 0) this.textMissing = new Float64Array(header.length);
+    if (this.plainRow.capacity < header.length) this.plainRow = new ScannedRow(header.length);
   }
 
   /** Parses the row's numeric cells into `values` (NaN = missing); returns a reason code or 0. */
@@ -589,6 +628,122 @@ class CleaningRun {
       this.byReason[reason]++;
       return;
     }
+    this.keep(row, b, r);
+  }
+
+  /**
+   * Pass 1 fast path, called by the scanner at every row start: reads consecutive plain rows
+   * (see parsePlain) and keeps them exactly as pass1 would, without the general scan, a second
+   * walk over the numeric bytes or a callback per row. Stops at the first row it cannot read.
+   */
+  private readPlainRows1(buf: Uint8Array, pos: number, n: number): number {
+    const b = this.binding;
+    const first = this.rows;
+    if (b !== null) {
+      const row = this.plainRow;
+      row.bytes = buf;
+      while (pos < n) {
+        const c0 = buf[pos];
+        // Blank lines (and rows starting with a blank) go to the scanner; pass 2 relies on this.
+        if (c0 === LF || c0 === CR || c0 === SPACE || c0 === TAB) break;
+        const end = this.parsePlain(buf, pos, n);
+        if (end < 0) break;
+        const r = this.rows++;
+        if (r < 1024) this.firstRowsBytes += end - pos + 1;
+        if (r >= this.status.length) this.status = ensure(this.status, r + 1, (len) => new Uint8Array(len));
+        row.start = pos;
+        row.end = end;
+        this.keep(row, b, r);
+        this.status[r] |= STATUS_PLAIN;
+        pos = end + (buf[end] === CR ? 2 : 1);
+      }
+    }
+    this.taken = this.rows - first;
+    return pos;
+  }
+
+  /**
+   * Reads the plain row at `pos` into `plainRow` (field offsets) and `values` (numbers parsed,
+   * NaN = missing). A plain row has exactly the header's field count, no quote byte, and ends in
+   * LF or CRLF inside `buf`; its numeric cells parse and are finite. Returns the offset of its
+   * line end, or -1 for anything else (the general scanner and classify then decide).
+   *
+   * Hand-written because it is the hot loop: one walk over the bytes finds the field ends and
+   * parses `-?digits[.digits]` cells of at most 15 digits in place. That is parseDecimal's fast
+   * path (same integer mantissa, same power of ten, one IEEE division), so the value is the same
+   * double; every other numeric cell (spaces, exponents, `+`, NA words, long digit runs) goes to
+   * parseDecimal itself.
+   */
+  private parsePlain(buf: Uint8Array, pos: number, n: number): number {
+    const role = this.binding!.role;
+    const nf = role.length;
+    const fieldStart = this.plainRow.fieldStart;
+    const fieldEnd = this.plainRow.fieldEnd;
+    const values = this.values;
+    let i = pos;
+    for (let k = 0; k < nf; k++) {
+      const s = i;
+      const j = role[k];
+      if (j >= 0) {
+        let negative = false;
+        if (i < n && buf[i] === 0x2d) {
+          negative = true;
+          i++;
+        }
+        let mantissa = 0;
+        let digits = 0;
+        for (; i < n; i++) {
+          const d = buf[i] - 0x30;
+          if (d < 0 || d > 9) break;
+          mantissa = mantissa * 10 + d;
+          digits++;
+        }
+        let fraction = 0;
+        if (i < n && buf[i] === 0x2e) {
+          for (i++; i < n; i++) {
+            const d = buf[i] - 0x30;
+            if (d < 0 || d > 9) break;
+            mantissa = mantissa * 10 + d;
+            fraction++;
+          }
+        }
+        if (i >= n) return -1;
+        const c = buf[i];
+        if (digits + fraction > 0 && digits + fraction <= 15 && (c === COMMA || c === LF || c === CR)) {
+          const v = mantissa === 0 ? 0 : fraction === 0 ? mantissa : mantissa / POW10[fraction];
+          values[j] = negative ? -v : v;
+        } else {
+          while (i < n && FIELD_STOP[buf[i]] === 0) i++;
+          if (i >= n || buf[i] === QUOTE) return -1;
+          const v = parseDecimal(buf, s, i);
+          if (v !== v) {
+            if (!isMissingCell(buf, s, i)) return -1;
+            values[j] = NaN;
+          } else if (v === Infinity || v === -Infinity) {
+            return -1;
+          } else {
+            values[j] = v;
+          }
+        }
+      } else {
+        while (i < n && FIELD_STOP[buf[i]] === 0) i++;
+        if (i >= n) return -1;
+      }
+      fieldStart[k] = s;
+      fieldEnd[k] = i;
+      const c = buf[i];
+      if (k < nf - 1) {
+        if (c !== COMMA) return -1;
+        i++;
+      } else if (c === LF || (c === CR && i + 1 < n && buf[i + 1] === LF)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Keeps row `r` after classify accepted it: dedupe proposal, sums, moments, missing counts. */
+  private keep(row: ScannedRow, b: Binding, r: number): void {
     this.hashRow(row, b);
     let hi = this.hasher.h1;
     let lo = this.hasher.h2;
@@ -740,6 +895,78 @@ class CleaningRun {
     }
     this.flushRun();
     this.classify(row, b);
+    this.keepInPass2(row, b, r, st);
+  }
+
+  /**
+   * Pass 2 fast path: complete plain rows are copied as one span up to the next row that needs
+   * attention, found with Buffer#indexOf (memchr) since pass 1 proved they hold no quote; plain
+   * rows with gaps are re-read with parsePlain and filled. Duplicates and originals go through
+   * the scanner and pass2 (their values are compared exactly).
+   */
+  private readPlainRows2(buf: Uint8Array, pos: number, n: number): number {
+    const first = this.rows2;
+    if (this.binding !== null) {
+      const b = this.binding;
+      const status = this.status;
+      const total = this.rows;
+      let lineEnds = this.lineEnds;
+      if (
+        lineEnds === null ||
+        lineEnds.buffer !== buf.buffer ||
+        lineEnds.byteOffset !== buf.byteOffset ||
+        lineEnds.length !== n
+      ) {
+        lineEnds = this.lineEnds = Buffer.from(buf.buffer, buf.byteOffset, n);
+      }
+      let r = first;
+      while (pos < n && r < total) {
+        const st = status[r];
+        if ((st & STATUS_PLAIN) === 0) break;
+        const c0 = buf[pos];
+        if (c0 === LF || c0 === CR || c0 === SPACE || c0 === TAB) break;
+        if (st === STATUS_PLAIN) {
+          const lf = lineEnds.indexOf(LF, pos);
+          if (lf < 0) break;
+          if (buf[lf - 1] === CR) {
+            this.flushRun();
+            this.cleanOut.bytes(buf, pos, lf - 1);
+            this.cleanOut.byte(LF);
+            this.trainOut.bytes(buf, pos, lf - 1);
+            this.trainOut.byte(LF);
+          } else if (this.runEnd === pos && this.runBytes === buf) {
+            this.runEnd = lf + 1;
+          } else {
+            this.flushRun();
+            this.runBytes = buf;
+            this.runStart = pos;
+            this.runEnd = lf + 1;
+          }
+          pos = lf + 1;
+        } else if (st === (STATUS_PLAIN | STATUS_INCOMPLETE)) {
+          const row = this.plainRow;
+          const end = this.parsePlain(buf, pos, n);
+          if (end < 0) break;
+          this.flushRun();
+          row.bytes = buf;
+          row.start = pos;
+          row.end = end;
+          this.writeFilled(row, b);
+          pos = end + (buf[end] === CR ? 2 : 1);
+        } else {
+          break;
+        }
+        r++;
+      }
+      this.rows2 = r;
+    }
+    this.taken = this.rows2 - first;
+    return pos;
+  }
+
+  /** Pass 2 for a row classify has just parsed again. */
+  private keepInPass2(row: ScannedRow, b: Binding, r: number, st: number): void {
+    const bytes = row.bytes;
     if (st & STATUS_DUPLICATE) {
       const p = this.pairAt++;
       const first = this.pairs[p * 2 + 1];
@@ -763,6 +990,12 @@ class CleaningRun {
       this.trainOut.byte(0x0a);
       return;
     }
+    this.writeFilled(row, b);
+  }
+
+  /** Writes an incomplete kept row to clean.csv with its gaps filled (values holds its parsed cells). */
+  private writeFilled(row: ScannedRow, b: Binding): void {
+    const bytes = row.bytes;
     const values = this.values;
     const d = this.d;
     const gaps = this.gaps;

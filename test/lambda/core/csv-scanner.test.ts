@@ -76,6 +76,29 @@ describe('CsvScanner', () => {
     expect(() => scanner.push(new TextEncoder().encode('a\n"' + 'x'.repeat(64)))).toThrow(PreprocessError);
   });
 
+  test('lets a plain-row reader take rows and still counts their lines for the rows after', () => {
+    const bytes = new TextEncoder().encode('h\np1\np2\n"q\nq"\np3\nx\n');
+    const lines: number[] = [];
+    const reader = {
+      taken: 0,
+      readPlainRows(buf: Uint8Array, pos: number, n: number): number {
+        this.taken = 0;
+        while (pos < n && buf[pos] === 0x70) {
+          const lf = buf.indexOf(0x0a, pos);
+          if (lf < 0) break;
+          pos = lf + 1;
+          this.taken++;
+        }
+        return pos;
+      },
+    };
+    const scanner = new CsvScanner((row) => lines.push(row.line), { plainRows: reader });
+    for (let i = 0; i < bytes.length; i += 3) scanner.push(bytes.subarray(i, i + 3));
+    scanner.finish();
+    expect(lines).toEqual([1, 4, 7]);
+    expect(scanner.rows).toBe(6);
+  });
+
   test('finds the same rows however the bytes are split into chunks', () => {
     const cell = fc.oneof(
       fc.stringMatching(/^[a-z0-9 .]{0,6}$/),
