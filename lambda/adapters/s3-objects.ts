@@ -3,7 +3,14 @@
  * its two passes from local disk), stream outputs out with multipart uploads, small puts, and
  * classify "the object is gone" errors. Clients are injected (lambda/adapters/clients.ts makes them).
  */
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
@@ -43,6 +50,67 @@ export async function headObject(s3: S3Client, ref: ObjectRef): Promise<ObjectHe
     }),
   );
   return { size: out.ContentLength ?? 0, versionId: out.VersionId, etag: unquote(out.ETag) };
+}
+
+/**
+ * The current version of a key (HeadObject without a version id): its version id and ETag, or
+ * null when the key is gone or its current version is a delete marker (both answer 404).
+ */
+export async function headCurrent(s3: S3Client, bucket: string, key: string): Promise<ObjectHead | null> {
+  try {
+    const out = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return { size: out.ContentLength ?? 0, versionId: out.VersionId, etag: unquote(out.ETag) };
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } } | null;
+  if (!e || typeof e !== 'object') return false;
+  return e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404;
+}
+
+/**
+ * Every key directly under `prefix` (ListObjectsV2 with Delimiter `/`, all pages): keys in deeper
+ * "folders" are left out.
+ */
+export async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const out = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }),
+    );
+    for (const object of out.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
+    token = out.IsTruncated ? out.NextContinuationToken : undefined;
+  } while (token);
+  return keys;
+}
+
+/**
+ * Deletes keys (DeleteObjects, up to 1000 a request, in order). In a versioned bucket this adds
+ * delete markers and keeps every version as history. Throws when S3 refuses any key.
+ */
+export async function deleteKeys(s3: S3Client, bucket: string, keys: readonly string[]): Promise<void> {
+  for (let i = 0; i < keys.length; i += 1000) {
+    const batch = keys.slice(i, i + 1000);
+    const out = await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+      }),
+    );
+    const failed = out.Errors ?? [];
+    if (failed.length > 0) {
+      const first = failed[0];
+      throw new Error(
+        `DeleteObjects refused ${failed.length} of ${batch.length} keys in s3://${bucket}, ` +
+          `first ${JSON.stringify(first.Key)}: ${first.Code} ${first.Message ?? ''}`.trim(),
+      );
+    }
+  }
 }
 
 /**

@@ -132,3 +132,58 @@ export function parseOutputKey(key: string): { kind: OutputKind; input: InputIde
   }
   return null;
 }
+
+/**
+ * The folders that hold every output of one input key, whatever its version: one per curated
+ * prefix (`clean/<base>/`, `train/<base>/`, ...). List each with Delimiter `/` so deeper bases
+ * (`a/b.csv` under `clean/a/b/` when the base is `a`) stay out; `staleOutputKeys` matches exactly
+ * anyway.
+ */
+export function outputFolders(inputKey: string): string[] {
+  if (!isCsvKey(inputKey)) throw new Error(`not a .csv key: ${JSON.stringify(inputKey)}`);
+  const base = inputKey.slice(0, -CSV.length);
+  return OUTPUT_PREFIXES.map((prefix) => `${prefix}/${base}/`);
+}
+
+/**
+ * Of the curated keys listed under `outputFolders(inputKey)`, the outputs of that same input key
+ * (parsed exactly: `a.csv` never matches `a/b.csv` or `ab.csv`) that are not in `keep`: the
+ * outputs of every other version, and any output of this version the latest run did not write
+ * (a rejection record left from an earlier decision, say). Keys that are not outputs at all are
+ * never returned. Reports come first, so a deletion cut short never leaves a report that claims
+ * outputs which are gone.
+ */
+export function staleOutputKeys(
+  inputKey: string,
+  listed: Iterable<string>,
+  keep: Iterable<string>,
+): string[] {
+  const kept = new Set(keep);
+  const stale = new Set<string>();
+  for (const key of listed) {
+    if (kept.has(key)) continue;
+    const parsed = parseOutputKey(key);
+    if (parsed !== null && parsed.input.key === inputKey) stale.add(key);
+  }
+  const isReport = (key: string) => parseOutputKey(key)!.kind === 'report';
+  return [...stale].sort((a, b) => Number(isReport(b)) - Number(isReport(a)) || (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** What S3 says the current version of an object is; null when it is gone or delete-marked. */
+export interface CurrentObject {
+  readonly versionId?: string;
+  readonly etag?: string;
+}
+
+/**
+ * Whether the event's object is still the current one. A version id must match the current
+ * version id; without one, an ETag must match the current ETag (an unversioned bucket
+ * overwritten with other bytes); with neither there is nothing to compare, so it is current
+ * while the key exists. A gone or delete-marked object is never current.
+ */
+export function isCurrentVersion(event: InputObject, current: CurrentObject | null): boolean {
+  if (current === null) return false;
+  if (event.versionId !== undefined) return current.versionId === event.versionId;
+  if (event.etag !== undefined) return current.etag === event.etag;
+  return true;
+}

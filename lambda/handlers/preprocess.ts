@@ -10,6 +10,26 @@
  * Replays are safe: output keys depend only on the input key and version, and no written byte
  * depends on time (elapsed time goes to the logs and metrics, not into the stored report).
  *
+ * Only the current version counts. Raw is versioned and an overwritten key raises a second event,
+ * in any order. So before anything is read the handler asks S3 for the key's current version
+ * (HeadObject without a version id): an event for any other version, or for a key that is gone or
+ * delete-marked, is `superseded` (logged, counted, nothing written, not an error). After the
+ * current version's outputs are written (report last), the outputs of every other version of the
+ * same input key are deleted from each curated folder (curated is versioned, so they stay as
+ * noncurrent history). The order is: list the folders, ask again for the current version, then
+ * delete only what was listed. Anything listed was written before the list, and a newer version's
+ * outputs are written only after that version exists, so if the second check still finds this
+ * version current, nothing listed can belong to a newer one: an old version can never delete a
+ * newer version's outputs. If the second check finds a newer version (it arrived while this one
+ * was processed), this run withdraws its own outputs and ends `superseded`. A rejected current
+ * version counts too: its report and rejection record replace the older version's outputs, so
+ * nothing downstream reads rows that raw no longer holds as current. A crash between the
+ * writes and the deletes leaves at worst a duplicate that the next event or replay removes, never
+ * a gap.
+ *
+ * A deleted raw object (ObjectRemoved) raises no event here, so its outputs stay until the key is
+ * written again (that run removes them) or until someone deletes `<prefix>/<base>/` by hand.
+ *
  * What is retried and what is not: a bad event shape, a non-CSV key, an object that is gone and a
  * file the core rejects (over-size, not UTF-8, missing columns, ...) are logged, counted and, for
  * rejections, recorded in reports/ and quarantine/: retrying could not help, so the invocation
@@ -25,22 +45,33 @@ import { join } from 'node:path';
 import { s3Client } from '../adapters/clients';
 import { readPreprocessConfig, type PreprocessConfig } from '../adapters/env';
 import {
+  deleteKeys,
   downloadToFile,
-  headObject,
+  headCurrent,
+  listKeys,
   objectGone,
   putSmallObject,
   StreamingUpload,
   withTempDir,
+  type ObjectHead,
 } from '../adapters/s3-objects';
 import { FileRejectedError, ValidationError } from '../core/errors';
-import { isCsvKey, outputKeys, type OutputKeys } from '../core/object-keys';
+import {
+  isCsvKey,
+  isCurrentVersion,
+  outputFolders,
+  outputKeys,
+  parseOutputKey,
+  staleOutputKeys,
+  type OutputKeys,
+} from '../core/object-keys';
 import { PreprocessError, preprocessCsv, type PreprocessSink, type QualityReport } from '../core/preprocess';
 import { decodeObjectEvent, type DecodedEvent, type ObjectCreated } from '../core/s3-event';
 
 export const PREPROCESS_REPORT_FORMAT = 'aiaas-factory/preprocess-report@1';
 export const PREPROCESS_REJECTION_FORMAT = 'aiaas-factory/preprocess-rejection@1';
 
-export type ObjectStatus = 'processed' | 'rejected' | 'ignored' | 'gone';
+export type ObjectStatus = 'processed' | 'rejected' | 'ignored' | 'gone' | 'superseded';
 
 /** What happened to one object of the event. */
 export interface ObjectOutcome {
@@ -49,11 +80,19 @@ export interface ObjectOutcome {
   readonly versionId?: string;
   readonly etag?: string;
   readonly status: ObjectStatus;
-  /** Why it was ignored, rejected or gone (a code). */
+  /**
+   * Why it was ignored, rejected, gone or superseded (a code). Superseded: `newer_version` (the
+   * key's current version is another one) or `deleted` (gone or delete-marked).
+   */
   readonly reason?: string;
   readonly message?: string;
   /** Curated-bucket keys written (rejected: report and rejection only). */
   readonly outputs?: Partial<OutputKeys>;
+  /**
+   * Processed or rejected: outputs of other versions of the same key deleted after writing.
+   * Superseded during processing: this run's own outputs withdrawn.
+   */
+  readonly deleted?: number;
   readonly rowsIn?: number;
   readonly rowsClean?: number;
   readonly duplicates?: number;
@@ -67,6 +106,8 @@ export interface PreprocessSummary {
   readonly rejected: number;
   readonly ignored: number;
   readonly gone: number;
+  /** Events for a version that is no longer the key's current one (nothing written). */
+  readonly superseded: number;
   /** 1 when the event itself could not be decoded (logged; not retried). */
   readonly invalidEvents: number;
   readonly results: readonly ObjectOutcome[];
@@ -97,6 +138,8 @@ export interface PreprocessDeps {
   readonly metrics: Metrics;
   /** Multipart part size for the streamed outputs. @default 8 MiB */
   readonly partSize?: number;
+  /** Test hook, passed to the core: weak row hashes force a collision restart. */
+  readonly weakHashBitsForTest?: number;
 }
 
 const CSV_TYPE = 'text/csv; charset=utf-8';
@@ -208,23 +251,23 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
       return { ...inputOf(object), status: 'rejected', reason: error.reason, message: error.message };
     }
 
-    let size = object.size;
-    try {
-      size ??= (await headObject(s3, object)).size;
-    } catch (error) {
-      if (objectGone(error)) return gone(error);
-      throw error;
-    }
+    // Before reading anything: an event for a version that is no longer current writes nothing,
+    // so a late or replayed event can never bring an old version back.
+    const current = await headCurrent(s3, object.bucket, object.key);
+    if (!isCurrentVersion(object, current)) return superseded(current, 0);
+
+    // The current version is the event's, so HeadObject's size is the event's object's size.
+    const size = object.size ?? current!.size;
     if (size > config.maxObjectBytes) {
       const error = new FileRejectedError(
         'too_large',
         `object is ${size} bytes, over the limit of ${config.maxObjectBytes} (MAX_OBJECT_BYTES)`,
       );
-      return reject(object, keys, error, size);
+      return settle(await reject(object, keys, error, size));
     }
 
     const started = Date.now();
-    return withTempDir('preprocess-', async (dir) => {
+    const outcome = await withTempDir('preprocess-', async (dir): Promise<ObjectOutcome> => {
       const path = join(dir, 'input.csv');
       try {
         await downloadToFile(s3, object, path, { maxBytes: config.maxObjectBytes });
@@ -242,6 +285,7 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
           sizeHint: size,
           open: () => createReadStream(path, { highWaterMark: 1 << 20 }),
           sink,
+          weakHashBitsForTest: deps.weakHashBitsForTest,
         });
         await sink.finish();
       } catch (error) {
@@ -299,6 +343,72 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
         quarantined: quality.quarantined,
       };
     });
+    return outcome.status === 'gone' ? outcome : settle(outcome);
+
+    /**
+     * After this version's outputs are written: list every folder of this input key, confirm the
+     * version is still current, then delete what was listed and this run did not write (other
+     * versions' outputs). Listing before the check is what keeps a newer version's outputs safe.
+     */
+    async function settle(done: ObjectOutcome): Promise<ObjectOutcome> {
+      const written = Object.entries(done.outputs ?? {})
+        .filter(([name]) => name !== 'bucket')
+        .map(([, key]) => key as string);
+      const folders = outputFolders(object.key);
+      const listed = (await Promise.all(folders.map((f) => listKeys(s3, config.curatedBucket, f)))).flat();
+      const now = await headCurrent(s3, object.bucket, object.key);
+      if (!isCurrentVersion(object, now)) {
+        // A newer version (or a delete) arrived while this one was processed. Its own run removes
+        // these outputs unless it finished before they were written, so withdraw them here.
+        const own = staleOutputKeys(object.key, written, []);
+        await deleteOutputs(own);
+        return superseded(now, own.length);
+      }
+      const stale = staleOutputKeys(object.key, listed, written);
+      await deleteOutputs(stale);
+      if (stale.length > 0) {
+        logger.info('outputs of other versions deleted', {
+          deleted: stale.length,
+          keys: stale.slice(0, 20),
+        });
+        metrics.addMetric('StaleOutputsDeleted', MetricUnit.Count, stale.length);
+      }
+      return { ...done, deleted: stale.length };
+    }
+
+    /** Reports first, so a deletion cut short never leaves a report whose outputs are gone. */
+    async function deleteOutputs(stale: readonly string[]): Promise<void> {
+      const isReport = (key: string) => parseOutputKey(key)?.kind === 'report';
+      await deleteKeys(s3, config.curatedBucket, stale.filter(isReport));
+      await deleteKeys(
+        s3,
+        config.curatedBucket,
+        stale.filter((key) => !isReport(key)),
+      );
+    }
+
+    function superseded(now: ObjectHead | null, withdrawn: number): ObjectOutcome {
+      const reason = now === null ? 'deleted' : 'newer_version';
+      const message =
+        (now === null
+          ? 'the object is gone or delete-marked'
+          : `the current version is ${now.versionId ?? `the one with ETag ${now.etag ?? '?'}`}`) +
+        (withdrawn > 0 ? `; ${withdrawn} outputs written by this run withdrawn` : '');
+      logger.info('object superseded', {
+        reason,
+        currentVersionId: now?.versionId ?? null,
+        currentEtag: now?.etag ?? null,
+        withdrawn,
+      });
+      metrics.addMetric('ObjectsSuperseded', MetricUnit.Count, 1);
+      return {
+        ...inputOf(object),
+        status: 'superseded',
+        reason,
+        message,
+        ...(withdrawn > 0 ? { deleted: withdrawn } : {}),
+      };
+    }
 
     function gone(error: unknown): ObjectOutcome {
       const name = (error as { name?: string }).name ?? 'unknown';
@@ -352,6 +462,7 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
       rejected: count('rejected'),
       ignored: count('ignored') + ignoredRecords,
       gone: count('gone'),
+      superseded: count('superseded'),
       invalidEvents,
       results,
     };

@@ -3,10 +3,13 @@ import { FileRejectedError } from '../../../lambda/core/errors';
 import {
   inputIdentity,
   isCsvKey,
+  isCurrentVersion,
+  outputFolders,
   outputKeys,
   OUTPUT_KINDS,
   OUTPUT_PREFIXES,
   parseOutputKey,
+  staleOutputKeys,
   type InputObject,
 } from '../../../lambda/core/object-keys';
 
@@ -123,5 +126,93 @@ describe('isCsvKey', () => {
     ['folder/', false],
   ])('%s → %s', (key, expected) => {
     expect(isCsvKey(key)).toBe(expected);
+  });
+});
+
+describe('outputFolders', () => {
+  it('names one folder per curated prefix, holding every version of one input key', () => {
+    expect(outputFolders('plant a/l1.csv').sort()).toEqual([
+      'clean/plant a/l1/',
+      'quarantine/plant a/l1/',
+      'reports/plant a/l1/',
+      'stats/plant a/l1/',
+      'train/plant a/l1/',
+    ]);
+  });
+
+  it('holds every output key of the input directly (no deeper slash)', () => {
+    fc.assert(
+      fc.property(inputArb, (input) => {
+        const folders = outputFolders(input.key);
+        return Object.values(outputKeys(input)).every((key) =>
+          folders.some((f) => key.startsWith(f) && !key.slice(f.length).includes('/')),
+        );
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('staleOutputKeys', () => {
+  const v = (key: string, versionId: string) => outputKeys({ key, versionId });
+
+  it('returns the other versions of exactly this key, reports first, never a base that only shares a prefix', () => {
+    const mine = v('a.csv', '2');
+    const listed = [
+      ...Object.values(v('a.csv', '1')),
+      ...Object.values(mine),
+      ...Object.values(v('a/b.csv', '1')), // base a/b: under clean/a/ only without a delimiter
+      ...Object.values(v('ab.csv', '1')),
+      ...Object.values(v('a.b.csv', '1')),
+      ...Object.values(outputKeys({ key: 'a.csv', etag: 'e1' })),
+      'clean/a/notes.txt',
+      'clean/a/v-1.csv.bak',
+    ];
+    const keep = [mine.clean, mine.train, mine.quarantine, mine.stats, mine.groupStats, mine.report];
+    const old = v('a.csv', '1');
+    const byEtag = outputKeys({ key: 'a.csv', etag: 'e1' });
+    const stale = staleOutputKeys('a.csv', listed, keep);
+    expect(stale.slice(0, 2).sort()).toEqual([old.report, byEtag.report].sort());
+    expect(new Set(stale)).toEqual(
+      new Set([
+        ...Object.values(old),
+        ...Object.values(byEtag),
+        mine.rejection, // this version's own leftover that the latest run did not write
+      ]),
+    );
+    expect(stale).toHaveLength(15);
+  });
+
+  it("returns nothing when only this run's outputs are listed (a replay deletes nothing)", () => {
+    const mine = Object.values(v('x/y.csv', 'q'));
+    expect(staleOutputKeys('x/y.csv', mine, mine)).toEqual([]);
+  });
+
+  it('never returns an output of another input key, and returns all of another version of this key', () => {
+    fc.assert(
+      fc.property(inputArb, inputArb, (a, b) => {
+        const theirs = Object.values(outputKeys(b));
+        const stale = staleOutputKeys(a.key, theirs, Object.values(outputKeys(a)));
+        if (a.key !== b.key) return stale.length === 0;
+        const same = JSON.stringify(inputIdentity(a)) === JSON.stringify(inputIdentity(b));
+        return same ? stale.length === 0 : new Set(stale).size === theirs.length;
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('isCurrentVersion', () => {
+  it.each([
+    [{ key: 'a.csv', versionId: 'v1' }, { versionId: 'v1', etag: 'x' }, true],
+    [{ key: 'a.csv', versionId: 'v1' }, { versionId: 'v2', etag: 'x' }, false],
+    [{ key: 'a.csv', versionId: 'v1', etag: 'x' }, { versionId: 'v2', etag: 'x' }, false],
+    [{ key: 'a.csv', versionId: 'v1' }, null, false],
+    [{ key: 'a.csv', etag: 'e1' }, { etag: 'e1' }, true],
+    [{ key: 'a.csv', etag: 'e1' }, { etag: 'e2' }, false],
+    [{ key: 'a.csv' }, { etag: 'e2' }, true],
+    [{ key: 'a.csv' }, null, false],
+  ])('event %j, current %j → %s', (event, current, expected) => {
+    expect(isCurrentVersion(event, current)).toBe(expected);
   });
 });

@@ -1,9 +1,15 @@
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   S3ServiceException,
+  UploadPartCommand,
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -12,7 +18,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { Readable } from 'node:stream';
 import type { PreprocessConfig } from '../../../lambda/adapters/env';
 import { DEFAULT_DATASET_SCHEMA, encodeSchema } from '../../../lambda/core/dataset-schema';
-import { outputKeys } from '../../../lambda/core/object-keys';
+import { outputKeys, type OutputKeys } from '../../../lambda/core/object-keys';
+import { preprocessBytes } from '../../../lambda/core/preprocess';
 import { generateSyntheticCsv } from '../../../lambda/core/synthetic-data';
 
 type HandlerModule = typeof import('../../../lambda/handlers/preprocess');
@@ -39,13 +46,53 @@ function eventBridge(key: string, size?: number, versionId?: string, etag?: stri
   };
 }
 
-function build() {
+function build(overrides: Partial<Parameters<HandlerModule['createPreprocessHandler']>[0]> = {}) {
   return mod.createPreprocessHandler({
     s3: new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
     config,
     logger: new Logger({ logLevel: 'SILENT' }),
     metrics,
+    ...overrides,
   });
+}
+
+/** HeadObject without a version id answers with this current version (and size). */
+function currentIs(versionId: string | undefined, options: { etag?: string; size?: number } = {}) {
+  s3Mock.on(HeadObjectCommand).resolves({
+    VersionId: versionId,
+    ETag: options.etag === undefined ? undefined : `"${options.etag}"`,
+    ContentLength: options.size ?? 10,
+  });
+}
+
+const notFound = () =>
+  new S3ServiceException({ name: 'NotFound', $fault: 'client', $metadata: { httpStatusCode: 404 } });
+
+/** ListObjectsV2 answers each curated folder with the listed keys that start with its prefix. */
+function curatedHolds(keys: string[]) {
+  s3Mock.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => ({
+    Contents: keys.filter((k) => k.startsWith(input.Prefix)).map((Key) => ({ Key })),
+  }));
+}
+
+/** Every processed output of one input version (what a processed run writes). */
+const processedKeys = (k: OutputKeys) => [k.clean, k.train, k.quarantine, k.stats, k.groupStats, k.report];
+
+const lastIndex = (names: string[], prefix: string) =>
+  names.length - 1 - [...names].reverse().findIndex((n) => n.startsWith(prefix));
+
+const deleted = () =>
+  s3Mock
+    .commandCalls(DeleteObjectsCommand)
+    .map((c) => (c.args[0].input.Delete?.Objects ?? []).map((o) => o.Key));
+
+const smallCsv = (rows: number, seed: number) =>
+  Buffer.from(generateSyntheticCsv({ rows, seed }).files[0], 'latin1');
+
+function servesObject(bytes: Buffer, versionId?: string) {
+  s3Mock
+    .on(GetObjectCommand)
+    .callsFake(() => ({ Body: body(bytes), ContentLength: bytes.length, VersionId: versionId }));
 }
 
 /** A GetObject body: the adapter only pipes it, so a plain Readable stands in for the SDK stream. */
@@ -69,6 +116,8 @@ beforeAll(async () => {
 beforeEach(() => {
   s3Mock.reset();
   s3Mock.on(PutObjectCommand).resolves({ ETag: '"etag"' });
+  s3Mock.on(ListObjectsV2Command).resolves({});
+  s3Mock.on(DeleteObjectsCommand).resolves({});
   metrics = new Metrics({ namespace: 'Test', serviceName: 'preprocess' });
   jest.spyOn(metrics, 'addMetric');
   jest.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
@@ -89,6 +138,7 @@ describe('preprocess handler (mocked S3)', () => {
       rejected: 0,
       ignored: 0,
       gone: 0,
+      superseded: 0,
       invalidEvents: 1,
       results: [],
     });
@@ -121,10 +171,10 @@ describe('preprocess handler (mocked S3)', () => {
   });
 
   it('rejects an object over MAX_OBJECT_BYTES from the event size before downloading', async () => {
+    currentIs('v9');
     const out = await build()(eventBridge('in/big+file.csv', 2_000_000, 'v9'));
     expect(out.results[0]).toMatchObject({ key: 'in/big file.csv', status: 'rejected', reason: 'too_large' });
     expect(s3Mock).not.toHaveReceivedCommand(GetObjectCommand);
-    expect(s3Mock).not.toHaveReceivedCommand(HeadObjectCommand);
     const keys = outputKeys({ key: 'in/big file.csv', versionId: 'v9' });
     expect(putKeys()).toEqual([keys.rejection, keys.report]);
     expect(puts().every((p) => p.Bucket === CURATED)).toBe(true);
@@ -136,20 +186,18 @@ describe('preprocess handler (mocked S3)', () => {
     expect(metrics.addMetric).toHaveBeenCalledWith('FilesRejected', 'Count', 1);
   });
 
-  it('asks HeadObject for the size when the event has none, pinned to the version', async () => {
-    s3Mock.on(HeadObjectCommand).resolves({ ContentLength: 5_000_000, VersionId: 'v2' });
+  it('takes the size from HeadObject of the current version when the event has none', async () => {
+    currentIs('v2', { size: 5_000_000 });
     const out = await build()(eventBridge('a.csv', undefined, 'v2'));
-    expect(s3Mock).toHaveReceivedCommandWith(HeadObjectCommand, {
-      Bucket: RAW,
-      Key: 'a.csv',
-      VersionId: 'v2',
-    });
+    expect(s3Mock).toHaveReceivedCommandWith(HeadObjectCommand, { Bucket: RAW, Key: 'a.csv' });
+    expect(s3Mock.commandCalls(HeadObjectCommand)[0].args[0].input).not.toHaveProperty('VersionId');
     expect(out.results[0]).toMatchObject({ status: 'rejected', reason: 'too_large' });
     expect(s3Mock).not.toHaveReceivedCommand(GetObjectCommand);
   });
 
   it('cleans a small object: pinned read, every output to the curated bucket, metrics, summary', async () => {
     const csv = Buffer.from(generateSyntheticCsv({ rows: 500, seed: 1 }).files[0], 'latin1');
+    currentIs('v3');
     s3Mock
       .on(GetObjectCommand)
       .callsFake(() => ({ Body: body(csv), ContentLength: csv.length, VersionId: 'v3' }));
@@ -177,6 +225,7 @@ describe('preprocess handler (mocked S3)', () => {
 
   it('reads an unversioned object on the condition of its ETag', async () => {
     const csv = Buffer.from(generateSyntheticCsv({ rows: 20, seed: 1 }).files[0], 'latin1');
+    currentIs(undefined, { etag: 'abc' });
     s3Mock.on(GetObjectCommand).callsFake(() => ({ Body: body(csv), ContentLength: csv.length }));
     const out = await build()(eventBridge('u.csv', csv.length, undefined, 'abc'));
     expect(s3Mock).toHaveReceivedCommandWith(GetObjectCommand, {
@@ -189,6 +238,7 @@ describe('preprocess handler (mocked S3)', () => {
 
   it('writes a stored report without elapsed time, so replays write the same bytes', async () => {
     const csv = Buffer.from(generateSyntheticCsv({ rows: 50, seed: 2 }).files[0], 'latin1');
+    currentIs('v1');
     s3Mock.on(GetObjectCommand).callsFake(() => ({ Body: body(csv), ContentLength: csv.length }));
     const handler = build();
     await handler(eventBridge('r.csv', csv.length, 'v1'));
@@ -201,7 +251,8 @@ describe('preprocess handler (mocked S3)', () => {
     expect(small(puts().map((p) => [p.Key!, String(p.Body)]))).toEqual(small(first as string[][]));
   });
 
-  it('reports a version that no longer exists as gone, without throwing or writing', async () => {
+  it('reports a version that vanishes between the version check and the read as gone, without writing', async () => {
+    currentIs('old');
     s3Mock.on(GetObjectCommand).rejects(
       new S3ServiceException({
         name: 'NoSuchVersion',
@@ -216,6 +267,7 @@ describe('preprocess handler (mocked S3)', () => {
   });
 
   it('throws on a transient S3 failure so Lambda retries, writing nothing', async () => {
+    currentIs('v1');
     s3Mock
       .on(GetObjectCommand)
       .rejects(
@@ -229,10 +281,243 @@ describe('preprocess handler (mocked S3)', () => {
 
   it('rejects a file the core rejects (not UTF-8) with a report and no clean output', async () => {
     const bytes = Buffer.from([0x61, 0x2c, 0x62, 0x0a, 0xff, 0xfe, 0x0a]);
+    currentIs('v1');
     s3Mock.on(GetObjectCommand).callsFake(() => ({ Body: body(bytes), ContentLength: bytes.length }));
     const out = await build()(eventBridge('bin.csv', bytes.length, 'v1'));
     expect(out.results[0]).toMatchObject({ status: 'rejected' });
     const keys = outputKeys({ key: 'bin.csv', versionId: 'v1' });
     expect(putKeys()).toEqual([keys.rejection, keys.report]);
+  });
+});
+
+describe('preprocess handler: only the current version of a raw key has outputs', () => {
+  it('skips an event whose version is no longer current as superseded: no read, no write, not an error', async () => {
+    currentIs('v2');
+    const out = await build()(eventBridge('a.csv', 100, 'v1'));
+    expect(out).toMatchObject({ objects: 1, superseded: 1, processed: 0, rejected: 0, gone: 0 });
+    expect(out.results[0]).toMatchObject({
+      key: 'a.csv',
+      versionId: 'v1',
+      status: 'superseded',
+      reason: 'newer_version',
+    });
+    expect(out.results[0].message).toMatch(/v2/);
+    expect(s3Mock).toHaveReceivedCommandTimes(HeadObjectCommand, 1);
+    expect(s3Mock).not.toHaveReceivedCommand(GetObjectCommand);
+    expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(s3Mock).not.toHaveReceivedCommand(DeleteObjectsCommand);
+    expect(metrics.addMetric).toHaveBeenCalledWith('ObjectsSuperseded', 'Count', 1);
+  });
+
+  it('skips an event for a key that is gone or delete-marked as superseded', async () => {
+    s3Mock.on(HeadObjectCommand).rejects(notFound());
+    const out = await build()(eventBridge('a.csv', 100, 'v1'));
+    expect(out.results[0]).toMatchObject({ status: 'superseded', reason: 'deleted' });
+    expect(s3Mock).not.toHaveReceivedCommand(GetObjectCommand);
+    expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
+  });
+
+  it('skips an over-size event for an old version without writing a rejection', async () => {
+    currentIs('v2');
+    const out = await build()(eventBridge('a.csv', 2_000_000, 'v1'));
+    expect(out.results[0]).toMatchObject({ status: 'superseded' });
+    expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
+  });
+
+  it("skips an unversioned event whose ETag is no longer the current object's", async () => {
+    currentIs(undefined, { etag: 'new' });
+    const out = await build()(eventBridge('u.csv', 100, undefined, 'old'));
+    expect(out.results[0]).toMatchObject({ status: 'superseded', reason: 'newer_version' });
+    expect(s3Mock).not.toHaveReceivedCommand(GetObjectCommand);
+  });
+
+  it('throws when the version check itself fails transiently, so Lambda retries', async () => {
+    s3Mock
+      .on(HeadObjectCommand)
+      .rejects(
+        new S3ServiceException({ name: 'SlowDown', $fault: 'server', $metadata: { httpStatusCode: 503 } }),
+      );
+    await expect(build()(eventBridge('a.csv', 100, 'v1'))).rejects.toMatchObject({ name: 'SlowDown' });
+    expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
+  });
+
+  it('after writing, deletes the outputs of every other version of the key, reports first, and nothing else', async () => {
+    const csv = smallCsv(40, 4);
+    currentIs('v2');
+    servesObject(csv, 'v2');
+    const v1 = outputKeys({ key: 'a.csv', versionId: 'v1' });
+    const v0 = outputKeys({ key: 'a.csv', versionId: 'v0' });
+    const v2 = outputKeys({ key: 'a.csv', versionId: 'v2' });
+    const others = [
+      'clean/a/b/v-v1.csv', // a/b.csv, in a deeper folder (a real listing leaves it out)
+      'clean/ab/v-v1.csv', // ab.csv
+      'clean/a/notes.txt', // not an output
+      'stats/a/v-v1.extra.json', // not an output either
+      'reports/a/b/v-v1.json',
+    ];
+    curatedHolds([...processedKeys(v1), v0.report, v0.rejection, ...processedKeys(v2), ...others]);
+    const out = await build()(eventBridge('a.csv', csv.length, 'v2'));
+    expect(out.results[0]).toMatchObject({ status: 'processed', deleted: 8 });
+    expect(s3Mock).toHaveReceivedCommandWith(ListObjectsV2Command, {
+      Bucket: CURATED,
+      Prefix: 'clean/a/',
+      Delimiter: '/',
+    });
+    const listed = s3Mock.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix);
+    expect(listed.sort()).toEqual(['clean/a/', 'quarantine/a/', 'reports/a/', 'stats/a/', 'train/a/']);
+    expect(deleted()).toEqual([
+      [v0.report, v1.report],
+      [v1.clean, v0.rejection, v1.quarantine, v1.groupStats, v1.stats, v1.train],
+    ]);
+    expect(s3Mock.commandCalls(DeleteObjectsCommand).every((c) => c.args[0].input.Bucket === CURATED)).toBe(
+      true,
+    );
+    expect(metrics.addMetric).toHaveBeenCalledWith('StaleOutputsDeleted', 'Count', 8);
+  });
+
+  it('lists, checks the version again, then deletes, all after the report is written', async () => {
+    const csv = smallCsv(40, 4);
+    currentIs('v2');
+    servesObject(csv, 'v2');
+    curatedHolds(processedKeys(outputKeys({ key: 'a.csv', versionId: 'v1' })));
+    await build()(eventBridge('a.csv', csv.length, 'v2'));
+    const names = s3Mock.calls().map((c) => {
+      const input = c.args[0].input as { Key?: string };
+      return `${c.args[0].constructor.name}:${input.Key ?? ''}`;
+    });
+    const report = outputKeys({ key: 'a.csv', versionId: 'v2' }).report;
+    const lastPut = names.lastIndexOf(`PutObjectCommand:${report}`);
+    const firstList = names.findIndex((n) => n.startsWith('ListObjectsV2Command'));
+    const lastList = lastIndex(names, 'ListObjectsV2Command');
+    const heads = names.flatMap((n, i) => (n.startsWith('HeadObjectCommand') ? [i] : []));
+    const firstDelete = names.findIndex((n) => n.startsWith('DeleteObjectsCommand'));
+    expect(lastPut).toBe(lastIndex(names, 'PutObjectCommand'));
+    expect(heads).toHaveLength(2);
+    expect(lastPut).toBeLessThan(firstList);
+    expect(lastList).toBeLessThan(heads[1]);
+    expect(heads[1]).toBeLessThan(firstDelete);
+  });
+
+  it('deletes nothing on a replay of the current version', async () => {
+    const csv = smallCsv(40, 4);
+    currentIs('v2');
+    servesObject(csv, 'v2');
+    curatedHolds(processedKeys(outputKeys({ key: 'a.csv', versionId: 'v2' })));
+    const out = await build()(eventBridge('a.csv', csv.length, 'v2'));
+    expect(out.results[0]).toMatchObject({ status: 'processed', deleted: 0 });
+    expect(deleted().flat()).toEqual([]);
+  });
+
+  it('out of order: v2 processed, then v1 delivered late is superseded and leaves v2 outputs alone', async () => {
+    const csv = smallCsv(40, 4);
+    currentIs('v2');
+    servesObject(csv, 'v2');
+    const handler = build();
+    const first = await handler(eventBridge('a.csv', csv.length, 'v2'));
+    const v2 = outputKeys({ key: 'a.csv', versionId: 'v2' });
+    curatedHolds(processedKeys(v2));
+    s3Mock.resetHistory();
+    const late = await handler(eventBridge('a.csv', csv.length + 7, 'v1'));
+    expect(first.results[0].status).toBe('processed');
+    expect(late.results[0]).toMatchObject({ status: 'superseded', reason: 'newer_version' });
+    expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(s3Mock).not.toHaveReceivedCommand(DeleteObjectsCommand);
+    expect(s3Mock).not.toHaveReceivedCommand(ListObjectsV2Command);
+  });
+
+  it('withdraws its own outputs and ends superseded when a newer version lands during processing', async () => {
+    const csv = smallCsv(40, 4);
+    s3Mock
+      .on(HeadObjectCommand)
+      .resolvesOnce({ VersionId: 'v1', ContentLength: csv.length })
+      .resolves({ VersionId: 'v2', ContentLength: 99 });
+    servesObject(csv, 'v1');
+    const v1 = outputKeys({ key: 'a.csv', versionId: 'v1' });
+    const v2 = outputKeys({ key: 'a.csv', versionId: 'v2' });
+    curatedHolds([...processedKeys(v1), ...processedKeys(v2)]);
+    const out = await build()(eventBridge('a.csv', csv.length, 'v1'));
+    expect(out).toMatchObject({ superseded: 1, processed: 0 });
+    expect(out.results[0]).toMatchObject({ status: 'superseded', reason: 'newer_version', deleted: 6 });
+    expect(deleted()).toEqual([[v1.report], [v1.clean, v1.quarantine, v1.groupStats, v1.stats, v1.train]]);
+  });
+
+  it("a rejected current version also replaces the older version's outputs", async () => {
+    currentIs('v2');
+    const v1 = outputKeys({ key: 'a.csv', versionId: 'v1' });
+    const v2 = outputKeys({ key: 'a.csv', versionId: 'v2' });
+    curatedHolds(processedKeys(v1));
+    const out = await build()(eventBridge('a.csv', 2_000_000, 'v2'));
+    expect(out.results[0]).toMatchObject({ status: 'rejected', reason: 'too_large', deleted: 6 });
+    expect(putKeys()).toEqual([v2.rejection, v2.report]);
+    expect(deleted()).toEqual([[v1.report], [v1.clean, v1.quarantine, v1.groupStats, v1.stats, v1.train]]);
+  });
+
+  it('throws (so Lambda retries) when S3 refuses to delete a stale output', async () => {
+    const csv = smallCsv(40, 4);
+    currentIs('v2');
+    servesObject(csv, 'v2');
+    curatedHolds(processedKeys(outputKeys({ key: 'a.csv', versionId: 'v1' })));
+    s3Mock.on(DeleteObjectsCommand).resolves({
+      Errors: [{ Key: 'reports/a/v-v1.json', Code: 'AccessDenied', Message: 'Access Denied' }],
+    });
+    await expect(build()(eventBridge('a.csv', csv.length, 'v2'))).rejects.toThrow(
+      /DeleteObjects refused 1 of 1 keys.*reports\/a\/v-v1\.json.*AccessDenied/,
+    );
+    expect(metrics.addMetric).toHaveBeenCalledWith('ObjectsFailed', 'Count', 1);
+  });
+});
+
+describe('preprocess handler: hash-collision restart', () => {
+  it("aborts the multipart uploads already started and writes exactly the core's outputs on the restart", async () => {
+    // Over 5 MiB of quarantined (ragged) rows come first, so the quarantine upload has gone
+    // multipart before pass 2 reaches the valid rows; 16 distinct rows under a 3-bit hash must
+    // collide (pigeonhole), whatever the hash function is.
+    const csvHeader = generateSyntheticCsv({ rows: 1, seed: 1 }).files[0].split('\n')[0];
+    const cols = csvHeader.split(',').length;
+    const ragged = `2024-01-01T00:00:00Z,L01,${'x'.repeat(300)}\n`;
+    const valid = Array.from(
+      { length: 16 },
+      (_, i) => `2024-01-01T00:00:${String(i).padStart(2, '0')}Z,L01,gear${',1'.repeat(cols - 4)},${i}`,
+    );
+    const input = Buffer.from(`${csvHeader}\n${ragged.repeat(20000)}${valid.join('\n')}\n`, 'latin1');
+    const expected = await preprocessBytes(input, DEFAULT_DATASET_SCHEMA);
+    expect(expected.quarantine.length).toBeGreaterThan(5 * 1024 * 1024);
+
+    currentIs('v1', { size: input.length });
+    servesObject(input, 'v1');
+    let uploads = 0;
+    s3Mock.on(CreateMultipartUploadCommand).callsFake(async () => ({ UploadId: `u-${++uploads}` }));
+    s3Mock
+      .on(UploadPartCommand)
+      .callsFake(async (p: { PartNumber: number }) => ({ ETag: `"p${p.PartNumber}"` }));
+    s3Mock.on(CompleteMultipartUploadCommand).resolves({ ETag: '"m-2"' });
+    s3Mock.on(AbortMultipartUploadCommand).resolves({});
+    const handler = build({
+      config: { ...config, maxObjectBytes: 64 * 1024 * 1024 },
+      partSize: 5 * 1024 * 1024,
+      weakHashBitsForTest: 3,
+    });
+    const out = await handler(eventBridge('q.csv', input.length, 'v1'));
+
+    const keys = outputKeys({ key: 'q.csv', versionId: 'v1' });
+    expect(out.results[0]).toMatchObject({ status: 'processed', quarantined: 20000, rowsClean: 16 });
+    expect(JSON.parse(putBody(keys.report)).quality.passes).toBe(4);
+    expect(s3Mock).toHaveReceivedCommandWith(AbortMultipartUploadCommand, {
+      Bucket: CURATED,
+      Key: keys.quarantine,
+      UploadId: 'u-1',
+    });
+    expect(s3Mock).toHaveReceivedCommandTimes(AbortMultipartUploadCommand, 1);
+    const completed = s3Mock.commandCalls(CompleteMultipartUploadCommand).map((c) => c.args[0].input);
+    expect(completed).toEqual([expect.objectContaining({ Key: keys.quarantine, UploadId: 'u-2' })]);
+    const parts = s3Mock
+      .commandCalls(UploadPartCommand)
+      .map((c) => c.args[0].input)
+      .filter((p) => p.UploadId === 'u-2')
+      .sort((a, b) => a.PartNumber! - b.PartNumber!)
+      .map((p) => Buffer.from(p.Body as Uint8Array));
+    expect(Buffer.concat(parts).equals(Buffer.from(expected.quarantine))).toBe(true);
+    expect(putBody(keys.clean)).toBe(Buffer.from(expected.clean).toString('latin1'));
+    expect(putKeys().filter((k) => k === keys.clean)).toHaveLength(1);
   });
 });
