@@ -1,0 +1,161 @@
+/**
+ * `factory local` (`npm start`): the whole pipeline on this machine against moto_server.
+ * The work is `runLocalPipeline` (bin/local/pipeline.ts), which the end-to-end test calls too;
+ * this command parses flags, wires Ctrl-C, prints progress to stderr and the summary to stdout.
+ */
+import { parseArgs } from 'node:util';
+import { MotoMissingError, runLocalPipeline, type LocalPipelineOptions } from '../local/pipeline';
+import { formatSummary } from '../local/summary-format';
+
+export const LOCAL_USAGE = `usage: factory local [options]        (npm start -- [options])
+  --rows N             rows to generate over all files (default 200000)
+  --files K            raw objects the rows are split into (default 4)
+  --seed S             generator seed (default 42)
+  --port P             port of the local predict API (default: any free port)
+  --keep-running       keep moto_server and the API up after the summary, until Ctrl-C
+  --deadline SECONDS   training deadline for the plan step (default: the platform config's)
+  --max-instances N    ceiling on p for the plan step (default: the platform config's)
+  --keep-data          keep the generated CSVs and the hosts' input copies in the work dir
+  --json               print the summary as JSON instead of text
+  --verbose            let the handlers' own JSON logs through (stdout)
+Needs moto_server on PATH (pip install "moto[server]").`;
+
+function whole(name: string, text: string | undefined, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text)) || Number(text) < min)
+    throw new Error(`--${name} must be a whole number ≥ ${min}, got "${text}"`);
+  return Number(text);
+}
+
+function positive(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (!(text.trim() !== '' && Number.isFinite(v) && v > 0))
+    throw new Error(`--${name} must be a number > 0, got "${text}"`);
+  return v;
+}
+
+export interface LocalArgs {
+  readonly options: LocalPipelineOptions;
+  readonly json: boolean;
+  readonly help: boolean;
+}
+
+/** Flags → pipeline options; throws with a message naming the flag. */
+export function parseLocalArgs(argv: string[]): LocalArgs {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      rows: { type: 'string' },
+      files: { type: 'string' },
+      seed: { type: 'string' },
+      port: { type: 'string' },
+      'keep-running': { type: 'boolean' },
+      deadline: { type: 'string' },
+      'max-instances': { type: 'string' },
+      'keep-data': { type: 'boolean' },
+      json: { type: 'boolean' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const port = whole('port', values.port, 0);
+  if (port !== undefined && port > 65535)
+    throw new Error(`--port must be at most 65535, got "${values.port}"`);
+  const rows = whole('rows', values.rows, 1);
+  const files = whole('files', values.files, 1);
+  if (files !== undefined && files > (rows ?? 200_000))
+    throw new Error(`--files must not exceed --rows (${rows ?? 200_000}), got ${files}`);
+  const deadlineSeconds = positive('deadline', values.deadline);
+  const maxInstances = whole('max-instances', values['max-instances'], 1);
+  return {
+    help: Boolean(values.help),
+    json: Boolean(values.json),
+    options: {
+      ...(rows !== undefined ? { rows } : {}),
+      ...(files !== undefined ? { files } : {}),
+      ...(values.seed !== undefined ? { seed: whole('seed', values.seed, 0) } : {}),
+      ...(port !== undefined ? { port } : {}),
+      keepRunning: Boolean(values['keep-running']),
+      keepData: Boolean(values['keep-data']),
+      verbose: Boolean(values.verbose),
+      plan: {
+        ...(deadlineSeconds !== undefined ? { deadlineSeconds } : {}),
+        ...(maxInstances !== undefined ? { maxInstances } : {}),
+      },
+    },
+  };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let args: LocalArgs;
+  try {
+    args = parseLocalArgs(argv);
+  } catch (error) {
+    console.error(`factory local: ${(error as Error).message}\n${LOCAL_USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    console.log(LOCAL_USAGE);
+    return 0;
+  }
+
+  // Ctrl-C / SIGTERM: abort the run; the pipeline's cleanup stops the trainer hosts, the API and
+  // moto_server. A second signal exits at once (moto_server's exit hook still kills it).
+  const controller = new AbortController();
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) process.exit(signal === 'SIGINT' ? 130 : 143);
+    interrupted = signal;
+    if (!args.options.keepRunning) process.stderr.write(`\n${signal}: stopping...\n`);
+    controller.abort(new Error(`interrupted by ${signal}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const print = (summary: Parameters<typeof formatSummary>[0]) =>
+    process.stdout.write(args.json ? JSON.stringify(summary, null, 2) + '\n' : formatSummary(summary));
+
+  try {
+    const summary = await runLocalPipeline({
+      ...args.options,
+      signal: controller.signal,
+      progress: (line) => process.stderr.write(line + '\n'),
+      onReady: (s) => {
+        print(s);
+        process.stderr.write(
+          `\nserving until Ctrl-C:\n` +
+            `  curl -s ${s.predict.url}/model\n` +
+            `  curl -s -X POST ${s.predict.url}/predict -H 'content-type: application/json' \\\n` +
+            `    -d '${JSON.stringify({ rows: [s.predict.samples[0].row] })}'\n` +
+            `  AWS_ENDPOINT_URL=${s.moto.endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing ` +
+            `aws s3 ls s3://${s.buckets.curated} --recursive\n`,
+        );
+      },
+    });
+    if (interrupted && args.options.keepRunning) {
+      process.stderr.write(`${interrupted}: stopped moto_server and the API\n`);
+      return 0;
+    }
+    if (!args.options.keepRunning) print(summary);
+    const ok = summary.preprocess.reconciled;
+    if (!ok)
+      process.stderr.write('factory local: the row counts do not reconcile (see the Cleaning table)\n');
+    return ok ? 0 : 1;
+  } catch (error) {
+    if (error instanceof MotoMissingError) {
+      console.error(error.message);
+      return 1;
+    }
+    if (interrupted) {
+      process.stderr.write(`${interrupted}: stopped; moto_server and the trainer hosts are gone\n`);
+      return interrupted === 'SIGINT' ? 130 : 143;
+    }
+    console.error(`factory local: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}

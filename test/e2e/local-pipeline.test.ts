@@ -1,0 +1,218 @@
+/**
+ * End to end: the flow `npm start` runs, at small scale, against a real moto_server, through the
+ * same function the CLI calls (runLocalPipeline). Then the CLI itself: Ctrl-C while it serves,
+ * and the one-line hint when moto_server is missing.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { freePort, MOTO_INSTALL_HINT } from '../../bin/local/moto-server';
+import { BAD_ROWS, runLocalPipeline, type LocalPipelineSummary } from '../../bin/local/pipeline';
+import { REPO_ROOT } from '../../bin/local/trainer-hosts';
+import type { ModelArtifact } from '../../lambda/core/model-artifact';
+import type { SyntheticTruth } from '../../lambda/core/synthetic-data';
+
+const ROWS = 20_000;
+const FILES = 2;
+
+/** True while a process with this pid exists (signal 0 only checks). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** moto_server processes listening on this port, by command line. */
+function motoOnPort(port: number): string {
+  const res = spawnSync('pgrep', ['-af', `moto_server -H 127.0.0.1 -p ${port}$`], { encoding: 'utf8' });
+  return res.stdout.trim();
+}
+
+describe('the local pipeline, in process (20k rows, 2 files, p = 2 hosts)', () => {
+  let summary: LocalPipelineSummary;
+  let artifact: ModelArtifact;
+  let truth: SyntheticTruth;
+  let workDir: string;
+  const endpointBefore = process.env.AWS_ENDPOINT_URL;
+  const progress: string[] = [];
+
+  beforeAll(async () => {
+    workDir = mkdtempSync(join(tmpdir(), 'e2e-local-'));
+    summary = await runLocalPipeline({
+      rows: ROWS,
+      files: FILES,
+      seed: 7,
+      workDir,
+      // A fleet whose start-up is 1 s and c = 1 ms/row: with n ≈ 16k rows, p = 1 takes ~17 s
+      // and p = 2 ~9 s, so a 12 s deadline asks for exactly two hosts.
+      plan: {
+        startupSeconds: 1,
+        secondsPerUnit: 1e-3,
+        serialSeconds: 0,
+        deadlineSeconds: 12,
+        maxInstances: 4,
+      },
+      maxLocalHosts: 2,
+      progress: (line) => progress.push(line),
+    });
+    artifact = JSON.parse(readFileSync(summary.outputs.modelPath, 'utf8')) as ModelArtifact;
+    truth = JSON.parse(readFileSync(summary.outputs.truthPath, 'utf8')) as SyntheticTruth;
+  });
+  afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+  it('reconciles every file: rows in = clean + duplicates + quarantined', () => {
+    for (const f of summary.preprocess.files) {
+      expect(f.status).toBe('processed');
+      expect(f.rowsIn).toBe(f.rowsClean + f.duplicates + f.quarantined);
+    }
+    const sum = (k: 'rowsIn' | 'rowsClean' | 'duplicates' | 'quarantined') =>
+      summary.preprocess.files.reduce((a, f) => a + f[k], 0);
+    expect(summary.preprocess.totals).toEqual({
+      rowsIn: sum('rowsIn'),
+      rowsClean: sum('rowsClean'),
+      duplicates: sum('duplicates'),
+      quarantined: sum('quarantined'),
+    });
+    expect(summary.preprocess.totals.rowsIn).toBe(ROWS + BAD_ROWS.length);
+    expect(summary.preprocess.reconciled).toBe(true);
+    expect(summary.preprocess.files).toHaveLength(FILES);
+  });
+
+  it('finds exactly the duplicates the generator wrote and quarantines exactly the malformed rows', () => {
+    expect(summary.preprocess.totals.duplicates).toBe(truth.duplicates);
+    expect(summary.preprocess.totals.quarantined).toBe(BAD_ROWS.length);
+    expect(summary.preprocess.quarantineByReason).toEqual({ ragged_row: 1, non_numeric: 1, non_finite: 1 });
+  });
+
+  it('plans two hosts for the deadline and trains on both, each with one object', () => {
+    expect(summary.plan.p).toBe(2);
+    expect(summary.plan.feasible).toBe(true);
+    expect(summary.plan.inputPrefix).toBe('train/');
+    expect(summary.training.hosts).toBe(2);
+    expect(summary.training.hostObjects.map((h) => h.objects)).toEqual([1, 1]);
+    expect(artifact.capacity).toMatchObject({ engine: 'sagemaker', instances: 2, shards: 2 });
+  });
+
+  it('trains on every complete clean row the plan counted', () => {
+    const { data } = artifact;
+    expect(artifact.rows + artifact.metrics.rows).toBe(summary.plan.n);
+    expect(data?.used).toBe(summary.plan.n);
+  });
+
+  it('promotes the model and serves that version', () => {
+    expect(summary.evaluation.better).toBe(true);
+    expect(summary.promotion.promoted).toBe(true);
+    expect(summary.model.version).toBe(artifact.version);
+    expect(summary.promotion.key).toBe(`models/${artifact.version}/model.json`);
+    expect(summary.predict.modelVersion).toBe(artifact.version);
+    expect(summary.predict.cardVersion).toBe(artifact.version);
+  });
+
+  it('measures holdout metrics that match unit noise: R² > 0.8, RMSE and MAE near σ and σ·√(2/π)', () => {
+    const m = summary.model.metrics;
+    expect(m.on).toBe('holdout');
+    expect(m.r2).toBeGreaterThan(0.8);
+    expect(m.rmse).toBeGreaterThan(0.9);
+    expect(m.rmse).toBeLessThan(1.1);
+    expect(m.mae).not.toBeNull();
+    expect(m.mae!).toBeGreaterThan(0.7);
+    expect(m.mae!).toBeLessThan(0.9);
+  });
+
+  it('recovers every true weight and the bias within 4 standard errors', () => {
+    expect(summary.truth.weights.map((w) => w.name)).toEqual([...artifact.features]);
+    for (const w of [...summary.truth.weights, summary.truth.bias]) {
+      expect(w.truth).toBe(w.name === 'bias' ? truth.bias : truth.weights[w.name]);
+      expect(w.standardError).not.toBeNull();
+      expect(Math.abs(w.fitted - w.truth) / w.standardError!).toBeLessThan(4);
+    }
+  });
+
+  it('answers over HTTP with predictions equal to wᵀx + b recomputed from the artifact', () => {
+    expect(summary.predict.status).toBe(200);
+    for (const s of summary.predict.samples) {
+      let expected = 0;
+      artifact.features.forEach((f, j) => (expected += artifact.weights[j] * Number(s.row[f])));
+      expected += artifact.bias;
+      expect(s.result.prediction).toBe(expected);
+      artifact.features.forEach((f, j) =>
+        expect(s.result.contributions[f]).toBe(artifact.weights[j] * Number(s.row[f])),
+      );
+      expect(s.result.contributions.bias).toBe(artifact.bias);
+    }
+  });
+
+  it('flags the injected anomaly on that feature only and leaves the typical row unflagged', () => {
+    const [normal, anomaly] = summary.predict.samples;
+    const { feature } = summary.predict.injected;
+    expect(normal.result.anomalies).toEqual([]);
+    expect(anomaly.result.anomalies).toEqual([feature]);
+    expect(anomaly.result.zScores?.[feature]).toBeCloseTo(8, 2);
+  });
+
+  it('stops moto_server, restores the environment and reports progress on stderr-style lines', () => {
+    expect(alive(summary.moto.pid)).toBe(false);
+    expect(motoOnPort(Number(new URL(summary.moto.endpoint).port))).toBe('');
+    expect(process.env.AWS_ENDPOINT_URL).toBe(endpointBefore);
+    expect(progress.some((l) => /upload 2\/2/.test(l))).toBe(true);
+    expect(progress.some((l) => /preprocess 2\/2/.test(l))).toBe(true);
+    expect(progress.every((l) => /^\[\s*\d+\.\ds\] /.test(l))).toBe(true);
+  });
+});
+
+/** `node --import tsx bin/factory.ts local ...` with the given environment. */
+function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  return spawn(
+    process.execPath,
+    ['--import', 'tsx', join(REPO_ROOT, 'bin', 'factory.ts'), 'local', ...args],
+    {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+}
+
+describe('npm start (the local command)', () => {
+  it('serves with --keep-running until SIGINT, then exits 0 and leaves no moto_server behind', async () => {
+    const port = await freePort();
+    const child = cli(['--rows', '3000', '--files', '2', '--keep-running', '--port', String(port)]);
+    let stderr = '';
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        if (stderr.includes('serving until Ctrl-C')) resolve();
+      });
+      child.once('exit', () => reject(new Error(`exited before serving:\n${stderr}`)));
+    });
+    const motoPid = Number(/moto_server up on \S+ \(pid (\d+)\)/.exec(stderr)?.[1]);
+    expect(alive(motoPid)).toBe(true);
+    const card = await fetch(`http://127.0.0.1:${port}/model`);
+    expect(card.status).toBe(200);
+
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(stdout).toContain('reconciled: rows in 3,003 = clean');
+    expect(alive(motoPid)).toBe(false);
+    await expect(fetch(`http://127.0.0.1:${port}/model`)).rejects.toThrow();
+  });
+
+  it('prints one line with the install hint and exits 1 when moto_server is not on PATH', async () => {
+    const child = cli(['--rows', '100'], { ...process.env, PATH: dirname(process.execPath) });
+    let stderr = '';
+    let stdout = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(code).toBe(1);
+    expect(stderr).toBe(`${MOTO_INSTALL_HINT}\n`);
+    expect(stdout).toBe('');
+  });
+});
