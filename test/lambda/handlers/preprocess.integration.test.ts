@@ -4,7 +4,9 @@
  */
 import {
   CreateBucketCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
+  ListObjectsV2Command,
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
@@ -17,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMoto, useMotoEnvironment, type MotoServer } from '../../../bin/local/moto-server';
 import { DEFAULT_DATASET_SCHEMA, encodeSchema } from '../../../lambda/core/dataset-schema';
-import { outputKeys } from '../../../lambda/core/object-keys';
+import { outputKeys, parseOutputKey } from '../../../lambda/core/object-keys';
 import { preprocessBytes } from '../../../lambda/core/preprocess';
 import { encodeEventKey } from '../../../lambda/core/s3-event';
 import { generateSyntheticCsv } from '../../../lambda/core/synthetic-data';
@@ -72,10 +74,34 @@ async function versions(bucket: string) {
   return (out.Versions ?? []).map((v) => ({ key: v.Key!, etag: v.ETag!, versionId: v.VersionId! }));
 }
 
+/** Every raw version this test uploaded: the handler must never add one. */
+const rawUploads: { key: string; versionId: string }[] = [];
+
 async function upload(key: string, body: Uint8Array | string) {
   const out = await s3.send(new PutObjectCommand({ Bucket: RAW, Key: key, Body: body }));
+  rawUploads.push({ key, versionId: out.VersionId! });
   return { versionId: out.VersionId!, etag: out.ETag!.replace(/"/g, '') };
 }
+
+/** Current keys in the curated bucket under a prefix (all pages). */
+async function curatedKeys(prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const out = await s3.send(
+      new ListObjectsV2Command({ Bucket: CURATED, Prefix: prefix, ContinuationToken: token }),
+    );
+    keys.push(...(out.Contents ?? []).map((o) => o.Key!));
+    token = out.IsTruncated ? out.NextContinuationToken : undefined;
+  } while (token);
+  return keys.sort();
+}
+
+/** What a processed run leaves for one input version. */
+const processedOutputs = (key: string, versionId: string) => {
+  const k = outputKeys({ key, versionId });
+  return [k.clean, k.train, k.quarantine, k.stats, k.groupStats, k.report].sort();
+};
 
 beforeAll(async () => {
   moto = await startMoto();
@@ -286,9 +312,11 @@ describe('preprocess handler against moto_server', () => {
     expect((await versions(CURATED)).length).toBe(before);
   });
 
-  it('reports an object version that no longer exists as gone, without throwing', async () => {
+  it('skips an event for a key that does not exist as superseded, without throwing or writing', async () => {
+    const before = (await versions(CURATED)).length;
     const out = await mod.handler(eventBridge('gone/x.csv', 10, 'no-such-version'));
-    expect(out.results[0]).toMatchObject({ status: 'gone' });
+    expect(out.results[0]).toMatchObject({ status: 'superseded', reason: 'deleted' });
+    expect((await versions(CURATED)).length).toBe(before);
   });
 
   it('streams a multi-part clean output and rewrites the same multipart ETag on replay', async () => {
@@ -322,9 +350,111 @@ describe('preprocess handler against moto_server', () => {
 
   it('never writes to the raw bucket', async () => {
     const raw = await versions(RAW);
-    expect(raw.map((v) => v.key).sort()).toEqual(
-      ['bad/missing-column.csv', 'big/over.csv', 'multi/part.csv', KEY].sort(),
-    );
-    expect(raw).toHaveLength(4);
+    const label = (v: { key: string; versionId: string }) => `${v.key} ${v.versionId}`;
+    expect(raw.map(label).sort()).toEqual(rawUploads.map(label).sort());
   });
 });
+
+describe('preprocess handler against moto_server: an overwritten raw key keeps only its current outputs', () => {
+  const A = 'over/a.csv';
+  const NEIGHBOURS = ['over/a/b.csv', 'over/ab.csv', 'over/a.b.csv'];
+  const csv = (rows: number, seed: number) =>
+    Buffer.from(generateSyntheticCsv({ rows, seed }).files[0], 'latin1');
+  const bodyV1 = csv(300, 11);
+  const bodyV2 = csv(200, 12);
+  let v1: { versionId: string; etag: string };
+  let v2: { versionId: string; etag: string };
+  const results: Record<string, Awaited<ReturnType<HandlerModule['handler']>>> = {};
+  let curatedVersionsAddedByReplay = -1;
+
+  beforeAll(async () => {
+    for (const [i, key] of NEIGHBOURS.entries()) {
+      const body = csv(50, 20 + i);
+      const v = await upload(key, body);
+      expect((await mod.handler(eventBridge(key, body.length, v.versionId, v.etag))).processed).toBe(1);
+    }
+    v1 = await upload(A, bodyV1);
+    results.v1 = await mod.handler(eventBridge(A, bodyV1.length, v1.versionId, v1.etag));
+    v2 = await upload(A, bodyV2);
+    results.v2 = await mod.handler(eventBridge(A, bodyV2.length, v2.versionId, v2.etag));
+    const before = (await versions(CURATED)).length;
+    results.v1Replay = await mod.handler(eventBridge(A, bodyV1.length, v1.versionId, v1.etag));
+    curatedVersionsAddedByReplay = (await versions(CURATED)).length - before;
+  }, 60000);
+
+  it("processes v1, then v2 deletes v1's six outputs", () => {
+    expect(results.v1.results[0]).toMatchObject({ status: 'processed', rowsIn: 300, deleted: 0 });
+    expect(results.v2.results[0]).toMatchObject({ status: 'processed', rowsIn: 200, deleted: 6 });
+  });
+
+  it("answers the late replay of v1's event with superseded, writing nothing", () => {
+    expect(results.v1Replay).toMatchObject({ objects: 1, superseded: 1, processed: 0, rejected: 0 });
+    expect(results.v1Replay.results[0]).toMatchObject({
+      versionId: v1.versionId,
+      status: 'superseded',
+      reason: 'newer_version',
+    });
+    expect(curatedVersionsAddedByReplay).toBe(0);
+  });
+
+  it("leaves exactly v2's outputs for the key in every curated folder", async () => {
+    const base = (key: string) => parseOutputKeyBase(key);
+    const all = await curatedKeys('');
+    expect(all.filter((k) => base(k) === A).sort()).toEqual(processedOutputs(A, v2.versionId));
+  });
+
+  it("keeps v1's outputs as noncurrent versions behind delete markers", async () => {
+    const out = await s3.send(new ListObjectVersionsCommand({ Bucket: CURATED, Prefix: 'stats/over/a/' }));
+    const v1Stats = outputKeys({ key: A, versionId: v1.versionId }).stats;
+    expect((out.Versions ?? []).filter((v) => v.Key === v1Stats)).toHaveLength(1);
+    expect((out.DeleteMarkers ?? []).filter((m) => m.Key === v1Stats && m.IsLatest)).toHaveLength(1);
+  });
+
+  it("sums n over stats/ to v2's rows only, and train/ holds only v2's rows, for the key", async () => {
+    const ofA = (k: string) => parseOutputKeyBase(k) === A;
+    const partials = (await curatedKeys('stats/')).filter((k) => k.endsWith('.json') && ofA(k));
+    let n = 0;
+    for (const key of partials)
+      n += JSON.parse((await getBytes(CURATED, key)).bytes.toString('utf8')).rowsClean;
+    expect(n).toBe(results.v2.results[0].rowsClean);
+    expect((await curatedKeys('train/')).filter(ofA)).toEqual([
+      outputKeys({ key: A, versionId: v2.versionId }).train,
+    ]);
+  });
+
+  it('leaves the outputs of keys whose base only shares a prefix (a/b.csv, ab.csv, a.b.csv) untouched', async () => {
+    const all = await curatedKeys('');
+    for (const key of NEIGHBOURS) {
+      const versionId = rawUploads.find((u) => u.key === key)!.versionId;
+      expect(all.filter((k) => parseOutputKeyBase(k) === key)).toEqual(processedOutputs(key, versionId));
+    }
+  });
+
+  it('handles v2 arriving before v1 (out of order): v1 is superseded and v2 keeps its outputs', async () => {
+    const key = 'order/b.csv';
+    const w1 = await upload(key, bodyV1);
+    const w2 = await upload(key, bodyV2);
+    const second = await mod.handler(eventBridge(key, bodyV2.length, w2.versionId, w2.etag));
+    const first = await mod.handler(eventBridge(key, bodyV1.length, w1.versionId, w1.etag));
+    expect(second.results[0]).toMatchObject({ status: 'processed', deleted: 0 });
+    expect(first.results[0]).toMatchObject({ status: 'superseded', reason: 'newer_version' });
+    const all = await curatedKeys('');
+    expect(all.filter((k) => parseOutputKeyBase(k) === key)).toEqual(processedOutputs(key, w2.versionId));
+  });
+
+  it('skips a replay after the raw key was deleted as superseded; the outputs stay until the key is written again', async () => {
+    const key = 'deleted/c.csv';
+    const w = await upload(key, bodyV2);
+    await mod.handler(eventBridge(key, bodyV2.length, w.versionId, w.etag));
+    await s3.send(new DeleteObjectCommand({ Bucket: RAW, Key: key }));
+    const replay = await mod.handler(eventBridge(key, bodyV2.length, w.versionId, w.etag));
+    expect(replay.results[0]).toMatchObject({ status: 'superseded', reason: 'deleted' });
+    const all = await curatedKeys('');
+    expect(all.filter((k) => parseOutputKeyBase(k) === key)).toEqual(processedOutputs(key, w.versionId));
+  });
+});
+
+/** The input key a curated key is an output of (null for anything else). */
+function parseOutputKeyBase(key: string): string | null {
+  return parseOutputKey(key)?.input.key ?? null;
+}
