@@ -66,7 +66,25 @@ function wholeNumber(name: string, text: string | undefined, fallback?: number):
   return Number(text);
 }
 
+let stdoutGuarded = false;
+
+/**
+ * `factory generate ... | head`: when the reader of stdout goes away, Node emits EPIPE as an
+ * 'error' event on process.stdout, which, unheard, kills the process with a stack trace. The
+ * files are written whatever happens to the summary, so a closed stdout is not a failure: the
+ * remaining lines are dropped and the command ends with its usual exit code.
+ */
+function ignoreClosedStdout(): void {
+  if (stdoutGuarded) return;
+  stdoutGuarded = true;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') return;
+    throw error;
+  });
+}
+
 export async function run(argv: string[]): Promise<number> {
+  ignoreClosedStdout();
   let options: SyntheticOptions & { out: string };
   try {
     const { values } = parseArgs({

@@ -1,6 +1,7 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { run, writeSyntheticDataset } from '../../../bin/commands/generate';
 import { generateSyntheticCsv } from '../../../lambda/core/synthetic-data';
 
@@ -53,4 +54,27 @@ describe('factory generate', () => {
     expect(await run(argv as string[])).toBe(2);
     expect(console.error).toHaveBeenCalledWith(expect.stringMatching(message));
   });
+});
+
+describe('factory generate (spawned)', () => {
+  it('exits 0 without a word on stderr when the reader of stdout goes away (| head)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'generate-epipe-'));
+    try {
+      const child = spawn(
+        resolve('node_modules/.bin/tsx'),
+        ['bin/factory.ts', 'generate', '--rows', '2000', '--files', '200', '--out', join(dir, 'line.csv')],
+        { cwd: resolve(__dirname, '../../..'), stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      // Close the read end before the child prints anything: every write to stdout is EPIPE.
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      expect(readFileSync(join(dir, 'line-200.csv'), 'latin1').length).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30000);
 });
