@@ -44,7 +44,7 @@ import {
 import { Moments } from './moments';
 import { POW10, parseDecimal } from './parse-decimal';
 import { PreprocessError } from './preprocess-error';
-import { RowHasher, RowHashTable } from './row-hash-table';
+import { RowHashTable, fmix } from './row-hash-table';
 import {
   type CategoryStats,
   type ColumnStats,
@@ -369,14 +369,20 @@ class CleaningRun {
   private pairs = new Uint32Array(1 << 12);
   private pairCount = 0;
   private table: RowHashTable;
-  private readonly hasher = new RowHasher();
+  private hashHi = 0;
+  private hashLo = 0;
+  /** Per header column: 1 when the current row's text cell is missing (set by hashRow). */
+  private textGap = new Uint8Array(0);
+  private scratch = new Uint8Array(256);
   private values: Float64Array;
   private duplicates = 0;
   private quarantined = 0;
   private readonly byReason = new Float64Array(6);
   private clean = 0;
   private complete = 0;
-  private readonly colSum: KahanSum[];
+  /** Neumaier-compensated column sums over kept rows: sum + compensation (see kahanAdd). */
+  private readonly colSum: Float64Array;
+  private readonly colComp: Float64Array;
   private readonly colPresent: Float64Array;
   private textMissing: Float64Array = new Float64Array(0);
   // Categories: interned by bytes.
@@ -385,7 +391,8 @@ class CleaningRun {
   private readonly catBytes: Uint8Array[] = [];
   private readonly catOfBytes: number[] = [];
   private catCount: number[] = [];
-  private catSum: KahanSum[][] = [];
+  private catSum: Float64Array[] = [];
+  private catComp: Float64Array[] = [];
   private catMissing: Float64Array[] = [];
   private catMoments: Moments[] = [];
   private noCategory = 0;
@@ -430,7 +437,8 @@ class CleaningRun {
     this.values = new Float64Array(this.d);
     this.fill = new Float64Array(this.d);
     this.gaps = new Uint8Array(this.d);
-    this.colSum = this.numeric.map(() => new KahanSum());
+    this.colSum = new Float64Array(this.d);
+    this.colComp = new Float64Array(this.d);
     this.colPresent = new Float64Array(this.d);
     this.noCategoryMoments = new Moments(this.numeric);
     this.filledMoments = new Moments(this.numeric);
@@ -527,6 +535,7 @@ class CleaningRun {
       headerBytes: row.bytes.slice(row.start, row.end),
     };
     if (this.textMissing.length === 0) this.textMissing = new Float64Array(header.length);
+    if (this.textGap.length < header.length) this.textGap = new Uint8Array(header.length);
     if (this.plainRow.capacity < header.length) this.plainRow = new ScannedRow(header.length);
   }
 
@@ -556,24 +565,94 @@ class CleaningRun {
     return 0;
   }
 
-  /** Hashes the row's canonical values (numbers parsed, text unescaped, missing alike). */
+  /**
+   * Hashes the row's canonical values (numbers by their float64 bits with -0 as 0 and every NaN
+   * alike, text unescaped, missing text alike) into `hashHi`/`hashLo`, and notes which text cells
+   * are missing in `textGap`. Two 32-bit lanes take 64 bits a step (multiply-rotate, each lane
+   * added into the other, a bijection of the state) and end with murmur3's fmix; locals only,
+   * because this runs for every row.
+   */
   private hashRow(row: ScannedRow, b: Binding): void {
-    const h = this.hasher;
-    h.reset(this.seed);
     const role = b.role;
-    const bytes = row.bytes;
+    const values = this.values;
+    const textGap = this.textGap;
+    let h1 = this.seed ^ 0x2545f491;
+    let h2 = Math.imul(this.seed, 0x85ebca6b) ^ 0x68e31da4;
     for (let k = 0; k < role.length; k++) {
       const j = role[k];
+      let a: number;
+      let z: number;
       if (j >= 0) {
-        h.number(this.values[j]);
-        continue;
+        const v = values[j];
+        if (v !== v) {
+          // A NaN bit pattern: no kept number has one (infinities are quarantined).
+          a = 0;
+          z = 0x7ff80000;
+        } else {
+          F64[0] = v === 0 ? 0 : v;
+          a = U32[0];
+          z = U32[1];
+        }
+      } else {
+        let bytes = row.bytes;
+        let s = row.fieldStart[k];
+        let e = row.fieldEnd[k];
+        if (isMissingCell(bytes, s, e)) {
+          textGap[k] = 1;
+          a = 0x6e756c6c;
+          z = -1;
+        } else {
+          textGap[k] = 0;
+          if (row.quoted[k] === FIELD_ESCAPED) {
+            e = this.unescape(bytes, s, e);
+            s = 0;
+            bytes = this.scratch;
+          }
+          let i = s;
+          for (; i + 8 <= e; i += 8) {
+            a = bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24);
+            z = bytes[i + 4] | (bytes[i + 5] << 8) | (bytes[i + 6] << 16) | (bytes[i + 7] << 24);
+            h1 ^= Math.imul(a, 0xcc9e2d51);
+            h1 = (Math.imul((h1 << 15) | (h1 >>> 17), 0x1b873593) + h2) | 0;
+            h2 ^= Math.imul(z, 0x85ebca77);
+            h2 = (Math.imul((h2 << 13) | (h2 >>> 19), 0xc2b2ae3d) + h1) | 0;
+          }
+          // The tail (up to 7 bytes) and the length's low byte (lengths with the same number of
+          // 8-byte blocks differ there), so "ab" + "c" differs from "a" + "bc".
+          a = 0;
+          z = (e - s) << 24;
+          for (let shift = 0; i < e; i++, shift += 8) {
+            if (shift < 32) a |= bytes[i] << shift;
+            else z |= bytes[i] << (shift - 32);
+          }
+        }
       }
-      const s = row.fieldStart[k];
-      const e = row.fieldEnd[k];
-      if (isMissingCell(bytes, s, e)) h.missingText();
-      else h.text(bytes, s, e, row.quoted[k] === FIELD_ESCAPED);
+      h1 ^= Math.imul(a, 0xcc9e2d51);
+      h1 = (Math.imul((h1 << 15) | (h1 >>> 17), 0x1b873593) + h2) | 0;
+      h2 ^= Math.imul(z, 0x85ebca77);
+      h2 = (Math.imul((h2 << 13) | (h2 >>> 19), 0xc2b2ae3d) + h1) | 0;
     }
-    h.finish();
+    h1 = (h1 + h2) | 0;
+    h2 = (h2 + h1) | 0;
+    h1 = fmix(h1);
+    h2 = fmix(h2);
+    h1 = (h1 + h2) | 0;
+    h2 = (h2 + h1) | 0;
+    this.hashHi = h1 >>> 0;
+    this.hashLo = h2 >>> 0;
+  }
+
+  /** Copies bytes[s, e) into `scratch` without the second quote of each `""`; returns the length. */
+  private unescape(bytes: Uint8Array, s: number, e: number): number {
+    if (this.scratch.length < e - s) this.scratch = new Uint8Array(Math.max(e - s, this.scratch.length * 2));
+    const out = this.scratch;
+    let n = 0;
+    for (let i = s; i < e; i++) {
+      const c = bytes[i];
+      if (c === QUOTE) i++;
+      out[n++] = c;
+    }
+    return n;
   }
 
   private category(row: ScannedRow, b: Binding): number {
@@ -601,7 +680,8 @@ class CleaningRun {
       this.catIndex.set(name, c);
       this.catNames.push(name);
       this.catCount.push(0);
-      this.catSum.push(this.numeric.map(() => new KahanSum()));
+      this.catSum.push(new Float64Array(this.d));
+      this.catComp.push(new Float64Array(this.d));
       this.catMissing.push(new Float64Array(this.d));
       this.catMoments.push(new Moments(this.numeric));
     }
@@ -745,8 +825,8 @@ class CleaningRun {
   /** Keeps row `r` after classify accepted it: dedupe proposal, sums, moments, missing counts. */
   private keep(row: ScannedRow, b: Binding, r: number): void {
     this.hashRow(row, b);
-    let hi = this.hasher.h1;
-    let lo = this.hasher.h2;
+    let hi = this.hashHi;
+    let lo = this.hashLo;
     if (this.hashMask !== -1) {
       hi = 0;
       lo &= this.hashMask;
@@ -778,14 +858,15 @@ class CleaningRun {
     let complete = true;
     if (c >= 0) {
       this.catCount[c]++;
-      const sums = this.catSum[c];
+      const sum = this.catSum[c];
+      const comp = this.catComp[c];
       const missing = this.catMissing[c];
       for (let j = 0; j < d; j++) {
         const v = values[j];
         if (v === v) {
-          this.colSum[j].add(v);
+          kahanAdd(this.colSum, this.colComp, j, v);
           this.colPresent[j]++;
-          sums[j].add(v);
+          kahanAdd(sum, comp, j, v);
         } else {
           complete = false;
           missing[j]++;
@@ -796,7 +877,7 @@ class CleaningRun {
       for (let j = 0; j < d; j++) {
         const v = values[j];
         if (v === v) {
-          this.colSum[j].add(v);
+          kahanAdd(this.colSum, this.colComp, j, v);
           this.colPresent[j]++;
         } else {
           complete = false;
@@ -810,14 +891,15 @@ class CleaningRun {
       this.status[r] |= STATUS_INCOMPLETE;
     }
     const role = b.role;
+    const textGap = this.textGap;
     for (let k = 0; k < role.length; k++) {
-      if (role[k] < 0 && isMissingCell(row.bytes, row.fieldStart[k], row.fieldEnd[k])) this.textMissing[k]++;
+      if (role[k] < 0) this.textMissing[k] += textGap[k];
     }
   }
 
   private finishPass1(): void {
     for (let j = 0; j < this.d; j++) {
-      this.fill[j] = this.colSum[j].value() / this.colPresent[j];
+      this.fill[j] = (this.colSum[j] + this.colComp[j]) / this.colPresent[j];
       this.fillBytes.push(enc.encode(formatNumber(this.fill[j])));
     }
     const waiting = new Map<number, number>();
@@ -1032,7 +1114,7 @@ class CleaningRun {
     const b = this.binding!;
     const d = this.d;
     const numeric: ColumnStats[] = this.numeric.map((name, j) => {
-      const sum = this.colSum[j].value();
+      const sum = this.colSum[j] + this.colComp[j];
       const present = this.colPresent[j];
       return { name, present, missing: this.clean - present, sum, mean: jsonNumber(sum / present) };
     });
@@ -1045,7 +1127,7 @@ class CleaningRun {
       const count = this.catCount[c];
       const filledSum = Array.from({ length: d }, (_, j) => {
         const sum = new KahanSum();
-        sum.add(this.catSum[c][j].value());
+        sum.add(this.catSum[c][j] + this.catComp[c][j]);
         sum.add(this.catMissing[c][j] * this.fill[j]);
         return this.catMissing[c][j] > 0 && Number.isNaN(this.fill[j]) ? NaN : sum.value();
       });
@@ -1104,6 +1186,19 @@ class CleaningRun {
     };
     return { stats, report, groupStatsCsv: groupLines.join('\n') + '\n' };
   }
+}
+
+/** Float64 scratch viewed as two 32-bit words, to hash a number's bits. */
+const F64 = new Float64Array(1);
+const U32 = new Uint32Array(F64.buffer);
+
+/** KahanSum.add (Neumaier) on sum[j] / comp[j], without an object per column; the same arithmetic, so the same bits. */
+function kahanAdd(sum: Float64Array, comp: Float64Array, j: number, x: number): void {
+  const s = sum[j];
+  const t = s + x;
+  if (Math.abs(s) >= Math.abs(x)) comp[j] += s - t + x;
+  else comp[j] += x - t + s;
+  sum[j] = t;
 }
 
 function jsonNumber(v: number): number | null {
