@@ -27,8 +27,14 @@
  * writes and the deletes leaves at worst a duplicate that the next event or replay removes, never
  * a gap.
  *
- * A deleted raw object (ObjectRemoved) raises no event here, so its outputs stay until the key is
- * written again (that run removes them) or until someone deletes `<prefix>/<base>/` by hand.
+ * Removals ("Object Deleted", `ObjectRemoved:*`) reconcile the key the same way. If the key is
+ * gone or delete-marked, every output of it is deleted (list, check it is still gone, delete what
+ * was listed: a key written again meanwhile keeps its new outputs) and the object is `removed`.
+ * If the key still has a current version (a noncurrent version was deleted, or the current one
+ * was permanently deleted so an older one is current again) and that version has no report, it
+ * is processed as if just created; otherwise nothing happens. NOTE: removals reach the function
+ * only if the event rule routes them; while it routes "Object Created" alone, a deleted raw key's
+ * outputs stay until the key is written again (that run deletes them) or are deleted by hand.
  *
  * What is retried and what is not: a bad event shape, a non-CSV key, an object that is gone and a
  * file the core rejects (over-size, not UTF-8, missing columns, ...) are logged, counted and, for
@@ -66,12 +72,17 @@ import {
   type OutputKeys,
 } from '../core/object-keys';
 import { PreprocessError, preprocessCsv, type PreprocessSink, type QualityReport } from '../core/preprocess';
-import { decodeObjectEvent, type DecodedEvent, type ObjectCreated } from '../core/s3-event';
+import {
+  decodeObjectEvent,
+  type DecodedEvent,
+  type ObjectCreated,
+  type ObjectRemoved,
+} from '../core/s3-event';
 
 export const PREPROCESS_REPORT_FORMAT = 'aiaas-factory/preprocess-report@1';
 export const PREPROCESS_REJECTION_FORMAT = 'aiaas-factory/preprocess-rejection@1';
 
-export type ObjectStatus = 'processed' | 'rejected' | 'ignored' | 'gone' | 'superseded';
+export type ObjectStatus = 'processed' | 'rejected' | 'ignored' | 'gone' | 'superseded' | 'removed';
 
 /** What happened to one object of the event. */
 export interface ObjectOutcome {
@@ -90,7 +101,8 @@ export interface ObjectOutcome {
   readonly outputs?: Partial<OutputKeys>;
   /**
    * Processed or rejected: outputs of other versions of the same key deleted after writing.
-   * Superseded during processing: this run's own outputs withdrawn.
+   * Superseded during processing: this run's own outputs withdrawn. Removed: every output of
+   * the key deleted.
    */
   readonly deleted?: number;
   readonly rowsIn?: number;
@@ -108,6 +120,8 @@ export interface PreprocessSummary {
   readonly gone: number;
   /** Events for a version that is no longer the key's current one (nothing written). */
   readonly superseded: number;
+  /** Removal events whose key was gone, so its outputs were deleted. */
+  readonly removed: number;
   /** 1 when the event itself could not be decoded (logged; not retried). */
   readonly invalidEvents: number;
   readonly results: readonly ObjectOutcome[];
@@ -146,7 +160,10 @@ const CSV_TYPE = 'text/csv; charset=utf-8';
 const JSON_TYPE = 'application/json';
 const json = (value: unknown) => JSON.stringify(value, null, 2) + '\n';
 
-function inputOf(object: ObjectCreated, size?: number): StoredReport['input'] {
+function inputOf(
+  object: Pick<ObjectCreated, 'bucket' | 'key' | 'versionId' | 'etag'>,
+  size?: number,
+): StoredReport['input'] {
   return {
     bucket: object.bucket,
     key: object.key,
@@ -225,6 +242,17 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
       message: error.message,
       outputs: { report: keys.report, rejection: keys.rejection },
     };
+  }
+
+  /** Reports first, so a deletion cut short never leaves a report whose outputs are gone. */
+  async function deleteOutputs(stale: readonly string[]): Promise<void> {
+    const isReport = (key: string) => parseOutputKey(key)?.kind === 'report';
+    await deleteKeys(s3, config.curatedBucket, stale.filter(isReport));
+    await deleteKeys(
+      s3,
+      config.curatedBucket,
+      stale.filter((key) => !isReport(key)),
+    );
   }
 
   async function processObject(object: ObjectCreated): Promise<ObjectOutcome> {
@@ -376,17 +404,6 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
       return { ...done, deleted: stale.length };
     }
 
-    /** Reports first, so a deletion cut short never leaves a report whose outputs are gone. */
-    async function deleteOutputs(stale: readonly string[]): Promise<void> {
-      const isReport = (key: string) => parseOutputKey(key)?.kind === 'report';
-      await deleteKeys(s3, config.curatedBucket, stale.filter(isReport));
-      await deleteKeys(
-        s3,
-        config.curatedBucket,
-        stale.filter((key) => !isReport(key)),
-      );
-    }
-
     function superseded(now: ObjectHead | null, withdrawn: number): ObjectOutcome {
       const reason = now === null ? 'deleted' : 'newer_version';
       const message =
@@ -416,6 +433,68 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
       metrics.addMetric('ObjectsGone', MetricUnit.Count, 1);
       return { ...inputOf(object), status: 'gone', reason: name };
     }
+  }
+
+  /**
+   * A removal: bring the key's outputs in line with what raw now holds (see the module comment).
+   * Only the bucket and key of the event matter; the removed version itself is not read.
+   */
+  async function reconcileRemoved(removed: ObjectRemoved): Promise<ObjectOutcome> {
+    const ignore = (reason: string, message: string): ObjectOutcome => {
+      logger.info('removal ignored', { reason, message });
+      metrics.addMetric('ObjectsIgnored', MetricUnit.Count, 1);
+      return { ...inputOf(removed), status: 'ignored', reason, message };
+    };
+    if (removed.bucket === config.curatedBucket) {
+      logger.error('event from the curated bucket ignored: check the event rule');
+      return ignore('curated_bucket', 'event came from the curated bucket');
+    }
+    if (!isCsvKey(removed.key)) return ignore('not_csv', 'key does not end in .csv');
+
+    const current = await headCurrent(s3, removed.bucket, removed.key);
+    if (current !== null) {
+      const identity = { key: removed.key, versionId: current.versionId, etag: current.etag };
+      let report: string;
+      try {
+        report = outputKeys(identity).report;
+      } catch (error) {
+        if (error instanceof FileRejectedError) return ignore(error.reason, error.message);
+        throw error;
+      }
+      const [reports] = outputFolders(removed.key).filter((f) => f.startsWith('reports/'));
+      if ((await listKeys(s3, config.curatedBucket, reports)).includes(report)) {
+        return ignore('current_version_in_place', 'the current version of the key already has its outputs');
+      }
+      // The current version lost its outputs to a newer version that is now deleted: redo them.
+      logger.info('removal left an older version current; processing it', {
+        currentVersionId: current.versionId ?? null,
+      });
+      return processObject({
+        bucket: removed.bucket,
+        key: removed.key,
+        ...(current.versionId !== undefined ? { versionId: current.versionId } : {}),
+        ...(current.etag !== undefined ? { etag: current.etag } : {}),
+        size: current.size,
+        source: removed.source,
+      });
+    }
+
+    // Listed before the check, as in settle(): a key written again after the check keeps the
+    // outputs its own run writes.
+    const folders = outputFolders(removed.key);
+    const listed = (await Promise.all(folders.map((f) => listKeys(s3, config.curatedBucket, f)))).flat();
+    if ((await headCurrent(s3, removed.bucket, removed.key)) !== null) {
+      return ignore('recreated', 'the key was written again; the run for its new version writes its outputs');
+    }
+    const stale = staleOutputKeys(removed.key, listed, []);
+    await deleteOutputs(stale);
+    logger.info('raw object removed; its outputs deleted', {
+      deleted: stale.length,
+      keys: stale.slice(0, 20),
+    });
+    metrics.addMetric('ObjectsRemoved', MetricUnit.Count, 1);
+    if (stale.length > 0) metrics.addMetric('StaleOutputsDeleted', MetricUnit.Count, stale.length);
+    return { ...inputOf(removed), status: 'removed', deleted: stale.length };
   }
 
   function decode(event: unknown): DecodedEvent | null {
@@ -450,6 +529,18 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
           logger.removeKeys(['bucket', 'key', 'versionId']);
         }
       }
+      for (const removed of decoded?.removed ?? []) {
+        logger.appendKeys({ bucket: removed.bucket, key: removed.key, versionId: removed.versionId ?? null });
+        try {
+          results.push(await reconcileRemoved(removed));
+        } catch (error) {
+          logger.error('removal failed; the invocation will be retried', error as Error);
+          metrics.addMetric('ObjectsFailed', MetricUnit.Count, 1);
+          throw error;
+        } finally {
+          logger.removeKeys(['bucket', 'key', 'versionId']);
+        }
+      }
     } finally {
       metrics.publishStoredMetrics();
     }
@@ -463,6 +554,7 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
       ignored: count('ignored') + ignoredRecords,
       gone: count('gone'),
       superseded: count('superseded'),
+      removed: count('removed'),
       invalidEvents,
       results,
     };

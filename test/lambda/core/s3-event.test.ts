@@ -5,6 +5,7 @@ import {
   decodeObjectEvent,
   encodeEventKey,
   objectCreatedEvent,
+  objectDeletedEvent,
 } from '../../../lambda/core/s3-event';
 
 const eventBridge = (object: Record<string, unknown>, detailType = 'Object Created') => ({
@@ -61,6 +62,7 @@ describe('decodeObjectEvent', () => {
           source: 'eventbridge',
         },
       ],
+      removed: [],
       ignored: [],
     });
   });
@@ -71,26 +73,50 @@ describe('decodeObjectEvent', () => {
   });
 
   it('ignores other EventBridge S3 detail types', () => {
-    expect(decodeObjectEvent(eventBridge({ key: 'x.csv' }, 'Object Deleted'))).toEqual({
+    expect(decodeObjectEvent(eventBridge({ key: 'x.csv' }, 'Object Restore Completed'))).toEqual({
       objects: [],
-      ignored: [{ reason: 'not_object_created', detail: 'detail-type Object Deleted' }],
+      removed: [],
+      ignored: [{ reason: 'not_object_created', detail: 'detail-type Object Restore Completed' }],
     });
   });
 
-  it('decodes every ObjectCreated record of an S3 notification and ignores the rest', () => {
+  it('decodes an EventBridge Object Deleted event as a removal', () => {
+    const event = eventBridge({ key: 'a+b/c.csv', 'version-id': 'dm1', sequencer: '0B' }, 'Object Deleted');
+    (event.detail as Record<string, unknown>)['deletion-type'] = 'Delete Marker Created';
+    expect(decodeObjectEvent(event)).toEqual({
+      objects: [],
+      removed: [
+        {
+          bucket: 'raw',
+          key: 'a b/c.csv',
+          versionId: 'dm1',
+          deletionType: 'Delete Marker Created',
+          sequencer: '0B',
+          source: 'eventbridge',
+        },
+      ],
+      ignored: [],
+    });
+  });
+
+  it('decodes every ObjectCreated and ObjectRemoved record of an S3 notification and ignores the rest', () => {
     const decoded = decodeObjectEvent(
       notification(
         record('ObjectCreated:Put', { key: 'one%2B.csv', size: 10, eTag: '"e1"', versionId: 'v1' }),
-        record('ObjectRemoved:Delete', { key: 'gone.csv' }),
+        record('ObjectRemoved:Delete', { key: 'gone.csv', versionId: 'v0' }),
         record('ObjectCreated:CompleteMultipartUpload', { key: 'two.csv', size: '20', versionId: 'null' }),
+        record('ObjectTagging:Put', { key: 'three.csv' }),
       ),
     );
     expect(decoded.objects).toEqual([
       { bucket: 'raw', key: 'one+.csv', size: 10, etag: 'e1', versionId: 'v1', source: 's3-notification' },
       { bucket: 'raw', key: 'two.csv', size: 20, source: 's3-notification' },
     ]);
+    expect(decoded.removed).toEqual([
+      { bucket: 'raw', key: 'gone.csv', versionId: 'v0', deletionType: 'Delete', source: 's3-notification' },
+    ]);
     expect(decoded.ignored).toEqual([
-      { reason: 'not_object_created', detail: 'Records[1].eventName ObjectRemoved:Delete' },
+      { reason: 'not_object_created', detail: 'Records[3].eventName ObjectTagging:Put' },
     ]);
   });
 
@@ -126,13 +152,32 @@ describe('objectCreatedEvent', () => {
   });
 });
 
+describe('objectDeletedEvent', () => {
+  it('builds an EventBridge Object Deleted event that decodes back to the removal', () => {
+    const event = objectDeletedEvent({ bucket: 'raw', key: 'a b/c+d.csv', versionId: 'dm' });
+    expect(decodeObjectEvent(event)).toEqual({
+      objects: [],
+      removed: [
+        {
+          bucket: 'raw',
+          key: 'a b/c+d.csv',
+          versionId: 'dm',
+          deletionType: 'Delete Marker Created',
+          source: 'eventbridge',
+        },
+      ],
+      ignored: [],
+    });
+  });
+});
+
 describe('decodeObjectEvent on arbitrary input', () => {
   const field = fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.constant(undefined), fc.object());
   const nearEvent = fc.oneof(
     fc.anything(),
     fc.record({
       source: fc.constant('aws.s3'),
-      'detail-type': fc.constantFrom('Object Created', 'x'),
+      'detail-type': fc.constantFrom('Object Created', 'Object Deleted', 'x'),
       detail: fc.oneof(
         fc.anything(),
         fc.record({
@@ -165,7 +210,9 @@ describe('decodeObjectEvent on arbitrary input', () => {
       fc.property(nearEvent, (event) => {
         try {
           const decoded = decodeObjectEvent(event);
-          return decoded.objects.every((o) => typeof o.key === 'string' && typeof o.bucket === 'string');
+          return [...decoded.objects, ...decoded.removed].every(
+            (o) => typeof o.key === 'string' && typeof o.bucket === 'string',
+          );
         } catch (error) {
           return error instanceof ValidationError;
         }

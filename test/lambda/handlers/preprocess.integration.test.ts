@@ -21,7 +21,7 @@ import { startMoto, useMotoEnvironment, type MotoServer } from '../../../bin/loc
 import { DEFAULT_DATASET_SCHEMA, encodeSchema } from '../../../lambda/core/dataset-schema';
 import { outputKeys, parseOutputKey } from '../../../lambda/core/object-keys';
 import { preprocessBytes } from '../../../lambda/core/preprocess';
-import { encodeEventKey } from '../../../lambda/core/s3-event';
+import { encodeEventKey, objectDeletedEvent } from '../../../lambda/core/s3-event';
 import { generateSyntheticCsv } from '../../../lambda/core/synthetic-data';
 
 type HandlerModule = typeof import('../../../lambda/handlers/preprocess');
@@ -442,15 +442,59 @@ describe('preprocess handler against moto_server: an overwritten raw key keeps o
     expect(all.filter((k) => parseOutputKeyBase(k) === key)).toEqual(processedOutputs(key, w2.versionId));
   });
 
-  it('skips a replay after the raw key was deleted as superseded; the outputs stay until the key is written again', async () => {
+  it('skips a replay after the raw key was deleted as superseded; the removal event deletes every output of the key', async () => {
     const key = 'deleted/c.csv';
     const w = await upload(key, bodyV2);
     await mod.handler(eventBridge(key, bodyV2.length, w.versionId, w.etag));
     await s3.send(new DeleteObjectCommand({ Bucket: RAW, Key: key }));
     const replay = await mod.handler(eventBridge(key, bodyV2.length, w.versionId, w.etag));
     expect(replay.results[0]).toMatchObject({ status: 'superseded', reason: 'deleted' });
+    const ofKey = async () => (await curatedKeys('')).filter((k) => parseOutputKeyBase(k) === key);
+    expect(await ofKey()).toEqual(processedOutputs(key, w.versionId));
+    const removal = await mod.handler(objectDeletedEvent({ bucket: RAW, key }));
+    expect(removal).toMatchObject({ removed: 1 });
+    expect(removal.results[0]).toMatchObject({ status: 'removed', deleted: 6 });
+    expect(await ofKey()).toEqual([]);
+  });
+
+  it('brings v1 back when v2 is permanently deleted, leaving the neighbours alone', async () => {
+    await s3.send(new DeleteObjectCommand({ Bucket: RAW, Key: A, VersionId: v2.versionId }));
+    const out = await mod.handler(
+      objectDeletedEvent({
+        bucket: RAW,
+        key: A,
+        versionId: v2.versionId,
+        deletionType: 'Permanently Deleted',
+      }),
+    );
+    expect(out.results[0]).toMatchObject({
+      status: 'processed',
+      versionId: v1.versionId,
+      rowsIn: 300,
+      deleted: 6,
+    });
     const all = await curatedKeys('');
-    expect(all.filter((k) => parseOutputKeyBase(k) === key)).toEqual(processedOutputs(key, w.versionId));
+    expect(all.filter((k) => parseOutputKeyBase(k) === A)).toEqual(processedOutputs(A, v1.versionId));
+    const restored = await getBytes(CURATED, outputKeys({ key: A, versionId: v1.versionId }).clean);
+    const expected = await preprocessBytes(bodyV1, DEFAULT_DATASET_SCHEMA);
+    expect(restored.bytes.equals(Buffer.from(expected.clean))).toBe(true);
+    for (const key of NEIGHBOURS) {
+      const versionId = rawUploads.find((u) => u.key === key)!.versionId;
+      expect(all.filter((k) => parseOutputKeyBase(k) === key)).toEqual(processedOutputs(key, versionId));
+    }
+    // The test deleted that version for good; the check below must not expect it.
+    rawUploads.splice(
+      rawUploads.findIndex((u) => u.versionId === v2.versionId),
+      1,
+    );
+  });
+
+  it('never writes to the raw bucket, through overwrites and removals', async () => {
+    const label = (v: { key: string; versionId: string }) => `${v.key} ${v.versionId}`;
+    const out = await s3.send(new ListObjectVersionsCommand({ Bucket: RAW }));
+    expect((out.Versions ?? []).map((v) => label({ key: v.Key!, versionId: v.VersionId! })).sort()).toEqual(
+      rawUploads.map(label).sort(),
+    );
   });
 });
 

@@ -20,6 +20,7 @@ import type { PreprocessConfig } from '../../../lambda/adapters/env';
 import { DEFAULT_DATASET_SCHEMA, encodeSchema } from '../../../lambda/core/dataset-schema';
 import { outputKeys, type OutputKeys } from '../../../lambda/core/object-keys';
 import { preprocessBytes } from '../../../lambda/core/preprocess';
+import { objectDeletedEvent } from '../../../lambda/core/s3-event';
 import { generateSyntheticCsv } from '../../../lambda/core/synthetic-data';
 
 type HandlerModule = typeof import('../../../lambda/handlers/preprocess');
@@ -139,6 +140,7 @@ describe('preprocess handler (mocked S3)', () => {
       ignored: 0,
       gone: 0,
       superseded: 0,
+      removed: 0,
       invalidEvents: 1,
       results: [],
     });
@@ -154,10 +156,10 @@ describe('preprocess handler (mocked S3)', () => {
     expect(metrics.addMetric).toHaveBeenCalledWith('ObjectsIgnored', 'Count', 1);
   });
 
-  it('counts non-creation records of an S3 notification as ignored', async () => {
+  it('counts records that neither create nor remove an object as ignored', async () => {
     const out = await build()({
       Records: [
-        { eventName: 'ObjectRemoved:Delete', s3: { bucket: { name: RAW }, object: { key: 'a.csv' } } },
+        { eventName: 'ObjectRestore:Completed', s3: { bucket: { name: RAW }, object: { key: 'a.csv' } } },
       ],
     });
     expect(out).toMatchObject({ objects: 0, ignored: 1 });
@@ -519,5 +521,68 @@ describe('preprocess handler: hash-collision restart', () => {
     expect(Buffer.concat(parts).equals(Buffer.from(expected.quarantine))).toBe(true);
     expect(putBody(keys.clean)).toBe(Buffer.from(expected.clean).toString('latin1'));
     expect(putKeys().filter((k) => k === keys.clean)).toHaveLength(1);
+  });
+});
+
+describe('preprocess handler: removal events', () => {
+  const removal = (key: string, versionId = 'dm-1') => objectDeletedEvent({ bucket: RAW, key, versionId });
+
+  it("deletes every output of a key that is gone, reports first, and no other key's", async () => {
+    s3Mock.on(HeadObjectCommand).rejects(notFound());
+    const v1 = outputKeys({ key: 'a.csv', versionId: 'v1' });
+    const v2 = outputKeys({ key: 'a.csv', versionId: 'v2' });
+    curatedHolds([...processedKeys(v1), v2.report, v2.rejection, 'clean/a/b/v-v1.csv', 'clean/ab/v-v1.csv']);
+    const out = await build()(removal('a.csv'));
+    expect(out).toMatchObject({ objects: 1, removed: 1 });
+    expect(out.results[0]).toMatchObject({ key: 'a.csv', status: 'removed', deleted: 8 });
+    expect(deleted()[0].sort()).toEqual([v1.report, v2.report].sort());
+    expect(new Set(deleted()[1])).toEqual(
+      new Set([v1.clean, v1.train, v1.quarantine, v1.stats, v1.groupStats, v2.rejection]),
+    );
+    expect(s3Mock).toHaveReceivedCommandTimes(HeadObjectCommand, 2);
+    expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(metrics.addMetric).toHaveBeenCalledWith('ObjectsRemoved', 'Count', 1);
+  });
+
+  it('keeps the outputs when the key is written again between the listing and the check', async () => {
+    s3Mock.on(HeadObjectCommand).rejectsOnce(notFound()).resolves({ VersionId: 'v3', ContentLength: 5 });
+    curatedHolds(processedKeys(outputKeys({ key: 'a.csv', versionId: 'v1' })));
+    const out = await build()(removal('a.csv'));
+    expect(out.results[0]).toMatchObject({ status: 'ignored', reason: 'recreated' });
+    expect(s3Mock).not.toHaveReceivedCommand(DeleteObjectsCommand);
+  });
+
+  it('does nothing when a noncurrent version goes and the current version has its outputs', async () => {
+    currentIs('v2');
+    curatedHolds(processedKeys(outputKeys({ key: 'a.csv', versionId: 'v2' })));
+    const out = await build()(removal('a.csv', 'v1'));
+    expect(out.results[0]).toMatchObject({ status: 'ignored', reason: 'current_version_in_place' });
+    expect(s3Mock).not.toHaveReceivedCommand(GetObjectCommand);
+    expect(s3Mock).not.toHaveReceivedCommand(DeleteObjectsCommand);
+    expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
+  });
+
+  it('processes the older version that is current again after the newest was permanently deleted', async () => {
+    const csv = smallCsv(40, 4);
+    currentIs('v1', { size: csv.length });
+    servesObject(csv, 'v1');
+    const v1 = outputKeys({ key: 'a.csv', versionId: 'v1' });
+    const v2 = outputKeys({ key: 'a.csv', versionId: 'v2' });
+    curatedHolds(processedKeys(v2));
+    const out = await build()(removal('a.csv', 'v2'));
+    expect(out.results[0]).toMatchObject({ status: 'processed', versionId: 'v1', deleted: 6 });
+    expect(s3Mock).toHaveReceivedCommandWith(GetObjectCommand, {
+      Bucket: RAW,
+      Key: 'a.csv',
+      VersionId: 'v1',
+    });
+    expect(putKeys().at(-1)).toBe(v1.report);
+    expect(deleted()).toEqual([[v2.report], [v2.clean, v2.quarantine, v2.groupStats, v2.stats, v2.train]]);
+  });
+
+  it('ignores a removal of a key that does not end in .csv, with no S3 call', async () => {
+    const out = await build()(removal('notes.txt'));
+    expect(out.results[0]).toMatchObject({ status: 'ignored', reason: 'not_csv' });
+    expect(s3Mock.calls()).toHaveLength(0);
   });
 });
