@@ -702,12 +702,28 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
     });
     const summaryPath = join(workDir, 'summary.json');
     const modelPath = join(workDir, 'model.json');
+    // One example key per curated output kind (the quarantine one from a file that has some).
+    const exampleOf = (kind: 'clean' | 'train' | 'stats' | 'report' | 'quarantine'): string | undefined => {
+      const file =
+        kind === 'quarantine'
+          ? (fileOutcomes.find((f) => f.quarantined > 0) ?? fileOutcomes[0])
+          : fileOutcomes[0];
+      return file?.outputs?.[kind];
+    };
     const s3Outputs = [
-      { what: 'raw objects', uri: `s3://${buckets.raw}/${RAW_PREFIX}` },
-      ...(['clean', 'train', 'stats', 'report', 'quarantine'] as const).map((kind) => ({
-        what: `curated ${kind}`,
-        uri: `s3://${buckets.curated}/${kind === 'report' ? 'reports' : kind}/${RAW_PREFIX}`,
-      })),
+      {
+        what: `raw objects (${rawKeys.length}, versioned)`,
+        uri: `s3://${buckets.raw}/${RAW_PREFIX}`,
+      },
+      ...(['clean', 'train', 'stats', 'report', 'quarantine'] as const).map((kind) => {
+        const key = exampleOf(kind);
+        return key
+          ? { what: `curated ${kind}, e.g.`, uri: `s3://${buckets.curated}/${key}` }
+          : {
+              what: `curated ${kind}`,
+              uri: `s3://${buckets.curated}/${kind === 'report' ? 'reports' : kind}/`,
+            };
+      }),
       { what: 'training candidate', uri: candidate },
       ...(hosts > 1
         ? [{ what: 'shard partials', uri: `s3://${buckets.models}/training/${job}/partials/` }]

@@ -181,6 +181,7 @@ export function formatSummary(summary: LocalPipelineSummary): string {
       pad + '  ',
     ),
   );
+
   out.push('');
   out.push(`Steps       ${summary.steps.map((s) => `${s.step} ${fixed(s.seconds, 1)} s`).join(', ')}`);
   return out.join('\n') + '\n';

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { freePort, MOTO_INSTALL_HINT } from '../../bin/local/moto-server';
 import { BAD_ROWS, runLocalPipeline, type LocalPipelineSummary } from '../../bin/local/pipeline';
+import { formatSummary } from '../../bin/local/summary-format';
 import { REPO_ROOT } from '../../bin/local/trainer-hosts';
 import type { ModelArtifact } from '../../lambda/core/model-artifact';
 import type { SyntheticTruth } from '../../lambda/core/synthetic-data';
@@ -152,6 +153,20 @@ describe('the local pipeline, in process (20k rows, 2 files, p = 2 hosts)', () =
     expect(normal.result.anomalies).toEqual([]);
     expect(anomaly.result.anomalies).toEqual([feature]);
     expect(anomaly.result.zScores?.[feature]).toBeCloseTo(8, 2);
+  });
+
+  it('prints a summary with the reconciliation, the plan, the metrics, the weight table and the anomaly', () => {
+    const text = formatSummary(summary);
+    const t = summary.preprocess.totals;
+    const n = (x: number) => x.toLocaleString('en-US');
+    expect(text).toContain(
+      `reconciled: rows in ${n(t.rowsIn)} = clean ${n(t.rowsClean)} + duplicates ${n(t.duplicates)} + quarantined 3`,
+    );
+    expect(text).toContain(`p = 2, T = ${summary.plan.plannedSeconds.toFixed(1)} s`);
+    expect(text).toContain(`R² ${summary.model.metrics.r2.toFixed(4)}`);
+    for (const f of artifact.features) expect(text).toMatch(new RegExp(`^\\s+${f}\\s+-?\\d`, 'm'));
+    expect(text).toMatch(/anomalies: vibration/);
+    expect(text).toContain(summary.outputs.workDir);
   });
 
   it('stops moto_server, restores the environment and reports progress on stderr-style lines', () => {
