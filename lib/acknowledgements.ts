@@ -1,4 +1,4 @@
-import { CfnResource, IAspect, Validations } from 'aws-cdk-lib';
+import { CfnResource, IAspect, Stack, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /**
@@ -44,14 +44,31 @@ export class AcknowledgeCdkProviders implements IAspect {
 }
 
 /**
- * aws-cdk-lib's providers declare `DependsOn` their role although the handler already reads the
- * role with `Fn::GetAtt`; cfn-lint flags the duplicate (W3005). The GetAtt keeps the ordering.
+ * aws-cdk-lib often adds `DependsOn` on a resource that the dependent already reads with `Ref` or
+ * `Fn::GetAtt` (a function and its role, a state machine and its role, a provider and its role),
+ * which cfn-lint flags as W3005. The reference already orders the two, so the edge is dropped.
+ * Construct dependencies become resource dependencies during prepare; construct validation runs
+ * after that, so the check is registered as a validation.
  */
-export class DropRedundantProviderDependency implements IAspect {
+export class DropRedundantDependsOn implements IAspect {
   visit(node: IConstruct): void {
-    if (!PROVIDER_IDS.some((pattern) => pattern.test(node.node.id))) return;
-    const handler = node.node.tryFindChild('Handler');
-    const role = node.node.tryFindChild('Role');
-    if (handler instanceof CfnResource && role instanceof CfnResource) handler.removeResourceDependency(role);
+    if (!(node instanceof CfnResource)) return;
+    node.node.addValidation({
+      validate: () => {
+        const stack = Stack.of(node);
+        // `_toCloudFormation` is the rendering CDK itself uses; resolving it shows the references.
+        const rendered = JSON.stringify(
+          stack.resolve((node as unknown as { _toCloudFormation(): object })._toCloudFormation()),
+        );
+        for (const dependency of node.obtainDependencies()) {
+          if (!(dependency instanceof CfnResource) || Stack.of(dependency) !== stack) continue;
+          const id = stack.resolve(stack.getLogicalId(dependency));
+          if (rendered.includes(`{"Ref":"${id}"}`) || rendered.includes(`"Fn::GetAtt":["${id}",`)) {
+            node.removeResourceDependency(dependency);
+          }
+        }
+        return [];
+      },
+    });
   }
 }

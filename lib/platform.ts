@@ -1,16 +1,18 @@
 import { App, Aspects, CfnResource, Stack, Tags } from 'aws-cdk-lib';
 import { AcknowledgeScopedGrants } from './constructs/scoped-grants';
-import { AcknowledgeCdkProviders, DropRedundantProviderDependency } from './acknowledgements';
+import { AcknowledgeCdkProviders, DropRedundantDependsOn } from './acknowledgements';
 import type { FactoryConfig } from './config';
 import { DataLakeStack } from './stacks/data-lake-stack';
 import { NetworkStack } from './stacks/network-stack';
 import { PreprocessStack } from './stacks/preprocess-stack';
 import { ServingStack } from './stacks/serving-stack';
+import { TrainingStack } from './stacks/training-stack';
 
 export interface Platform {
   readonly dataLake: DataLakeStack;
   readonly network: NetworkStack;
   readonly preprocess: PreprocessStack;
+  readonly training: TrainingStack;
   readonly serving: ServingStack;
 }
 
@@ -48,6 +50,16 @@ export function createPlatform(app: App, config: FactoryConfig): Platform {
     description: 'aiaas-factory preprocess: cleans each raw CSV on arrival into the curated bucket',
   });
 
+  const training = new TrainingStack(app, id('Training'), {
+    ...base,
+    config,
+    vpc: network.vpc,
+    key: dataLake.key,
+    curated: dataLake.curated,
+    models: dataLake.models,
+    description:
+      'aiaas-factory training: T = n/p plan, SageMaker and AWS Batch capacity, trainer image, state machine',
+  });
   const serving = new ServingStack(app, id('Serving'), {
     ...base,
     config,
@@ -57,7 +69,7 @@ export function createPlatform(app: App, config: FactoryConfig): Platform {
     description: 'aiaas-factory serving: IAM-signed prediction API with explanations and anomaly flags',
   });
 
-  for (const stack of [dataLake, network, preprocess, serving] as Stack[]) {
+  for (const stack of [dataLake, network, preprocess, training, serving] as Stack[]) {
     Tags.of(stack).add('project', 'aiaas-factory');
     Tags.of(stack).add('stage', config.stage);
     for (const [key, value] of Object.entries(config.tags)) Tags.of(stack).add(key, value);
@@ -69,8 +81,8 @@ export function createPlatform(app: App, config: FactoryConfig): Platform {
       buckets.map((b) => dataLake.resolve(dataLake.getLogicalId(b.node.defaultChild as CfnResource))),
     ),
   );
-  Aspects.of(app).add(new DropRedundantProviderDependency());
-  return { dataLake, network, preprocess, serving };
+  Aspects.of(app).add(new DropRedundantDependsOn());
+  return { dataLake, network, preprocess, training, serving };
 }
 
 function pascal(text: string): string {

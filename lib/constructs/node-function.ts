@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CfnResource, Duration, RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -79,23 +79,15 @@ export class NodeFunction extends NodejsFunction {
         sourcesContent: false,
         target: 'node24',
         format: OutputFormat.CJS,
+        // Prefer the ES-module builds of dependencies so esbuild can tree-shake the SDK and
+        // Powertools (the predict bundle drops from 629 KB to 472 KB).
+        mainFields: ['module', 'main'],
         // Bundle the AWS SDK too: pinned versions, smaller cold start than the runtime's copy.
         externalModules: [],
         forceDockerBundling: false,
       },
     });
     acknowledgeHouseDefaults(this, logGroup);
-    // The function reads its role with Fn::GetAtt already, so the DependsOn on the role that
-    // aws-cdk-lib adds is redundant (cfn-lint W3005). Construct dependencies become resource
-    // dependencies during prepare; validation runs after that, so the extra edge goes there.
-    this.node.addValidation({
-      validate: () => {
-        const role = this.role?.node.defaultChild;
-        if (role instanceof CfnResource)
-          (this.node.defaultChild as CfnResource).removeResourceDependency(role);
-        return [];
-      },
-    });
   }
 
   /**
@@ -151,13 +143,5 @@ function acknowledgeHouseDefaults(fn: NodejsFunction, logGroup: logs.LogGroup): 
         reason: 'AWS-maintained minimal policy Lambda needs to attach ENIs in the VPC subnets.',
       },
     );
-  }
-  const policy = fn.role?.node.tryFindChild('DefaultPolicy')?.node.defaultChild;
-  if (policy) {
-    Validations.of(policy).acknowledge({
-      id: 'NIST.800.53.R5-IAMNoInlinePolicy',
-      reason:
-        'aws-cdk-lib writes grant statements into the role default policy, which belongs to this one function role and nothing else.',
-    });
   }
 }

@@ -8,7 +8,8 @@ import { IConstruct } from 'constructs';
  * grant methods, whose wildcards have two harmless shapes: action groups of one access level
  * (`s3:GetObject*`, `kms:GenerateDataKey*`, ...) and object ARNs inside one of our buckets
  * (`<bucket ARN>/*`, `<bucket ARN>/clean/*`). This aspect acknowledges exactly those findings,
- * plus `Resource::*` where every action on `*` is one AWS does not scope by resource. Any other
+ * plus `Resource::*` where every action on `*` is one AWS does not scope by resource, and
+ * IAMNoInlinePolicy on role default policies, which CDK attaches to exactly one role. Any other
  * wildcard (`s3:*`, `Resource::*` on a scopable action, a foreign bucket) still fails synth.
  */
 const GRANT_ACTION_GROUPS: Record<string, string> = {
@@ -58,6 +59,8 @@ const UNSCOPABLE_ACTIONS = new Set([
   'logs:PutResourcePolicy',
   'logs:DescribeResourcePolicies',
   'logs:DescribeLogGroups',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
 ]);
 
 interface Statement {
@@ -118,6 +121,16 @@ export class AcknowledgeScopedGrants implements IAspect {
           }
           continue;
         }
+        if (
+          /^<[A-Za-z0-9]+\.Arn>:\*$/.test(resource) &&
+          actions.every((a) => a === 'lambda:InvokeFunction')
+        ) {
+          add(
+            `Resource::${resource}`,
+            'versions and aliases of a function in this stack that the state machine invokes.',
+          );
+          continue;
+        }
         const object = /^(.*?)(\/[A-Za-z0-9_.\-/]*)\*$/.exec(resource);
         if (object && this.isPlatformBucket(object[1])) {
           add(
@@ -126,6 +139,13 @@ export class AcknowledgeScopedGrants implements IAspect {
           );
         }
       }
+    }
+    if (node.node.scope?.node.id === 'DefaultPolicy') {
+      acknowledgements.push({
+        id: 'NIST.800.53.R5-IAMNoInlinePolicy',
+        reason:
+          'aws-cdk-lib writes grants into the default policy of the one role they are for; it is attached to nothing else.',
+      });
     }
     if (acknowledgements.length > 0) Validations.of(node).acknowledge(...acknowledgements);
   }

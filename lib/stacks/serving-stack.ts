@@ -132,6 +132,21 @@ export class ServingStack extends Stack {
         },
       },
     });
+    // API Gateway's own 4xx answers (bad body, missing auth, throttled) are JSON with a message,
+    // in the same shape the handler uses.
+    this.api.addGatewayResponse('BadBody', {
+      type: apigw.ResponseType.BAD_REQUEST_BODY,
+      templates: {
+        'application/json':
+          '{"message":"invalid request body: $context.error.validationErrorString","code":"validation_failed"}',
+      },
+    });
+    this.api.addGatewayResponse('Default4xx', {
+      type: apigw.ResponseType.DEFAULT_4XX,
+      templates: {
+        'application/json': '{"message":$context.error.messageString,"code":"$context.error.responseType"}',
+      },
+    });
     const validator = this.api.addRequestValidator('Validator', {
       validateRequestBody: true,
       validateRequestParameters: true,
