@@ -243,10 +243,10 @@ class ByteWriter {
   bytes(src: Uint8Array, s: number, e: number): void {
     const n = e - s;
     this.reserve(n);
-    if (n > 512) {
+    if (n > 32) {
       this.buf.set(src.subarray(s, e), this.len);
     } else {
-      // A loop beats subarray + set for short copies (no view allocated per row).
+      // A loop beats subarray + set (a view allocated per copy) only for a few bytes.
       const buf = this.buf;
       let o = this.len;
       for (let i = s; i < e; i++) buf[o++] = src[i];
@@ -257,6 +257,7 @@ class ByteWriter {
     this.reserve(1);
     this.buf[this.len++] = b;
   }
+  /** A copy of the bytes written so far (the sink may keep it); the buffer is reused. */
   take(): Uint8Array {
     const out = this.buf.slice(0, this.len);
     this.len = 0;
@@ -374,6 +375,19 @@ class CleaningRun {
   /** Per header column: 1 when the current row's text cell is missing (set by hashRow). */
   private textGap = new Uint8Array(0);
   private scratch = new Uint8Array(256);
+  /** Header indexes of the text columns. */
+  private textColumns = new Int32Array(0);
+  // Rows staged by keep() for flushKept(): hash, row index, category, values, missing text cells.
+  private staged = 0;
+  /** Keeps the touch loop's loads alive. */
+  touched = 0;
+  private stagedHi = new Uint32Array(0);
+  private stagedLo = new Uint32Array(0);
+  private stagedRow = new Int32Array(0);
+  private stagedFirst = new Int32Array(0);
+  private stagedCategory = new Int32Array(0);
+  private stagedValues = new Float64Array(0);
+  private stagedTextGaps = new Uint8Array(0);
   private values: Float64Array;
   private duplicates = 0;
   private quarantined = 0;
@@ -468,6 +482,7 @@ class CleaningRun {
     scanner1.finish();
     this.bytesIn = counter.bytes;
     if (this.binding === null) throw new PreprocessError('empty_file', 'input has no header row');
+    this.flushKept();
     this.finishPass1();
 
     const sink = this.options.sink;
@@ -536,6 +551,21 @@ class CleaningRun {
     };
     if (this.textMissing.length === 0) this.textMissing = new Float64Array(header.length);
     if (this.textGap.length < header.length) this.textGap = new Uint8Array(header.length);
+    if (this.stagedRow.length === 0) {
+      const texts: number[] = [];
+      role.forEach((j, k) => {
+        if (j < 0) texts.push(k);
+      });
+      this.textColumns = Int32Array.from(texts);
+      const batch = Math.max(16, Math.min(512, Math.floor((1 << 20) / (header.length + 1))));
+      this.stagedHi = new Uint32Array(batch);
+      this.stagedLo = new Uint32Array(batch);
+      this.stagedRow = new Int32Array(batch);
+      this.stagedFirst = new Int32Array(batch);
+      this.stagedCategory = new Int32Array(batch);
+      this.stagedValues = new Float64Array(batch * this.d);
+      this.stagedTextGaps = new Uint8Array(batch * texts.length);
+    }
     if (this.plainRow.capacity < header.length) this.plainRow = new ScannedRow(header.length);
   }
 
@@ -733,8 +763,8 @@ class CleaningRun {
         if (r >= this.status.length) this.status = ensure(this.status, r + 1, (len) => new Uint8Array(len));
         row.start = pos;
         row.end = end;
-        this.keep(row, b, r);
         this.status[r] |= STATUS_PLAIN;
+        this.keep(row, b, r);
         pos = end + (buf[end] === CR ? 2 : 1);
       }
     }
@@ -822,78 +852,121 @@ class CleaningRun {
     return -1;
   }
 
-  /** Keeps row `r` after classify accepted it: dedupe proposal, sums, moments, missing counts. */
+  /**
+   * Stages row `r` (classify accepted it; `values` holds its cells) for flushKept: its hash, its
+   * category, its missing text cells and its values, everything the row's bytes are needed for.
+   */
   private keep(row: ScannedRow, b: Binding, r: number): void {
     this.hashRow(row, b);
+    const i = this.staged++;
     let hi = this.hashHi;
     let lo = this.hashLo;
     if (this.hashMask !== -1) {
       hi = 0;
       lo &= this.hashMask;
     }
-    if (r === 1024 && this.options.sizeHint) {
-      // Size the table once from the measured row length, so it does not grow (and copy) later.
-      const perRow = Math.max(16, this.firstRowsBytes / 1024);
-      const table = new RowHashTable(Math.min(Math.ceil((this.options.sizeHint / perRow) * 1.05), 1 << 26));
-      table.absorb(this.table);
-      this.table = table;
-    }
-    const first = this.table.insertOrGet(hi, lo, r);
-    if (first >= 0) {
-      this.status[r] = STATUS_DUPLICATE;
-      this.status[first] |= STATUS_ORIGINAL;
-      this.duplicates++;
-      if (this.pairCount * 2 + 2 > this.pairs.length) {
-        this.pairs = ensure(this.pairs, this.pairCount * 2 + 2, (n) => new Uint32Array(n));
-      }
-      this.pairs[this.pairCount * 2] = r;
-      this.pairs[this.pairCount * 2 + 1] = first;
-      this.pairCount++;
-      return;
-    }
-    this.clean++;
-    const values = this.values;
+    this.stagedHi[i] = hi;
+    this.stagedLo[i] = lo;
+    this.stagedRow[i] = r;
+    this.stagedCategory[i] = this.category(row, b);
     const d = this.d;
-    const c = this.category(row, b);
-    let complete = true;
-    if (c >= 0) {
-      this.catCount[c]++;
-      const sum = this.catSum[c];
-      const comp = this.catComp[c];
-      const missing = this.catMissing[c];
-      for (let j = 0; j < d; j++) {
-        const v = values[j];
-        if (v === v) {
-          kahanAdd(this.colSum, this.colComp, j, v);
-          this.colPresent[j]++;
-          kahanAdd(sum, comp, j, v);
-        } else {
-          complete = false;
-          missing[j]++;
-        }
+    const values = this.values;
+    const stagedValues = this.stagedValues;
+    for (let j = 0; j < d; j++) stagedValues[i * d + j] = values[j];
+    const texts = this.textColumns;
+    const gaps = this.stagedTextGaps;
+    for (let t = 0; t < texts.length; t++) gaps[i * texts.length + t] = this.textGap[texts[t]];
+    if (this.staged === this.stagedRow.length) this.flushKept();
+  }
+
+  /**
+   * Keeps the staged rows, in row order: proposes duplicates with the hash table, then adds each
+   * kept row to the sums, counts and moments. The table lookups of a batch run in one tight loop
+   * of independent probes, so their cache misses (the table is tens of MB) overlap instead of
+   * each stalling a row's whole processing.
+   */
+  private flushKept(): void {
+    const count = this.staged;
+    this.staged = 0;
+    const stagedRow = this.stagedRow;
+    const firstOf = this.stagedFirst;
+    const status = this.status;
+    let touched = 0;
+    for (let i = 0; i < count; i++) touched |= this.table.touch(this.stagedHi[i], this.stagedLo[i]);
+    this.touched = touched;
+    for (let i = 0; i < count; i++) {
+      const r = stagedRow[i];
+      if (r === 1024 && this.options.sizeHint) {
+        // Size the table once from the measured row length, so it does not grow (and copy) later.
+        const perRow = Math.max(16, this.firstRowsBytes / 1024);
+        const table = new RowHashTable(Math.min(Math.ceil((this.options.sizeHint / perRow) * 1.05), 1 << 26));
+        table.absorb(this.table);
+        this.table = table;
       }
-    } else {
-      this.noCategory++;
-      for (let j = 0; j < d; j++) {
-        const v = values[j];
-        if (v === v) {
-          kahanAdd(this.colSum, this.colComp, j, v);
-          this.colPresent[j]++;
-        } else {
-          complete = false;
-        }
+      const first = this.table.insertOrGet(this.stagedHi[i], this.stagedLo[i], r);
+      firstOf[i] = first;
+      if (first >= 0) {
+        status[r] |= STATUS_DUPLICATE;
+        status[first] |= STATUS_ORIGINAL;
       }
     }
-    if (complete) {
-      this.complete++;
-      (c >= 0 ? this.catMoments[c] : this.noCategoryMoments).add(values);
-    } else {
-      this.status[r] |= STATUS_INCOMPLETE;
-    }
-    const role = b.role;
-    const textGap = this.textGap;
-    for (let k = 0; k < role.length; k++) {
-      if (role[k] < 0) this.textMissing[k] += textGap[k];
+    const d = this.d;
+    const values = this.values;
+    const stagedValues = this.stagedValues;
+    const texts = this.textColumns;
+    const gaps = this.stagedTextGaps;
+    for (let i = 0; i < count; i++) {
+      const r = stagedRow[i];
+      const first = firstOf[i];
+      if (first >= 0) {
+        this.duplicates++;
+        if (this.pairCount * 2 + 2 > this.pairs.length) {
+          this.pairs = ensure(this.pairs, this.pairCount * 2 + 2, (n) => new Uint32Array(n));
+        }
+        this.pairs[this.pairCount * 2] = r;
+        this.pairs[this.pairCount * 2 + 1] = first;
+        this.pairCount++;
+        continue;
+      }
+      this.clean++;
+      for (let j = 0; j < d; j++) values[j] = stagedValues[i * d + j];
+      const c = this.stagedCategory[i];
+      let complete = true;
+      if (c >= 0) {
+        this.catCount[c]++;
+        const sum = this.catSum[c];
+        const comp = this.catComp[c];
+        const missing = this.catMissing[c];
+        for (let j = 0; j < d; j++) {
+          const v = values[j];
+          if (v === v) {
+            kahanAdd(this.colSum, this.colComp, j, v);
+            this.colPresent[j]++;
+            kahanAdd(sum, comp, j, v);
+          } else {
+            complete = false;
+            missing[j]++;
+          }
+        }
+      } else {
+        this.noCategory++;
+        for (let j = 0; j < d; j++) {
+          const v = values[j];
+          if (v === v) {
+            kahanAdd(this.colSum, this.colComp, j, v);
+            this.colPresent[j]++;
+          } else {
+            complete = false;
+          }
+        }
+      }
+      if (complete) {
+        this.complete++;
+        (c >= 0 ? this.catMoments[c] : this.noCategoryMoments).add(values);
+      } else {
+        status[r] |= STATUS_INCOMPLETE;
+      }
+      for (let t = 0; t < texts.length; t++) this.textMissing[texts[t]] += gaps[i * texts.length + t];
     }
   }
 
@@ -1090,23 +1163,23 @@ class CleaningRun {
       }
     }
     this.filledMoments.add(values);
+    // A kept row's bytes are its fields (quoted ones with their quotes) joined by commas, so the
+    // row is copied in spans around the gaps, each gap (with any quotes) replaced by the fill.
     const out = this.cleanOut;
     const role = b.role;
+    let from = row.start;
     for (let k = 0; k < role.length; k++) {
-      if (k > 0) out.byte(0x2c);
-      const s = row.fieldStart[k];
-      const e = row.fieldEnd[k];
       const j = role[k];
       if (j >= 0 && gaps[j] === 1) {
+        const quoted = row.quoted[k] === FIELD_PLAIN ? 0 : 1;
+        out.bytes(bytes, from, row.fieldStart[k] - quoted);
         const f = this.fillBytes[j];
         out.bytes(f, 0, f.length);
+        from = row.fieldEnd[k] + quoted;
         this.filledCells++;
-      } else if (row.quoted[k] === FIELD_PLAIN) {
-        out.bytes(bytes, s, e);
-      } else {
-        out.bytes(bytes, s - 1, e + 1);
       }
     }
+    out.bytes(bytes, from, row.end);
     out.byte(0x0a);
   }
 

@@ -42,6 +42,14 @@ export class RowHashTable {
     return -1;
   }
 
+  /**
+   * Reads the slot where (hi, lo) would start probing and returns its contents. Called ahead of
+   * insertOrGet for a batch of rows so the cache misses overlap (JavaScript has no prefetch).
+   */
+  touch(hi: number, lo: number): number {
+    return this.slots[((lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask) * 3 + 2];
+  }
+
   /** Inserts every entry of a smaller table (used once to re-size up front). */
   absorb(other: RowHashTable): void {
     const old = other.slots;
