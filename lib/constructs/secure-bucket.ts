@@ -54,6 +54,8 @@ export class SecureBucket extends Construct {
           noncurrentVersionExpiration: Duration.days(props.noncurrentVersionDays),
           abortIncompleteMultipartUploadAfter: Duration.days(7),
         },
+        // Replaced outputs leave delete markers; once their versions expire, remove them too.
+        { id: 'remove-expired-delete-markers', expiredObjectDeleteMarker: true },
         ...(props.lifecycleRules ?? []),
       ],
       removalPolicy: dev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,

@@ -1,6 +1,7 @@
 import { Duration, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
@@ -80,6 +81,25 @@ export class PreprocessStack extends Stack {
       .bindBucket('RAW_BUCKET', props.raw, { read: true })
       .bindBucket('CURATED_BUCKET', props.curated, { write: true, prefixes: [...CURATED_PREFIXES] });
 
+    // Replacing an object's outputs when a newer version lands: list the five output folders
+    // and delete the stale keys. Exactly s3:DeleteObject, never DeleteObjectVersion: curated's
+    // version history is what keeps the replaced outputs recoverable.
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ListCuratedOutputs',
+        actions: ['s3:ListBucket'],
+        resources: [props.curated.bucketArn],
+        conditions: { StringLike: { 's3:prefix': CURATED_PREFIXES.map((prefix) => `${prefix}*`) } },
+      }),
+    );
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'DeleteStaleOutputs',
+        actions: ['s3:DeleteObject'],
+        resources: CURATED_PREFIXES.map((prefix) => props.curated.arnForObjects(`${prefix}*`)),
+      }),
+    );
+
     this.function.configureAsyncInvoke({
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
@@ -87,10 +107,10 @@ export class PreprocessStack extends Stack {
     });
 
     new events.Rule(this, 'OnRawObject', {
-      description: 'Preprocess every CSV created in the raw bucket',
+      description: 'Preprocess every CSV created in the raw bucket; drop the outputs of deleted ones',
       eventPattern: {
         source: ['aws.s3'],
-        detailType: ['Object Created'],
+        detailType: ['Object Created', 'Object Deleted'],
         detail: { bucket: { name: [props.raw.bucketName] }, object: { key: events.Match.suffix('.csv') } },
       },
       targets: [

@@ -60,7 +60,7 @@ describe('preprocess stack', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.s3'],
-        'detail-type': ['Object Created'],
+        'detail-type': ['Object Created', 'Object Deleted'],
         detail: { bucket: { name: [Match.anyValue()] }, object: { key: [{ suffix: '.csv' }] } },
       },
       Targets: [
@@ -92,7 +92,11 @@ describe('preprocess stack', () => {
       expect(resources).toMatch(/\/(clean|train|stats|reports|quarantine)\/\*/);
     }
     expect(text).not.toContain('"s3:*"');
-    expect(text).not.toContain('s3:DeleteObject');
+    expect(text).not.toContain('s3:DeleteObjectVersion');
+    expect(text).not.toContain('s3:DeleteObject*');
+    const deletes = statements.filter((s) => [s.Action].flat().includes('s3:DeleteObject'));
+    expect(deletes).toHaveLength(1);
+    expect(JSON.stringify(deletes[0].Resource)).not.toContain('Raw');
   });
 
   it('matches the snapshot', () => {
