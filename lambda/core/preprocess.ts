@@ -42,6 +42,7 @@ import {
   fieldText,
 } from './csv-scanner';
 import { Moments } from './moments';
+import { addRows, rowsScratch } from './moments-rows';
 import { POW10, parseDecimal } from './parse-decimal';
 import { PreprocessError } from './preprocess-error';
 import { RowHashTable, fmix } from './row-hash-table';
@@ -388,6 +389,14 @@ class CleaningRun {
   private stagedCategory = new Int32Array(0);
   private stagedValues = new Float64Array(0);
   private stagedTextGaps = new Uint8Array(0);
+  // Complete staged rows queued per category (key = category + 1, 0 = none) for addRows.
+  private queueHead = new Int32Array(0);
+  private queueTail = new Int32Array(0);
+  private queuedKeys = new Int32Array(0);
+  private queuedKeyCount = 0;
+  private queueNext = new Int32Array(0);
+  private queueRows = new Int32Array(0);
+  private readonly rowsScratch: Float64Array;
   private values: Float64Array;
   private duplicates = 0;
   private quarantined = 0;
@@ -451,6 +460,7 @@ class CleaningRun {
     this.values = new Float64Array(this.d);
     this.fill = new Float64Array(this.d);
     this.gaps = new Uint8Array(this.d);
+    this.rowsScratch = rowsScratch(this.d);
     this.colSum = new Float64Array(this.d);
     this.colComp = new Float64Array(this.d);
     this.colPresent = new Float64Array(this.d);
@@ -565,6 +575,8 @@ class CleaningRun {
       this.stagedCategory = new Int32Array(batch);
       this.stagedValues = new Float64Array(batch * this.d);
       this.stagedTextGaps = new Uint8Array(batch * texts.length);
+      this.queueNext = new Int32Array(batch);
+      this.queueRows = new Int32Array(batch);
     }
     if (this.plainRow.capacity < header.length) this.plainRow = new ScannedRow(header.length);
   }
@@ -886,6 +898,12 @@ class CleaningRun {
    * each stalling a row's whole processing.
    */
   private flushKept(): void {
+    if (this.queueHead.length < this.catNames.length + 1) {
+      const size = Math.max(this.catNames.length + 1, this.queueHead.length * 2);
+      this.queueHead = new Int32Array(size).fill(-1);
+      this.queueTail = new Int32Array(size);
+      this.queuedKeys = new Int32Array(size);
+    }
     const count = this.staged;
     this.staged = 0;
     const stagedRow = this.stagedRow;
@@ -962,12 +980,36 @@ class CleaningRun {
       }
       if (complete) {
         this.complete++;
-        (c >= 0 ? this.catMoments[c] : this.noCategoryMoments).add(values);
+        // Queued per category; each category's rows go to its moments below, in row order.
+        const key = c + 1;
+        if (this.queueHead[key] < 0) {
+          this.queueHead[key] = i;
+          this.queuedKeys[this.queuedKeyCount++] = key;
+        } else {
+          this.queueNext[this.queueTail[key]] = i;
+        }
+        this.queueTail[key] = i;
+        this.queueNext[i] = -1;
       } else {
         status[r] |= STATUS_INCOMPLETE;
       }
       for (let t = 0; t < texts.length; t++) this.textMissing[texts[t]] += gaps[i * texts.length + t];
     }
+    const rows = this.queueRows;
+    for (let q = 0; q < this.queuedKeyCount; q++) {
+      const key = this.queuedKeys[q];
+      let count = 0;
+      for (let i = this.queueHead[key]; i >= 0; i = this.queueNext[i]) rows[count++] = i;
+      this.queueHead[key] = -1;
+      addRows(
+        key === 0 ? this.noCategoryMoments : this.catMoments[key - 1],
+        stagedValues,
+        rows,
+        count,
+        this.rowsScratch,
+      );
+    }
+    this.queuedKeyCount = 0;
   }
 
   private finishPass1(): void {
