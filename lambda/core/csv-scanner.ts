@@ -124,28 +124,59 @@ export class CsvScanner {
   }
 
   private scan(chunk: Uint8Array, final: boolean): void {
-    let buf = chunk;
-    if (this.carry !== null) {
-      // One reused work buffer (no fresh allocation per chunk): carry, then the chunk.
-      const need = this.carry.length + chunk.length;
-      if (this.work.length < need) this.work = new Uint8Array(Math.max(need, this.work.length * 2));
-      this.work.set(this.carry);
-      this.work.set(chunk, this.carry.length);
-      buf = this.work.subarray(0, need);
-      this.carry = null;
-    }
-    let pos = 0;
     if (!this.started) {
-      if (buf.length < 3 && !final) {
-        this.carry = buf.slice();
+      const first = this.carry === null ? chunk : concat(this.carry, chunk);
+      this.carry = null;
+      if (first.length < 3 && !final) {
+        this.carry = first.slice();
         return;
       }
       this.started = true;
-      if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
+      const bom = first.length >= 3 && first[0] === 0xef && first[1] === 0xbb && first[2] === 0xbf;
+      chunk = bom ? first.subarray(3) : first;
     }
+    let pos = 0;
+    if (this.carry !== null) {
+      // The carry is the start of one unfinished row. Join it with just enough of the chunk to
+      // finish that row (doubling the piece if needed) in the reused work buffer, instead of
+      // copying the whole chunk behind it; the rest is scanned in place.
+      let carry = this.carry;
+      this.carry = null;
+      let piece = Math.min(chunk.length, Math.max(1 << 12, carry.length));
+      for (;;) {
+        const need = carry.length + piece;
+        if (this.work.length < need) this.work = new Uint8Array(Math.max(need, this.work.length * 2));
+        this.work.set(carry);
+        this.work.set(chunk.subarray(0, piece), carry.length);
+        const joined = this.work.subarray(0, need);
+        const whole = piece === chunk.length;
+        const at = this.scanRows(joined, 0, whole && final, carry.length);
+        this.onBufferEnd?.();
+        if (at >= carry.length) {
+          pos = at - carry.length;
+          break;
+        }
+        if (whole) {
+          this.keep(joined, at);
+          return;
+        }
+        carry = carry.subarray(at);
+        piece = Math.min(chunk.length, piece * 2);
+      }
+    }
+    const at = this.scanRows(chunk, pos, final, chunk.length);
+    this.onBufferEnd?.();
+    this.keep(chunk, at);
+  }
+
+  /**
+   * Scans rows of `buf` from `pos` while they start before `stop`; returns where scanning
+   * stopped: at or after `stop`, or at the start of a row that `buf` does not finish.
+   */
+  private scanRows(buf: Uint8Array, pos: number, final: boolean, stop: number): number {
     const n = buf.length;
     const plain = this.plainRows;
-    while (pos < n) {
+    while (pos < stop) {
       if (plain !== undefined) {
         const after = plain.readPlainRows(buf, pos, n);
         if (after !== pos) {
@@ -159,16 +190,19 @@ export class CsvScanner {
       if (next < 0) break;
       pos = next;
     }
-    this.onBufferEnd?.();
-    if (pos < n) {
-      if (n - pos > this.maxRowBytes) {
-        throw new PreprocessError(
-          'row_too_long',
-          `row at line ${this.line} is longer than ${this.maxRowBytes} bytes (an unclosed quote?)`,
-        );
-      }
-      this.carry = buf.slice(pos);
+    return pos;
+  }
+
+  /** Carries buf[pos..) (the start of an unfinished row) to the next chunk. */
+  private keep(buf: Uint8Array, pos: number): void {
+    if (pos >= buf.length) return;
+    if (buf.length - pos > this.maxRowBytes) {
+      throw new PreprocessError(
+        'row_too_long',
+        `row at line ${this.line} is longer than ${this.maxRowBytes} bytes (an unclosed quote?)`,
+      );
     }
+    this.carry = buf.slice(pos);
   }
 
   /** Scans one row starting at `pos`; returns the offset after its line end, or -1 if the buffer ends first. */
@@ -308,6 +342,13 @@ export class CsvScanner {
     this.onRow(row);
     return i;
   }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 /** The text of field `k` of `row` (quotes removed, `""` unescaped), decoded as UTF-8. */
