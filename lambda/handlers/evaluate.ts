@@ -8,12 +8,17 @@
  * Better = there is no current model, or the candidate's holdout RMSE is lower. A candidate that is
  * not a complete artifact is an InvalidCandidate error (the state machine's catch sends it to the
  * failure state); it is never compared.
+ *
+ * Metrics (EMF, namespace METRICS_NAMESPACE, dimension `service`), one set per candidate compared:
+ * CandidateRmse and CandidateR2 (None: the candidate's holdout figures) and CandidateBetter
+ * (Count: 1 when better, else 0). An invalid candidate publishes none.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { s3Client } from '../adapters/clients';
-import { optionalString, requiredString, type Env } from '../adapters/env';
+import { DEFAULT_METRICS_NAMESPACE, optionalString, requiredString, type Env } from '../adapters/env';
 import { getArtifact, parseLocation, readPointer, type ObjectLocation } from '../adapters/model-store';
 import { validateArtifact, type ModelMetrics } from '../core/model-artifact';
 
@@ -35,8 +40,10 @@ export interface EvaluateOutput {
 export interface EvaluateConfig {
   /** MODELS_BUCKET (required): holds models/current.json. */
   readonly modelsBucket: string;
-  /** POWERTOOLS_SERVICE_NAME (default 'evaluate'). */
+  /** POWERTOOLS_SERVICE_NAME (default 'evaluate'): also the metrics' `service` dimension. */
   readonly serviceName: string;
+  /** METRICS_NAMESPACE (default 'AiaasFactory'): CloudWatch namespace of the EMF metrics. */
+  readonly metricsNamespace: string;
 }
 
 /** The candidate is missing, malformed or not a complete artifact; `name` is the state machine's error type. */
@@ -52,6 +59,7 @@ export function readEvaluateConfig(env: Env = process.env): EvaluateConfig {
   return {
     modelsBucket: requiredString(env, 'MODELS_BUCKET', 'the models bucket name'),
     serviceName: optionalString(env, 'POWERTOOLS_SERVICE_NAME', 'evaluate'),
+    metricsNamespace: optionalString(env, 'METRICS_NAMESPACE', DEFAULT_METRICS_NAMESPACE),
   };
 }
 
@@ -59,6 +67,7 @@ export interface EvaluateDeps {
   readonly s3: S3Client;
   readonly config: EvaluateConfig;
   readonly logger: Logger;
+  readonly metrics: Metrics;
 }
 
 /** Candidate better than current? Lower holdout RMSE wins; no current means yes. */
@@ -76,7 +85,7 @@ export function compareMetrics(
 }
 
 export async function runEvaluate(event: EvaluateEvent, deps: EvaluateDeps): Promise<EvaluateOutput> {
-  const { s3, config, logger } = deps;
+  const { s3, config, logger, metrics } = deps;
   let location: ObjectLocation;
   try {
     location = parseLocation(event?.candidate);
@@ -106,6 +115,10 @@ export async function runEvaluate(event: EvaluateEvent, deps: EvaluateDeps): Pro
     current,
   };
   logger.info('candidate evaluated', { ...output });
+  metrics.addMetric('CandidateRmse', MetricUnit.NoUnit, candidate.metrics.rmse);
+  metrics.addMetric('CandidateR2', MetricUnit.NoUnit, candidate.metrics.r2);
+  metrics.addMetric('CandidateBetter', MetricUnit.Count, verdict.better ? 1 : 0);
+  metrics.publishStoredMetrics();
   return output;
 }
 
@@ -120,7 +133,12 @@ export const handler = async (event: EvaluateEvent, context?: Context): Promise<
       new Logger({ serviceName: 'evaluate' }).error('evaluate handler misconfigured', error as Error);
       throw error;
     }
-    deps = { s3: s3Client(), config, logger: new Logger({ serviceName: config.serviceName }) };
+    deps = {
+      s3: s3Client(),
+      config,
+      logger: new Logger({ serviceName: config.serviceName }),
+      metrics: new Metrics({ namespace: config.metricsNamespace, serviceName: config.serviceName }),
+    };
   }
   if (context) deps.logger.addContext(context);
   return runEvaluate(event, deps);

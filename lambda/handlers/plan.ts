@@ -12,12 +12,24 @@
  * (capacity/ in the models bucket) or from configuration. An unreachable deadline still returns the
  * best p with `feasible: false`: the state machine decides what to do. No partials, or no rows, is
  * a `NoTrainingData` error (the Lambda error type the state machine can catch).
+ *
+ * Metrics (EMF, namespace METRICS_NAMESPACE, dimension `service`), one set per plan made:
+ * PlannedSeconds (Seconds), PlannedInstances (Count: p), PlannedRows (Count: n) and PlanInfeasible
+ * (Count: 1 when the deadline cannot be met, else 0, so an alarm on its sum has data every run).
+ * A failed plan publishes none: the state machine's failure alarm covers it.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { s3Client } from '../adapters/clients';
-import { optionalString, requiredString, wholeNumber, type Env } from '../adapters/env';
+import {
+  DEFAULT_METRICS_NAMESPACE,
+  optionalString,
+  requiredString,
+  wholeNumber,
+  type Env,
+} from '../adapters/env';
 import { loadJobRecords } from '../adapters/job-records';
 import {
   calibrate,
@@ -54,8 +66,10 @@ export interface PlanConfig {
   readonly serialSeconds: number;
   /** FILL_MODE (default 'none'): 'none' trains on `train/` (complete rows), 'mean' on `clean/`. */
   readonly fillMode: FillMode;
-  /** POWERTOOLS_SERVICE_NAME (default 'plan'). */
+  /** POWERTOOLS_SERVICE_NAME (default 'plan'): also the metrics' `service` dimension. */
   readonly serviceName: string;
+  /** METRICS_NAMESPACE (default 'AiaasFactory'): CloudWatch namespace of the EMF metrics. */
+  readonly metricsNamespace: string;
 }
 
 export interface PlanEvent {
@@ -190,6 +204,7 @@ export function readPlanConfig(env: Env = process.env): PlanConfig {
     serialSeconds: numberVar(env, 'SERIAL_SECONDS', { min: 0, fallback: 0 }),
     fillMode,
     serviceName: optionalString(env, 'POWERTOOLS_SERVICE_NAME', 'plan'),
+    metricsNamespace: optionalString(env, 'METRICS_NAMESPACE', DEFAULT_METRICS_NAMESPACE),
   };
 }
 
@@ -274,11 +289,12 @@ export interface PlanDeps {
   readonly s3: S3Client;
   readonly config: PlanConfig;
   readonly logger: Logger;
+  readonly metrics: Metrics;
 }
 
 /** The plan step itself, with its clients and configuration injected. */
 export async function runPlan(event: PlanEvent | null | undefined, deps: PlanDeps): Promise<PlanOutput> {
-  const { s3, config, logger } = deps;
+  const { s3, config, logger, metrics } = deps;
   const engine = eventEngine(event, config.engine);
   const instanceType = engineInstanceType(engine, config.instanceType);
 
@@ -338,6 +354,11 @@ export async function runPlan(event: PlanEvent | null | undefined, deps: PlanDep
   };
   if (result.feasible) logger.info('capacity planned', { ...output });
   else logger.warn('deadline cannot be met within MAX_INSTANCES', { ...output });
+  metrics.addMetric('PlannedSeconds', MetricUnit.Seconds, output.plannedSeconds);
+  metrics.addMetric('PlannedInstances', MetricUnit.Count, output.p);
+  metrics.addMetric('PlannedRows', MetricUnit.Count, output.n);
+  metrics.addMetric('PlanInfeasible', MetricUnit.Count, output.feasible ? 0 : 1);
+  metrics.publishStoredMetrics();
   return output;
 }
 
@@ -356,7 +377,12 @@ export const handler = async (
       new Logger({ serviceName: 'plan' }).error('plan handler misconfigured', error as Error);
       throw error;
     }
-    deps = { s3: s3Client(), config, logger: new Logger({ serviceName: config.serviceName }) };
+    deps = {
+      s3: s3Client(),
+      config,
+      logger: new Logger({ serviceName: config.serviceName }),
+      metrics: new Metrics({ namespace: config.metricsNamespace, serviceName: config.serviceName }),
+    };
   }
   if (context) deps.logger.addContext(context);
   return runPlan(event, deps);

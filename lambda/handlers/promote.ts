@@ -8,12 +8,19 @@
  * only when the candidate is better or first — re-checked against the pointer as it is now, so a
  * model promoted by another run in between is not overwritten by a worse one. Idempotent: a retry
  * after success rewrites the same artifact bytes and finds the pointer already on this version.
+ *
+ * Metrics (EMF, namespace METRICS_NAMESPACE, dimension `service`): ModelPromoted (Count), the
+ * output's `promoted` as 1 or 0, once per completed step. A retry that finds the pointer already on
+ * this version counts 1 too: the run it retries failed after moving the pointer but before
+ * publishing (metrics go out last), so the promotion is still counted once. An invalid candidate
+ * publishes none.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { s3Client } from '../adapters/clients';
-import { optionalString, requiredString, type Env } from '../adapters/env';
+import { DEFAULT_METRICS_NAMESPACE, optionalString, requiredString, type Env } from '../adapters/env';
 import {
   getArtifact,
   parseLocation,
@@ -40,14 +47,19 @@ export interface PromoteOutput {
 }
 
 export interface PromoteConfig {
+  /** MODELS_BUCKET (required): the artifacts' history and models/current.json. */
   readonly modelsBucket: string;
+  /** POWERTOOLS_SERVICE_NAME (default 'promote'): also the metrics' `service` dimension. */
   readonly serviceName: string;
+  /** METRICS_NAMESPACE (default 'AiaasFactory'): CloudWatch namespace of the EMF metrics. */
+  readonly metricsNamespace: string;
 }
 
 export function readPromoteConfig(env: Env = process.env): PromoteConfig {
   return {
     modelsBucket: requiredString(env, 'MODELS_BUCKET', 'the models bucket name'),
     serviceName: optionalString(env, 'POWERTOOLS_SERVICE_NAME', 'promote'),
+    metricsNamespace: optionalString(env, 'METRICS_NAMESPACE', DEFAULT_METRICS_NAMESPACE),
   };
 }
 
@@ -55,11 +67,19 @@ export interface PromoteDeps {
   readonly s3: S3Client;
   readonly config: PromoteConfig;
   readonly logger: Logger;
+  readonly metrics: Metrics;
   /** @default () => new Date() */
   readonly now?: () => Date;
 }
 
 export async function runPromote(event: PromoteEvent, deps: PromoteDeps): Promise<PromoteOutput> {
+  const output = await promote(event, deps);
+  deps.metrics.addMetric('ModelPromoted', MetricUnit.Count, output.promoted ? 1 : 0);
+  deps.metrics.publishStoredMetrics();
+  return output;
+}
+
+async function promote(event: PromoteEvent, deps: PromoteDeps): Promise<PromoteOutput> {
   const { s3, config, logger } = deps;
   let location;
   try {
@@ -110,7 +130,12 @@ export const handler = async (event: PromoteEvent, context?: Context): Promise<P
       new Logger({ serviceName: 'promote' }).error('promote handler misconfigured', error as Error);
       throw error;
     }
-    deps = { s3: s3Client(), config, logger: new Logger({ serviceName: config.serviceName }) };
+    deps = {
+      s3: s3Client(),
+      config,
+      logger: new Logger({ serviceName: config.serviceName }),
+      metrics: new Metrics({ namespace: config.metricsNamespace, serviceName: config.serviceName }),
+    };
   }
   if (context) deps.logger.addContext(context);
   return runPromote(event, deps);

@@ -1,3 +1,4 @@
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { startMoto, type MotoServer } from '../../../bin/local/moto-server';
+import { startMoto, useMotoEnvironment, type MotoServer } from '../../../bin/local/moto-server';
 import { CURRENT_POINTER_KEY, readPointer } from '../../../lambda/adapters/model-store';
 import { DEFAULT_DATASET_SCHEMA } from '../../../lambda/core/dataset-schema';
 import type { ModelArtifact } from '../../../lambda/core/model-artifact';
@@ -18,6 +19,7 @@ import { trainSources } from '../../../lambda/core/train';
 import { runEvaluate, InvalidCandidateError, type EvaluateOutput } from '../../../lambda/handlers/evaluate';
 import { runPromote } from '../../../lambda/handlers/promote';
 import { runTrainer } from '../../../lambda/trainer/entry';
+import { captureEmf, enabledMetrics, silentMetrics, unitsOf, type EmfDocument } from '../../support/emf';
 
 let moto: MotoServer;
 let s3: S3Client;
@@ -56,10 +58,24 @@ async function putCandidate(name: string, artifact: ModelArtifact): Promise<stri
   return `s3://${CANDIDATES}/candidates/${name}/model.json`;
 }
 
-const config = { modelsBucket: MODELS, serviceName: 'test' };
-const evaluate = (candidate: unknown) => runEvaluate({ candidate }, { s3, config, logger });
+const config = { modelsBucket: MODELS, serviceName: 'test', metricsNamespace: 'Test' };
+const metrics = silentMetrics();
+const evaluate = (candidate: unknown) => runEvaluate({ candidate }, { s3, config, logger, metrics });
 const promote = (e: EvaluateOutput) =>
-  runPromote(e, { s3, config, logger, now: () => new Date('2024-06-01T00:00:00Z') });
+  runPromote(e, { s3, config, logger, metrics, now: () => new Date('2024-06-01T00:00:00Z') });
+
+/** Runs fn with stdout captured; returns the EMF documents it wrote (also when it throws). */
+async function emfOf(fn: () => Promise<unknown>): Promise<{ documents: EmfDocument[]; error?: unknown }> {
+  const emf = captureEmf();
+  try {
+    await fn();
+    return { documents: emf.documents() };
+  } catch (error) {
+    return { documents: emf.documents(), error };
+  } finally {
+    emf.restore();
+  }
+}
 
 beforeAll(async () => {
   moto = await startMoto();
@@ -222,5 +238,134 @@ describe('trainer partials and model through S3 (moto_server)', () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('training metrics (EMF) from evaluate and promote', () => {
+  const METRICS_MODELS = 'metrics-models';
+  const metricsConfig = { modelsBucket: METRICS_MODELS, serviceName: 'x', metricsNamespace: 'AiaasFactory' };
+  const evaluateWithMetrics = (candidate: unknown) =>
+    runEvaluate(
+      { candidate },
+      {
+        s3,
+        config: { ...metricsConfig, serviceName: 'evaluate' },
+        logger,
+        metrics: enabledMetrics({ namespace: 'AiaasFactory', serviceName: 'evaluate' }),
+      },
+    );
+  const promoteWithMetrics = (e: EvaluateOutput) =>
+    runPromote(e, {
+      s3,
+      config: { ...metricsConfig, serviceName: 'promote' },
+      logger,
+      metrics: enabledMetrics({ namespace: 'AiaasFactory', serviceName: 'promote' }),
+    });
+
+  beforeAll(async () => {
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: METRICS_MODELS,
+        CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' },
+      }),
+    );
+  });
+
+  it('evaluate publishes CandidateRmse and CandidateR2 (None) and CandidateBetter 1 for a first model', async () => {
+    const candidate = await putCandidate('metrics-first', good);
+    const { documents } = await emfOf(() => evaluateWithMetrics(candidate));
+    expect(documents).toHaveLength(1);
+    const [doc] = documents;
+    expect(doc._aws.CloudWatchMetrics).toHaveLength(1);
+    expect(doc._aws.CloudWatchMetrics[0].Namespace).toBe('AiaasFactory');
+    expect(doc._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service']]);
+    expect(unitsOf(doc)).toEqual({ CandidateRmse: 'None', CandidateR2: 'None', CandidateBetter: 'Count' });
+    expect(doc).toMatchObject({
+      service: 'evaluate',
+      CandidateRmse: good.metrics.rmse,
+      CandidateR2: good.metrics.r2,
+      CandidateBetter: 1,
+    });
+  });
+
+  it('promote publishes ModelPromoted 1 when the pointer moves', async () => {
+    const verdict = await runEvaluate(
+      { candidate: await putCandidate('metrics-first', good) },
+      { s3, config: metricsConfig, logger, metrics },
+    );
+    expect(verdict.better).toBe(true);
+    const { documents } = await emfOf(() => promoteWithMetrics(verdict));
+    expect(documents).toHaveLength(1);
+    expect(documents[0]._aws.CloudWatchMetrics[0]).toEqual({
+      Namespace: 'AiaasFactory',
+      Dimensions: [['service']],
+      Metrics: [{ Name: 'ModelPromoted', Unit: 'Count' }],
+    });
+    expect(documents[0]).toMatchObject({ service: 'promote', ModelPromoted: 1 });
+    expect((await readPointer(s3, METRICS_MODELS))?.version).toBe(good.version);
+  });
+
+  it('a worse candidate publishes CandidateBetter 0 and ModelPromoted 0', async () => {
+    const candidate = await putCandidate('metrics-worse', worse);
+    let verdict: EvaluateOutput | undefined;
+    const evaluated = await emfOf(async () => {
+      verdict = await evaluateWithMetrics(candidate);
+    });
+    expect(evaluated.documents).toHaveLength(1);
+    expect(evaluated.documents[0]).toMatchObject({ CandidateBetter: 0, CandidateRmse: worse.metrics.rmse });
+    const promoted = await emfOf(() => promoteWithMetrics(verdict!));
+    expect(promoted.documents).toHaveLength(1);
+    expect(promoted.documents[0]).toMatchObject({ ModelPromoted: 0 });
+  });
+
+  it('an invalid candidate publishes no metrics from evaluate or promote', async () => {
+    const evaluated = await emfOf(() => evaluateWithMetrics(undefined));
+    expect(evaluated.error).toBeInstanceOf(InvalidCandidateError);
+    expect(evaluated.documents).toEqual([]);
+    const promoted = await emfOf(() =>
+      promoteWithMetrics({ candidate: { location: 'not-a-location' } } as unknown as EvaluateOutput),
+    );
+    expect(promoted.error).toBeInstanceOf(InvalidCandidateError);
+    expect(promoted.documents).toEqual([]);
+  });
+
+  it('the Lambda entry points publish to namespace AiaasFactory with services "evaluate" and "promote" by default', async () => {
+    const candidate = await putCandidate('metrics-entry', good);
+    const saved = { ...process.env };
+    let evaluated: EmfDocument[] = [];
+    let promoted: EmfDocument[] = [];
+    try {
+      useMotoEnvironment(moto.endpoint);
+      Object.assign(process.env, {
+        MODELS_BUCKET: METRICS_MODELS,
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+        POWERTOOLS_METRICS_DISABLED: 'false',
+      });
+      delete process.env.METRICS_NAMESPACE;
+      delete process.env.POWERTOOLS_SERVICE_NAME;
+      await jest.isolateModulesAsync(async () => {
+        const evaluateModule = await import('../../../lambda/handlers/evaluate');
+        const promoteModule = await import('../../../lambda/handlers/promote');
+        let verdict: EvaluateOutput | undefined;
+        ({ documents: evaluated } = await emfOf(async () => {
+          verdict = await evaluateModule.handler({ candidate });
+        }));
+        ({ documents: promoted } = await emfOf(() => promoteModule.handler(verdict!)));
+      });
+    } finally {
+      process.env = saved;
+    }
+    expect(evaluated).toHaveLength(1);
+    expect(evaluated[0]._aws.CloudWatchMetrics[0]).toMatchObject({
+      Namespace: 'AiaasFactory',
+      Dimensions: [['service']],
+    });
+    expect(evaluated[0]).toMatchObject({ service: 'evaluate' });
+    expect(promoted).toHaveLength(1);
+    expect(promoted[0]._aws.CloudWatchMetrics[0]).toMatchObject({
+      Namespace: 'AiaasFactory',
+      Dimensions: [['service']],
+    });
+    expect(promoted[0]).toMatchObject({ service: 'promote', ModelPromoted: 1 });
   });
 });

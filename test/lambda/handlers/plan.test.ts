@@ -16,6 +16,7 @@ import {
   runPlan,
   type PlanConfig,
 } from '../../../lambda/handlers/plan';
+import { captureEmf, enabledMetrics, silentMetrics, unitsOf } from '../../support/emf';
 
 const ENV = {
   CURATED_BUCKET: 'curated',
@@ -44,6 +45,7 @@ describe('readPlanConfig', () => {
       serialSeconds: 30,
       fillMode: 'none',
       serviceName: 'plan',
+      metricsNamespace: 'AiaasFactory',
     });
   });
 
@@ -73,6 +75,12 @@ describe('readPlanConfig', () => {
     expect((caught as Error).message).toContain(variable);
   });
 
+  test('METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME override the metrics namespace and service', () => {
+    expect(
+      readPlanConfig({ ...ENV, METRICS_NAMESPACE: 'Factory/Dev', POWERTOOLS_SERVICE_NAME: 'plan-dev' }),
+    ).toMatchObject({ metricsNamespace: 'Factory/Dev', serviceName: 'plan-dev' });
+  });
+
   test('an unlisted type is accepted when a price is given', () => {
     expect(readPlanConfig({ ...ENV, INSTANCE_TYPE: 'ml.p3.2xlarge', PRICE_PER_HOUR: '3.8' })).toMatchObject({
       pricePerHour: 3.8,
@@ -99,6 +107,7 @@ describe('runPlan against moto_server S3', () => {
   let s3: S3Client;
   let bucketCount = 0;
   const logger = new Logger({ serviceName: 'plan-test', logLevel: 'SILENT' });
+  const metrics = silentMetrics('plan');
 
   beforeAll(async () => {
     moto = await startMoto();
@@ -138,7 +147,7 @@ describe('runPlan against moto_server S3', () => {
   test('n is the complete rows over all partials; with the default calibration it plans p = 10 in 290 s', async () => {
     const config = await setup();
     await putPartials(config.curatedBucket);
-    const output = await runPlan({}, { s3, config, logger });
+    const output = await runPlan({}, { s3, config, logger, metrics });
     expect(output).toEqual({
       engine: 'sagemaker',
       instanceType: 'ml.m5.xlarge',
@@ -161,7 +170,7 @@ describe('runPlan against moto_server S3', () => {
   test('with FILL_MODE=mean, n is the clean rows and training reads clean/', async () => {
     const config = await setup({ FILL_MODE: 'mean' });
     await putPartials(config.curatedBucket);
-    const output = await runPlan(undefined, { s3, config, logger });
+    const output = await runPlan(undefined, { s3, config, logger, metrics });
     expect(output).toMatchObject({ n: 1150, inputPrefix: 'clean/', p: 11 });
   });
 
@@ -188,7 +197,7 @@ describe('runPlan against moto_server S3', () => {
     await job('sm-1', 1000, 1, 620, 'sagemaker');
     await job('sm-2', 4000, 2, 1120, 'sagemaker');
     await job('batch-1', 1000, 1, 99_999, 'batch');
-    const output = await runPlan({ engine: 'sagemaker' }, { s3, config, logger });
+    const output = await runPlan({ engine: 'sagemaker' }, { s3, config, logger, metrics });
     expect(output.calibration).toMatchObject({ source: 'fit', records: 2 });
     expect(output.calibration.c).toBeCloseTo(0.5, 12);
     expect(output.calibration.t0).toBeCloseTo(120, 9);
@@ -200,7 +209,7 @@ describe('runPlan against moto_server S3', () => {
   test('an unreachable deadline returns the best p with feasible false', async () => {
     const config = await setup({ MAX_INSTANCES: '5' });
     await putPartials(config.curatedBucket);
-    const output = await runPlan({}, { s3, config, logger });
+    const output = await runPlan({}, { s3, config, logger, metrics });
     expect(output).toMatchObject({
       feasible: false,
       p: 5,
@@ -213,7 +222,7 @@ describe('runPlan against moto_server S3', () => {
   test('the input may choose Batch, which launches the EC2 type at its own price', async () => {
     const config = await setup({ PRICE_PER_HOUR: '' });
     await putPartials(config.curatedBucket);
-    const output = await runPlan({ engine: 'batch' }, { s3, config, logger });
+    const output = await runPlan({ engine: 'batch' }, { s3, config, logger, metrics });
     expect(output).toMatchObject({
       engine: 'batch',
       instanceType: 'm5.xlarge',
@@ -230,7 +239,7 @@ describe('runPlan against moto_server S3', () => {
       '2026-01-01T00:00:02Z,L1,B,1,,3,4,5,6,7,8,9,10,0.8\n';
     const { stats } = await preprocessBytes(new TextEncoder().encode(csv), DEFAULT_DATASET_SCHEMA);
     await put(config.curatedBucket, 'stats/x/v-1.json', stats);
-    const output = await runPlan({}, { s3, config, logger });
+    const output = await runPlan({}, { s3, config, logger, metrics });
     // Three rows: one duplicate, one with a missing cell; one complete row remains.
     expect(output).toMatchObject({ n: 1, partials: 1, p: 1, bytesIn: csv.length });
   });
@@ -238,7 +247,7 @@ describe('runPlan against moto_server S3', () => {
   test('no statistics partials is NoTrainingData', async () => {
     const config = await setup();
     await put(config.curatedBucket, 'clean/x/v-1.csv', 'a\n');
-    const failure = runPlan({}, { s3, config, logger });
+    const failure = runPlan({}, { s3, config, logger, metrics });
     await expect(failure).rejects.toThrow(NoTrainingDataError);
     await expect(failure).rejects.toMatchObject({ name: 'NoTrainingData', code: 'NoTrainingData' });
   });
@@ -246,7 +255,108 @@ describe('runPlan against moto_server S3', () => {
   test('partials with no training rows are NoTrainingData', async () => {
     const config = await setup();
     await put(config.curatedBucket, 'stats/x/v-1.json', { rowsComplete: 0, rowsClean: 5, bytesIn: 10 });
-    await expect(runPlan({}, { s3, config, logger })).rejects.toThrow(/hold no complete rows/);
+    await expect(runPlan({}, { s3, config, logger, metrics })).rejects.toThrow(/hold no complete rows/);
+  });
+
+  test('a plan publishes PlannedSeconds, PlannedInstances, PlannedRows and PlanInfeasible 0 as one EMF document', async () => {
+    const config = await setup();
+    await putPartials(config.curatedBucket);
+    const emf = captureEmf();
+    try {
+      await runPlan(
+        {},
+        { s3, config, logger, metrics: enabledMetrics({ namespace: 'AiaasFactory', serviceName: 'plan' }) },
+      );
+    } finally {
+      emf.restore();
+    }
+    const documents = emf.documents();
+    expect(documents).toHaveLength(1);
+    const [doc] = documents;
+    expect(doc._aws.CloudWatchMetrics).toHaveLength(1);
+    expect(doc._aws.CloudWatchMetrics[0].Namespace).toBe('AiaasFactory');
+    expect(doc._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service']]);
+    expect(unitsOf(doc)).toEqual({
+      PlannedSeconds: 'Seconds',
+      PlannedInstances: 'Count',
+      PlannedRows: 'Count',
+      PlanInfeasible: 'Count',
+    });
+    expect(doc).toMatchObject({
+      service: 'plan',
+      PlannedSeconds: 290,
+      PlannedInstances: 10,
+      PlannedRows: 1000,
+      PlanInfeasible: 0,
+    });
+  });
+
+  test('an infeasible plan publishes PlanInfeasible 1 with the best p and its seconds', async () => {
+    const config = await setup({ MAX_INSTANCES: '5' });
+    await putPartials(config.curatedBucket);
+    const emf = captureEmf();
+    try {
+      await runPlan(
+        {},
+        { s3, config, logger, metrics: enabledMetrics({ namespace: 'AiaasFactory', serviceName: 'plan' }) },
+      );
+    } finally {
+      emf.restore();
+    }
+    expect(emf.documents()).toHaveLength(1);
+    expect(emf.documents()[0]).toMatchObject({
+      PlanInfeasible: 1,
+      PlannedInstances: 5,
+      PlannedSeconds: 490,
+      PlannedRows: 1000,
+    });
+  });
+
+  test('a plan that fails with NoTrainingData publishes no metrics', async () => {
+    const config = await setup();
+    const emf = captureEmf();
+    try {
+      await expect(
+        runPlan(
+          {},
+          { s3, config, logger, metrics: enabledMetrics({ namespace: 'AiaasFactory', serviceName: 'plan' }) },
+        ),
+      ).rejects.toThrow(NoTrainingDataError);
+    } finally {
+      emf.restore();
+    }
+    expect(emf.documents()).toEqual([]);
+  });
+
+  test('the Lambda entry point publishes to namespace AiaasFactory with service "plan" by default', async () => {
+    const config = await setup();
+    await putPartials(config.curatedBucket);
+    const saved = { ...process.env };
+    const emf = captureEmf();
+    try {
+      Object.assign(process.env, ENV, {
+        CURATED_BUCKET: config.curatedBucket,
+        MODELS_BUCKET: config.modelsBucket,
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+        POWERTOOLS_METRICS_DISABLED: 'false',
+      });
+      delete process.env.METRICS_NAMESPACE;
+      delete process.env.POWERTOOLS_SERVICE_NAME;
+      await jest.isolateModulesAsync(async () => {
+        const { handler } = await import('../../../lambda/handlers/plan');
+        await handler({});
+      });
+    } finally {
+      emf.restore();
+      process.env = saved;
+    }
+    const documents = emf.documents();
+    expect(documents).toHaveLength(1);
+    expect(documents[0]._aws.CloudWatchMetrics[0]).toMatchObject({
+      Namespace: 'AiaasFactory',
+      Dimensions: [['service']],
+    });
+    expect(documents[0]).toMatchObject({ service: 'plan', PlannedInstances: 10 });
   });
 
   test('the Lambda entry point reads its environment once and plans', async () => {
@@ -259,6 +369,7 @@ describe('runPlan against moto_server S3', () => {
         MODELS_BUCKET: config.modelsBucket,
       });
       process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+      process.env.POWERTOOLS_METRICS_DISABLED = 'true';
       await jest.isolateModulesAsync(async () => {
         const { handler } = await import('../../../lambda/handlers/plan');
         await expect(handler({})).resolves.toMatchObject({ p: 10, plannedSeconds: 290, n: 1000 });
@@ -288,7 +399,7 @@ describe('runPlan against moto_server S3', () => {
 
   test('an unknown engine in the input is rejected', async () => {
     const config = await setup();
-    await expect(runPlan({ engine: 'lambda' as never }, { s3, config, logger })).rejects.toThrow(
+    await expect(runPlan({ engine: 'lambda' as never }, { s3, config, logger, metrics })).rejects.toThrow(
       InvalidPlanEventError,
     );
   });
