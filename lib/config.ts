@@ -293,3 +293,11 @@ function parseScalar(value: unknown): unknown {
     return value;
   }
 }
+
+/**
+ * CloudWatch namespace of the handlers' custom metrics (Powertools EMF), one per deployment so
+ * dev and prod in one account never mix; the `service` dimension names the handler.
+ */
+export function metricsNamespace(config: Pick<FactoryConfig, 'prefix' | 'stage'>): string {
+  return `AiaasFactory/${config.prefix}/${config.stage}`;
+}

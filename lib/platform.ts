@@ -5,6 +5,7 @@ import type { FactoryConfig } from './config';
 import { DataLakeStack } from './stacks/data-lake-stack';
 import { NetworkStack } from './stacks/network-stack';
 import { PreprocessStack } from './stacks/preprocess-stack';
+import { MonitoringStack } from './stacks/monitoring-stack';
 import { ServingStack } from './stacks/serving-stack';
 import { TrainingStack } from './stacks/training-stack';
 
@@ -14,6 +15,7 @@ export interface Platform {
   readonly preprocess: PreprocessStack;
   readonly training: TrainingStack;
   readonly serving: ServingStack;
+  readonly monitoring: MonitoringStack;
 }
 
 /** Declares every stack of the platform from one validated config. */
@@ -69,10 +71,24 @@ export function createPlatform(app: App, config: FactoryConfig): Platform {
     description: 'aiaas-factory serving: IAM-signed prediction API with explanations and anomaly flags',
   });
 
-  for (const stack of [dataLake, network, preprocess, training, serving] as Stack[]) {
-    Tags.of(stack).add('project', 'aiaas-factory');
-    Tags.of(stack).add('stage', config.stage);
-    for (const [key, value] of Object.entries(config.tags)) Tags.of(stack).add(key, value);
+  const monitoring = new MonitoringStack(app, id('Monitoring'), {
+    ...base,
+    config,
+    preprocessFunction: preprocess.function,
+    deadLetterQueue: preprocess.deadLetterQueue,
+    stateMachine: training.stateMachine,
+    planFunction: training.planFunction,
+    predictFunction: serving.function,
+    api: serving.api,
+    description: 'aiaas-factory monitoring: dashboard, alarms, encrypted alerts topic',
+  });
+
+  for (const stack of [dataLake, network, preprocess, training, serving, monitoring] as Stack[]) {
+    // CloudFormation does not accept tags on dashboards (cfn-lint E3002).
+    const options = { excludeResourceTypes: ['AWS::CloudWatch::Dashboard'] };
+    Tags.of(stack).add('project', 'aiaas-factory', options);
+    Tags.of(stack).add('stage', config.stage, options);
+    for (const [key, value] of Object.entries(config.tags)) Tags.of(stack).add(key, value, options);
   }
   Aspects.of(app).add(new AcknowledgeCdkProviders());
   const buckets = [dataLake.raw, dataLake.curated, dataLake.models];
@@ -82,7 +98,7 @@ export function createPlatform(app: App, config: FactoryConfig): Platform {
     ),
   );
   Aspects.of(app).add(new DropRedundantDependsOn());
-  return { dataLake, network, preprocess, training, serving };
+  return { dataLake, network, preprocess, training, serving, monitoring };
 }
 
 function pascal(text: string): string {

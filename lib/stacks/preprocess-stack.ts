@@ -10,7 +10,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { encodeSchema } from '../../lambda/core/dataset-schema';
-import type { FactoryConfig } from '../config';
+import { metricsNamespace, type FactoryConfig } from '../config';
 import { NodeFunction } from '../constructs/node-function';
 
 export interface PreprocessStackProps extends StackProps {
@@ -75,7 +75,7 @@ export class PreprocessStack extends Stack {
       environment: {
         DATASET_SCHEMA: encodeSchema(config.dataset),
         MAX_OBJECT_BYTES: String(config.preprocess.maxObjectBytes),
-        METRICS_NAMESPACE: 'AiaasFactory',
+        METRICS_NAMESPACE: metricsNamespace(config),
       },
     })
       .bindBucket('RAW_BUCKET', props.raw, { read: true })

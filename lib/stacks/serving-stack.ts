@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import type { FactoryConfig } from '../config';
+import { metricsNamespace, type FactoryConfig } from '../config';
 import { NodeFunction } from '../constructs/node-function';
 
 export interface ServingStackProps extends StackProps {
@@ -54,7 +54,7 @@ export class ServingStack extends Stack {
         MAX_BODY_BYTES: String(serving.maxBodyBytes),
         ANOMALY_Z: String(serving.anomalyZ),
         FILL_MISSING: serving.fillMissing,
-        METRICS_NAMESPACE: 'AiaasFactory',
+        METRICS_NAMESPACE: metricsNamespace(config),
       },
     }).bindBucket('MODELS_BUCKET', props.models, { read: true, prefixes: [MODELS_PREFIX] });
     Validations.of(this.function).acknowledge(

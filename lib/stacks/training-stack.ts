@@ -26,7 +26,7 @@ import { Construct } from 'constructs';
 import { encodeSchema } from '../../lambda/core/dataset-schema';
 import { ec2TypeOf } from '../../lambda/core/instance-facts';
 import { sizeTrainingCapacity, type TrainingCapacity } from '../../lambda/core/planner';
-import type { FactoryConfig } from '../config';
+import { metricsNamespace, type FactoryConfig } from '../config';
 import { NodeFunction, PROJECT_ROOT } from '../constructs/node-function';
 
 export interface TrainingStackProps extends StackProps {
@@ -327,7 +327,7 @@ export class TrainingStack extends Stack {
         logKey: props.key,
         logRetention,
         stage: config.stage,
-        environment,
+        environment: { METRICS_NAMESPACE: metricsNamespace(config), ...environment },
       });
       Validations.of(fn).acknowledge(
         {
