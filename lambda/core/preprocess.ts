@@ -488,7 +488,8 @@ class CleaningRun {
       maxRowBytes: this.options.maxRowBytes,
       plainRows: reader1,
     });
-    for await (const chunk of checkedBytes(this.options.open, this.maxBytes, counter)) scanner1.push(chunk);
+    for await (const chunk of checkedBytes(this.options.open, this.maxBytes, counter))
+      scanner1.push(plainBytes(chunk));
     scanner1.finish();
     this.bytesIn = counter.bytes;
     if (this.binding === null) throw new PreprocessError('empty_file', 'input has no header row');
@@ -520,7 +521,7 @@ class CleaningRun {
       bytes2 += chunk.length;
       if (bytes2 > this.bytesIn)
         throw new PreprocessError('source_changed', 'second read is longer than the first');
-      scanner2.push(chunk);
+      scanner2.push(plainBytes(chunk));
       if (this.cleanOut.len > 1 << 18 || this.trainOut.len > 1 << 18 || this.quarantineOut.len > 1 << 18) {
         await flush();
       }
@@ -791,10 +792,10 @@ class CleaningRun {
    * line end, or -1 for anything else (the general scanner and classify then decide).
    *
    * Hand-written because it is the hot loop: one walk over the bytes finds the field ends and
-   * parses `-?digits[.digits]` cells of at most 15 digits in place. That is parseDecimal's fast
+   * parses `-?digits[.digits]` cells of at most 9 digits in place. That is parseDecimal's fast
    * path (same integer mantissa, same power of ten, one IEEE division), so the value is the same
-   * double; every other numeric cell (spaces, exponents, `+`, NA words, long digit runs) goes to
-   * parseDecimal itself.
+   * double; every other numeric cell (spaces, exponents, `+`, NA words, longer digit runs) goes
+   * to parseDecimal itself.
    */
   private parsePlain(buf: Uint8Array, pos: number, n: number): number {
     const role = this.binding!.role;
@@ -812,27 +813,30 @@ class CleaningRun {
           negative = true;
           i++;
         }
+        // Int32 arithmetic (it wraps past 9 digits; such cells take the general path below).
         let mantissa = 0;
-        let digits = 0;
+        const intStart = i;
         for (; i < n; i++) {
           const d = buf[i] - 0x30;
           if (d < 0 || d > 9) break;
-          mantissa = mantissa * 10 + d;
-          digits++;
+          mantissa = (Math.imul(mantissa, 10) + d) | 0;
         }
+        let digits = i - intStart;
         let fraction = 0;
         if (i < n && buf[i] === 0x2e) {
-          for (i++; i < n; i++) {
+          const fractionStart = ++i;
+          for (; i < n; i++) {
             const d = buf[i] - 0x30;
             if (d < 0 || d > 9) break;
-            mantissa = mantissa * 10 + d;
-            fraction++;
+            mantissa = (Math.imul(mantissa, 10) + d) | 0;
           }
+          fraction = i - fractionStart;
+          digits += fraction;
         }
         if (i >= n) return -1;
         const c = buf[i];
-        if (digits + fraction > 0 && digits + fraction <= 15 && (c === COMMA || c === LF || c === CR)) {
-          const v = mantissa === 0 ? 0 : fraction === 0 ? mantissa : mantissa / POW10[fraction];
+        if (digits > 0 && digits <= 9 && (c === COMMA || c === LF || c === CR)) {
+          const v = fraction === 0 ? mantissa : mantissa / POW10[fraction];
           values[j] = negative ? -v : v;
         } else {
           while (i < n && FIELD_STOP[buf[i]] === 0) i++;
@@ -1301,6 +1305,16 @@ class CleaningRun {
     };
     return { stats, report, groupStatsCsv: groupLines.join('\n') + '\n' };
   }
+}
+
+/**
+ * A plain Uint8Array view of a chunk. Sources often yield Buffers (S3 streams, fs); one element
+ * type and one subarray() in the hot loops keeps them monomorphic and avoids Buffer#subarray.
+ */
+function plainBytes(chunk: Uint8Array): Uint8Array {
+  return chunk.constructor === Uint8Array
+    ? chunk
+    : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
 /** Float64 scratch viewed as two 32-bit words, to hash a number's bits. */
