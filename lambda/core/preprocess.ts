@@ -166,6 +166,9 @@ function isInfinityWord(bytes: Uint8Array, s: number, e: number): boolean {
   return /^\s*[+-]?inf(inity)?\s*$/i.test(w);
 }
 
+/** Input bytes scanned between two output flushes in pass 2. */
+const OUTPUT_PIECE = 1 << 20;
+
 const STATUS_QUARANTINED = 1;
 const STATUS_DUPLICATE = 2;
 /** An original that some later row was proposed to duplicate: keep its values in pass 2. */
@@ -512,25 +515,56 @@ class CleaningRun {
       { maxRowBytes: this.options.maxRowBytes, plainRows: reader2 },
       () => this.flushRun(),
     );
-    const flush = async () => {
-      if (this.cleanOut.len > 0) await sink.clean(this.cleanOut.take());
-      if (this.trainOut.len > 0) await sink.train(this.trainOut.take());
-      if (this.quarantineOut.len > 0) await sink.quarantine(this.quarantineOut.take());
+    // Output is handed to the sink while the next input chunk is processed: each flush takes the
+    // three buffers and waits only for the previous flush's writes (keeping the sink's calls in
+    // order), so writing overlaps scanning. Every exit waits for the last writes.
+    let writing: Promise<void> = Promise.resolve();
+    const write = async (
+      clean: Uint8Array | null,
+      train: Uint8Array | null,
+      quarantine: Uint8Array | null,
+    ) => {
+      if (clean !== null) await sink.clean(clean);
+      if (train !== null) await sink.train(train);
+      if (quarantine !== null) await sink.quarantine(quarantine);
     };
-    for await (const chunk of this.options.open()) {
-      bytes2 += chunk.length;
-      if (bytes2 > this.bytesIn)
-        throw new PreprocessError('source_changed', 'second read is longer than the first');
-      scanner2.push(plainBytes(chunk));
-      if (this.cleanOut.len > 1 << 18 || this.trainOut.len > 1 << 18 || this.quarantineOut.len > 1 << 18) {
-        await flush();
+    const flush = async () => {
+      const take = (out: ByteWriter) => (out.len > 0 ? out.take() : null);
+      const clean = take(this.cleanOut);
+      const train = take(this.trainOut);
+      const quarantine = take(this.quarantineOut);
+      await writing;
+      writing = write(clean, train, quarantine);
+      writing.catch(() => undefined); // awaited later; never an unhandled rejection meanwhile
+    };
+    try {
+      for await (const chunk of this.options.open()) {
+        bytes2 += chunk.length;
+        if (bytes2 > this.bytesIn)
+          throw new PreprocessError('source_changed', 'second read is longer than the first');
+        // In pieces of about 1 MiB, each flushed on its own: few output bytes wait in memory.
+        const bytes = plainBytes(chunk);
+        for (let at = 0; at < bytes.length; at += OUTPUT_PIECE) {
+          scanner2.push(bytes.subarray(at, at + OUTPUT_PIECE));
+          if (
+            this.cleanOut.len > 1 << 18 ||
+            this.trainOut.len > 1 << 18 ||
+            this.quarantineOut.len > 1 << 18
+          ) {
+            await flush();
+          }
+        }
       }
+      scanner2.finish();
+      if (bytes2 !== this.bytesIn || this.rows2 !== this.rows) {
+        throw new PreprocessError('source_changed', 'second read differs from the first');
+      }
+      await flush();
+      await writing;
+    } catch (error) {
+      await writing.catch(() => undefined);
+      throw error;
     }
-    scanner2.finish();
-    if (bytes2 !== this.bytesIn || this.rows2 !== this.rows) {
-      throw new PreprocessError('source_changed', 'second read differs from the first');
-    }
-    await flush();
     return this.results();
   }
 
