@@ -89,7 +89,14 @@ export class MonitoringStack extends Stack {
       masterKey: key,
       enforceSSL: true,
     });
-    if (config.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail));
+    if (config.alarmEmail) {
+      const email = this.topic.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail));
+      Validations.of(email).acknowledge({
+        id: 'Serverless-SNSRedrivePolicy',
+        reason:
+          'An e-mail that cannot be delivered cannot be redriven to a person; alarms stay in ALARM on the dashboard and notify again on each state change.',
+      });
+    }
 
     // --- alarms ------------------------------------------------------------------------------
     const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
@@ -250,6 +257,20 @@ export class MonitoringStack extends Stack {
         left: [custom('plan', 'PlannedInstances', 'Maximum', Duration.hours(1))],
         right: [custom('plan', 'PlannedRows', 'Maximum', Duration.hours(1))],
         width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Candidate holdout RMSE and R²',
+        left: [custom('evaluate', 'CandidateRmse', 'Average', Duration.hours(1))],
+        right: [custom('evaluate', 'CandidateR2', 'Average', Duration.hours(1))],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Models promoted, infeasible plans',
+        left: [custom('promote', 'ModelPromoted', 'Sum', Duration.hours(1))],
+        right: [custom('plan', 'PlanInfeasible', 'Sum', Duration.hours(1))],
+        width: 12,
       }),
     );
     this.dashboard.addWidgets(
