@@ -2,17 +2,20 @@
  * `npm run bench:preprocess -- [--rows 1000000] [--dir bench/data] [--peers ours,pandas,duckdb,cat,lines]`
  *
  * Generates synthetic production data (P2's generator, deterministic, cached under --dir), then
- * runs side by side, each as its own child process: this project's CLI, the pandas 1.5 reference
- * (bench/peers/pandas_clean.py), DuckDB with 2 threads (bench/peers/duckdb-clean.ts), `cat` and a
- * Node line split. Wall time and peak RSS come from /usr/bin/time (wall time includes each
- * runtime's start-up). Then it checks that ours, pandas and DuckDB agree (clean row counts,
- * group_stats within 1e-9 relative: DuckDB's avg is not compensated) and prints MB/s, rows/s,
- * peak RSS and the throughput ratio ours/peer.
+ * runs side by side, each as its own child process: this project's CLI (bundled with esbuild and
+ * run by plain node, as it ships, so TypeScript compilation is not timed), the pandas 1.5
+ * reference (bench/peers/pandas_clean.py), DuckDB with 2 threads (bench/peers/duckdb-clean.ts),
+ * `cat` and a Node line split. Wall time, user and system CPU seconds and peak RSS come from
+ * /usr/bin/time (wall time includes each runtime's start-up). User CPU is the figure to trust on
+ * a loaded machine: wall time stretches with other processes, CPU seconds much less. Then it
+ * checks that ours, pandas and DuckDB agree (clean row counts, group_stats within 1e-9 relative:
+ * DuckDB's avg is not compensated) and prints MB/s, rows/s, peak RSS and the ratios ours/peer.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { buildSync } from 'esbuild';
 import { writeSyntheticDataset } from '../bin/commands/generate';
 
 const ROOT = resolve(__dirname, '..');
@@ -20,14 +23,32 @@ const TSX = join(ROOT, 'node_modules/.bin/tsx');
 
 interface Measured {
   readonly name: string;
+  /** Wall seconds. */
   readonly seconds: number;
+  /** CPU seconds in user and kernel mode (all threads). */
+  readonly user: number;
+  readonly sys: number;
   readonly rssMb: number;
   readonly out?: string;
 }
 
+/** Bundles a script for plain `node` (what the Lambda and the trainer image run). */
+function bundle(dir: string, name: string, contents: string): string {
+  const outfile = join(dir, `${name}.bundle.js`);
+  buildSync({
+    stdin: { contents, resolveDir: ROOT, loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    outfile,
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
 function timed(name: string, command: string, args: string[], out?: string): Measured {
   const hasTime = existsSync('/usr/bin/time');
-  const argv = hasTime ? ['-f', '%e %M', command, ...args] : args;
+  const argv = hasTime ? ['-f', '%e %U %S %M', command, ...args] : args;
   const started = performance.now();
   const child = spawnSync(hasTime ? '/usr/bin/time' : command, argv, {
     cwd: ROOT,
@@ -38,8 +59,8 @@ function timed(name: string, command: string, args: string[], out?: string): Mea
   const wall = (performance.now() - started) / 1000;
   if (child.status !== 0) throw new Error(`${name} failed (${child.status}):\n${child.stderr}`);
   const last = child.stderr.trim().split('\n').pop() ?? '';
-  const [seconds, rssKb] = hasTime ? last.split(' ').map(Number) : [wall, NaN];
-  return { name, seconds, rssMb: rssKb / 1024, out };
+  const [seconds, user, sys, rssKb] = hasTime ? last.split(' ').map(Number) : [wall, NaN, NaN, NaN];
+  return { name, seconds, user, sys, rssMb: rssKb / 1024, out };
 }
 
 function readCsv(path: string): string[][] {
@@ -108,20 +129,16 @@ function main(): void {
   };
   run('ours', () => {
     const out = outDir('ours');
+    const cli = bundle(
+      values.dir,
+      'preprocess-cli',
+      `import { run } from './bin/commands/preprocess';
+       void run(process.argv.slice(2)).then((code) => { process.exitCode = code; });`,
+    );
     return timed(
       'ours',
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        'bin/factory.ts',
-        'preprocess',
-        input,
-        '--out',
-        out,
-        '--max-bytes',
-        String(16 * 2 ** 30),
-      ],
+      [cli, input, '--out', out, '--max-bytes', String(16 * 2 ** 30)],
       out,
     );
   });
@@ -135,17 +152,39 @@ function main(): void {
   });
   run('cat', () => timed('cat', '/bin/sh', ['-c', `cat "${input}" > /dev/null`]));
   run('lines', () =>
-    timed('lines', process.execPath, ['--import', 'tsx', 'bench/peers/line-split.ts', input]),
+    timed('lines', process.execPath, [
+      bundle(values.dir, 'line-split', `import './bench/peers/line-split';`),
+      input,
+    ]),
   );
 
   const ours = results.find((r) => r.name === 'ours');
-  console.log('\npeer      seconds    MB/s     rows/s   peak RSS MB   ours/peer throughput');
+  const cpu = (r: Measured) => r.user + r.sys;
+  console.log(
+    '\npeer       wall s   MB/s     rows/s  user s   sys s  MB/cpu-s  peak RSS MB  ours/peer: wall  cpu  RSS',
+  );
   for (const r of results) {
-    const ratio = ours ? (r.seconds / ours.seconds).toFixed(2) : '-';
+    const ratio = (x: number) => (ours ? x.toFixed(2) : '-').padStart(6);
     console.log(
-      `${r.name.padEnd(8)} ${r.seconds.toFixed(2).padStart(8)} ${(mb / r.seconds).toFixed(0).padStart(7)} ${(rows / r.seconds).toFixed(0).padStart(10)} ${r.rssMb.toFixed(0).padStart(13)}   ${ratio}`,
+      [
+        r.name.padEnd(8),
+        r.seconds.toFixed(2).padStart(8),
+        (mb / r.seconds).toFixed(0).padStart(6),
+        (rows / r.seconds).toFixed(0).padStart(10),
+        r.user.toFixed(2).padStart(7),
+        r.sys.toFixed(2).padStart(7),
+        (mb / cpu(r)).toFixed(0).padStart(9),
+        r.rssMb.toFixed(0).padStart(12),
+        ' '.repeat(9),
+        ratio(ours ? r.seconds / ours.seconds : NaN),
+        ratio(ours ? cpu(r) / cpu(ours) : NaN),
+        ratio(ours ? ours.rssMb / r.rssMb : NaN),
+      ].join(' '),
     );
   }
+  console.log(
+    'ours/peer: wall and cpu are how many times faster ours is (> 1: ours faster); RSS is ours as a fraction of the peer.',
+  );
   if (ours?.out) {
     const report = JSON.parse(readFileSync(join(ours.out, 'report.json'), 'utf8')) as { elapsedMs: number };
     console.log(`ours in-process (no runtime start-up): ${(mb / (report.elapsedMs / 1000)).toFixed(0)} MB/s`);
