@@ -166,6 +166,10 @@ function isInfinityWord(bytes: Uint8Array, s: number, e: number): boolean {
   return /^\s*[+-]?inf(inity)?\s*$/i.test(w);
 }
 
+/** Filled rows per addRows call, and their order (0, 1, 2, ...). */
+const FILLED_BATCH = 256;
+const FILLED_ORDER = Int32Array.from({ length: FILLED_BATCH }, (_, i) => i);
+
 /** Input bytes scanned between two output flushes in pass 2. */
 const OUTPUT_PIECE = 1 << 20;
 
@@ -400,6 +404,9 @@ class CleaningRun {
   private queueNext = new Int32Array(0);
   private queueRows = new Int32Array(0);
   private readonly rowsScratch: Float64Array;
+  // Filled rows of pass 2 waiting for addRows into filledMoments.
+  private readonly filledValues: Float64Array;
+  private filledCount = 0;
   private values: Float64Array;
   private duplicates = 0;
   private quarantined = 0;
@@ -464,6 +471,7 @@ class CleaningRun {
     this.fill = new Float64Array(this.d);
     this.gaps = new Uint8Array(this.d);
     this.rowsScratch = rowsScratch(this.d);
+    this.filledValues = new Float64Array(FILLED_BATCH * this.d);
     this.colSum = new Float64Array(this.d);
     this.colComp = new Float64Array(this.d);
     this.colPresent = new Float64Array(this.d);
@@ -561,6 +569,7 @@ class CleaningRun {
       }
       await flush();
       await writing;
+      this.flushFilled();
     } catch (error) {
       await writing.catch(() => undefined);
       throw error;
@@ -649,9 +658,8 @@ class CleaningRun {
    * added into the other, a bijection of the state) and end with murmur3's fmix; locals only,
    * because this runs for every row.
    */
-  private hashRow(row: ScannedRow, b: Binding): void {
+  private hashRow(row: ScannedRow, b: Binding, values: Float64Array, base: number): void {
     const role = b.role;
-    const values = this.values;
     const textGap = this.textGap;
     let h1 = this.seed ^ 0x2545f491;
     let h2 = Math.imul(this.seed, 0x85ebca6b) ^ 0x68e31da4;
@@ -660,7 +668,7 @@ class CleaningRun {
       let a: number;
       let z: number;
       if (j >= 0) {
-        const v = values[j];
+        const v = values[base + j];
         if (v !== v) {
           // A NaN bit pattern: no kept number has one (infinities are quarantined).
           a = 0;
@@ -785,7 +793,7 @@ class CleaningRun {
       this.byReason[reason]++;
       return;
     }
-    this.keep(row, b, r);
+    this.keep(row, b, r, this.values, 0);
   }
 
   /**
@@ -803,7 +811,8 @@ class CleaningRun {
         const c0 = buf[pos];
         // Blank lines (and rows starting with a blank) go to the scanner; pass 2 relies on this.
         if (c0 === LF || c0 === CR || c0 === SPACE || c0 === TAB) break;
-        const end = this.parsePlain(buf, pos, n);
+        // Parsed straight into the next staging slot (keep() stages the row there).
+        const end = this.parsePlain(buf, pos, n, this.stagedValues, this.staged * this.d);
         if (end < 0) break;
         const r = this.rows++;
         if (r < 1024) this.firstRowsBytes += end - pos + 1;
@@ -811,7 +820,7 @@ class CleaningRun {
         row.start = pos;
         row.end = end;
         this.status[r] |= STATUS_PLAIN;
-        this.keep(row, b, r);
+        this.keep(row, b, r, this.stagedValues, this.staged * this.d);
         pos = end + (buf[end] === CR ? 2 : 1);
       }
     }
@@ -820,8 +829,8 @@ class CleaningRun {
   }
 
   /**
-   * Reads the plain row at `pos` into `plainRow` (field offsets) and `values` (numbers parsed,
-   * NaN = missing). A plain row has exactly the header's field count, no quote byte, and ends in
+   * Reads the plain row at `pos` into `plainRow` (field offsets) and values[base + j] (numbers
+   * parsed, NaN = missing). A plain row has exactly the header's field count, no quote byte, and ends in
    * LF or CRLF inside `buf`; its numeric cells parse and are finite. Returns the offset of its
    * line end, or -1 for anything else (the general scanner and classify then decide).
    *
@@ -831,12 +840,11 @@ class CleaningRun {
    * double; every other numeric cell (spaces, exponents, `+`, NA words, longer digit runs) goes
    * to parseDecimal itself.
    */
-  private parsePlain(buf: Uint8Array, pos: number, n: number): number {
+  private parsePlain(buf: Uint8Array, pos: number, n: number, values: Float64Array, base: number): number {
     const role = this.binding!.role;
     const nf = role.length;
     const fieldStart = this.plainRow.fieldStart;
     const fieldEnd = this.plainRow.fieldEnd;
-    const values = this.values;
     let i = pos;
     for (let k = 0; k < nf; k++) {
       const s = i;
@@ -871,18 +879,18 @@ class CleaningRun {
         const c = buf[i];
         if (digits > 0 && digits <= 9 && (c === COMMA || c === LF || c === CR)) {
           const v = fraction === 0 ? mantissa : mantissa / POW10[fraction];
-          values[j] = negative ? -v : v;
+          values[base + j] = negative ? -v : v;
         } else {
           while (i < n && FIELD_STOP[buf[i]] === 0) i++;
           if (i >= n || buf[i] === QUOTE) return -1;
           const v = parseDecimal(buf, s, i);
           if (v !== v) {
             if (!isMissingCell(buf, s, i)) return -1;
-            values[j] = NaN;
+            values[base + j] = NaN;
           } else if (v === Infinity || v === -Infinity) {
             return -1;
           } else {
-            values[j] = v;
+            values[base + j] = v;
           }
         }
       } else {
@@ -906,8 +914,8 @@ class CleaningRun {
    * Stages row `r` (classify accepted it; `values` holds its cells) for flushKept: its hash, its
    * category, its missing text cells and its values, everything the row's bytes are needed for.
    */
-  private keep(row: ScannedRow, b: Binding, r: number): void {
-    this.hashRow(row, b);
+  private keep(row: ScannedRow, b: Binding, r: number, values: Float64Array, base: number): void {
+    this.hashRow(row, b, values, base);
     const i = this.staged++;
     let hi = this.hashHi;
     let lo = this.hashLo;
@@ -920,9 +928,8 @@ class CleaningRun {
     this.stagedRow[i] = r;
     this.stagedCategory[i] = this.category(row, b);
     const d = this.d;
-    const values = this.values;
     const stagedValues = this.stagedValues;
-    for (let j = 0; j < d; j++) stagedValues[i * d + j] = values[j];
+    if (values !== stagedValues) for (let j = 0; j < d; j++) stagedValues[i * d + j] = values[base + j];
     const texts = this.textColumns;
     const gaps = this.stagedTextGaps;
     for (let t = 0; t < texts.length; t++) gaps[i * texts.length + t] = this.textGap[texts[t]];
@@ -967,7 +974,6 @@ class CleaningRun {
       }
     }
     const d = this.d;
-    const values = this.values;
     const stagedValues = this.stagedValues;
     const texts = this.textColumns;
     const gaps = this.stagedTextGaps;
@@ -985,7 +991,7 @@ class CleaningRun {
         continue;
       }
       this.clean++;
-      for (let j = 0; j < d; j++) values[j] = stagedValues[i * d + j];
+      const at = i * d;
       const c = this.stagedCategory[i];
       let complete = true;
       if (c >= 0) {
@@ -994,7 +1000,7 @@ class CleaningRun {
         const comp = this.catComp[c];
         const missing = this.catMissing[c];
         for (let j = 0; j < d; j++) {
-          const v = values[j];
+          const v = stagedValues[at + j];
           if (v === v) {
             kahanAdd(this.colSum, this.colComp, j, v);
             this.colPresent[j]++;
@@ -1007,7 +1013,7 @@ class CleaningRun {
       } else {
         this.noCategory++;
         for (let j = 0; j < d; j++) {
-          const v = values[j];
+          const v = stagedValues[at + j];
           if (v === v) {
             kahanAdd(this.colSum, this.colComp, j, v);
             this.colPresent[j]++;
@@ -1180,7 +1186,7 @@ class CleaningRun {
           pos = lf + 1;
         } else if (st === (STATUS_PLAIN | STATUS_INCOMPLETE)) {
           const row = this.plainRow;
-          const end = this.parsePlain(buf, pos, n);
+          const end = this.parsePlain(buf, pos, n, this.values, 0);
           if (end < 0) break;
           this.flushRun();
           row.bytes = buf;
@@ -1228,6 +1234,11 @@ class CleaningRun {
     this.writeFilled(row, b);
   }
 
+  private flushFilled(): void {
+    addRows(this.filledMoments, this.filledValues, FILLED_ORDER, this.filledCount, this.rowsScratch);
+    this.filledCount = 0;
+  }
+
   /** Writes an incomplete kept row to clean.csv with its gaps filled (values holds its parsed cells). */
   private writeFilled(row: ScannedRow, b: Binding): void {
     const bytes = row.bytes;
@@ -1242,7 +1253,10 @@ class CleaningRun {
         gaps[j] = 0;
       }
     }
-    this.filledMoments.add(values);
+    // Batched for addRows (same bits as filledMoments.add row by row).
+    const at = this.filledCount++ * d;
+    for (let j = 0; j < d; j++) this.filledValues[at + j] = values[j];
+    if (this.filledCount === FILLED_BATCH) this.flushFilled();
     // A kept row's bytes are its fields (quoted ones with their quotes) joined by commas, so the
     // row is copied in spans around the gaps, each gap (with any quotes) replaced by the fill.
     const out = this.cleanOut;
