@@ -10,13 +10,19 @@ export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
   readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'),
 ).context;
 
-/** A fresh app with the platform declared from `factory` context overrides (no policy plugins). */
+/**
+ * A fresh app with the platform declared from `factory` context overrides (no policy plugins).
+ * Lambda bundling is skipped (empty `bundling-stacks`): these tests read templates, not bundles,
+ * and asset hashes are normalised in snapshots anyway.
+ */
 export function platform(overrides: Record<string, unknown> = {}): {
   app: App;
   config: FactoryConfig;
   stacks: Platform;
 } {
-  const app = new App({ context: { ...CDK_JSON_CONTEXT, factory: overrides } });
+  const app = new App({
+    context: { ...CDK_JSON_CONTEXT, factory: overrides, 'aws:cdk:bundling-stacks': [] },
+  });
   const config = configFromContext(app.node.getAllContext());
   return { app, config, stacks: createPlatform(app, config) };
 }

@@ -99,6 +99,8 @@ print(json.dumps({"w": list(map(float, r.coef_)), "b": float(r.intercept_)}))`;
   it('exits 1 on a CSV without the schema columns', async () => {
     writeFileSync(join(dir, 'bad.csv'), 'x,y\n1,2\n');
     expect(await train([join(dir, 'bad.csv'), '--out', join(dir, 'x.json')])).toBe(1);
-    expect(err.mock.calls[0][0]).toMatch(/^train: missing_column: header lacks schema column\(s\): timestamp, line_id/);
+    expect(err.mock.calls[0][0]).toMatch(
+      /^train: missing_column: header lacks schema column\(s\): timestamp, line_id/,
+    );
   });
 });
