@@ -47,7 +47,9 @@ export class RowHashTable {
    * insertOrGet for a batch of rows so the cache misses overlap (JavaScript has no prefetch).
    */
   touch(hi: number, lo: number): number {
-    return this.slots[((lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask) * 3 + 2];
+    const b = ((lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask) * 3;
+    // Both ends: a 12-byte slot can straddle two cache lines.
+    return this.slots[b] | this.slots[b + 2];
   }
 
   /** Inserts every entry of a smaller table (used once to re-size up front). */
