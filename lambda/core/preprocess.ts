@@ -389,8 +389,8 @@ class CleaningRun {
   private staged = 0;
   /** Keeps the touch loop's loads alive. */
   touched = 0;
-  private stagedHi = new Uint32Array(0);
-  private stagedLo = new Uint32Array(0);
+  private stagedHi = new Int32Array(0);
+  private stagedLo = new Int32Array(0);
   private stagedRow = new Int32Array(0);
   private stagedFirst = new Int32Array(0);
   private stagedCategory = new Int32Array(0);
@@ -612,8 +612,8 @@ class CleaningRun {
       });
       this.textColumns = Int32Array.from(texts);
       const batch = Math.max(16, Math.min(512, Math.floor((1 << 20) / (header.length + 1))));
-      this.stagedHi = new Uint32Array(batch);
-      this.stagedLo = new Uint32Array(batch);
+      this.stagedHi = new Int32Array(batch);
+      this.stagedLo = new Int32Array(batch);
       this.stagedRow = new Int32Array(batch);
       this.stagedFirst = new Int32Array(batch);
       this.stagedCategory = new Int32Array(batch);
@@ -723,8 +723,10 @@ class CleaningRun {
     h2 = fmix(h2);
     h1 = (h1 + h2) | 0;
     h2 = (h2 + h1) | 0;
-    this.hashHi = h1 >>> 0;
-    this.hashLo = h2 >>> 0;
+    // Kept as int32 (the table stores the same 32 bits): unsigned values above 2^31 would turn
+    // these fields into heap numbers and deoptimise the code that reads them.
+    this.hashHi = h1;
+    this.hashLo = h2;
   }
 
   /** Copies bytes[s, e) into `scratch` without the second quote of each `""`; returns the length. */
@@ -785,7 +787,7 @@ class CleaningRun {
     }
     const r = this.rows++;
     if (r < 1024) this.firstRowsBytes += row.end - row.start + 1;
-    if (r >= this.status.length) this.status = ensure(this.status, r + 1, (n) => new Uint8Array(n));
+    if (r >= this.status.length) this.growStatus(r);
     const reason = this.classify(row, b);
     if (reason !== 0) {
       this.status[r] = STATUS_QUARANTINED;
@@ -794,6 +796,24 @@ class CleaningRun {
       return;
     }
     this.keep(row, b, r, this.values, 0);
+  }
+
+  /**
+   * Makes room for row r's status. The first growth jumps to the row count the size hint
+   * predicts (from the first rows' length), so the array is not regrown (and the hot loops not
+   * deoptimised by the field change) again and again.
+   */
+  private growStatus(r: number): void {
+    const hint = this.options.sizeHint ?? 0;
+    const perRow = Math.max(16, this.firstRowsBytes / Math.min(r, 1024));
+    const predicted = hint > 0 && r >= 1024 ? Math.min(Math.ceil((hint / perRow) * 1.05), 1 << 28) : 0;
+    if (predicted > r) {
+      const status = new Uint8Array(predicted);
+      status.set(this.status);
+      this.status = status;
+    } else {
+      this.status = ensure(this.status, r + 1, (n) => new Uint8Array(n));
+    }
   }
 
   /**
@@ -816,7 +836,7 @@ class CleaningRun {
         if (end < 0) break;
         const r = this.rows++;
         if (r < 1024) this.firstRowsBytes += end - pos + 1;
-        if (r >= this.status.length) this.status = ensure(this.status, r + 1, (len) => new Uint8Array(len));
+        if (r >= this.status.length) this.growStatus(r);
         row.start = pos;
         row.end = end;
         this.status[r] |= STATUS_PLAIN;
