@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { DatasetSchema } from '../../../lambda/core/dataset-schema';
-import { PreprocessError, preprocessBytes } from '../../../lambda/core/preprocess';
+import { PreprocessError, preprocessBytes, preprocessCsv } from '../../../lambda/core/preprocess';
 
 const schema: DatasetSchema = {
   timestamp: 'ts',
@@ -143,6 +143,21 @@ describe('preprocessCsv', () => {
       ),
       { numRuns: 1500 },
     );
+  });
+
+  test('rejects a source whose second read moves a line end', async () => {
+    const reads = [HEADER + 't1,i,A,1,2,3\nt2,i,A,4,5,6\n', HEADER + 't1,i,A,1,2,33\nt2,i,A,4,5,\n'];
+    let call = 0;
+    const noop = () => undefined;
+    const error = await preprocessCsv({
+      schema,
+      sink: { clean: noop, train: noop, quarantine: noop, reset: noop },
+      open: async function* () {
+        yield enc(reads[Math.min(call++, 1)]);
+      },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PreprocessError);
+    expect((error as PreprocessError).code).toBe('source_changed');
   });
 
   test('gives the same outputs however the input is chunked', async () => {
