@@ -223,6 +223,16 @@ const REASON_BY_CODE: QuarantineReason[] = [
 
 class HashCollision extends Error {}
 
+/** An original's canonical values, held in pass 2 until its last proposed duplicate. */
+interface HeldRow {
+  readonly values: Float64Array;
+  /** Per text column: byte length of the unescaped text, -1 when missing. */
+  readonly lengths: Int32Array;
+  /** The text columns' unescaped bytes, concatenated. */
+  readonly text: Uint8Array;
+  waiting: number;
+}
+
 /** Column roles bound from the header. */
 interface Binding {
   readonly header: string[];
@@ -448,7 +458,7 @@ class CleaningRun {
   // Pass 2 state.
   private rows2 = 0;
   private pairAt = 0;
-  private held = new Map<number, { values: (number | string | null)[]; waiting: number }>();
+  private held = new Map<number, HeldRow>();
   private waitingFor: Map<number, number> | null = null;
   private filledMoments: Moments;
   private fillBytes: Uint8Array[] = [];
@@ -917,6 +927,8 @@ class CleaningRun {
         if (digits > 0 && digits <= 9 && (c === COMMA || c === LF || c === CR)) {
           const v = fraction === 0 ? mantissa : mantissa / POW10[fraction];
           values[base + j] = negative ? -v : v;
+        } else if (i === s && (c === COMMA || c === LF || c === CR)) {
+          values[base + j] = NaN; // an empty cell: missing
         } else {
           while (i < n && FIELD_STOP[buf[i]] === 0) i++;
           if (i >= n || buf[i] === QUOTE) return -1;
@@ -1106,19 +1118,64 @@ class CleaningRun {
     this.waitingFor = waiting;
   }
 
-  /** Canonical values of the row for exact duplicate confirmation. */
-  private canonical(row: ScannedRow, b: Binding): (number | string | null)[] {
-    const out: (number | string | null)[] = [];
-    for (let k = 0; k < b.role.length; k++) {
-      const j = b.role[k];
-      if (j >= 0) {
-        const v = this.values[j];
-        out.push(v === 0 ? 0 : v);
+  /**
+   * The row's canonical values for exact duplicate confirmation (values holds its parsed cells):
+   * numbers with -0 as 0, text cells unescaped as UTF-8 bytes (which equal exactly when the text
+   * does), missing text as length -1.
+   */
+  private canonical(row: ScannedRow, waiting: number): HeldRow {
+    const values = Float64Array.from(this.values, (v) => (v === 0 ? 0 : v));
+    const texts = this.textColumns;
+    const lengths = new Int32Array(texts.length);
+    const parts: Uint8Array[] = [];
+    for (let t = 0; t < texts.length; t++) {
+      const k = texts[t];
+      const s = row.fieldStart[k];
+      const e = row.fieldEnd[k];
+      if (isMissingCell(row.bytes, s, e)) {
+        lengths[t] = -1;
+      } else if (row.quoted[k] === FIELD_ESCAPED) {
+        lengths[t] = this.unescape(row.bytes, s, e);
+        parts.push(this.scratch.slice(0, lengths[t]));
       } else {
-        out.push(isMissingCell(row.bytes, row.fieldStart[k], row.fieldEnd[k]) ? null : fieldText(row, k));
+        lengths[t] = e - s;
+        parts.push(row.bytes.slice(s, e));
       }
     }
-    return out;
+    return { values, lengths, text: Buffer.concat(parts), waiting };
+  }
+
+  /** Whether the row's canonical values (values holds its parsed cells) equal `held`'s. */
+  private sameAs(row: ScannedRow, held: HeldRow): boolean {
+    const values = this.values;
+    for (let j = 0; j < this.d; j++) {
+      const x = values[j];
+      const y = held.values[j];
+      if (!(x === y || (x !== x && y !== y))) return false;
+    }
+    const texts = this.textColumns;
+    let at = 0;
+    for (let t = 0; t < texts.length; t++) {
+      const k = texts[t];
+      let bytes = row.bytes;
+      let s = row.fieldStart[k];
+      let e = row.fieldEnd[k];
+      const length = held.lengths[t];
+      if (isMissingCell(bytes, s, e)) {
+        if (length !== -1) return false;
+        continue;
+      }
+      if (row.quoted[k] === FIELD_ESCAPED) {
+        e = this.unescape(bytes, s, e);
+        s = 0;
+        bytes = this.scratch;
+      }
+      if (e - s !== length) return false;
+      const text = held.text;
+      for (let i = 0; i < length; i++) if (bytes[s + i] !== text[at + i]) return false;
+      at += length;
+    }
+    return true;
   }
 
   /** Copies the pending span of unchanged complete rows to clean.csv and train.csv. */
@@ -1226,7 +1283,8 @@ class CleaningRun {
             this.runEnd = lf + 1;
           }
           pos = lf + 1;
-        } else if (st === (STATUS_PLAIN | STATUS_INCOMPLETE)) {
+        } else {
+          // Gaps to fill, or a proposed duplicate or original: parse again, then as pass2 would.
           const row = this.plainRow;
           const end = this.parsePlain(buf, pos, n, this.values, 0);
           if (end < 0) break;
@@ -1234,10 +1292,9 @@ class CleaningRun {
           row.bytes = buf;
           row.start = pos;
           row.end = end;
-          this.writeFilled(row, b);
+          if (st === (STATUS_PLAIN | STATUS_INCOMPLETE)) this.writeFilled(row, b);
+          else this.keepInPass2(row, b, r, st);
           pos = end + (buf[end] === CR ? 2 : 1);
-        } else {
-          break;
         }
         r++;
       }
@@ -1254,17 +1311,12 @@ class CleaningRun {
       const p = this.pairAt++;
       const first = this.pairs[p * 2 + 1];
       const held = this.held.get(first)!;
-      const mine = this.canonical(row, b);
-      for (let k = 0; k < mine.length; k++) {
-        const x = mine[k];
-        const y = held.values[k];
-        if (!(x === y || (x !== x && y !== y))) throw new HashCollision();
-      }
+      if (!this.sameAs(row, held)) throw new HashCollision();
       if (--held.waiting === 0) this.held.delete(first);
       return;
     }
     if (st & STATUS_ORIGINAL) {
-      this.held.set(r, { values: this.canonical(row, b), waiting: this.waitingFor!.get(r)! });
+      this.held.set(r, this.canonical(row, this.waitingFor!.get(r)!));
     }
     if ((st & STATUS_INCOMPLETE) === 0) {
       this.cleanOut.bytes(bytes, row.start, row.end);
