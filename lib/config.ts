@@ -191,6 +191,71 @@ export const factoryConfigSchema = z
       })
       .strict()
       .default({ maxAzs: 2, natGateways: 0 }),
+    /** Data-security options the article asks for; `null` means "secure default for the stage". */
+    security: z
+      .object({
+        /** Object Lock retention for raw (COMPLIANCE mode) in days; 0 turns it off. Default: 365 in prod, 0 in dev. */
+        rawObjectLockDays: z.number().int().min(0).max(36500).nullable().default(null),
+        /** Deny curated and models access except through the VPC S3 endpoint. Default: on in prod. */
+        vpcEndpointOnly: z.boolean().nullable().default(null),
+        /** CloudTrail data events (object reads and writes) for the data buckets. */
+        cloudTrailDataEvents: z.boolean().default(true),
+        /** Limit use of the platform key to the platform's own roles and AWS services. Default: on in prod. */
+        restrictKeyToPlatform: z.boolean().nullable().default(null),
+        /** Roles (e.g. a break-glass admin) exempt from the endpoint-only and key restrictions. */
+        adminRoleArns: z
+          .array(
+            z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN'),
+          )
+          .default([]),
+      })
+      .strict()
+      .default({
+        rawObjectLockDays: null,
+        vpcEndpointOnly: null,
+        cloudTrailDataEvents: true,
+        restrictKeyToPlatform: null,
+        adminRoleArns: [],
+      }),
+    /** Optional self-mutating CDK Pipelines deployment (dev, then prod after a manual approval). */
+    pipeline: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** GitHub repository `owner/name`. */
+        repository: z
+          .string()
+          .regex(/^[\w.-]+\/[\w.-]+$/, 'must be a GitHub repository: owner/name')
+          .optional(),
+        branch: z.string().min(1).default('main'),
+        /** CodeStar connection (AWS CodeConnections) ARN authorised for the repository. */
+        connectionArn: z
+          .string()
+          .regex(
+            /^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection\/[\w-]+$/,
+            'must be a CodeConnections connection ARN',
+          )
+          .optional(),
+      })
+      .strict()
+      .default({ enabled: false, branch: 'main' })
+      .superRefine((p, ctx) => {
+        if (!p.enabled) return;
+        if (!p.repository)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['repository'],
+            message: 'required when pipeline.enabled is true',
+          });
+        if (!p.connectionArn)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['connectionArn'],
+            message: 'required when pipeline.enabled is true',
+          });
+      }),
+    /** Tag values for ownership and cost allocation. */
+    owner: z.string().min(1).max(256).optional(),
+    costCentre: z.string().min(1).max(256).optional(),
     /** E-mail address subscribed to the alarm topic. */
     alarmEmail: z.email('must be an e-mail address').optional(),
     /** Tags on every resource (project and stage are added). */
@@ -300,4 +365,26 @@ function parseScalar(value: unknown): unknown {
  */
 export function metricsNamespace(config: Pick<FactoryConfig, 'prefix' | 'stage'>): string {
   return `AiaasFactory/${config.prefix}/${config.stage}`;
+}
+
+/** The security options with each stage's secure default filled in. */
+export interface ResolvedSecurity {
+  readonly rawObjectLockDays: number;
+  readonly vpcEndpointOnly: boolean;
+  readonly cloudTrailDataEvents: boolean;
+  readonly restrictKeyToPlatform: boolean;
+  readonly adminRoleArns: readonly string[];
+}
+
+export function resolveSecurity(config: Pick<FactoryConfig, 'stage' | 'security'>): ResolvedSecurity {
+  const prod = config.stage === 'prod';
+  const s = config.security;
+  return {
+    // dev tears buckets down with their objects, which compliance-mode locks would forbid.
+    rawObjectLockDays: s.rawObjectLockDays ?? (prod ? 365 : 0),
+    vpcEndpointOnly: s.vpcEndpointOnly ?? prod,
+    cloudTrailDataEvents: s.cloudTrailDataEvents,
+    restrictKeyToPlatform: s.restrictKeyToPlatform ?? prod,
+    adminRoleArns: s.adminRoleArns,
+  };
 }

@@ -1,4 +1,5 @@
-import { App, Aspects, CfnResource, Stack, Tags } from 'aws-cdk-lib';
+import { Aspects, CfnResource, Stack, Tags } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
 import { AcknowledgeScopedGrants } from './constructs/scoped-grants';
 import { AcknowledgeCdkProviders, DropRedundantDependsOn } from './acknowledgements';
 import type { FactoryConfig } from './config';
@@ -18,8 +19,11 @@ export interface Platform {
   readonly monitoring: MonitoringStack;
 }
 
-/** Declares every stack of the platform from one validated config. */
-export function createPlatform(app: App, config: FactoryConfig): Platform {
+/**
+ * Declares every stack of the platform from one validated config, in an App (`cdk deploy`) or
+ * in a Stage (the CDK Pipelines deployment).
+ */
+export function createPlatform(app: Construct, config: FactoryConfig): Platform {
   const env =
     config.account || config.region
       ? {
@@ -30,18 +34,18 @@ export function createPlatform(app: App, config: FactoryConfig): Platform {
   const base = { env, terminationProtection: config.stage === 'prod' };
   const id = (name: string) => `${pascal(config.prefix)}-${config.stage}-${name}`;
 
-  const dataLake = new DataLakeStack(app, id('DataLake'), {
-    ...base,
-    config,
-    description: 'aiaas-factory data lake: platform KMS key, raw / curated / models buckets, access logs',
-  });
   const network = new NetworkStack(app, id('Network'), {
     ...base,
     config,
-    logKey: dataLake.key,
     description: 'aiaas-factory network: isolated VPC, S3 gateway and interface endpoints, flow logs',
   });
 
+  const dataLake = new DataLakeStack(app, id('DataLake'), {
+    ...base,
+    config,
+    s3Endpoint: network.s3Endpoint,
+    description: 'aiaas-factory data lake: platform KMS key, raw / curated / models buckets, access logs',
+  });
   const preprocess = new PreprocessStack(app, id('Preprocess'), {
     ...base,
     config,
@@ -88,6 +92,8 @@ export function createPlatform(app: App, config: FactoryConfig): Platform {
     const options = { excludeResourceTypes: ['AWS::CloudWatch::Dashboard'] };
     Tags.of(stack).add('project', 'aiaas-factory', options);
     Tags.of(stack).add('stage', config.stage, options);
+    if (config.owner) Tags.of(stack).add('owner', config.owner, options);
+    if (config.costCentre) Tags.of(stack).add('cost-centre', config.costCentre, options);
     for (const [key, value] of Object.entries(config.tags)) Tags.of(stack).add(key, value, options);
   }
   Aspects.of(app).add(new AcknowledgeCdkProviders());

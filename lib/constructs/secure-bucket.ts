@@ -14,6 +14,8 @@ export interface SecureBucketProps {
   readonly stage: 'dev' | 'prod';
   /** Lifecycle rules besides the non-current version expiry every bucket gets. @default none */
   readonly lifecycleRules?: s3.LifecycleRule[];
+  /** Default Object Lock retention for new object versions. @default none (lock enabled, no default) */
+  readonly objectLockRetention?: s3.ObjectLockRetention;
   /** Non-current object versions expire after this many days. */
   readonly noncurrentVersionDays: number;
 }
@@ -48,6 +50,7 @@ export class SecureBucket extends Construct {
       // Object Lock without a default retention changes nothing until a hold or retention is
       // set, and can only be turned on at creation, so every data bucket gets it.
       objectLockEnabled: true,
+      objectLockDefaultRetention: props.objectLockRetention,
       lifecycleRules: [
         {
           id: 'expire-noncurrent-versions',

@@ -13,6 +13,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { metricsNamespace, type FactoryConfig } from '../config';
+import { denyGrantsNotForAwsResources } from '../constructs/key-policy';
 
 export interface MonitoringStackProps extends StackProps {
   readonly config: FactoryConfig;
@@ -72,18 +73,7 @@ export class MonitoringStack extends Stack {
         conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
       }),
     );
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'DenyGrantsNotForAwsResources',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['kms:CreateGrant'],
-        resources: ['*'],
-        conditions: {
-          BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' },
-        },
-      }),
-    );
+    key.addToResourcePolicy(denyGrantsNotForAwsResources());
     this.topic = new sns.Topic(this, 'Alerts', {
       displayName: `${config.prefix} ${config.stage} alerts`,
       masterKey: key,

@@ -1,14 +1,14 @@
-import { RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FactoryConfig } from '../config';
+import { denyGrantsNotForAwsResources } from '../constructs/key-policy';
 
 export interface NetworkStackProps extends StackProps {
   readonly config: FactoryConfig;
-  /** Key that encrypts the flow-log group. */
-  readonly logKey: kms.IKey;
 }
 
 /** Interface endpoints the training, serving and plan steps need to reach AWS without internet. */
@@ -65,17 +65,32 @@ export class NetworkStack extends Stack {
           ],
     });
 
+    // The network has its own key, so the data-lake stack can depend on the network (for the
+    // endpoint-only bucket policy) without a cycle.
+    const flowLogKey = new kms.Key(this, 'FlowLogKey', {
+      description: `${props.config.prefix} VPC flow logs`,
+      enableKeyRotation: true,
+      removalPolicy: stage === 'dev' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      pendingWindow: Duration.days(stage === 'dev' ? 7 : 30),
+    });
+    flowLogKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchLogsForThisAccount',
+        principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:*`,
+          },
+        },
+      }),
+    );
+    flowLogKey.addToResourcePolicy(denyGrantsNotForAwsResources());
     const flowLogs = new logs.LogGroup(this, 'FlowLogs', {
       retention: retention.logDays as logs.RetentionDays,
-      encryptionKey: props.logKey,
+      encryptionKey: flowLogKey,
       removalPolicy: stage === 'dev' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-    });
-    // The key is the platform key from the data-lake stack; the guard rule cannot resolve a
-    // cross-stack reference, and test/lib/stacks/network-stack.test.ts asserts KmsKeyId is set.
-    Validations.of(flowLogs).acknowledge({
-      id: 'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
-      reason:
-        'Encrypted with the platform KMS key referenced from the data-lake stack (a cross-stack reference the guard rule cannot resolve); a template test asserts KmsKeyId.',
     });
     this.vpc.addFlowLog('FlowLog', {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs),

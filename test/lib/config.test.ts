@@ -107,3 +107,45 @@ describe('config', () => {
     );
   });
 });
+
+describe('config: security and pipeline', () => {
+  it('resolves secure defaults by stage', () => {
+    const { resolveSecurity } = jest.requireActual('../../lib/config') as typeof import('../../lib/config');
+    expect(resolveSecurity(parseConfig({ stage: 'prod' }))).toMatchObject({
+      rawObjectLockDays: 365,
+      vpcEndpointOnly: true,
+      restrictKeyToPlatform: true,
+      cloudTrailDataEvents: true,
+    });
+    expect(resolveSecurity(parseConfig({}))).toMatchObject({
+      rawObjectLockDays: 0,
+      vpcEndpointOnly: false,
+      restrictKeyToPlatform: false,
+    });
+    expect(
+      resolveSecurity(parseConfig({ stage: 'prod', security: { vpcEndpointOnly: false } })).vpcEndpointOnly,
+    ).toBe(false);
+  });
+
+  it.each([
+    [{ security: { rawObjectLockDays: -1 } }, 'factory.security.rawObjectLockDays: got -1'],
+    [
+      { security: { adminRoleArns: ['admin'] } },
+      'factory.security.adminRoleArns.0: got "admin"; must be an IAM role ARN',
+    ],
+    [
+      { pipeline: { enabled: true } },
+      'factory.pipeline.repository: got nothing; required when pipeline.enabled is true',
+    ],
+    [
+      { pipeline: { enabled: true, repository: 'acme/factory' } },
+      'factory.pipeline.connectionArn: got nothing; required when pipeline.enabled is true',
+    ],
+    [
+      { pipeline: { repository: 'not a repo' } },
+      'factory.pipeline.repository: got "not a repo"; must be a GitHub repository: owner/name',
+    ],
+  ])('rejects %j naming the key', (raw, message) => {
+    expect(problemsOf(raw)).toContain(message);
+  });
+});

@@ -4,7 +4,7 @@ import { platform, snapshotOf } from '../../support/synth';
 describe('data-lake stack', () => {
   const { stacks } = platform();
   const template = Template.fromStack(stacks.dataLake);
-  const dataBuckets = ['Raw', 'Curated', 'Models'];
+  const dataBuckets = ['Raw', 'Curated', 'Models', 'Audit'];
 
   function bucket(prefix: string): Record<string, unknown> {
     const found = template.findResources('AWS::S3::Bucket');
@@ -33,8 +33,8 @@ describe('data-lake stack', () => {
     });
   });
 
-  it('creates raw, curated, models and an access-log bucket', () => {
-    template.resourceCountIs('AWS::S3::Bucket', 4);
+  it('creates raw, curated, models, audit (CloudTrail) and access-log buckets', () => {
+    template.resourceCountIs('AWS::S3::Bucket', 5);
   });
 
   it.each(dataBuckets)('sets all four Block Public Access flags on %s', (name) => {
@@ -94,7 +94,7 @@ describe('data-lake stack', () => {
 
   it('denies non-TLS and pre-TLS-1.2 requests on every bucket', () => {
     const policies = template.findResources('AWS::S3::BucketPolicy');
-    expect(Object.keys(policies)).toHaveLength(4);
+    expect(Object.keys(policies)).toHaveLength(5);
     for (const policy of Object.values(policies)) {
       const statements = (policy as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties
         .PolicyDocument.Statement;
@@ -122,7 +122,7 @@ describe('data-lake stack', () => {
 
   it('destroys buckets with their objects in dev', () => {
     template.allResources('AWS::S3::Bucket', { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
-    template.resourceCountIs('Custom::S3AutoDeleteObjects', 4);
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 5);
   });
 
   it('retains buckets and the key and protects the stack in prod', () => {
@@ -156,5 +156,96 @@ describe('data-lake stack', () => {
 
   it('matches the snapshot', () => {
     expect(snapshotOf(template)).toMatchSnapshot();
+  });
+});
+
+describe('data-lake security options', () => {
+  const prod = Template.fromStack(platform({ stage: 'prod' }).stacks.dataLake);
+  const dev = Template.fromStack(platform().stacks.dataLake);
+  const bucketPolicies = (t: Template) => JSON.stringify(t.findResources('AWS::S3::BucketPolicy'));
+  const keyPolicy = (t: Template) => JSON.stringify(t.findResources('AWS::KMS::Key'));
+
+  it('locks raw objects in compliance mode for 365 days in prod and not in dev', () => {
+    prod.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 365 } },
+      },
+    });
+    expect(JSON.stringify(dev.findResources('AWS::S3::Bucket'))).not.toContain('DefaultRetention');
+  });
+
+  it('honours a configured raw retention', () => {
+    const t = Template.fromStack(platform({ security: { rawObjectLockDays: 30 } }).stacks.dataLake);
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockConfiguration: { Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 30 } } },
+    });
+  });
+
+  it('denies curated and models data access outside the VPC endpoint in prod', () => {
+    prod.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'DenyDataAccessOutsideTheVpcEndpoint',
+            Effect: 'Deny',
+            Condition: Match.objectLike({
+              StringNotEquals: { 'aws:SourceVpce': Match.anyValue() },
+              BoolIfExists: { 'aws:ViaAWSService': 'false' },
+            }),
+          }),
+        ]),
+      },
+    });
+    expect(bucketPolicies(prod).match(/DenyDataAccessOutsideTheVpcEndpoint/g)).toHaveLength(2);
+    expect(bucketPolicies(dev)).not.toContain('DenyDataAccessOutsideTheVpcEndpoint');
+  });
+
+  it('exempts configured admin roles from the endpoint-only rule', () => {
+    const admin = 'arn:aws:iam::123456789012:role/BreakGlass';
+    const t = Template.fromStack(
+      platform({ stage: 'prod', security: { adminRoleArns: [admin] } }).stacks.dataLake,
+    );
+    expect(bucketPolicies(t)).toContain(admin);
+  });
+
+  it('limits data use of the platform key to the platform roles in prod', () => {
+    prod.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'DenyDataUseOutsideThePlatform',
+            Effect: 'Deny',
+            Condition: Match.objectLike({
+              ArnNotLike: {
+                'aws:PrincipalArn': Match.arrayWith([Match.objectLike({ 'Fn::Join': Match.anyValue() })]),
+              },
+            }),
+          }),
+        ]),
+      },
+    });
+    expect(keyPolicy(prod)).toContain('role/AiaasFactory-prod-*');
+    expect(keyPolicy(dev)).not.toContain('DenyDataUseOutsideThePlatform');
+  });
+
+  it('records object-level data events of the three data buckets in an audit trail', () => {
+    for (const t of [dev, prod]) {
+      t.hasResourceProperties('AWS::CloudTrail::Trail', {
+        EnableLogFileValidation: true,
+        KMSKeyId: Match.anyValue(),
+        EventSelectors: [
+          Match.objectLike({
+            ReadWriteType: 'All',
+            IncludeManagementEvents: false,
+            DataResources: [Match.objectLike({ Type: 'AWS::S3::Object' })],
+          }),
+        ],
+      });
+      const trail = JSON.stringify(t.findResources('AWS::CloudTrail::Trail'));
+      for (const bucket of ['RawBucket', 'CuratedBucket', 'ModelsBucket']) expect(trail).toContain(bucket);
+    }
+    const off = Template.fromStack(platform({ security: { cloudTrailDataEvents: false } }).stacks.dataLake);
+    off.resourceCountIs('AWS::CloudTrail::Trail', 0);
   });
 });

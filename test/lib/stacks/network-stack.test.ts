@@ -41,9 +41,13 @@ describe('network stack', () => {
       LogDestinationType: 'cloud-watch-logs',
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', {
-      KmsKeyId: { 'Fn::GetStackOutput': Match.objectLike({ StackName: Match.stringLikeRegexp('DataLake') }) },
+      KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^FlowLogKey'), 'Arn'] },
       RetentionInDays: 365,
     });
+  });
+
+  it('encrypts flow logs with its own rotating key, so the data lake may depend on the network', () => {
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
   it('closes the default security group', () => {
