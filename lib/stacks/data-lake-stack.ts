@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -120,6 +120,20 @@ export class DataLakeStack extends Stack {
     }
     if (security.restrictKeyToPlatform) this.restrictKeyUse(props.config, security.adminRoleArns);
     if (security.cloudTrailDataEvents) this.trail = this.recordDataEvents(common);
+
+    // What a person types: `aws s3 cp line.csv s3://<RawBucketName>/production/`.
+    new CfnOutput(this, 'RawBucketName', {
+      value: this.raw.bucketName,
+      description: 'Upload production CSVs here',
+    });
+    new CfnOutput(this, 'CuratedBucketName', {
+      value: this.curated.bucketName,
+      description: 'Cleaned data, statistics, reports, quarantine',
+    });
+    new CfnOutput(this, 'ModelsBucketName', {
+      value: this.models.bucketName,
+      description: 'Model artifacts and the current pointer',
+    });
   }
 
   /**

@@ -154,6 +154,11 @@ describe('data-lake stack', () => {
     });
   });
 
+  it('outputs the bucket names a person types', () => {
+    for (const name of ['RawBucketName', 'CuratedBucketName', 'ModelsBucketName'])
+      template.hasOutput(name, Match.anyValue());
+  });
+
   it('matches the snapshot', () => {
     expect(snapshotOf(template)).toMatchSnapshot();
   });

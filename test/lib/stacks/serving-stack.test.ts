@@ -104,6 +104,10 @@ describe('serving stack', () => {
     expect(text).not.toContain('s3:DeleteObject');
   });
 
+  it('outputs the API URL', () => {
+    expect(Object.keys(template.findOutputs('*')).some((name) => name.startsWith('ApiEndpoint'))).toBe(true);
+  });
+
   it('matches the snapshot', () => {
     expect(snapshotOf(template)).toMatchSnapshot();
   });
