@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
 import { ConfigError, configFromContext } from '../lib/config';
-import { createPlatform } from '../lib/platform';
 import { addPolicyChecks } from '../lib/policy-checks';
+import { declareDeployment } from '../lib/stacks/pipeline-stack';
 
 const app = new App();
 try {
   const config = configFromContext(app.node.getAllContext());
-  createPlatform(app, config);
+  // The platform's stacks, or (factory.pipeline.enabled) the pipeline that deploys them.
+  declareDeployment(app, config);
 } catch (error) {
   if (error instanceof ConfigError) {
     // One clear message and a non-zero exit: no stack trace for a config typo.

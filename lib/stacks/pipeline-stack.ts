@@ -1,4 +1,5 @@
 import {
+  App,
   CfnResource,
   Duration,
   Aspects,
@@ -231,6 +232,33 @@ export class PipelineStack extends Stack {
       });
     }
   }
+}
+
+/**
+ * What `cdk deploy` stands up: with `pipeline.enabled`, the pipeline stack (which deploys the
+ * platform in its dev and prod stages); otherwise the platform's stacks directly.
+ */
+export function declareDeployment(
+  app: App,
+  config: FactoryConfig,
+): { readonly pipeline?: PipelineStack; readonly platform?: Platform } {
+  if (!config.pipeline.enabled) return { platform: createPlatform(app, config) };
+  const env =
+    config.account || config.region
+      ? {
+          account: config.account ?? process.env.CDK_DEFAULT_ACCOUNT,
+          region: config.region ?? process.env.CDK_DEFAULT_REGION,
+        }
+      : undefined;
+  return {
+    pipeline: new PipelineStack(app, pipelineStackId(config), {
+      config,
+      env,
+      terminationProtection: true,
+      description:
+        'aiaas-factory pipeline: self-mutating CDK Pipelines deployment of the platform to dev, then prod',
+    }),
+  };
 }
 
 /** `AiaasFactory-Pipeline` for the default prefix. */
