@@ -32,22 +32,27 @@ export function createPlatform(app: Construct, config: FactoryConfig): Platform 
         }
       : undefined;
   const base = { env, terminationProtection: config.stage === 'prod' };
+  // Explicit stack names: inside a pipeline Stage CDK would prefix them (`Prod-...`), which would
+  // break the key policy's `<Prefix>-<stage>-*` role pattern and orphan directly deployed stacks.
   const id = (name: string) => `${pascal(config.prefix)}-${config.stage}-${name}`;
 
   const network = new NetworkStack(app, id('Network'), {
     ...base,
+    stackName: id('Network'),
     config,
     description: 'aiaas-factory network: isolated VPC, S3 gateway and interface endpoints, flow logs',
   });
 
   const dataLake = new DataLakeStack(app, id('DataLake'), {
     ...base,
+    stackName: id('DataLake'),
     config,
     s3Endpoint: network.s3Endpoint,
     description: 'aiaas-factory data lake: platform KMS key, raw / curated / models buckets, access logs',
   });
   const preprocess = new PreprocessStack(app, id('Preprocess'), {
     ...base,
+    stackName: id('Preprocess'),
     config,
     vpc: network.vpc,
     key: dataLake.key,
@@ -58,6 +63,7 @@ export function createPlatform(app: Construct, config: FactoryConfig): Platform 
 
   const training = new TrainingStack(app, id('Training'), {
     ...base,
+    stackName: id('Training'),
     config,
     vpc: network.vpc,
     key: dataLake.key,
@@ -68,6 +74,7 @@ export function createPlatform(app: Construct, config: FactoryConfig): Platform 
   });
   const serving = new ServingStack(app, id('Serving'), {
     ...base,
+    stackName: id('Serving'),
     config,
     vpc: network.vpc,
     key: dataLake.key,
@@ -77,6 +84,7 @@ export function createPlatform(app: Construct, config: FactoryConfig): Platform 
 
   const monitoring = new MonitoringStack(app, id('Monitoring'), {
     ...base,
+    stackName: id('Monitoring'),
     config,
     preprocessFunction: preprocess.function,
     deadLetterQueue: preprocess.deadLetterQueue,
