@@ -67,7 +67,11 @@ import {
 
 export { PreprocessError, type PreprocessErrorCode } from './preprocess-error';
 
-/** Opens the input's bytes from the start; called once per pass (twice, more after a restart). */
+/**
+ * Opens the input's bytes from the start; called once per pass (twice, more after a restart).
+ * A source may reuse one buffer for every chunk: the core copies whatever it keeps before it
+ * asks for the next chunk.
+ */
 export type ByteSource = () => AsyncIterable<Uint8Array>;
 
 export type QuarantineReason = 'ragged_row' | 'non_numeric' | 'non_finite' | 'unclosed_quote' | 'stray_quote';

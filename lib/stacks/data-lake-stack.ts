@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -6,8 +6,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { resolveSecurity, type FactoryConfig } from '../config';
-import { denyGrantsNotForAwsResources } from '../constructs/key-policy';
-import { SecureBucket, enableEventBridge, type SecureBucketProps } from '../constructs/secure-bucket';
+import { accessLogBucket } from '../constructs/access-log-bucket';
+import { houseKey } from '../constructs/house-key';
+import { SecureBucket, type SecureBucketProps } from '../constructs/secure-bucket';
 
 export interface DataLakeStackProps extends StackProps {
   readonly config: FactoryConfig;
@@ -32,53 +33,14 @@ export class DataLakeStack extends Stack {
   constructor(scope: Construct, id: string, props: DataLakeStackProps) {
     super(scope, id, props);
     const { stage, retention } = props.config;
-    const dev = stage === 'dev';
     const security = resolveSecurity(props.config);
 
-    this.key = new kms.Key(this, 'Key', {
+    this.key = houseKey(this, 'Key', {
       description: `${props.config.prefix} platform key: data buckets, queues, logs`,
-      enableKeyRotation: true,
-      removalPolicy: dev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-      pendingWindow: Duration.days(dev ? 7 : 30),
+      stage,
     });
-    // CloudWatch Logs encrypts the platform's log groups with this key; scoped by encryption
-    // context to this account's log groups so no other account's logs can use it.
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchLogsForThisAccount',
-        principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: {
-          ArnLike: {
-            'kms:EncryptionContext:aws:logs:arn': `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:*`,
-          },
-        },
-      }),
-    );
-    this.key.addToResourcePolicy(denyGrantsNotForAwsResources());
 
-    // S3 server access logging delivers only to SSE-S3 buckets, so this one bucket cannot use KMS.
-    this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
-      objectLockEnabled: true,
-      lifecycleRules: [
-        {
-          id: 'expire-access-logs',
-          expiration: Duration.days(retention.accessLogDays),
-          noncurrentVersionExpiration: Duration.days(1),
-        },
-      ],
-      removalPolicy: dev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-      autoDeleteObjects: dev,
-    });
-    enableEventBridge(this.accessLogs);
-    acknowledgeLogBucket(this.accessLogs);
+    this.accessLogs = accessLogBucket(this, 'AccessLogs', { expirationDays: retention.accessLogDays, stage });
 
     const common = {
       encryptionKey: this.key,
@@ -245,31 +207,4 @@ function acknowledgeDataBucket(bucket: s3.Bucket): void {
     reason:
       'Cross-region replication doubles storage cost and needs a second region the platform does not own; durability comes from S3 (11 nines), versioning and RETAIN in prod.',
   });
-}
-
-function acknowledgeLogBucket(bucket: s3.Bucket): void {
-  Validations.of(bucket).acknowledge(
-    { id: 'AwsSolutions-S1', reason: 'This is the access-log destination; logging it to itself would loop.' },
-    {
-      id: 'NIST.800.53.R5-S3BucketLoggingEnabled',
-      reason: 'This is the access-log destination; logging it to itself would loop.',
-    },
-    {
-      id: 'NIST.800.53.R5-S3DefaultEncryptionKMS',
-      reason: 'S3 server access log delivery supports only SSE-S3 destination buckets, not SSE-KMS.',
-    },
-    {
-      id: 'cdk-validator-cfnguard::s3_bucket_logging_enabled_check',
-      reason: 'This is the access-log destination; logging it to itself would loop.',
-    },
-    {
-      id: 'cdk-validator-cfnguard::s3_bucket_default_encryption_kms_check',
-      reason: 'S3 server access log delivery supports only SSE-S3 destination buckets, not SSE-KMS.',
-    },
-    {
-      id: 'NIST.800.53.R5-S3BucketReplicationEnabled',
-      reason:
-        'Access logs are operational records with a fixed expiry; replicating them to a second region adds cost without a recovery need.',
-    },
-  );
 }

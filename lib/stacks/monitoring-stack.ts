@@ -1,11 +1,10 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -13,7 +12,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { metricsNamespace, type FactoryConfig } from '../config';
-import { denyGrantsNotForAwsResources } from '../constructs/key-policy';
+import { houseKey } from '../constructs/house-key';
 
 export interface MonitoringStackProps extends StackProps {
   readonly config: FactoryConfig;
@@ -55,11 +54,10 @@ export class MonitoringStack extends Stack {
       new cloudwatch.Metric({ namespace, metricName, dimensionsMap: { service }, statistic, period });
 
     // CloudWatch alarms and EventBridge publish to the topic, so the key admits those services.
-    const key = new kms.Key(this, 'AlertsKey', {
+    const key = houseKey(this, 'AlertsKey', {
       description: `${config.prefix} alerts topic`,
-      enableKeyRotation: true,
-      removalPolicy: config.stage === 'dev' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-      pendingWindow: Duration.days(config.stage === 'dev' ? 7 : 30),
+      stage: config.stage,
+      admitLogs: false,
     });
     key.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -73,7 +71,6 @@ export class MonitoringStack extends Stack {
         conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
       }),
     );
-    key.addToResourcePolicy(denyGrantsNotForAwsResources());
     this.topic = new sns.Topic(this, 'Alerts', {
       displayName: `${config.prefix} ${config.stage} alerts`,
       masterKey: key,

@@ -1,11 +1,9 @@
-import { Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FactoryConfig } from '../config';
-import { denyGrantsNotForAwsResources } from '../constructs/key-policy';
+import { houseKey } from '../constructs/house-key';
 
 export interface NetworkStackProps extends StackProps {
   readonly config: FactoryConfig;
@@ -67,26 +65,10 @@ export class NetworkStack extends Stack {
 
     // The network has its own key, so the data-lake stack can depend on the network (for the
     // endpoint-only bucket policy) without a cycle.
-    const flowLogKey = new kms.Key(this, 'FlowLogKey', {
+    const flowLogKey = houseKey(this, 'FlowLogKey', {
       description: `${props.config.prefix} VPC flow logs`,
-      enableKeyRotation: true,
-      removalPolicy: stage === 'dev' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-      pendingWindow: Duration.days(stage === 'dev' ? 7 : 30),
+      stage,
     });
-    flowLogKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchLogsForThisAccount',
-        principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: {
-          ArnLike: {
-            'kms:EncryptionContext:aws:logs:arn': `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:*`,
-          },
-        },
-      }),
-    );
-    flowLogKey.addToResourcePolicy(denyGrantsNotForAwsResources());
     const flowLogs = new logs.LogGroup(this, 'FlowLogs', {
       retention: retention.logDays as logs.RetentionDays,
       encryptionKey: flowLogKey,

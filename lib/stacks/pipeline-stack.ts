@@ -1,7 +1,6 @@
 import {
   App,
   CfnResource,
-  Duration,
   Aspects,
   RemovalPolicy,
   Stack,
@@ -20,9 +19,10 @@ import * as pipelines from 'aws-cdk-lib/pipelines';
 import cdkCli from 'aws-cdk/package.json';
 import { Construct, IConstruct } from 'constructs';
 import type { FactoryConfig } from '../config';
-import { denyGrantsNotForAwsResources } from '../constructs/key-policy';
+import { accessLogBucket } from '../constructs/access-log-bucket';
+import { houseKey } from '../constructs/house-key';
 import { AcknowledgeScopedGrants } from '../constructs/scoped-grants';
-import { SecureBucket, enableEventBridge } from '../constructs/secure-bucket';
+import { SecureBucket } from '../constructs/secure-bucket';
 import { DropRedundantDependsOn } from '../acknowledgements';
 import { createPlatform, type Platform } from '../platform';
 
@@ -80,29 +80,16 @@ export class PipelineStack extends Stack {
       );
     }
 
-    this.key = new kms.Key(this, 'Key', {
+    // The pipeline outlives both stages: its key is kept like prod data.
+    this.key = houseKey(this, 'Key', {
       description: `${config.prefix} pipeline key: artifacts, build logs`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+      stage: 'prod',
     });
-    // CloudWatch Logs encrypts the build log group with this key; scoped by encryption context
-    // to this account's log groups.
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchLogsForThisAccount',
-        principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: {
-          ArnLike: {
-            'kms:EncryptionContext:aws:logs:arn': `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:*`,
-          },
-        },
-      }),
-    );
-    this.key.addToResourcePolicy(denyGrantsNotForAwsResources());
 
-    this.accessLogs = accessLogBucket(this, config.retention.accessLogDays);
+    this.accessLogs = accessLogBucket(this, 'AccessLogs', {
+      expirationDays: config.retention.accessLogDays,
+      stage: 'prod',
+    });
     // The pipeline outlives both stages and holds what was deployed: kept like prod data.
     this.artifactBucket = new SecureBucket(this, 'Artifacts', {
       encryptionKey: this.key,
@@ -289,44 +276,6 @@ export function synthCommand(config: Pick<FactoryConfig, 'pipeline'>): string {
 
 function shellQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
-}
-
-/**
- * The access-log destination of the artifact bucket. S3 server access logging delivers only to
- * SSE-S3 buckets, and a log bucket cannot log to itself.
- */
-function accessLogBucket(scope: Construct, days: number): s3.Bucket {
-  const bucket = new s3.Bucket(scope, 'AccessLogs', {
-    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-    encryption: s3.BucketEncryption.S3_MANAGED,
-    enforceSSL: true,
-    minimumTLSVersion: 1.2,
-    versioned: true,
-    objectLockEnabled: true,
-    lifecycleRules: [
-      {
-        id: 'expire-access-logs',
-        expiration: Duration.days(days),
-        noncurrentVersionExpiration: Duration.days(1),
-      },
-    ],
-    removalPolicy: RemovalPolicy.RETAIN,
-  });
-  enableEventBridge(bucket);
-  const selfLogging = 'This is the access-log destination; logging it to itself would loop.';
-  const sseS3Only = 'S3 server access log delivery supports only SSE-S3 destination buckets, not SSE-KMS.';
-  Validations.of(bucket).acknowledge(
-    { id: 'cdk-validator-cfnguard::s3_bucket_logging_enabled_check', reason: selfLogging },
-    { id: 'NIST.800.53.R5-S3DefaultEncryptionKMS', reason: sseS3Only },
-    { id: 'cdk-validator-cfnguard::s3_bucket_default_encryption_kms_check', reason: sseS3Only },
-    {
-      id: 'NIST.800.53.R5-S3BucketReplicationEnabled',
-      reason:
-        'Access logs are operational records with a fixed expiry; replicating them to a second region adds cost without a recovery need.',
-    },
-  );
-  return bucket;
 }
 
 /**
