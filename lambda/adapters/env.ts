@@ -50,18 +50,30 @@ export function datasetSchema(env: Env, name = 'DATASET_SCHEMA'): DatasetSchema 
 
 export const DEFAULT_METRICS_NAMESPACE = 'AiaasFactory';
 
-/** The preprocess handler's configuration. */
-export interface PreprocessConfig {
+/** What every handler's Logger and Metrics are named by. */
+export interface ServiceConfig {
+  /** POWERTOOLS_SERVICE_NAME (default: the handler's name): also the metrics' `service` dimension. */
+  readonly serviceName: string;
+  /** METRICS_NAMESPACE (default 'AiaasFactory'): CloudWatch namespace of the EMF metrics. */
+  readonly metricsNamespace: string;
+}
+
+/** POWERTOOLS_SERVICE_NAME (default `defaultServiceName`) and METRICS_NAMESPACE; never throws. */
+export function readServiceConfig(env: Env, defaultServiceName: string): ServiceConfig {
+  return {
+    serviceName: optionalString(env, 'POWERTOOLS_SERVICE_NAME', defaultServiceName),
+    metricsNamespace: optionalString(env, 'METRICS_NAMESPACE', DEFAULT_METRICS_NAMESPACE),
+  };
+}
+
+/** The preprocess handler's configuration (POWERTOOLS_SERVICE_NAME defaults to 'preprocess'). */
+export interface PreprocessConfig extends ServiceConfig {
   /** CURATED_BUCKET (required): where every output goes; never the raw bucket. */
   readonly curatedBucket: string;
   /** DATASET_SCHEMA (required): the dataset schema as JSON. */
   readonly schema: DatasetSchema;
   /** MAX_OBJECT_BYTES (required): larger objects are rejected before download. */
   readonly maxObjectBytes: number;
-  /** POWERTOOLS_SERVICE_NAME (default 'preprocess'). */
-  readonly serviceName: string;
-  /** METRICS_NAMESPACE (default 'AiaasFactory'). */
-  readonly metricsNamespace: string;
 }
 
 export function readPreprocessConfig(env: Env = process.env): PreprocessConfig {
@@ -69,7 +81,6 @@ export function readPreprocessConfig(env: Env = process.env): PreprocessConfig {
     curatedBucket: requiredString(env, 'CURATED_BUCKET', 'the curated bucket name'),
     schema: datasetSchema(env, 'DATASET_SCHEMA'),
     maxObjectBytes: wholeNumber(env, 'MAX_OBJECT_BYTES', { min: 1 }),
-    serviceName: optionalString(env, 'POWERTOOLS_SERVICE_NAME', 'preprocess'),
-    metricsNamespace: optionalString(env, 'METRICS_NAMESPACE', DEFAULT_METRICS_NAMESPACE),
+    ...readServiceConfig(env, 'preprocess'),
   };
 }

@@ -61,17 +61,29 @@ async function getJson(s3: S3Client, bucket: string, key: string): Promise<unkno
   }
 }
 
-/** Writes the artifact at `models/<version>/model.json`; the same artifact twice writes the same bytes. */
-export async function putArtifact(s3: S3Client, bucket: string, artifact: ModelArtifact): Promise<string> {
-  const key = artifactKey(artifact.version);
+/** One spelling of a JSON document in the bucket: indented, newline-terminated, deterministic bytes. */
+async function putJson(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  value: unknown,
+  headers: { readonly CacheControl?: string } = {},
+): Promise<void> {
   await s3.send(
     new PutObjectCommand({
       Bucket: bucket,
       Key: key,
-      Body: JSON.stringify(artifact, null, 2) + '\n',
+      Body: JSON.stringify(value, null, 2) + '\n',
       ContentType: 'application/json',
+      ...headers,
     }),
   );
+}
+
+/** Writes the artifact at `models/<version>/model.json`; the same artifact twice writes the same bytes. */
+export async function putArtifact(s3: S3Client, bucket: string, artifact: ModelArtifact): Promise<string> {
+  const key = artifactKey(artifact.version);
+  await putJson(s3, bucket, key, artifact);
   return key;
 }
 
@@ -97,14 +109,6 @@ export async function readPointer(s3: S3Client, bucket: string): Promise<ModelPo
 }
 
 export async function writePointer(s3: S3Client, bucket: string, pointer: ModelPointer): Promise<void> {
-  await s3.send(
-    new PutObjectCommand({
-      Bucket: bucket,
-      Key: CURRENT_POINTER_KEY,
-      Body: JSON.stringify(pointer, null, 2) + '\n',
-      ContentType: 'application/json',
-      // Serving revalidates the pointer with If-None-Match; keep intermediaries from caching it.
-      CacheControl: 'no-cache',
-    }),
-  );
+  // Serving revalidates the pointer with If-None-Match; keep intermediaries from caching it.
+  await putJson(s3, bucket, CURRENT_POINTER_KEY, pointer, { CacheControl: 'no-cache' });
 }

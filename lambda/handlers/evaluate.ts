@@ -13,13 +13,10 @@
  * CandidateRmse and CandidateR2 (None: the candidate's holdout figures) and CandidateBetter
  * (Count: 1 when better, else 0). An invalid candidate publishes none.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { Context } from 'aws-lambda';
-import { s3Client } from '../adapters/clients';
-import { DEFAULT_METRICS_NAMESPACE, optionalString, requiredString, type Env } from '../adapters/env';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { readServiceConfig, requiredString, type Env, type ServiceConfig } from '../adapters/env';
 import { getArtifact, parseLocation, readPointer, type ObjectLocation } from '../adapters/model-store';
+import { stepHandler, type StepDeps } from '../adapters/step-handler';
 import { validateArtifact, type ModelMetrics } from '../core/model-artifact';
 
 export interface EvaluateEvent {
@@ -37,13 +34,10 @@ export interface EvaluateOutput {
   readonly current: { readonly version: string; readonly key: string; readonly metrics: ModelMetrics } | null;
 }
 
-export interface EvaluateConfig {
+/** POWERTOOLS_SERVICE_NAME defaults to 'evaluate'. */
+export interface EvaluateConfig extends ServiceConfig {
   /** MODELS_BUCKET (required): holds models/current.json. */
   readonly modelsBucket: string;
-  /** POWERTOOLS_SERVICE_NAME (default 'evaluate'): also the metrics' `service` dimension. */
-  readonly serviceName: string;
-  /** METRICS_NAMESPACE (default 'AiaasFactory'): CloudWatch namespace of the EMF metrics. */
-  readonly metricsNamespace: string;
 }
 
 /** The candidate is missing, malformed or not a complete artifact; `name` is the state machine's error type. */
@@ -58,17 +52,11 @@ export class InvalidCandidateError extends Error {
 export function readEvaluateConfig(env: Env = process.env): EvaluateConfig {
   return {
     modelsBucket: requiredString(env, 'MODELS_BUCKET', 'the models bucket name'),
-    serviceName: optionalString(env, 'POWERTOOLS_SERVICE_NAME', 'evaluate'),
-    metricsNamespace: optionalString(env, 'METRICS_NAMESPACE', DEFAULT_METRICS_NAMESPACE),
+    ...readServiceConfig(env, 'evaluate'),
   };
 }
 
-export interface EvaluateDeps {
-  readonly s3: S3Client;
-  readonly config: EvaluateConfig;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-}
+export type EvaluateDeps = StepDeps<EvaluateConfig>;
 
 /** Candidate better than current? Lower holdout RMSE wins; no current means yes. */
 export function compareMetrics(
@@ -122,24 +110,4 @@ export async function runEvaluate(event: EvaluateEvent, deps: EvaluateDeps): Pro
   return output;
 }
 
-let deps: EvaluateDeps | undefined;
-
-export const handler = async (event: EvaluateEvent, context?: Context): Promise<EvaluateOutput> => {
-  if (!deps) {
-    let config: EvaluateConfig;
-    try {
-      config = readEvaluateConfig();
-    } catch (error) {
-      new Logger({ serviceName: 'evaluate' }).error('evaluate handler misconfigured', error as Error);
-      throw error;
-    }
-    deps = {
-      s3: s3Client(),
-      config,
-      logger: new Logger({ serviceName: config.serviceName }),
-      metrics: new Metrics({ namespace: config.metricsNamespace, serviceName: config.serviceName }),
-    };
-  }
-  if (context) deps.logger.addContext(context);
-  return runEvaluate(event, deps);
-};
+export const handler = stepHandler('evaluate', readEvaluateConfig, runEvaluate);

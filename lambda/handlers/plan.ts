@@ -18,19 +18,18 @@
  * (Count: 1 when the deadline cannot be met, else 0, so an alarm on its sum has data every run).
  * A failed plan publishes none: the state machine's failure alarm covers it.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { Context } from 'aws-lambda';
-import { s3Client } from '../adapters/clients';
 import {
-  DEFAULT_METRICS_NAMESPACE,
   optionalString,
+  readServiceConfig,
   requiredString,
   wholeNumber,
   type Env,
+  type ServiceConfig,
 } from '../adapters/env';
 import { loadJobRecords } from '../adapters/job-records';
+import { stepHandler, type StepDeps } from '../adapters/step-handler';
 import {
   calibrate,
   TRAINING_ENGINES,
@@ -43,7 +42,8 @@ import { plan } from '../core/planner';
 
 export type FillMode = 'none' | 'mean';
 
-export interface PlanConfig {
+/** POWERTOOLS_SERVICE_NAME defaults to 'plan'. */
+export interface PlanConfig extends ServiceConfig {
   /** CURATED_BUCKET (required): holds `stats/` partials and the `train/` / `clean/` rows. */
   readonly curatedBucket: string;
   /** MODELS_BUCKET (required): holds calibration records under `capacity/`. */
@@ -66,10 +66,6 @@ export interface PlanConfig {
   readonly serialSeconds: number;
   /** FILL_MODE (default 'none'): 'none' trains on `train/` (complete rows), 'mean' on `clean/`. */
   readonly fillMode: FillMode;
-  /** POWERTOOLS_SERVICE_NAME (default 'plan'): also the metrics' `service` dimension. */
-  readonly serviceName: string;
-  /** METRICS_NAMESPACE (default 'AiaasFactory'): CloudWatch namespace of the EMF metrics. */
-  readonly metricsNamespace: string;
 }
 
 export interface PlanEvent {
@@ -203,8 +199,7 @@ export function readPlanConfig(env: Env = process.env): PlanConfig {
     secondsPerUnit: numberVar(env, 'SECONDS_PER_UNIT', { min: 0, exclusive: true }),
     serialSeconds: numberVar(env, 'SERIAL_SECONDS', { min: 0, fallback: 0 }),
     fillMode,
-    serviceName: optionalString(env, 'POWERTOOLS_SERVICE_NAME', 'plan'),
-    metricsNamespace: optionalString(env, 'METRICS_NAMESPACE', DEFAULT_METRICS_NAMESPACE),
+    ...readServiceConfig(env, 'plan'),
   };
 }
 
@@ -285,12 +280,7 @@ function eventEngine(event: PlanEvent | null | undefined, fallback: TrainingEngi
   return engine;
 }
 
-export interface PlanDeps {
-  readonly s3: S3Client;
-  readonly config: PlanConfig;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-}
+export type PlanDeps = StepDeps<PlanConfig>;
 
 /** The plan step itself, with its clients and configuration injected. */
 export async function runPlan(event: PlanEvent | null | undefined, deps: PlanDeps): Promise<PlanOutput> {
@@ -362,28 +352,5 @@ export async function runPlan(event: PlanEvent | null | undefined, deps: PlanDep
   return output;
 }
 
-let deps: PlanDeps | undefined;
-
 /** Lambda entry point: configuration and clients are made once per execution environment. */
-export const handler = async (
-  event: PlanEvent | null | undefined,
-  context?: Context,
-): Promise<PlanOutput> => {
-  if (!deps) {
-    let config: PlanConfig;
-    try {
-      config = readPlanConfig();
-    } catch (error) {
-      new Logger({ serviceName: 'plan' }).error('plan handler misconfigured', error as Error);
-      throw error;
-    }
-    deps = {
-      s3: s3Client(),
-      config,
-      logger: new Logger({ serviceName: config.serviceName }),
-      metrics: new Metrics({ namespace: config.metricsNamespace, serviceName: config.serviceName }),
-    };
-  }
-  if (context) deps.logger.addContext(context);
-  return runPlan(event, deps);
-};
+export const handler = stepHandler('plan', readPlanConfig, runPlan);

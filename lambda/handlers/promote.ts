@@ -15,12 +15,8 @@
  * publishing (metrics go out last), so the promotion is still counted once. An invalid candidate
  * publishes none.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { Context } from 'aws-lambda';
-import { s3Client } from '../adapters/clients';
-import { DEFAULT_METRICS_NAMESPACE, optionalString, requiredString, type Env } from '../adapters/env';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { readServiceConfig, requiredString, type Env, type ServiceConfig } from '../adapters/env';
 import {
   getArtifact,
   parseLocation,
@@ -29,6 +25,7 @@ import {
   writePointer,
   type ModelPointer,
 } from '../adapters/model-store';
+import { stepHandler, type StepDeps } from '../adapters/step-handler';
 import { validateArtifact } from '../core/model-artifact';
 import { compareMetrics, InvalidCandidateError } from './evaluate';
 
@@ -46,28 +43,20 @@ export interface PromoteOutput {
   readonly reason: string;
 }
 
-export interface PromoteConfig {
+/** POWERTOOLS_SERVICE_NAME defaults to 'promote'. */
+export interface PromoteConfig extends ServiceConfig {
   /** MODELS_BUCKET (required): the artifacts' history and models/current.json. */
   readonly modelsBucket: string;
-  /** POWERTOOLS_SERVICE_NAME (default 'promote'): also the metrics' `service` dimension. */
-  readonly serviceName: string;
-  /** METRICS_NAMESPACE (default 'AiaasFactory'): CloudWatch namespace of the EMF metrics. */
-  readonly metricsNamespace: string;
 }
 
 export function readPromoteConfig(env: Env = process.env): PromoteConfig {
   return {
     modelsBucket: requiredString(env, 'MODELS_BUCKET', 'the models bucket name'),
-    serviceName: optionalString(env, 'POWERTOOLS_SERVICE_NAME', 'promote'),
-    metricsNamespace: optionalString(env, 'METRICS_NAMESPACE', DEFAULT_METRICS_NAMESPACE),
+    ...readServiceConfig(env, 'promote'),
   };
 }
 
-export interface PromoteDeps {
-  readonly s3: S3Client;
-  readonly config: PromoteConfig;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
+export interface PromoteDeps extends StepDeps<PromoteConfig> {
   /** @default () => new Date() */
   readonly now?: () => Date;
 }
@@ -119,24 +108,4 @@ async function promote(event: PromoteEvent, deps: PromoteDeps): Promise<PromoteO
   return { version: artifact.version, key, promoted: true, pointer: next, reason: verdict.reason };
 }
 
-let deps: PromoteDeps | undefined;
-
-export const handler = async (event: PromoteEvent, context?: Context): Promise<PromoteOutput> => {
-  if (!deps) {
-    let config: PromoteConfig;
-    try {
-      config = readPromoteConfig();
-    } catch (error) {
-      new Logger({ serviceName: 'promote' }).error('promote handler misconfigured', error as Error);
-      throw error;
-    }
-    deps = {
-      s3: s3Client(),
-      config,
-      logger: new Logger({ serviceName: config.serviceName }),
-      metrics: new Metrics({ namespace: config.metricsNamespace, serviceName: config.serviceName }),
-    };
-  }
-  if (context) deps.logger.addContext(context);
-  return runPromote(event, deps);
-};
+export const handler = stepHandler('promote', readPromoteConfig, runPromote);
