@@ -70,6 +70,7 @@ export class TrainingStack extends Stack {
   public readonly planFunction: NodeFunction;
   public readonly evaluateFunction: NodeFunction;
   public readonly promoteFunction: NodeFunction;
+  public readonly recordJobFunction: NodeFunction;
   public readonly image: ecrAssets.DockerImageAsset;
   /** The synth-time plans for the configured workload. */
   public readonly sageMakerCapacity: TrainingCapacity;
@@ -377,6 +378,34 @@ export class TrainingStack extends Stack {
       prefixes: ['models/', TRAINING_PREFIX],
     });
 
+    this.recordJobFunction = stepFunction(
+      'RecordJob',
+      'record-job',
+      'Keeps each finished training job as a calibration record for the planner',
+      {},
+    ).bindBucket('MODELS_BUCKET', props.models, { write: true, prefixes: ['capacity/records/'] });
+    this.recordJobFunction.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeTrainingJobs',
+        actions: ['sagemaker:DescribeTrainingJob', 'sagemaker:ListTags'],
+        resources: [
+          this.formatArn({ service: 'sagemaker', resource: 'training-job', resourceName: 'train-*' }),
+        ],
+      }),
+    );
+    this.recordJobFunction.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeBatchJobs',
+        actions: ['batch:DescribeJobs'],
+        resources: ['*'],
+      }),
+    );
+    Validations.of(this.recordJobFunction).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:training-job/train-*]',
+      reason:
+        'Training job names are generated per run (train-<run uuid>); the grant is limited to that name prefix.',
+    });
+
     this.stateMachine = this.buildStateMachine(props, trainingSg, subnets, removalPolicy, logRetention);
 
     if (training.schedule) {
@@ -522,6 +551,8 @@ export class TrainingStack extends Stack {
             // Network isolation would block the hosts from writing their partials to S3 (the
             // reduce needs them); the job runs in isolated subnets with endpoints only instead.
             EnableNetworkIsolation: false,
+            // n, for the calibration record the record step keeps after the job.
+            Tags: [{ Key: 'units', 'Value.$': "States.Format('{}', $.plan.n)" }],
           },
           ResultSelector: {
             'jobName.$': '$.TrainingJobName',
@@ -557,7 +588,14 @@ export class TrainingStack extends Stack {
           jobDefinitionArn: this.jobDefinition.jobDefinitionArn,
           arraySize,
           containerOverrides: { command: [command], environment: shardEnvironment },
-          resultPath: sfn.JsonPath.DISCARD,
+          // The shard job is what calibration measures: it carries n and its id is kept.
+          ...(command === 'batch'
+            ? {
+                tags: { units: sfn.JsonPath.format('{}', sfn.JsonPath.stringAt('$.plan.n')) },
+                resultSelector: { 'jobId.$': '$.JobId' },
+                resultPath: '$.batch',
+              }
+            : { resultPath: sfn.JsonPath.DISCARD }),
         }),
       );
     const reduce = submit('ReduceOnBatch', 'reduce');
@@ -585,13 +623,30 @@ export class TrainingStack extends Stack {
         resultPath: '$.promotion',
       }),
     );
+    const record = (id: string, payload: Record<string, unknown>) => {
+      const step = new tasks.LambdaInvoke(this, id, {
+        lambdaFunction: this.recordJobFunction,
+        payload: sfn.TaskInput.fromObject(payload),
+        payloadResponseOnly: true,
+        resultPath: '$.calibration',
+      });
+      // Calibration is best effort: a failed record must not fail the training run.
+      step.addRetry(transientRetry);
+      step.addCatch(evaluate, { errors: ['States.ALL'], resultPath: '$.calibrationError' });
+      return step.next(evaluate);
+    };
+    const recordSageMaker = record('RecordSageMakerJob', {
+      engine: 'sagemaker',
+      'trainingJobName.$': '$.training.jobName',
+    });
+    const recordBatch = record('RecordBatchJob', { engine: 'batch', 'jobId.$': '$.batch.jobId' });
     const done = new sfn.Succeed(this, 'Done');
     const decide = new sfn.Choice(this, 'BetterThanCurrent')
       .when(sfn.Condition.booleanEquals('$.evaluation.better', true), promote.next(done))
       .otherwise(new sfn.Succeed(this, 'KeptCurrentModel'));
     evaluate.next(decide);
-    reduce.next(evaluate);
-    trainOnSageMaker.next(evaluate);
+    reduce.next(recordBatch);
+    trainOnSageMaker.next(recordSageMaker);
 
     const chooseEngine = new sfn.Choice(this, 'ChooseEngine')
       .when(sfn.Condition.stringEquals('$.plan.engine', 'sagemaker'), trainOnSageMaker)
@@ -615,6 +670,11 @@ export class TrainingStack extends Stack {
         id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:training-job/train-*]',
         reason:
           'Training job names are generated per run (train-<run uuid>); the grant is limited to that name prefix.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:batch:<AWS::Region>:<AWS::AccountId>:job/*]',
+        reason:
+          'Tags go on the Batch job the state machine itself submits; its id exists only once submitted, so the ARN cannot be named in advance.',
       },
       {
         id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:batch:<AWS::Region>:<AWS::AccountId>:job-definition/*]',
@@ -643,6 +703,14 @@ export class TrainingStack extends Stack {
           'sagemaker:AddTags',
         ],
         resources: [jobs],
+      }),
+    );
+    // BatchSubmitJob with tags needs TagResource on the job it creates.
+    machine.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'TagBatchJobs',
+        actions: ['batch:TagResource'],
+        resources: [this.formatArn({ service: 'batch', resource: 'job', resourceName: '*' })],
       }),
     );
     machine.addToRolePolicy(

@@ -134,6 +134,8 @@ describe('training stack', () => {
         'EvaluateCandidate',
         'BetterThanCurrent',
         'PromoteCandidate',
+        'RecordSageMakerJob',
+        'RecordBatchJob',
         'TrainingFailed',
       ]),
     );
@@ -160,6 +162,24 @@ describe('training stack', () => {
     }
     expect((states.TrainShardsOnBatch as { Parameters: Record<string, unknown> }).Parameters).toMatchObject({
       ArrayProperties: { 'Size.$': '$.plan.p' },
+    });
+  });
+
+  it('keeps every finished training job as a calibration record without letting that fail the run', () => {
+    const states = definition(template);
+    const sageMaker = states.TrainOnSageMaker as { Parameters: { Tags: unknown[] }; Next: string };
+    expect(sageMaker.Parameters.Tags).toEqual([{ Key: 'units', 'Value.$': "States.Format('{}', $.plan.n)" }]);
+    expect(sageMaker.Next).toBe('RecordSageMakerJob');
+    expect((states.ReduceOnBatch as { Next: string }).Next).toBe('RecordBatchJob');
+    for (const name of ['RecordSageMakerJob', 'RecordBatchJob']) {
+      const step = states[name] as { Next: string; Catch: { ErrorEquals: string[]; Next: string }[] };
+      expect(step.Next).toBe('EvaluateCandidate');
+      expect(step.Catch).toEqual([
+        expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'EvaluateCandidate' }),
+      ]);
+    }
+    expect((states.TrainShardsOnBatch as { Parameters: Record<string, unknown> }).Parameters).toMatchObject({
+      Tags: { 'units.$': "States.Format('{}', $.plan.n)" },
     });
   });
 

@@ -1,0 +1,78 @@
+/**
+ * The training state machine's record step: after a SageMaker or Batch training job ends,
+ * describe it and keep its timings as a calibration record (`capacity/records/...` in the models
+ * bucket), so the next plan fits `c` and `t0` of `T = t0 + s + c·n/p` from real jobs instead of
+ * the config defaults.
+ *
+ * Input:  { engine: 'sagemaker', trainingJobName } | { engine: 'batch', jobId }
+ * Output: { recorded: key, record } | { skipped: reason }
+ *
+ * A job that makes no usable record (not finished, no `units` tag, no times) is skipped with its
+ * reason, not an error: calibration is best effort and must never fail a training run.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { BatchClient } from '@aws-sdk/client-batch';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import type { Context } from 'aws-lambda';
+import { batchClient, s3Client, sageMakerClient } from '../adapters/clients';
+import { requiredString, type Env } from '../adapters/env';
+import { recordFinishedJob, type FinishedJob } from '../adapters/job-records';
+import type { JobRecord } from '../core/calibration';
+import { ValidationError } from '../core/errors';
+
+export type RecordJobOutput =
+  | { readonly recorded: string; readonly record: JobRecord }
+  | { readonly skipped: string; readonly jobName: string };
+
+export interface RecordJobDeps {
+  readonly s3: S3Client;
+  readonly sagemaker: SageMakerClient;
+  readonly batch: BatchClient;
+  readonly modelsBucket: string;
+  readonly logger: Logger;
+}
+
+/** The step's input, checked: an engine and the id that engine knows the job by. */
+export function decodeFinishedJob(event: unknown): FinishedJob {
+  const e = (event ?? {}) as Record<string, unknown>;
+  if (e.engine === 'sagemaker' && typeof e.trainingJobName === 'string' && e.trainingJobName) {
+    return { engine: 'sagemaker', trainingJobName: e.trainingJobName };
+  }
+  if (e.engine === 'batch' && typeof e.jobId === 'string' && e.jobId)
+    return { engine: 'batch', jobId: e.jobId };
+  throw new ValidationError(
+    'expected { engine: "sagemaker", trainingJobName } or { engine: "batch", jobId }, got ' +
+      JSON.stringify(event),
+  );
+}
+
+export async function runRecordJob(event: unknown, deps: RecordJobDeps): Promise<RecordJobOutput> {
+  const job = decodeFinishedJob(event);
+  const result = await recordFinishedJob(deps, deps.modelsBucket, job);
+  if ('skipped' in result) {
+    deps.logger.warn('training job not recorded for calibration', { ...result.skipped });
+    return { skipped: result.skipped.reason, jobName: result.skipped.jobName };
+  }
+  deps.logger.info('training job recorded for calibration', { key: result.key, record: result.record });
+  return { recorded: result.key, record: result.record };
+}
+
+let deps: RecordJobDeps | undefined;
+
+/** Reads the environment on first use (MODELS_BUCKET), so a bad deployment fails with its name. */
+function depsFrom(env: Env): RecordJobDeps {
+  return {
+    s3: s3Client(),
+    sagemaker: sageMakerClient(),
+    batch: batchClient(),
+    modelsBucket: requiredString(env, 'MODELS_BUCKET', 'the models bucket name'),
+    logger: new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'record-job' }),
+  };
+}
+
+export const handler = async (event: unknown, context?: Context): Promise<RecordJobOutput> => {
+  deps ??= depsFrom(process.env);
+  if (context) deps.logger.addContext(context);
+  return runRecordJob(event, deps);
+};
