@@ -1,4 +1,4 @@
-import { readPreprocessConfig, wholeNumber } from '../../../lambda/adapters/env';
+import { readPreprocessConfig, readServiceConfig, wholeNumber } from '../../../lambda/adapters/env';
 import { DEFAULT_DATASET_SCHEMA, encodeSchema } from '../../../lambda/core/dataset-schema';
 import { ConfigError } from '../../../lambda/core/errors';
 
@@ -63,5 +63,24 @@ describe('wholeNumber', () => {
     expect(wholeNumber({}, 'N', { min: 0, fallback: 7 })).toBe(7);
     expect(wholeNumber({ N: '3' }, 'N', { min: 0, fallback: 7 })).toBe(3);
     expect(() => wholeNumber({ N: '-3' }, 'N', { min: 0, fallback: 7 })).toThrow(ConfigError);
+  });
+});
+
+describe('readServiceConfig', () => {
+  it('defaults the service name to the handler name and the namespace to AiaasFactory', () => {
+    expect(readServiceConfig({}, 'plan')).toEqual({ serviceName: 'plan', metricsNamespace: 'AiaasFactory' });
+  });
+
+  it('takes POWERTOOLS_SERVICE_NAME and METRICS_NAMESPACE when set, trimmed', () => {
+    expect(
+      readServiceConfig({ POWERTOOLS_SERVICE_NAME: ' planner ', METRICS_NAMESPACE: 'Plant' }, 'plan'),
+    ).toEqual({ serviceName: 'planner', metricsNamespace: 'Plant' });
+  });
+
+  it('treats blank values as unset', () => {
+    expect(readServiceConfig({ POWERTOOLS_SERVICE_NAME: '  ', METRICS_NAMESPACE: '' }, 'evaluate')).toEqual({
+      serviceName: 'evaluate',
+      metricsNamespace: 'AiaasFactory',
+    });
   });
 });
