@@ -16,7 +16,7 @@ import {
   runPlan,
   type PlanConfig,
 } from '../../../lambda/handlers/plan';
-import { captureEmf, enabledMetrics, silentMetrics, unitsOf } from '../../support/emf';
+import { captureEmf, enabledMetrics, silentMetrics, unitsOf, type EmfDocument } from '../../support/emf';
 
 const ENV = {
   CURATED_BUCKET: 'curated',
@@ -144,6 +144,22 @@ describe('runPlan against moto_server S3', () => {
     await put(bucket, 'stats/line-b/e-abc.json', { rowsComplete: 400, rowsClean: 450, bytesIn: 45_000 });
   }
 
+  /** Runs the plan with metrics that publish; returns the EMF documents written and the error, if any. */
+  async function planWithMetrics(config: PlanConfig): Promise<{ documents: EmfDocument[]; error?: unknown }> {
+    const emf = captureEmf();
+    try {
+      await runPlan(
+        {},
+        { s3, config, logger, metrics: enabledMetrics({ namespace: 'AiaasFactory', serviceName: 'plan' }) },
+      );
+      return { documents: emf.documents() };
+    } catch (error) {
+      return { documents: emf.documents(), error };
+    } finally {
+      emf.restore();
+    }
+  }
+
   test('n is the complete rows over all partials; with the default calibration it plans p = 10 in 290 s', async () => {
     const config = await setup();
     await putPartials(config.curatedBucket);
@@ -261,16 +277,8 @@ describe('runPlan against moto_server S3', () => {
   test('a plan publishes PlannedSeconds, PlannedInstances, PlannedRows and PlanInfeasible 0 as one EMF document', async () => {
     const config = await setup();
     await putPartials(config.curatedBucket);
-    const emf = captureEmf();
-    try {
-      await runPlan(
-        {},
-        { s3, config, logger, metrics: enabledMetrics({ namespace: 'AiaasFactory', serviceName: 'plan' }) },
-      );
-    } finally {
-      emf.restore();
-    }
-    const documents = emf.documents();
+    const { documents, error } = await planWithMetrics(config);
+    expect(error).toBeUndefined();
     expect(documents).toHaveLength(1);
     const [doc] = documents;
     expect(doc._aws.CloudWatchMetrics).toHaveLength(1);
@@ -294,17 +302,10 @@ describe('runPlan against moto_server S3', () => {
   test('an infeasible plan publishes PlanInfeasible 1 with the best p and its seconds', async () => {
     const config = await setup({ MAX_INSTANCES: '5' });
     await putPartials(config.curatedBucket);
-    const emf = captureEmf();
-    try {
-      await runPlan(
-        {},
-        { s3, config, logger, metrics: enabledMetrics({ namespace: 'AiaasFactory', serviceName: 'plan' }) },
-      );
-    } finally {
-      emf.restore();
-    }
-    expect(emf.documents()).toHaveLength(1);
-    expect(emf.documents()[0]).toMatchObject({
+    const { documents, error } = await planWithMetrics(config);
+    expect(error).toBeUndefined();
+    expect(documents).toHaveLength(1);
+    expect(documents[0]).toMatchObject({
       PlanInfeasible: 1,
       PlannedInstances: 5,
       PlannedSeconds: 490,
@@ -314,18 +315,9 @@ describe('runPlan against moto_server S3', () => {
 
   test('a plan that fails with NoTrainingData publishes no metrics', async () => {
     const config = await setup();
-    const emf = captureEmf();
-    try {
-      await expect(
-        runPlan(
-          {},
-          { s3, config, logger, metrics: enabledMetrics({ namespace: 'AiaasFactory', serviceName: 'plan' }) },
-        ),
-      ).rejects.toThrow(NoTrainingDataError);
-    } finally {
-      emf.restore();
-    }
-    expect(emf.documents()).toEqual([]);
+    const { documents, error } = await planWithMetrics(config);
+    expect(error).toBeInstanceOf(NoTrainingDataError);
+    expect(documents).toEqual([]);
   });
 
   test('the Lambda entry point publishes to namespace AiaasFactory with service "plan" by default', async () => {
