@@ -480,6 +480,9 @@ class CleaningRun {
   private plainRow = new ScannedRow(64);
   private taken = 0;
   private lineEnds: Buffer | null = null;
+  private limitBuf: Uint8Array | null = null;
+  private limitN = -1;
+  private limit = -1;
 
   constructor(
     private readonly options: PreprocessOptions,
@@ -856,12 +859,13 @@ class CleaningRun {
     if (b !== null) {
       const row = this.plainRow;
       row.bytes = buf;
-      while (pos < n) {
+      const limit = this.lastLineEnd(buf, n, pos);
+      while (pos < limit) {
         const c0 = buf[pos];
         // Blank lines (and rows starting with a blank) go to the scanner; pass 2 relies on this.
         if (c0 === LF || c0 === CR || c0 === SPACE || c0 === TAB) break;
         // Parsed straight into the next staging slot (keep() stages the row there).
-        const end = this.parsePlain(buf, pos, n, this.stagedValues, this.staged * this.d);
+        const end = this.parsePlain(buf, pos, limit, this.stagedValues, this.staged * this.d);
         if (end < 0) break;
         const r = this.rows++;
         if (r < 1024) this.firstRowsBytes += end - pos + 1;
@@ -880,10 +884,29 @@ class CleaningRun {
   }
 
   /**
+   * The offset of the last LF in buf[0, n), or -1: plain rows end at or before it, and it stops
+   * every loop in parsePlain, which therefore needs no bounds checks. Remembered per buffer,
+   * since the readers are called at every row start the general scanner reaches; sources may
+   * refill one buffer, so a remembered offset is used only while it still holds an LF (an
+   * earlier LF than the last one is a valid sentinel too: rows after it go to the scanner).
+   */
+  private lastLineEnd(buf: Uint8Array, n: number, pos: number): number {
+    const known = this.limit;
+    if (buf === this.limitBuf && n === this.limitN && known > pos && buf[known] === LF) return known;
+    let limit = n - 1;
+    while (limit >= 0 && buf[limit] !== LF) limit--;
+    this.limitBuf = buf;
+    this.limitN = n;
+    this.limit = limit;
+    return limit;
+  }
+
+  /**
    * Reads the plain row at `pos` into `plainRow` (field offsets) and values[base + j] (numbers
    * parsed, NaN = missing). A plain row has exactly the header's field count, no quote byte, and ends in
-   * LF or CRLF inside `buf`; its numeric cells parse and are finite. Returns the offset of its
-   * line end, or -1 for anything else (the general scanner and classify then decide).
+   * LF or CRLF at or before `limit`, which must be an LF in `buf` (see lastLineEnd); its numeric
+   * cells parse and are finite. Returns the offset of its line end, or -1 for anything else (the
+   * general scanner and classify then decide).
    *
    * Hand-written because it is the hot loop: one walk over the bytes finds the field ends and
    * parses `-?digits[.digits]` cells of at most 9 digits in place. That is parseDecimal's fast
@@ -891,7 +914,13 @@ class CleaningRun {
    * double; every other numeric cell (spaces, exponents, `+`, NA words, longer digit runs) goes
    * to parseDecimal itself.
    */
-  private parsePlain(buf: Uint8Array, pos: number, n: number, values: Float64Array, base: number): number {
+  private parsePlain(
+    buf: Uint8Array,
+    pos: number,
+    limit: number,
+    values: Float64Array,
+    base: number,
+  ): number {
     const role = this.binding!.role;
     const nf = role.length;
     const fieldStart = this.plainRow.fieldStart;
@@ -902,40 +931,40 @@ class CleaningRun {
       const j = role[k];
       if (j >= 0) {
         let negative = false;
-        if (i < n && buf[i] === 0x2d) {
+        if (buf[i] === 0x2d) {
           negative = true;
           i++;
         }
         // Int32 arithmetic (it wraps past 9 digits; such cells take the general path below).
+        // No bounds checks: every loop stops at the LF at `limit` (see readPlainRows1).
         let mantissa = 0;
         const intStart = i;
-        for (; i < n; i++) {
-          const d = buf[i] - 0x30;
-          if (d < 0 || d > 9) break;
+        let d = buf[i] - 0x30;
+        while (d >>> 0 <= 9) {
           mantissa = (Math.imul(mantissa, 10) + d) | 0;
+          d = buf[++i] - 0x30;
         }
         let digits = i - intStart;
         let fraction = 0;
-        if (i < n && buf[i] === 0x2e) {
+        if (d === 0x2e - 0x30) {
           const fractionStart = ++i;
-          for (; i < n; i++) {
-            const d = buf[i] - 0x30;
-            if (d < 0 || d > 9) break;
+          d = buf[i] - 0x30;
+          while (d >>> 0 <= 9) {
             mantissa = (Math.imul(mantissa, 10) + d) | 0;
+            d = buf[++i] - 0x30;
           }
           fraction = i - fractionStart;
           digits += fraction;
         }
-        if (i >= n) return -1;
-        const c = buf[i];
+        const c = d + 0x30;
         if (digits > 0 && digits <= 9 && (c === COMMA || c === LF || c === CR)) {
           const v = fraction === 0 ? mantissa : mantissa / POW10[fraction];
           values[base + j] = negative ? -v : v;
         } else if (i === s && (c === COMMA || c === LF || c === CR)) {
           values[base + j] = NaN; // an empty cell: missing
         } else {
-          while (i < n && FIELD_STOP[buf[i]] === 0) i++;
-          if (i >= n || buf[i] === QUOTE) return -1;
+          while (FIELD_STOP[buf[i]] === 0) i++;
+          if (buf[i] === QUOTE) return -1;
           const v = parseDecimal(buf, s, i);
           if (v !== v) {
             if (!isMissingCell(buf, s, i)) return -1;
@@ -947,8 +976,7 @@ class CleaningRun {
           }
         }
       } else {
-        while (i < n && FIELD_STOP[buf[i]] === 0) i++;
-        if (i >= n) return -1;
+        while (FIELD_STOP[buf[i]] === 0) i++;
       }
       fieldStart[k] = s;
       fieldEnd[k] = i;
@@ -956,7 +984,7 @@ class CleaningRun {
       if (k < nf - 1) {
         if (c !== COMMA) return -1;
         i++;
-      } else if (c === LF || (c === CR && i + 1 < n && buf[i + 1] === LF)) {
+      } else if (c === LF || (c === CR && i < limit && buf[i + 1] === LF)) {
         return i;
       }
     }
@@ -1290,7 +1318,9 @@ class CleaningRun {
         } else {
           // Gaps to fill, or a proposed duplicate or original: parse again, then as pass2 would.
           const row = this.plainRow;
-          const end = this.parsePlain(buf, pos, n, this.values, 0);
+          const limit = this.lastLineEnd(buf, n, pos);
+          if (pos >= limit) break;
+          const end = this.parsePlain(buf, pos, limit, this.values, 0);
           if (end < 0) break;
           this.flushRun();
           row.bytes = buf;
