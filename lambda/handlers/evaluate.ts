@@ -49,6 +49,15 @@ export class InvalidCandidateError extends Error {
   }
 }
 
+/** Where the candidate is; a missing or malformed location is an InvalidCandidateError. */
+export function candidateLocation(value: unknown): ObjectLocation {
+  try {
+    return parseLocation(value);
+  } catch (error) {
+    throw new InvalidCandidateError((error as Error).message);
+  }
+}
+
 export function readEvaluateConfig(env: Env = process.env): EvaluateConfig {
   return {
     modelsBucket: requiredString(env, 'MODELS_BUCKET', 'the models bucket name'),
@@ -74,12 +83,7 @@ export function compareMetrics(
 
 export async function runEvaluate(event: EvaluateEvent, deps: EvaluateDeps): Promise<EvaluateOutput> {
   const { s3, config, logger, metrics } = deps;
-  let location: ObjectLocation;
-  try {
-    location = parseLocation(event?.candidate);
-  } catch (error) {
-    throw new InvalidCandidateError((error as Error).message);
-  }
+  const location = candidateLocation(event?.candidate);
   let candidate;
   try {
     candidate = await getArtifact(s3, location.bucket, location.key);

@@ -19,7 +19,6 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { readServiceConfig, requiredString, type Env, type ServiceConfig } from '../adapters/env';
 import {
   getArtifact,
-  parseLocation,
   putArtifact,
   readPointer,
   writePointer,
@@ -27,7 +26,7 @@ import {
 } from '../adapters/model-store';
 import { stepHandler, type StepDeps } from '../adapters/step-handler';
 import { validateArtifact } from '../core/model-artifact';
-import { compareMetrics, InvalidCandidateError } from './evaluate';
+import { candidateLocation, compareMetrics, InvalidCandidateError } from './evaluate';
 
 export interface PromoteEvent {
   readonly better?: boolean;
@@ -70,12 +69,7 @@ export async function runPromote(event: PromoteEvent, deps: PromoteDeps): Promis
 
 async function promote(event: PromoteEvent, deps: PromoteDeps): Promise<PromoteOutput> {
   const { s3, config, logger } = deps;
-  let location;
-  try {
-    location = parseLocation(event?.candidate?.location);
-  } catch (error) {
-    throw new InvalidCandidateError((error as Error).message);
-  }
+  const location = candidateLocation(event?.candidate?.location);
   const artifact = await getArtifact(s3, location.bucket, location.key);
   const problems = validateArtifact(artifact);
   if (problems.length > 0)

@@ -16,7 +16,12 @@ import { DEFAULT_DATASET_SCHEMA } from '../../../lambda/core/dataset-schema';
 import type { ModelArtifact } from '../../../lambda/core/model-artifact';
 import { SyntheticDataset } from '../../../lambda/core/synthetic-data';
 import { trainSources } from '../../../lambda/core/train';
-import { runEvaluate, InvalidCandidateError, type EvaluateOutput } from '../../../lambda/handlers/evaluate';
+import {
+  candidateLocation,
+  runEvaluate,
+  InvalidCandidateError,
+  type EvaluateOutput,
+} from '../../../lambda/handlers/evaluate';
 import { runPromote } from '../../../lambda/handlers/promote';
 import { runTrainer } from '../../../lambda/trainer/entry';
 import { captureEmf, enabledMetrics, silentMetrics, unitsOf, type EmfDocument } from '../../support/emf';
@@ -169,6 +174,18 @@ describe('evaluate and promote against moto_server', () => {
 
   it('rejects a missing candidate location', async () => {
     await expect(evaluate(undefined)).rejects.toMatchObject({ name: 'InvalidCandidate' });
+  });
+
+  it('reads a candidate location as s3://bucket/key or { bucket, key }, anything else InvalidCandidate', () => {
+    expect(candidateLocation('s3://b/models/x/model.json')).toEqual({
+      bucket: 'b',
+      key: 'models/x/model.json',
+    });
+    expect(candidateLocation({ bucket: 'b', key: 'k' })).toEqual({ bucket: 'b', key: 'k' });
+    expect(() => candidateLocation('not-a-location')).toThrow(InvalidCandidateError);
+    expect(() => candidateLocation('not-a-location')).toThrow(
+      'not an artifact location (s3://bucket/key or { bucket, key }): "not-a-location"',
+    );
   });
 });
 
