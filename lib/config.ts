@@ -388,3 +388,25 @@ export function resolveSecurity(config: Pick<FactoryConfig, 'stage' | 'security'
     adminRoleArns: s.adminRoleArns,
   };
 }
+
+/**
+ * Every configurable key as a dotted path (`training.engine`), the dataset schema counted as one
+ * key: the README's configuration reference is tested against this list.
+ */
+export function configKeys(): string[] {
+  const unwrap = (schema: z.core.$ZodType): z.core.$ZodType => {
+    let current = schema;
+    for (;;) {
+      const def = current._zod.def as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType };
+      const inner = def.innerType ?? (def.type === 'pipe' ? def.in : undefined);
+      if (!inner) return current;
+      current = inner;
+    }
+  };
+  const walk = (schema: z.core.$ZodType, path: string): string[] => {
+    const def = unwrap(schema)._zod.def as { type: string; shape?: Record<string, z.core.$ZodType> };
+    if (def.type !== 'object' || !def.shape || path === 'dataset') return [path];
+    return Object.entries(def.shape).flatMap(([key, child]) => walk(child, path ? `${path}.${key}` : key));
+  };
+  return walk(factoryConfigSchema, '');
+}
