@@ -13,6 +13,8 @@
  * the default, or `clean` rows (de-duplicated, mean-filled: the article's semantics) for fill
  * 'mean'. Curated input (preprocess's own `train/` or `clean/` output) is read directly. Either
  * way the same rows reach the fit, so training a raw file equals training its preprocess output.
+ * With fill 'none' and holdout 0 the statistics partial preprocess returns already holds those
+ * rows' moments and per-category profiles, so a raw file's rows are not parsed a second time.
  */
 import { CsvScanner, FIELD_ESCAPED, ROW_OK, fieldText, type ScannedRow } from './csv-scanner';
 import type { DatasetSchema } from './dataset-schema';
@@ -438,6 +440,15 @@ export interface TrainingSource {
   readonly lineage?: Omit<LineageInput, 'key'>;
 }
 
+/**
+ * Whether the statistics partial preprocess returns for an object is all the fit needs: fill
+ * 'none' with holdout 0 fits exactly the complete de-duplicated rows, whose moments (and
+ * per-category moments, the profiles) the partial carries, so no row is read a second time.
+ */
+export function statsSuffice(options: TrainOptions): boolean {
+  return options.fill === 'none' && options.holdout === 0;
+}
+
 /** Reads one object into `shard`; returns its lineage entry. Raw input is de-duplicated and filled by preprocess's core. */
 export async function trainObject(source: TrainingSource, shard: TrainingShard): Promise<LineageInput> {
   const options = shard.options;
@@ -446,6 +457,15 @@ export async function trainObject(source: TrainingSource, shard: TrainingShard):
   if (source.kind === 'curated') {
     for await (const chunk of source.open()) reader.push(chunk);
     reader.finish();
+  } else if (statsSuffice(options)) {
+    const ignore = () => undefined;
+    const result = await preprocessCsv({
+      schema: options.schema,
+      open: source.open,
+      sink: { train: ignore, clean: ignore, quarantine: ignore, reset: ignore },
+      sizeHint: source.sizeHint,
+    });
+    local = shardPartFromStats(source.key, result.stats, options);
   } else {
     const feed = (bytes: Uint8Array) => reader.push(bytes);
     const sink: PreprocessSink = {
@@ -641,45 +661,54 @@ export function shardFromStats(
     throw new RangeError('statistics partials suffice only for fill none with holdout 0');
   }
   const shard = new TrainingShard(options, 'stats');
-  const d = shard.d;
   for (const { key, stats, lineage } of [...partials].sort((a, b) => compareCodePoints(a.key, b.key))) {
-    if (stats.format !== STATS_PARTIAL_FORMAT) {
-      throw new TrainingInputError(
-        'bad_partial',
-        `${key}: format ${JSON.stringify(stats.format)} is not ${STATS_PARTIAL_FORMAT}`,
-      );
-    }
-    if (stats.columns.join('\u0000') !== shard.columns.join('\u0000')) {
-      throw new TrainingInputError(
-        'mismatched_partials',
-        `${key}: columns [${stats.columns}] differ from the schema's [${shard.columns}]`,
-      );
-    }
-    const part = new TrainingShard(options, 'stats');
-    part.train = Moments.fromJSON(stats.moments);
-    let inCategories = 0;
-    for (const [name, c] of Object.entries(stats.categories)) {
-      const m = Moments.fromJSON(c.moments);
-      inCategories += m.n;
-      part.profiles.set(
-        name,
-        ProfileAccumulator.fromJSON({
-          count: m.n,
-          mean: Array.from(m.mean.subarray(0, d)),
-          m2: Array.from({ length: d }, (_, j) => m.comoment(j, j)),
-        }),
-      );
-    }
-    Object.assign(part.counts, {
-      rowsIn: stats.rowsIn,
-      duplicates: stats.duplicates,
-      quarantined: stats.quarantined,
-      incomplete: stats.rowsClean - stats.rowsComplete,
-      used: stats.rowsComplete,
-      withoutCategory: stats.rowsComplete - inCategories,
-    });
+    const part = shardPartFromStats(key, stats, options);
     part.inputs.push({ key, ...(lineage ?? {}) });
     shard.merge(part);
   }
   return shard;
+}
+
+/**
+ * One statistics partial as a shard (fill 'none', holdout 0): the complete rows' moments to
+ * fit, per-category moments as the profiles, the partial's counts. Lineage is the caller's.
+ */
+function shardPartFromStats(key: string, stats: StatsPartial, options: TrainOptions): TrainingShard {
+  const part = new TrainingShard(options, 'stats');
+  const d = part.d;
+  if (stats.format !== STATS_PARTIAL_FORMAT) {
+    throw new TrainingInputError(
+      'bad_partial',
+      `${key}: format ${JSON.stringify(stats.format)} is not ${STATS_PARTIAL_FORMAT}`,
+    );
+  }
+  if (stats.columns.join('\u0000') !== part.columns.join('\u0000')) {
+    throw new TrainingInputError(
+      'mismatched_partials',
+      `${key}: columns [${stats.columns}] differ from the schema's [${part.columns}]`,
+    );
+  }
+  part.train = Moments.fromJSON(stats.moments);
+  let inCategories = 0;
+  for (const [name, c] of Object.entries(stats.categories)) {
+    const m = Moments.fromJSON(c.moments);
+    inCategories += m.n;
+    part.profiles.set(
+      name,
+      ProfileAccumulator.fromJSON({
+        count: m.n,
+        mean: Array.from(m.mean.subarray(0, d)),
+        m2: Array.from({ length: d }, (_, j) => m.comoment(j, j)),
+      }),
+    );
+  }
+  Object.assign(part.counts, {
+    rowsIn: stats.rowsIn,
+    duplicates: stats.duplicates,
+    quarantined: stats.quarantined,
+    incomplete: stats.rowsClean - stats.rowsComplete,
+    used: stats.rowsComplete,
+    withoutCategory: stats.rowsComplete - inCategories,
+  });
+  return part;
 }

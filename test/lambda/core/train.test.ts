@@ -117,6 +117,30 @@ describe('trainSources', () => {
     expect(artifact.metrics.rows).toBe(artifact.rows);
   });
 
+  it('with holdout 0 fits a raw CSV from preprocess statistics, equal to reading its train rows (1e-12)', async () => {
+    const opts: TrainOptions = { ...options, holdout: 0 };
+    const raw = (await trainSources([source('a.csv', small.texts[3])], opts, meta)).artifact;
+    const cleaned = await preprocessBytes(small.texts[3], schema);
+    const rows = (await trainSources([source('a.csv', cleaned.train, 'curated')], opts, meta)).artifact;
+    expect(raw.rows).toBe(rows.rows);
+    expect(raw.data!.used).toBe(rows.data!.used);
+    expect(raw.data!.withoutCategory).toBe(rows.data!.withoutCategory);
+    expect(raw.data!.rowsIn).toBe(cleaned.stats.rowsIn);
+    expect(raw.data!.incomplete).toBe(cleaned.stats.rowsClean - cleaned.stats.rowsComplete);
+    [...raw.weights, raw.bias, raw.metrics.rmse, raw.metrics.r2].forEach((v, j) =>
+      expect(relative(v, [...rows.weights, rows.bias, rows.metrics.rmse, rows.metrics.r2][j])).toBeLessThan(
+        1e-12,
+      ),
+    );
+    expect(Object.keys(raw.profiles)).toEqual(Object.keys(rows.profiles));
+    for (const [name, p] of Object.entries(raw.profiles)) {
+      const q = rows.profiles[name];
+      expect(p.count).toBe(q.count);
+      p.mean.forEach((m, j) => expect(relative(m, q.mean[j])).toBeLessThan(1e-12));
+      p.std.forEach((s, j) => expect(relative(s, q.std[j])).toBeLessThan(1e-12));
+    }
+  });
+
   it('equals pandas drop_duplicates + dropna + sklearn LinearRegression within 1e-9 relative (holdout 0)', async () => {
     const { artifact } = await trainSources(
       [source('a.csv', small.texts[3])],
