@@ -30,6 +30,7 @@ import {
   type ModelMetrics,
 } from './model-artifact';
 import { Moments, type MomentsJson } from './moments';
+import { addRows, rowsScratch } from './moments-rows';
 import { solveOls, type OlsFit } from './ols';
 import { parseDecimal } from './parse-decimal';
 import { isMissingCell, preprocessCsv, type ByteSource, type PreprocessSink } from './preprocess';
@@ -152,14 +153,24 @@ export interface TrainingPartialJson {
   readonly counts: TrainingCounts;
 }
 
+/** Training rows staged per addRows call (bit for bit the same moments as adding them one by one). */
+const STAGE_ROWS = 256;
+const STAGE_ORDER = Int32Array.from({ length: STAGE_ROWS }, (_, i) => i);
+
 /** One shard's accumulating partial. */
 export class TrainingShard {
   readonly columns: string[];
   readonly d: number;
-  train: Moments;
-  holdoutMoments: Moments;
+  private trainMoments: Moments;
+  private holdoutMomentsAcc: Moments;
   private holdoutBuf: Float64Array;
   holdoutRows = 0;
+  /** Holdout rows already in holdoutMomentsAcc (the rest are added from holdoutBuf on read). */
+  private holdoutAdded = 0;
+  /** Training rows waiting for addRows, packed [x₁..x_d, y]. */
+  private readonly stage: Float64Array;
+  private staged = 0;
+  private readonly scratch: Float64Array;
   readonly profiles = new Map<string, ProfileAccumulator>();
   readonly inputs: LineageInput[] = [];
   readonly counts: TrainingCounts = {
@@ -178,9 +189,43 @@ export class TrainingShard {
     checkHoldoutFraction(options.holdout);
     this.columns = numericColumns(options.schema);
     this.d = options.schema.features.length;
-    this.train = new Moments(this.columns);
-    this.holdoutMoments = new Moments(this.columns);
+    this.trainMoments = new Moments(this.columns);
+    this.holdoutMomentsAcc = new Moments(this.columns);
     this.holdoutBuf = new Float64Array(options.holdout > 0 ? 1024 * (this.d + 1) : 0);
+    this.stage = new Float64Array(STAGE_ROWS * (this.d + 1));
+    this.scratch = rowsScratch(this.d + 1);
+  }
+
+  /** The training rows' moments (features + target). */
+  get train(): Moments {
+    if (this.staged > 0) {
+      addRows(this.trainMoments, this.stage, STAGE_ORDER, this.staged, this.scratch);
+      this.staged = 0;
+    }
+    return this.trainMoments;
+  }
+
+  set train(m: Moments) {
+    this.staged = 0;
+    this.trainMoments = m;
+  }
+
+  /** The holdout rows' moments (features + target). */
+  get holdoutMoments(): Moments {
+    const stride = this.d + 1;
+    while (this.holdoutAdded < this.holdoutRows) {
+      const count = Math.min(STAGE_ROWS, this.holdoutRows - this.holdoutAdded);
+      const at = this.holdoutAdded * stride;
+      const rows = this.holdoutBuf.subarray(at, at + count * stride);
+      addRows(this.holdoutMomentsAcc, rows, STAGE_ORDER, count, this.scratch);
+      this.holdoutAdded += count;
+    }
+    return this.holdoutMomentsAcc;
+  }
+
+  set holdoutMoments(m: Moments) {
+    this.holdoutMomentsAcc = m;
+    this.holdoutAdded = this.holdoutRows;
   }
 
   /** Adds one complete row: `values` = features then target; `hash` from the row's canonical content. */
@@ -192,19 +237,24 @@ export class TrainingShard {
       if (!p) this.profiles.set(category, (p = new ProfileAccumulator(this.d)));
       p.add(values);
     }
+    const stride = this.d + 1;
     if (this.options.holdout > 0 && hashFraction(hash) < this.options.holdout) {
-      this.holdoutMoments.add(values);
-      const stride = this.d + 1;
       const at = this.holdoutRows * stride;
       if (at + stride > this.holdoutBuf.length) {
         const grown = new Float64Array(this.holdoutBuf.length * 2);
         grown.set(this.holdoutBuf);
         this.holdoutBuf = grown;
       }
-      this.holdoutBuf.set(values.subarray(0, stride), at);
+      for (let j = 0; j < stride; j++) this.holdoutBuf[at + j] = values[j];
       this.holdoutRows++;
     } else {
-      this.train.add(values);
+      const stage = this.stage;
+      const at = this.staged * stride;
+      for (let j = 0; j < stride; j++) stage[at + j] = values[j];
+      if (++this.staged === STAGE_ROWS) {
+        addRows(this.trainMoments, stage, STAGE_ORDER, STAGE_ROWS, this.scratch);
+        this.staged = 0;
+      }
     }
   }
 
@@ -238,6 +288,7 @@ export class TrainingShard {
       buf.set(theirs, mine.length);
       this.holdoutBuf = buf;
       this.holdoutRows += other.holdoutRows;
+      this.holdoutAdded = this.holdoutRows;
     }
     for (const [name, p] of other.profiles) {
       const mine = this.profiles.get(name);
@@ -302,6 +353,7 @@ export class TrainingShard {
     s.holdoutMoments = Moments.fromJSON(json.holdoutMoments);
     s.holdoutBuf = Float64Array.from(holdout);
     s.holdoutRows = json.holdoutRows;
+    s.holdoutAdded = json.holdoutRows;
     for (const [name, p] of Object.entries(json.profiles))
       s.profiles.set(name, ProfileAccumulator.fromJSON(p));
     s.inputs.push(...json.inputs);
