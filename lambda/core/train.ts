@@ -16,7 +16,7 @@
  * With fill 'none' and holdout 0 the statistics partial preprocess returns already holds those
  * rows' moments and per-category profiles, so a raw file's rows are not parsed a second time.
  */
-import { CsvScanner, FIELD_ESCAPED, ROW_OK, fieldText, type ScannedRow } from './csv-scanner';
+import { CsvScanner, FIELD_ESCAPED, FIELD_PLAIN, ROW_OK, fieldText, type ScannedRow } from './csv-scanner';
 import type { DatasetSchema } from './dataset-schema';
 import { numericColumns } from './dataset-schema';
 import { RowHasher32, checkHoldoutFraction, hashFraction } from './holdout';
@@ -362,6 +362,8 @@ export class TrainingShard {
   }
 }
 
+const MAX_SEEN_CATEGORIES = 64;
+
 /**
  * Reads one CSV of cleaned rows (header first) into a shard. Rows with a missing feature or
  * target are counted as incomplete and left out; anything that does not parse is an error,
@@ -375,8 +377,9 @@ export class CsvTrainingReader {
   private width = 0;
   private readonly values: Float64Array;
   private readonly hasher = new RowHasher32();
-  private lastCategoryBytes = new Uint8Array(0);
-  private lastCategory: string | null = null;
+  /** Unquoted category cells seen (bytes) and their names, for the first MAX_SEEN_CATEGORIES. */
+  private readonly seenCategoryBytes: Uint8Array[] = [];
+  private readonly seenCategories: (string | null)[] = [];
   /** Data rows seen. */
   rows = 0;
 
@@ -463,20 +466,29 @@ export class CsvTrainingReader {
     const k = this.categoryAt;
     const s = row.fieldStart[k];
     const e = row.fieldEnd[k];
-    const last = this.lastCategoryBytes;
-    if (e - s === last.length && row.quoted[k] !== FIELD_ESCAPED) {
-      let same = true;
-      for (let i = 0; i < last.length; i++) {
-        if (row.bytes[s + i] !== last[i]) {
-          same = false;
-          break;
+    const plain = row.quoted[k] === FIELD_PLAIN;
+    if (plain) {
+      // A file holds a handful of categories: find this cell's bytes among those seen.
+      const bytes = row.bytes;
+      const seen = this.seenCategoryBytes;
+      for (let c = 0; c < seen.length; c++) {
+        const known = seen[c];
+        if (known.length !== e - s) continue;
+        let same = true;
+        for (let i = 0; i < known.length; i++) {
+          if (bytes[s + i] !== known[i]) {
+            same = false;
+            break;
+          }
         }
+        if (same) return this.seenCategories[c];
       }
-      if (same) return this.lastCategory;
     }
-    const name = isMissingCell(row.bytes, s, e) && row.quoted[k] === 0 ? null : fieldText(row, k);
-    this.lastCategoryBytes = row.bytes.slice(s, e);
-    this.lastCategory = name;
+    const name = plain && isMissingCell(row.bytes, s, e) ? null : fieldText(row, k);
+    if (plain && this.seenCategoryBytes.length < MAX_SEEN_CATEGORIES) {
+      this.seenCategoryBytes.push(row.bytes.slice(s, e));
+      this.seenCategories.push(name);
+    }
     return name;
   }
 }
