@@ -32,7 +32,7 @@ import {
 import { Moments, type MomentsJson } from './moments';
 import { addRows, rowsScratch } from './moments-rows';
 import { solveOls, type OlsFit } from './ols';
-import { parseDecimal } from './parse-decimal';
+import { POW10, parseDecimal } from './parse-decimal';
 import { isMissingCell, preprocessCsv, type ByteSource, type PreprocessSink } from './preprocess';
 import { STATS_PARTIAL_FORMAT, compareCodePoints, type StatsPartial } from './stats-partial';
 
@@ -363,6 +363,14 @@ export class TrainingShard {
 }
 
 const MAX_SEEN_CATEGORIES = 64;
+const MINUS = 0x2d;
+const DOT = 0x2e;
+const DIGIT_0 = 0x30;
+const COMMA = 0x2c;
+const QUOTE = 0x22;
+const CR = 0x0d;
+const LF = 0x0a;
+const utf8 = new TextDecoder('utf-8');
 
 /**
  * Reads one CSV of cleaned rows (header first) into a shard. Rows with a missing feature or
@@ -380,8 +388,15 @@ export class CsvTrainingReader {
   /** Unquoted category cells seen (bytes) and their names, for the first MAX_SEEN_CATEGORIES. */
   private readonly seenCategoryBytes: Uint8Array[] = [];
   private readonly seenCategories: (string | null)[] = [];
+  /** Per header column: its index among the numeric columns, or -1 (text, or not in the schema). */
+  private role: Int32Array = new Int32Array(0);
+  /** Field offsets of the row being read by the plain-row path. */
+  private plainStart: Int32Array = new Int32Array(0);
+  private plainEnd: Int32Array = new Int32Array(0);
   /** Data rows seen. */
   rows = 0;
+  /** Rows read by the last readPlainRows call (the scanner's PlainRowReader contract). */
+  taken = 0;
 
   constructor(
     private readonly schema: DatasetSchema,
@@ -389,7 +404,7 @@ export class CsvTrainingReader {
     private readonly source = 'input',
   ) {
     this.values = new Float64Array(schema.features.length + 1);
-    this.scanner = new CsvScanner((row) => this.onRow(row));
+    this.scanner = new CsvScanner((row) => this.onRow(row), { plainRows: this });
   }
 
   push(chunk: Uint8Array): void {
@@ -417,6 +432,101 @@ export class CsvTrainingReader {
     this.textAt = Int32Array.from(texts, (c) => header.indexOf(c));
     this.categoryAt = header.indexOf(this.schema.category);
     this.width = header.length;
+    this.role = new Int32Array(header.length).fill(-1);
+    this.numericAt.forEach((k, j) => (this.role[k] = j));
+    this.plainStart = new Int32Array(header.length);
+    this.plainEnd = new Int32Array(header.length);
+  }
+
+  /**
+   * The fast path for the rows cleaned output is made of (the scanner's PlainRowReader): one
+   * line, no quote or CR, the header's field count, every numeric cell `-?digits[.digits]` with
+   * at most 15 digits. Such a cell's value is its integer mantissa divided by an exact power of
+   * ten, correctly rounded, so it equals parseDecimal's (and Number's) bit for bit. Any other row
+   * (a quote, a gap, an exponent, a ragged row, the end of the buffer) stops the fast path and
+   * goes through the general scan and onRow, errors included.
+   */
+  readPlainRows(buf: Uint8Array, pos: number, n: number): number {
+    this.taken = 0;
+    if (this.numericAt === null) return pos;
+    let p = pos;
+    while (p < n) {
+      const next = this.plainRow(buf, p, n);
+      if (next < 0) break;
+      this.taken++;
+      p = next;
+    }
+    return p;
+  }
+
+  /** Reads one plain row at `p` and adds it; returns the offset after its LF, or -1 (nothing consumed). */
+  private plainRow(buf: Uint8Array, p: number, n: number): number {
+    const role = this.role;
+    const width = this.width;
+    const starts = this.plainStart;
+    const ends = this.plainEnd;
+    const values = this.values;
+    let i = p;
+    let k = 0;
+    for (;;) {
+      if (k >= width) return -1;
+      const s = i;
+      const j = role[k];
+      let c = 0;
+      if (j >= 0) {
+        let negative = false;
+        if (i < n && buf[i] === MINUS) {
+          negative = true;
+          i++;
+        }
+        let mantissa = 0;
+        let digits = 0;
+        while (i < n && (c = buf[i] - DIGIT_0) >= 0 && c <= 9) {
+          mantissa = mantissa * 10 + c;
+          digits++;
+          i++;
+        }
+        if (digits === 0) return -1;
+        let fraction = 0;
+        if (i < n && buf[i] === DOT) {
+          i++;
+          while (i < n && (c = buf[i] - DIGIT_0) >= 0 && c <= 9) {
+            mantissa = mantissa * 10 + c;
+            fraction++;
+            i++;
+          }
+          if (fraction === 0) return -1;
+        }
+        if (digits + fraction > 15 || i >= n) return -1;
+        c = buf[i];
+        if (c !== COMMA && c !== LF) return -1;
+        const v = fraction === 0 ? mantissa : mantissa / POW10[fraction];
+        values[j] = negative ? -v : v;
+      } else {
+        while (i < n) {
+          c = buf[i];
+          if (c === COMMA || c === LF) break;
+          if (c === QUOTE || c === CR) return -1;
+          i++;
+        }
+        if (i >= n) return -1;
+      }
+      starts[k] = s;
+      ends[k] = i;
+      k++;
+      i++;
+      if (c === LF) break;
+    }
+    if (k !== width) return -1;
+    this.rows++;
+    this.sink.counts.rowsIn++;
+    const h = this.hasher.reset();
+    const texts = this.textAt;
+    for (let t = 0; t < texts.length; t++) h.bytes(buf, starts[texts[t]], ends[texts[t]]);
+    for (let j = 0; j < values.length; j++) h.number(values[j]);
+    const at = this.categoryAt;
+    this.sink.addRow(values, h.digest(), this.plainCategory(buf, starts[at], ends[at]));
+    return i;
   }
 
   private onRow(row: ScannedRow): void {
@@ -464,29 +574,30 @@ export class CsvTrainingReader {
 
   private category(row: ScannedRow): string | null {
     const k = this.categoryAt;
-    const s = row.fieldStart[k];
-    const e = row.fieldEnd[k];
-    const plain = row.quoted[k] === FIELD_PLAIN;
-    if (plain) {
-      // A file holds a handful of categories: find this cell's bytes among those seen.
-      const bytes = row.bytes;
-      const seen = this.seenCategoryBytes;
-      for (let c = 0; c < seen.length; c++) {
-        const known = seen[c];
-        if (known.length !== e - s) continue;
-        let same = true;
-        for (let i = 0; i < known.length; i++) {
-          if (bytes[s + i] !== known[i]) {
-            same = false;
-            break;
-          }
+    if (row.quoted[k] === FIELD_PLAIN)
+      return this.plainCategory(row.bytes, row.fieldStart[k], row.fieldEnd[k]);
+    return fieldText(row, k);
+  }
+
+  /** An unquoted category cell's name (null when missing), looked up among those seen first. */
+  private plainCategory(bytes: Uint8Array, s: number, e: number): string | null {
+    // A file holds a handful of categories: find this cell's bytes among those seen.
+    const seen = this.seenCategoryBytes;
+    for (let c = 0; c < seen.length; c++) {
+      const known = seen[c];
+      if (known.length !== e - s) continue;
+      let same = true;
+      for (let i = 0; i < known.length; i++) {
+        if (bytes[s + i] !== known[i]) {
+          same = false;
+          break;
         }
-        if (same) return this.seenCategories[c];
       }
+      if (same) return this.seenCategories[c];
     }
-    const name = plain && isMissingCell(row.bytes, s, e) ? null : fieldText(row, k);
-    if (plain && this.seenCategoryBytes.length < MAX_SEEN_CATEGORIES) {
-      this.seenCategoryBytes.push(row.bytes.slice(s, e));
+    const name = isMissingCell(bytes, s, e) ? null : utf8.decode(bytes.subarray(s, e));
+    if (seen.length < MAX_SEEN_CATEGORIES) {
+      seen.push(bytes.slice(s, e));
       this.seenCategories.push(name);
     }
     return name;

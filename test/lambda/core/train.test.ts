@@ -10,6 +10,7 @@ import schemaJson from '../../../lambda/core/model-artifact.schema.json';
 import { preprocessBytes } from '../../../lambda/core/preprocess';
 import { SyntheticDataset } from '../../../lambda/core/synthetic-data';
 import {
+  CsvTrainingReader,
   TrainingInputError,
   TrainingShard,
   decodeHoldout,
@@ -218,5 +219,66 @@ describe('training partials', () => {
     );
     expect(back.toPartial().json).toEqual(json);
     expect(Array.from(back.holdoutValues())).toEqual(Array.from(holdout));
+  });
+});
+
+describe('CsvTrainingReader', () => {
+  const HEADER =
+    'timestamp,line_id,category,temperature,pressure,vibration,speed,humidity,torque,current,voltage,feed_rate,tool_wear,quality';
+  /** Numeric cells the plain-row path reads itself, and ones it leaves to the general scan. */
+  const cell = fc.oneof(
+    fc.integer({ min: -99999, max: 99999 }).map(String),
+    fc
+      .tuple(fc.integer({ min: -9999999, max: 9999999 }), fc.integer({ min: 1, max: 12 }))
+      .map(([m, k]) => (m / 10 ** k).toFixed(k)),
+    fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }).map(String),
+    fc.constantFrom(
+      '-0.0',
+      '0.000',
+      '007.50',
+      '1e2',
+      '+3',
+      ' 4.5',
+      '0.1000000000000000055',
+      '123456789012345.6',
+    ),
+  );
+  const row = fc.record({
+    stamp: fc.constantFrom('2024-01-01T00:00:01Z', 'a,b', 'x"y', 'ü'),
+    category: fc.constantFrom('gear', 'shaft', 'ß', ''),
+    cells: fc.array(cell, { minLength: 11, maxLength: 11 }),
+  });
+  const quote = (t: string) => `"${t.replace(/"/g, '""')}"`;
+  const read = (lines: string[], shard: TrainingShard, chunk: number) => {
+    const bytes = new TextEncoder().encode([HEADER, ...lines].join('\n') + '\n');
+    const reader = new CsvTrainingReader(schema, shard, 'x.csv');
+    for (let i = 0; i < bytes.length; i += chunk) reader.push(bytes.subarray(i, i + chunk));
+    reader.finish();
+    return shard.toPartial();
+  };
+
+  it('reads plain rows (its fast path) exactly as the general scan reads the same rows quoted', () => {
+    const opts: TrainOptions = { ...options, holdout: 0.5 };
+    fc.assert(
+      fc.property(
+        fc.array(row, { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 7, max: 300 }),
+        (rows, chunk) => {
+          const text = (q: (t: string) => string) =>
+            rows.map((r) =>
+              [/[",]/.test(r.stamp) ? quote(r.stamp) : q(r.stamp), 'L01', r.category, ...r.cells].join(','),
+            );
+          const plain = read(
+            text((t) => t),
+            new TrainingShard(opts),
+            chunk,
+          );
+          const general = read(text(quote), new TrainingShard(opts), 1 << 16);
+          expect(plain.json).toEqual(general.json);
+          expect(Array.from(plain.holdout)).toEqual(Array.from(general.holdout));
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
