@@ -393,6 +393,8 @@ export class CsvTrainingReader {
   /** Field offsets of the row being read by the plain-row path. */
   private plainStart: Int32Array = new Int32Array(0);
   private plainEnd: Int32Array = new Int32Array(0);
+  /** Whether rows are split by hash (holdout > 0); with holdout 0 no row hash is needed. */
+  private readonly split: boolean;
   /** Data rows seen. */
   rows = 0;
   /** Rows read by the last readPlainRows call (the scanner's PlainRowReader contract). */
@@ -404,6 +406,7 @@ export class CsvTrainingReader {
     private readonly source = 'input',
   ) {
     this.values = new Float64Array(schema.features.length + 1);
+    this.split = sink.options.holdout > 0;
     this.scanner = new CsvScanner((row) => this.onRow(row), { plainRows: this });
   }
 
@@ -520,12 +523,16 @@ export class CsvTrainingReader {
     if (k !== width) return -1;
     this.rows++;
     this.sink.counts.rowsIn++;
-    const h = this.hasher.reset();
-    const texts = this.textAt;
-    for (let t = 0; t < texts.length; t++) h.bytes(buf, starts[texts[t]], ends[texts[t]]);
-    for (let j = 0; j < values.length; j++) h.number(values[j]);
+    let hash = 0;
+    if (this.split) {
+      const h = this.hasher.reset();
+      const texts = this.textAt;
+      for (let t = 0; t < texts.length; t++) h.bytes(buf, starts[texts[t]], ends[texts[t]]);
+      for (let j = 0; j < values.length; j++) h.number(values[j]);
+      hash = h.digest();
+    }
     const at = this.categoryAt;
-    this.sink.addRow(values, h.digest(), this.plainCategory(buf, starts[at], ends[at]));
+    this.sink.addRow(values, hash, this.plainCategory(buf, starts[at], ends[at]));
     return i;
   }
 
@@ -562,14 +569,18 @@ export class CsvTrainingReader {
       }
       values[j] = v;
     }
-    const h = this.hasher.reset();
-    for (let t = 0; t < this.textAt.length; t++) {
-      const k = this.textAt[t];
-      if (row.quoted[k] === FIELD_ESCAPED) h.text(fieldText(row, k));
-      else h.bytes(bytes, row.fieldStart[k], row.fieldEnd[k]);
+    let hash = 0;
+    if (this.split) {
+      const h = this.hasher.reset();
+      for (let t = 0; t < this.textAt.length; t++) {
+        const k = this.textAt[t];
+        if (row.quoted[k] === FIELD_ESCAPED) h.text(fieldText(row, k));
+        else h.bytes(bytes, row.fieldStart[k], row.fieldEnd[k]);
+      }
+      for (let j = 0; j < values.length; j++) h.number(values[j]);
+      hash = h.digest();
     }
-    for (let j = 0; j < values.length; j++) h.number(values[j]);
-    this.sink.addRow(values, h.digest(), this.category(row));
+    this.sink.addRow(values, hash, this.category(row));
   }
 
   private category(row: ScannedRow): string | null {
