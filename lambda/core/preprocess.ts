@@ -1156,25 +1156,42 @@ class CleaningRun {
    * does), missing text as length -1.
    */
   private canonical(row: ScannedRow, waiting: number): HeldRow {
-    const values = Float64Array.from(this.values, (v) => (v === 0 ? 0 : v));
+    // Plain loops and one allocation for the text: Float64Array.from with a map function and
+    // Buffer.concat cost microseconds per call, and every original (about 1% of rows) comes here.
+    const d = this.d;
+    const values = new Float64Array(d);
+    for (let j = 0; j < d; j++) {
+      const v = this.values[j];
+      values[j] = v === 0 ? 0 : v;
+    }
     const texts = this.textColumns;
     const lengths = new Int32Array(texts.length);
-    const parts: Uint8Array[] = [];
+    let total = 0;
     for (let t = 0; t < texts.length; t++) {
       const k = texts[t];
       const s = row.fieldStart[k];
       const e = row.fieldEnd[k];
-      if (isMissingCell(row.bytes, s, e)) {
-        lengths[t] = -1;
-      } else if (row.quoted[k] === FIELD_ESCAPED) {
-        lengths[t] = this.unescape(row.bytes, s, e);
-        parts.push(this.scratch.slice(0, lengths[t]));
-      } else {
-        lengths[t] = e - s;
-        parts.push(row.bytes.slice(s, e));
-      }
+      if (isMissingCell(row.bytes, s, e)) lengths[t] = -1;
+      else total += lengths[t] = row.quoted[k] === FIELD_ESCAPED ? this.unescape(row.bytes, s, e) : e - s;
     }
-    return { values, lengths, text: Buffer.concat(parts), waiting };
+    const text = new Uint8Array(total);
+    let at = 0;
+    for (let t = 0; t < texts.length; t++) {
+      const length = lengths[t];
+      if (length < 0) continue;
+      const k = texts[t];
+      const s = row.fieldStart[k];
+      const e = row.fieldEnd[k];
+      if (row.quoted[k] === FIELD_ESCAPED) {
+        this.unescape(row.bytes, s, e);
+        for (let i = 0; i < length; i++) text[at + i] = this.scratch[i];
+      } else {
+        const bytes = row.bytes;
+        for (let i = 0; i < length; i++) text[at + i] = bytes[s + i];
+      }
+      at += length;
+    }
+    return { values, lengths, text, waiting };
   }
 
   /** Whether the row's canonical values (values holds its parsed cells) equal `held`'s. */
