@@ -826,7 +826,7 @@ class CleaningRun {
       this.byReason[reason]++;
       return;
     }
-    this.keep(row, b, r, this.values, 0);
+    this.keep(row, b, r, this.values, 0, false);
   }
 
   /**
@@ -867,7 +867,7 @@ class CleaningRun {
         // Blank lines (and rows starting with a blank) go to the scanner; pass 2 relies on this.
         if (c0 === LF || c0 === CR || c0 === SPACE || c0 === TAB) break;
         // Parsed straight into the next staging slot (keep() stages the row there).
-        const end = this.parsePlain(buf, pos, limit, this.stagedValues, this.staged * this.d);
+        const end = this.parsePlain(buf, pos, limit, this.stagedValues, this.staged * this.d, true);
         if (end < 0) break;
         const r = this.rows++;
         if (r < 1024) this.firstRowsBytes += end - pos + 1;
@@ -875,7 +875,7 @@ class CleaningRun {
         row.start = pos;
         row.end = end;
         this.status[r] |= STATUS_PLAIN;
-        this.keep(row, b, r, this.stagedValues, this.staged * this.d);
+        this.keep(row, b, r, this.stagedValues, this.staged * this.d, true);
         const next = end + (buf[end] === CR ? 2 : 1);
         if (next - pos < 256) this.lineLength[r] = next - pos;
         pos = next;
@@ -923,11 +923,18 @@ class CleaningRun {
     limit: number,
     values: Float64Array,
     base: number,
+    hash: boolean,
   ): number {
     const role = this.binding!.role;
     const nf = role.length;
     const fieldStart = this.plainRow.fieldStart;
     const fieldEnd = this.plainRow.fieldEnd;
+    const view = this.words;
+    const textGap = this.textGap;
+    // With `hash`, the row hash and text gaps are computed on the way (see hashRow: the same
+    // steps in the same order, so the same bits), not in a second walk over the fields.
+    let h1 = this.seed ^ 0x2545f491;
+    let h2 = Math.imul(this.seed, 0x85ebca6b) ^ 0x68e31da4;
     let i = pos;
     for (let k = 0; k < nf; k++) {
       const s = i;
@@ -978,17 +985,63 @@ class CleaningRun {
             values[base + j] = v;
           }
         }
+        if (hash) {
+          const v = values[base + j];
+          let a: number;
+          let z: number;
+          if (v !== v) {
+            a = 0;
+            z = 0x7ff80000;
+          } else {
+            F64[0] = v === 0 ? 0 : v;
+            a = U32[0];
+            z = U32[1];
+          }
+          h1 ^= Math.imul(a, 0xcc9e2d51);
+          h1 = (Math.imul((h1 << 15) | (h1 >>> 17), 0x1b873593) + h2) | 0;
+          h2 ^= Math.imul(z, 0x85ebca77);
+          h2 = (Math.imul((h2 << 13) | (h2 >>> 19), 0xc2b2ae3d) + h1) | 0;
+        }
       } else {
         // Four bytes a step while none of them is below ',' (every FIELD_STOP byte is: LF, CR,
         // '"', ','): (w - 0x2d2d2d2d) & ~w & 0x80808080 is non-zero exactly when one is.
         // Timestamps and other long text cells pass in a few steps.
-        const view = this.words;
         while (i + 3 <= limit) {
           const w = view.getInt32(i, true);
           if (((w - 0x2d2d2d2d) | 0) & ~w & -0x7f7f7f80) break;
           i += 4;
         }
         while (FIELD_STOP[buf[i]] === 0) i++;
+        if (hash) {
+          let a: number;
+          let z: number;
+          if (isMissingCell(buf, s, i)) {
+            textGap[k] = 1;
+            a = 0x6e756c6c;
+            z = -1;
+          } else {
+            textGap[k] = 0;
+            let t = s;
+            for (; t + 8 <= i; t += 8) {
+              a = view.getInt32(t, true);
+              z = view.getInt32(t + 4, true);
+              h1 ^= Math.imul(a, 0xcc9e2d51);
+              h1 = (Math.imul((h1 << 15) | (h1 >>> 17), 0x1b873593) + h2) | 0;
+              h2 ^= Math.imul(z, 0x85ebca77);
+              h2 = (Math.imul((h2 << 13) | (h2 >>> 19), 0xc2b2ae3d) + h1) | 0;
+            }
+            a = 0;
+            z = (i - s) << 24;
+            for (let shift = 0; t < i; t++, shift += 8) {
+              if (shift < 32) a |= buf[t] << shift;
+              else z |= buf[t] << (shift - 32);
+            }
+          }
+          h1 ^= Math.imul(a, 0xcc9e2d51);
+          h1 = (Math.imul((h1 << 15) | (h1 >>> 17), 0x1b873593) + h2) | 0;
+          h2 ^= Math.imul(z, 0x85ebca77);
+          h2 = (Math.imul((h2 << 13) | (h2 >>> 19), 0xc2b2ae3d) + h1) | 0;
+        }
       }
       fieldStart[k] = s;
       fieldEnd[k] = i;
@@ -997,6 +1050,16 @@ class CleaningRun {
         if (c !== COMMA) return -1;
         i++;
       } else if (c === LF || (c === CR && i < limit && buf[i + 1] === LF)) {
+        if (hash) {
+          h1 = (h1 + h2) | 0;
+          h2 = (h2 + h1) | 0;
+          h1 = fmix(h1);
+          h2 = fmix(h2);
+          h1 = (h1 + h2) | 0;
+          h2 = (h2 + h1) | 0;
+          this.hashHi = h1;
+          this.hashLo = h2;
+        }
         return i;
       }
     }
@@ -1007,8 +1070,15 @@ class CleaningRun {
    * Stages row `r` (classify accepted it; `values` holds its cells) for flushKept: its hash, its
    * category, its missing text cells and its values, everything the row's bytes are needed for.
    */
-  private keep(row: ScannedRow, b: Binding, r: number, values: Float64Array, base: number): void {
-    this.hashRow(row, b, values, base);
+  private keep(
+    row: ScannedRow,
+    b: Binding,
+    r: number,
+    values: Float64Array,
+    base: number,
+    hashed: boolean,
+  ): void {
+    if (!hashed) this.hashRow(row, b, values, base);
     const i = this.staged++;
     let hi = this.hashHi;
     let lo = this.hashLo;
@@ -1349,7 +1419,7 @@ class CleaningRun {
           const row = this.plainRow;
           const limit = this.lastLineEnd(buf, n, pos);
           if (pos >= limit) break;
-          const end = this.parsePlain(buf, pos, limit, this.values, 0);
+          const end = this.parsePlain(buf, pos, limit, this.values, 0, false);
           if (end < 0) break;
           this.flushRun();
           row.bytes = buf;

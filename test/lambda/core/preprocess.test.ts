@@ -33,6 +33,20 @@ describe('preprocessCsv', () => {
     expect(out.report.duplicates).toBe(2);
   });
 
+  test('finds a quoted row equal to an unquoted one with long text cells a duplicate, either first', async () => {
+    const plain = '2024-01-01T00:00:01.579Z,line-0001-x,bracket-wide,1.5,,3';
+    const quoted = '"2024-01-01T00:00:01.579Z","line-0001-x","bracket-wide",1.50,,3';
+    const other = '2024-01-01T00:00:01.579Z,line-0001-y,bracket-wide,1.5,,3';
+    for (const [first, second] of [
+      [plain, quoted],
+      [quoted, plain],
+    ]) {
+      const out = await run(HEADER + `${first}\n${other}\n${second}\n`);
+      expect(out.report.duplicates).toBe(1);
+      expect(out.report.rowsClean).toBe(2);
+    }
+  });
+
   test('treats empty and pandas NA words as the same missing value when deduplicating', async () => {
     const out = await run(HEADER + 't,i,A,,1,2\nt,i,A,NA,1,2\nt,i,A,null,1,2\nt,i,A,4,1,2\n');
     expect(out.report.duplicates).toBe(2);
