@@ -171,6 +171,11 @@ export class TrainingShard {
   private readonly stage: Float64Array;
   private staged = 0;
   private readonly scratch: Float64Array;
+  /**
+   * Whether addRow accumulates the per-category profiles (and counts rows without a category).
+   * False when the caller takes both from preprocess statistics over the same rows instead.
+   */
+  profilesFromRows = true;
   readonly profiles = new Map<string, ProfileAccumulator>();
   readonly inputs: LineageInput[] = [];
   readonly counts: TrainingCounts = {
@@ -231,11 +236,13 @@ export class TrainingShard {
   /** Adds one complete row: `values` = features then target; `hash` from the row's canonical content. */
   addRow(values: Float64Array, hash: number, category: string | null): void {
     this.counts.used++;
-    if (category === null) this.counts.withoutCategory++;
-    else {
-      let p = this.profiles.get(category);
-      if (!p) this.profiles.set(category, (p = new ProfileAccumulator(this.d)));
-      p.add(values);
+    if (this.profilesFromRows) {
+      if (category === null) this.counts.withoutCategory++;
+      else {
+        let p = this.profiles.get(category);
+        if (!p) this.profiles.set(category, (p = new ProfileAccumulator(this.d)));
+        p.add(values);
+      }
     }
     const stride = this.d + 1;
     if (this.options.holdout > 0 && hashFraction(hash) < this.options.holdout) {
@@ -532,7 +539,11 @@ export class CsvTrainingReader {
       hash = h.digest();
     }
     const at = this.categoryAt;
-    this.sink.addRow(values, hash, this.plainCategory(buf, starts[at], ends[at]));
+    this.sink.addRow(
+      values,
+      hash,
+      this.sink.profilesFromRows ? this.plainCategory(buf, starts[at], ends[at]) : null,
+    );
     return i;
   }
 
@@ -580,7 +591,7 @@ export class CsvTrainingReader {
       for (let j = 0; j < values.length; j++) h.number(values[j]);
       hash = h.digest();
     }
-    this.sink.addRow(values, hash, this.category(row));
+    this.sink.addRow(values, hash, this.sink.profilesFromRows ? this.category(row) : null);
   }
 
   private category(row: ScannedRow): string | null {
@@ -653,15 +664,21 @@ export async function trainObject(source: TrainingSource, shard: TrainingShard):
     });
     local = shardPartFromStats(source.key, result.stats, options);
   } else {
+    // Fill 'none': the train rows' per-category profiles are in preprocess's statistics (its
+    // category moments are over exactly these rows), so the rows are read only for the split.
+    const profilesFromStats = options.fill === 'none';
+    const fresh = () => {
+      local = new TrainingShard(options, shard.shard);
+      local.profilesFromRows = !profilesFromStats;
+      reader = new CsvTrainingReader(options.schema, local, source.key);
+    };
+    fresh();
     const feed = (bytes: Uint8Array) => reader.push(bytes);
     const sink: PreprocessSink = {
       train: options.fill === 'none' ? feed : () => undefined,
       clean: options.fill === 'mean' ? feed : () => undefined,
       quarantine: () => undefined,
-      reset: () => {
-        local = new TrainingShard(options, shard.shard);
-        reader = new CsvTrainingReader(options.schema, local, source.key);
-      },
+      reset: fresh,
     };
     const result = await preprocessCsv({
       schema: options.schema,
@@ -675,6 +692,18 @@ export async function trainObject(source: TrainingSource, shard: TrainingShard):
     local.counts.duplicates = stats.duplicates;
     local.counts.quarantined = stats.quarantined;
     if (options.fill === 'none') local.counts.incomplete = stats.rowsClean - stats.rowsComplete;
+    if (profilesFromStats) {
+      const part = shardPartFromStats(source.key, stats, options);
+      if (part.counts.used !== local.counts.used) {
+        throw new TrainingInputError(
+          'bad_row',
+          `${source.key}: read ${local.counts.used} train rows, preprocess counted ${part.counts.used}`,
+        );
+      }
+      for (const [name, p] of part.profiles) local.profiles.set(name, p);
+      local.counts.withoutCategory = part.counts.withoutCategory;
+      local.profilesFromRows = true;
+    }
   }
   const entry: LineageInput = { key: source.key, ...(source.lineage ?? {}) };
   local.inputs.push(entry);

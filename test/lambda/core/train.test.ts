@@ -48,6 +48,15 @@ describe('trainSources', () => {
     const curated = await trainSources([source('a.csv', cleaned.train, 'curated')], options, meta);
     expect(curated.artifact.weights).toEqual(raw.artifact.weights);
     expect(curated.artifact.metrics).toEqual(raw.artifact.metrics);
+    // raw input takes its profiles from preprocess statistics over the same rows
+    expect(raw.artifact.data!.withoutCategory).toBe(curated.artifact.data!.withoutCategory);
+    expect(Object.keys(raw.artifact.profiles)).toEqual(Object.keys(curated.artifact.profiles));
+    for (const [name, p] of Object.entries(raw.artifact.profiles)) {
+      const q = curated.artifact.profiles[name];
+      expect(p.count).toBe(q.count);
+      p.mean.forEach((m, j) => expect(relative(m, q.mean[j])).toBeLessThan(1e-12));
+      p.std.forEach((s, j) => expect(relative(s, q.std[j])).toBeLessThan(1e-12));
+    }
   });
 
   it('with fill mean trains on the mean-filled clean rows', async () => {
