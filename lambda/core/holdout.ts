@@ -4,23 +4,27 @@
  * `1.50` hash alike, as they dedupe alike) — never on file order, shard or worker count. The
  * same rows therefore split the same way in the CLI, the SageMaker hosts and the Batch shards.
  *
- * Hash: 32-bit FNV-1a over the UTF-8 bytes of each text field (each followed by a 0x1f
- * separator) and the 8 little-endian bytes of each double (-0 as 0, every NaN as one NaN),
- * finished with MurmurHash3's fmix32 so the low-entropy tail of FNV spreads over [0, 2³²).
+ * Hash: MurmurHash3's 32-bit block mix over a stream of little-endian 32-bit words — per text
+ * field its UTF-8 byte length, then its bytes four at a time (the last word zero-padded); per
+ * numeric value the two words of its double (-0 as 0, every NaN as one NaN) — finished with the
+ * word count and fmix32. The length prefix keeps field boundaries apart ("ab","c" vs "a","bc").
+ * Word at a time rather than byte at a time (FNV-1a, format @1) because the hash is a serial
+ * chain per row: about a quarter of the chain steps for the same rows.
  */
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-const SEPARATOR = 0x1f;
+const SEED = 0x9747b28c;
+const C1 = 0xcc9e2d51;
+const C2 = 0x1b873593;
 
 const scratch = new Float64Array(1);
 const scratchWords = new Uint32Array(scratch.buffer);
 const utf8 = new TextEncoder();
 
 function mixWord(h: number, w: number): number {
-  h = Math.imul(h ^ (w & 0xff), FNV_PRIME);
-  h = Math.imul(h ^ ((w >>> 8) & 0xff), FNV_PRIME);
-  h = Math.imul(h ^ ((w >>> 16) & 0xff), FNV_PRIME);
-  return Math.imul(h ^ (w >>> 24), FNV_PRIME);
+  let k = Math.imul(w, C1);
+  k = (k << 15) | (k >>> 17);
+  h ^= Math.imul(k, C2);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
 /**
@@ -28,18 +32,30 @@ function mixWord(h: number, w: number): number {
  * and numbers as doubles, then `digest()`. `rowHash` is the same hash over strings.
  */
 export class RowHasher32 {
-  private h = FNV_OFFSET;
+  private h = SEED;
+  private words = 0;
 
   reset(): this {
-    this.h = FNV_OFFSET;
+    this.h = SEED;
+    this.words = 0;
     return this;
   }
 
-  /** One text field: its UTF-8 bytes [start, end), then the separator. */
+  /** One text field: its UTF-8 bytes [start, end). */
   bytes(b: Uint8Array, start: number, end: number): this {
-    let h = this.h;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ b[i], FNV_PRIME);
-    this.h = Math.imul(h ^ SEPARATOR, FNV_PRIME);
+    let h = mixWord(this.h, end - start);
+    let i = start;
+    for (; i + 4 <= end; i += 4) h = mixWord(h, b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24));
+    let words = 1 + ((end - start) >>> 2);
+    if (i < end) {
+      let w = b[i];
+      if (i + 1 < end) w |= b[i + 1] << 8;
+      if (i + 2 < end) w |= b[i + 2] << 16;
+      h = mixWord(h, w);
+      words++;
+    }
+    this.h = h;
+    this.words += words;
     return this;
   }
 
@@ -52,12 +68,13 @@ export class RowHasher32 {
   number(v: number): this {
     scratch[0] = v === 0 ? 0 : Number.isNaN(v) ? NaN : v;
     this.h = mixWord(mixWord(this.h, scratchWords[0]), scratchWords[1]);
+    this.words += 2;
     return this;
   }
 
-  /** The finished hash (fmix32), an unsigned 32-bit integer. */
+  /** The finished hash (word count, then fmix32), an unsigned 32-bit integer. */
   digest(): number {
-    let h = this.h;
+    let h = this.h ^ this.words;
     h ^= h >>> 16;
     h = Math.imul(h, 0x85ebca6b);
     h ^= h >>> 13;

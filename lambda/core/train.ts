@@ -39,7 +39,7 @@ import { STATS_PARTIAL_FORMAT, compareCodePoints, type StatsPartial } from './st
 export type FillMode = 'none' | 'mean';
 export const FILL_MODES: readonly FillMode[] = ['none', 'mean'];
 
-export const TRAINING_PARTIAL_FORMAT = 'aiaas-factory/training-partial@1';
+export const TRAINING_PARTIAL_FORMAT = 'aiaas-factory/training-partial@2';
 
 export interface TrainOptions {
   readonly schema: DatasetSchema;

@@ -22,6 +22,11 @@ describe('holdout split by row hash', () => {
     expect(rowHash(['ab', 'c'], [])).not.toBe(rowHash(['a', 'bc'], []));
   });
 
+  it('tells a field from the same bytes with trailing zero bytes (the last word is zero-padded)', () => {
+    expect(rowHash(['a\u0000'], [])).not.toBe(rowHash(['a'], []));
+    expect(rowHash(['abcd', ''], [])).not.toBe(rowHash(['abcd'], []));
+  });
+
   it('is an unsigned 32-bit integer mapping to a fraction in [0, 1)', () => {
     fc.assert(
       fc.property(fc.array(fc.string()), fc.array(fc.double()), (texts, values) => {
