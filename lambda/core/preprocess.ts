@@ -858,6 +858,10 @@ class CleaningRun {
   private readPlainRows1(buf: Uint8Array, pos: number, n: number): number {
     const b = this.binding;
     const first = this.rows;
+    // `taken` is stored in the loop, not after it: the code after the loop runs once per chunk,
+    // too rarely to have feedback when the loop is compiled on the stack, so any property
+    // access there deoptimises the function at the end of every chunk until it is recompiled.
+    this.taken = 0;
     if (b !== null) {
       const row = this.plainRow;
       row.bytes = buf;
@@ -879,9 +883,9 @@ class CleaningRun {
         const next = end + (buf[end] === CR ? 2 : 1);
         if (next - pos < 256) this.lineLength[r] = next - pos;
         pos = next;
+        this.taken = r + 1 - first;
       }
     }
-    this.taken = this.rows - first;
     return pos;
   }
 
@@ -1372,6 +1376,7 @@ class CleaningRun {
    */
   private readPlainRows2(buf: Uint8Array, pos: number, n: number): number {
     const first = this.rows2;
+    this.taken = 0; // and rows2 and taken stored in the loop: see readPlainRows1
     if (this.binding !== null) {
       const b = this.binding;
       const status = this.status;
@@ -1430,10 +1435,10 @@ class CleaningRun {
           pos = end + (buf[end] === CR ? 2 : 1);
         }
         r++;
+        this.rows2 = r;
+        this.taken = r - first;
       }
-      this.rows2 = r;
     }
-    this.taken = this.rows2 - first;
     return pos;
   }
 
