@@ -270,8 +270,12 @@ export class TrainingShard {
     return this.holdoutBuf.subarray(0, this.holdoutRows * (this.d + 1));
   }
 
-  /** Folds another shard (same options) into this one; merge order is the caller's to fix. */
-  merge(other: TrainingShard): this {
+  /**
+   * Folds another shard (same options) into this one; merge order is the caller's to fix. With
+   * `consume` the other shard's holdout rows may be taken over rather than copied: it must not be
+   * used afterwards.
+   */
+  merge(other: TrainingShard, consume = false): this {
     const a = this.options;
     const b = other.options;
     if (
@@ -288,12 +292,21 @@ export class TrainingShard {
     this.train.merge(other.train);
     this.holdoutMoments.merge(other.holdoutMoments);
     if (other.holdoutRows > 0) {
-      const mine = this.holdoutValues();
-      const theirs = other.holdoutValues();
-      const buf = new Float64Array(mine.length + theirs.length);
-      buf.set(mine);
-      buf.set(theirs, mine.length);
-      this.holdoutBuf = buf;
+      if (consume && this.holdoutRows === 0) {
+        // Take the other shard's rows instead of copying them (it is not used again).
+        this.holdoutBuf = other.holdoutBuf;
+        other.holdoutBuf = new Float64Array(0);
+      } else {
+        const theirs = other.holdoutValues();
+        const used = this.holdoutRows * (this.d + 1);
+        if (used + theirs.length > this.holdoutBuf.length) {
+          // Amortised growth, so many objects into one shard copy O(rows) in total.
+          const grown = new Float64Array(Math.max(used + theirs.length, this.holdoutBuf.length * 2));
+          grown.set(this.holdoutValues());
+          this.holdoutBuf = grown;
+        }
+        this.holdoutBuf.set(theirs, used);
+      }
       this.holdoutRows += other.holdoutRows;
       this.holdoutAdded = this.holdoutRows;
     }
@@ -707,7 +720,7 @@ export async function trainObject(source: TrainingSource, shard: TrainingShard):
   }
   const entry: LineageInput = { key: source.key, ...(source.lineage ?? {}) };
   local.inputs.push(entry);
-  shard.merge(local);
+  shard.merge(local, true);
   return entry;
 }
 
@@ -855,7 +868,8 @@ export async function trainSources(
     for (const source of shardSources(sources, i, p)) await trainObject(source, shard);
     shards.push(shard);
   }
-  const result = solveMerged(mergeShards(shards, options));
+  // One shard is its own merge (its inputs are already in key order): no copy of its holdout rows.
+  const result = solveMerged(p === 1 ? shards[0] : mergeShards(shards, options));
   return { artifact: artifactFromResult(result, options, meta), result };
 }
 
