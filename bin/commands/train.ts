@@ -99,10 +99,19 @@ async function planInputs(inputs: readonly string[], fill: FillMode): Promise<Pl
     }
     const rows = fill === 'none' ? 'train' : 'clean';
     if (existsSync(join(input, `${rows}.csv`))) {
-      sources.push(await localSource(join(input, `${rows}.csv`), join(input, `${rows}.csv`), 'curated'));
-      if (existsSync(join(input, 'stats.json')))
+      const source = await localSource(join(input, `${rows}.csv`), join(input, `${rows}.csv`), 'curated');
+      if (existsSync(join(input, 'stats.json'))) {
         stats.push({ key: join(input, 'stats.json'), path: join(input, 'stats.json') });
-      else statsComplete = false;
+        // the train rows' profiles come from their statistics partial, not a per-row pass
+        const partial =
+          fill === 'none'
+            ? (JSON.parse(await readFile(join(input, 'stats.json'), 'utf8')) as StatsPartial)
+            : undefined;
+        sources.push(partial ? { ...source, stats: partial } : source);
+      } else {
+        sources.push(source);
+        statsComplete = false;
+      }
     } else if (existsSync(join(input, rows)) && statSync(join(input, rows)).isDirectory()) {
       const dir = join(input, rows);
       const csvs = (await listFiles(dir)).filter((f) => f.endsWith('.csv'));

@@ -648,6 +648,11 @@ export interface TrainingSource {
   readonly sizeHint?: number;
   /** Filled in by the caller when known before reading (S3 version and ETag). */
   readonly lineage?: Omit<LineageInput, 'key'>;
+  /**
+   * Curated train rows only: preprocess's statistics partial for exactly these rows. With fill
+   * 'none' the per-category profiles are taken from it instead of being accumulated per row.
+   */
+  readonly stats?: StatsPartial;
 }
 
 /**
@@ -665,8 +670,11 @@ export async function trainObject(source: TrainingSource, shard: TrainingShard):
   let local = new TrainingShard(options, shard.shard);
   let reader = new CsvTrainingReader(options.schema, local, source.key);
   if (source.kind === 'curated') {
+    const stats = options.fill === 'none' ? source.stats : undefined;
+    local.profilesFromRows = stats === undefined;
     for await (const chunk of source.open()) reader.push(chunk);
     reader.finish();
+    if (stats) profilesFromStats(local, source.key, stats);
   } else if (statsSuffice(options)) {
     const ignore = () => undefined;
     const result = await preprocessCsv({
@@ -679,10 +687,10 @@ export async function trainObject(source: TrainingSource, shard: TrainingShard):
   } else {
     // Fill 'none': the train rows' per-category profiles are in preprocess's statistics (its
     // category moments are over exactly these rows), so the rows are read only for the split.
-    const profilesFromStats = options.fill === 'none';
+    const statsProfiles = options.fill === 'none';
     const fresh = () => {
       local = new TrainingShard(options, shard.shard);
-      local.profilesFromRows = !profilesFromStats;
+      local.profilesFromRows = !statsProfiles;
       reader = new CsvTrainingReader(options.schema, local, source.key);
     };
     fresh();
@@ -705,23 +713,29 @@ export async function trainObject(source: TrainingSource, shard: TrainingShard):
     local.counts.duplicates = stats.duplicates;
     local.counts.quarantined = stats.quarantined;
     if (options.fill === 'none') local.counts.incomplete = stats.rowsClean - stats.rowsComplete;
-    if (profilesFromStats) {
-      const part = shardPartFromStats(source.key, stats, options);
-      if (part.counts.used !== local.counts.used) {
-        throw new TrainingInputError(
-          'bad_row',
-          `${source.key}: read ${local.counts.used} train rows, preprocess counted ${part.counts.used}`,
-        );
-      }
-      for (const [name, p] of part.profiles) local.profiles.set(name, p);
-      local.counts.withoutCategory = part.counts.withoutCategory;
-      local.profilesFromRows = true;
-    }
+    if (statsProfiles) profilesFromStats(local, source.key, stats);
   }
   const entry: LineageInput = { key: source.key, ...(source.lineage ?? {}) };
   local.inputs.push(entry);
   shard.merge(local, true);
   return entry;
+}
+
+/**
+ * Sets a shard's profiles (and rows without a category) from the statistics partial of the
+ * same complete rows it has just read without accumulating profiles.
+ */
+function profilesFromStats(local: TrainingShard, key: string, stats: StatsPartial): void {
+  const part = shardPartFromStats(key, stats, local.options);
+  if (part.counts.used !== local.counts.used) {
+    throw new TrainingInputError(
+      'mismatched_partials',
+      `${key}: read ${local.counts.used} complete rows, but its statistics partial counts ${part.counts.used}; preprocess it again`,
+    );
+  }
+  for (const [name, p] of part.profiles) local.profiles.set(name, p);
+  local.counts.withoutCategory = part.counts.withoutCategory;
+  local.profilesFromRows = true;
 }
 
 /** Shard i of p takes objects i, i + p, ... of the key-sorted list. */

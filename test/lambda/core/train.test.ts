@@ -198,6 +198,27 @@ print(json.dumps({"w": [float(v) for v in m.coef_], "b": float(m.intercept_), "n
     expect(Math.max(...z.mean)).toBeGreaterThan(10);
   });
 
+  it("takes curated train rows' profiles from their statistics partial, equal to the rows' own (1e-12)", async () => {
+    const cleaned = await preprocessBytes(small.texts[2], schema);
+    const rows = source('a.csv', cleaned.train, 'curated');
+    const plain = (await trainSources([rows], options, meta)).artifact;
+    const withStats = (await trainSources([{ ...rows, stats: cleaned.stats }], options, meta)).artifact;
+    expect(withStats.weights).toEqual(plain.weights);
+    expect(withStats.metrics).toEqual(plain.metrics);
+    expect(withStats.data).toEqual(plain.data);
+    expect(Object.keys(withStats.profiles)).toEqual(Object.keys(plain.profiles));
+    for (const [name, p] of Object.entries(withStats.profiles)) {
+      const q = plain.profiles[name];
+      expect(p.count).toBe(q.count);
+      p.mean.forEach((m, j) => expect(relative(m, q.mean[j])).toBeLessThan(1e-12));
+      p.std.forEach((v, j) => expect(relative(v, q.std[j])).toBeLessThan(1e-12));
+    }
+    const other = await preprocessBytes(small.texts[1], schema);
+    await expect(trainSources([{ ...rows, stats: other.stats }], options, meta)).rejects.toThrow(
+      /a\.csv: read \d+ complete rows, but its statistics partial counts \d+; preprocess it again/,
+    );
+  });
+
   it('rejects curated input that lacks a schema column, naming it', async () => {
     const bad = new TextEncoder().encode('timestamp,line_id,category,temperature\n1,2,3,4\n');
     await expect(trainSources([source('bad.csv', bad, 'curated')], options, meta)).rejects.toThrow(
