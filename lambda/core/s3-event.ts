@@ -213,29 +213,20 @@ export function objectCreatedEvent(object: {
   readonly etag?: string;
   readonly region?: string;
 }): Record<string, unknown> {
-  return {
-    version: '0',
-    id: `local-${object.bucket}-${object.key}-${object.versionId ?? object.etag ?? 'unversioned'}`,
-    'detail-type': 'Object Created',
-    source: 'aws.s3',
-    account: '000000000000',
-    time: '1970-01-01T00:00:00Z',
-    region: object.region ?? 'eu-west-1',
-    resources: [`arn:aws:s3:::${object.bucket}`],
-    detail: {
-      version: '0',
-      bucket: { name: object.bucket },
+  return eventBridgeEnvelope(
+    'Object Created',
+    `local-${object.bucket}-${object.key}-${object.versionId ?? object.etag ?? 'unversioned'}`,
+    object,
+    {
       object: withoutUndefined({
         key: encodeEventKey(object.key),
         size: object.size,
         etag: object.etag?.replace(/^"(.*)"$/, '$1'),
         'version-id': object.versionId,
       }),
-      'request-id': 'local',
-      requester: '000000000000',
       reason: 'PutObject',
     },
-  };
+  );
 }
 
 /** The EventBridge "Object Deleted" event S3 sends for one object (tests, the local pipeline). */
@@ -246,10 +237,29 @@ export function objectDeletedEvent(object: {
   readonly deletionType?: 'Delete Marker Created' | 'Permanently Deleted';
   readonly region?: string;
 }): Record<string, unknown> {
+  return eventBridgeEnvelope(
+    'Object Deleted',
+    `local-delete-${object.bucket}-${object.key}-${object.versionId ?? 'unversioned'}`,
+    object,
+    {
+      object: withoutUndefined({ key: encodeEventKey(object.key), 'version-id': object.versionId }),
+      reason: 'DeleteObject',
+      'deletion-type': object.deletionType ?? 'Delete Marker Created',
+    },
+  );
+}
+
+/** What every S3 EventBridge event around `detail` carries, fixed so replays are identical. */
+function eventBridgeEnvelope(
+  detailType: 'Object Created' | 'Object Deleted',
+  id: string,
+  object: { readonly bucket: string; readonly region?: string },
+  detail: Record<string, unknown>,
+): Record<string, unknown> {
   return {
     version: '0',
-    id: `local-delete-${object.bucket}-${object.key}-${object.versionId ?? 'unversioned'}`,
-    'detail-type': 'Object Deleted',
+    id,
+    'detail-type': detailType,
     source: 'aws.s3',
     account: '000000000000',
     time: '1970-01-01T00:00:00Z',
@@ -258,11 +268,10 @@ export function objectDeletedEvent(object: {
     detail: {
       version: '0',
       bucket: { name: object.bucket },
-      object: withoutUndefined({ key: encodeEventKey(object.key), 'version-id': object.versionId }),
+      object: detail.object,
       'request-id': 'local',
       requester: '000000000000',
-      reason: 'DeleteObject',
-      'deletion-type': object.deletionType ?? 'Delete Marker Created',
+      ...Object.fromEntries(Object.entries(detail).filter(([key]) => key !== 'object')),
     },
   };
 }
