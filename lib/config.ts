@@ -104,11 +104,14 @@ export const factoryConfigSchema = z
       .object({
         /** Objects larger than this are rejected before download. */
         maxObjectBytes: positiveInt.max(10 * 1024 ** 3).default(512 * 1024 ** 2),
-        /** Parallel preprocess invocations, so a burst of uploads cannot starve the account. */
-        reservedConcurrency: positiveInt.max(1000).default(10),
+        /**
+         * Reserved concurrency of the preprocess function, or null for none (the default: a new
+         * account's quota leaves nothing to reserve; see `quotas.lambdaConcurrency`).
+         */
+        reservedConcurrency: positiveInt.max(1000).nullable().default(null),
       })
       .strict()
-      .default({ maxObjectBytes: 512 * 1024 ** 2, reservedConcurrency: 10 }),
+      .default({ maxObjectBytes: 512 * 1024 ** 2, reservedConcurrency: null }),
     /** The training workload the capacity planner sizes for (T = n/p). */
     training: z
       .object({
@@ -169,7 +172,8 @@ export const factoryConfigSchema = z
         modelCacheSeconds: z.number().int().nonnegative().default(60),
         rateLimit: positiveInt.default(100),
         burstLimit: positiveInt.default(200),
-        reservedConcurrency: positiveInt.max(1000).default(20),
+        /** Reserved concurrency of the predict function, or null for none (see preprocess). */
+        reservedConcurrency: positiveInt.max(1000).nullable().default(null),
       })
       .strict()
       .default({
@@ -181,7 +185,7 @@ export const factoryConfigSchema = z
         modelCacheSeconds: 60,
         rateLimit: 100,
         burstLimit: 200,
-        reservedConcurrency: 20,
+        reservedConcurrency: null,
       }),
     network: z
       .object({
@@ -253,6 +257,18 @@ export const factoryConfigSchema = z
             message: 'required when pipeline.enabled is true',
           });
       }),
+    /** The deployment account's service quotas that the config is checked against. */
+    quotas: z
+      .object({
+        /**
+         * The account's Lambda "Concurrent executions" quota in the region (Service Quotas
+         * L-B99A9384). Required to reserve concurrency: Lambda refuses a reservation that leaves
+         * less than 100 unreserved, and a new account's quota can be as low as 10.
+         */
+        lambdaConcurrency: positiveInt.optional(),
+      })
+      .strict()
+      .default({}),
     /** Tag values for ownership and cost allocation. */
     owner: z.string().min(1).max(256).optional(),
     costCentre: z.string().min(1).max(256).optional(),
@@ -261,7 +277,52 @@ export const factoryConfigSchema = z
     /** Tags on every resource (project and stage are added). */
     tags: z.record(z.string().regex(/^[\w .:/=+\-@]{1,128}$/), z.string().max(256)).default({}),
   })
-  .strict();
+  .strict()
+  .superRefine(checkReservedConcurrency);
+
+/** Lambda keeps this much account concurrency unreserved for functions without a reservation. */
+export const LAMBDA_UNRESERVED_MINIMUM = 100;
+
+/**
+ * Reserved concurrency deploys only where the account has room for it: "You can reserve up to the
+ * Unreserved account concurrency value that is shown, minus 100 for functions that don't have
+ * reserved concurrency" (Lambda developer guide, "Configuring reserved concurrency for a
+ * function"). New accounts can start with a quota of 10, where any reservation fails the deploy.
+ */
+function checkReservedConcurrency(
+  config: {
+    preprocess: { reservedConcurrency: number | null };
+    serving: { reservedConcurrency: number | null };
+    quotas: { lambdaConcurrency?: number };
+  },
+  ctx: z.core.$RefinementCtx,
+): void {
+  const reserved = [
+    ['preprocess', config.preprocess.reservedConcurrency],
+    ['serving', config.serving.reservedConcurrency],
+  ] as const;
+  const total = reserved.reduce((sum, [, value]) => sum + (value ?? 0), 0);
+  if (total === 0) return;
+  const quota = config.quotas.lambdaConcurrency;
+  if (quota === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['quotas', 'lambdaConcurrency'],
+      message: `required when reserving concurrency (${reserved
+        .filter(([, value]) => value)
+        .map(([key, value]) => `${key}.reservedConcurrency = ${value}`)
+        .join(', ')}): the account's Lambda concurrent-executions quota, from Service Quotas`,
+    });
+    return;
+  }
+  if (total > quota - LAMBDA_UNRESERVED_MINIMUM) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['quotas', 'lambdaConcurrency'],
+      message: `reserving ${total} leaves ${quota - total} of ${quota} unreserved; Lambda requires at least ${LAMBDA_UNRESERVED_MINIMUM}: raise the quota or lower preprocess/serving.reservedConcurrency`,
+    });
+  }
+}
 
 export type FactoryConfig = z.infer<typeof factoryConfigSchema>;
 

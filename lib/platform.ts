@@ -1,5 +1,6 @@
-import { Aspects, CfnResource, Stack, Tags } from 'aws-cdk-lib';
+import { Aspects, CfnResource, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { manageProviderLogs } from './constructs/provider-logs';
 import { AcknowledgeScopedGrants } from './constructs/scoped-grants';
 import { AcknowledgeCdkProviders, DropRedundantDependsOn } from './acknowledgements';
 import type { FactoryConfig } from './config';
@@ -104,6 +105,12 @@ export function createPlatform(app: Construct, config: FactoryConfig): Platform 
     if (config.costCentre) Tags.of(stack).add('cost-centre', config.costCentre, options);
     for (const [key, value] of Object.entries(config.tags)) Tags.of(stack).add(key, value, options);
   }
+  const providerLogs = {
+    retentionDays: config.retention.logDays,
+    removalPolicy: config.stage === 'dev' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+  };
+  manageProviderLogs(dataLake, { ...providerLogs, key: dataLake.key });
+  manageProviderLogs(network, { ...providerLogs, key: network.flowLogKey });
   Aspects.of(app).add(new AcknowledgeCdkProviders());
   const buckets = [dataLake.raw, dataLake.curated, dataLake.models];
   Aspects.of(app).add(

@@ -1,12 +1,14 @@
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { grantObjectWrites } from './object-grants';
 
 /** Repository root: handlers are bundled from `lambda/handlers/<name>.ts`. */
 export const PROJECT_ROOT = path.join(__dirname, '..', '..');
@@ -27,8 +29,11 @@ export interface NodeFunctionProps {
   readonly logRetention: logs.RetentionDays;
   /** Key that encrypts the log group (its policy must admit CloudWatch Logs). */
   readonly logKey: kms.IKey;
-  /** Reserved concurrency, so one function cannot starve the account. @default none */
-  readonly reservedConcurrentExecutions?: number;
+  /**
+   * A reserved concurrency, or the true reason the function has none: the reason becomes the
+   * acknowledgement of NIST.800.53.R5-LambdaConcurrency, so every function must state one.
+   */
+  readonly concurrency: { readonly reserved: number } | { readonly unreservedBecause: string };
   /** `dev` deletes the log group with the stack; `prod` keeps it. */
   readonly stage: 'dev' | 'prod';
   /** Extra ephemeral storage for handlers that stage objects in /tmp. @default 512 MiB */
@@ -47,7 +52,9 @@ export class NodeFunction extends NodejsFunction {
       encryptionKey: props.logKey,
       removalPolicy: props.stage === 'dev' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
+    const role = executionRole(scope, `${id}Role`, logGroup);
     super(scope, id, {
+      role,
       entry: path.join(PROJECT_ROOT, 'lambda', 'handlers', `${props.handler}.ts`),
       handler: 'handler',
       description: props.description,
@@ -62,7 +69,7 @@ export class NodeFunction extends NodejsFunction {
       // The 'private' group: isolated by default, with egress only when NAT is configured.
       vpcSubnets: { subnetGroupName: 'private' },
       securityGroups: props.securityGroups,
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      reservedConcurrentExecutions: 'reserved' in props.concurrency ? props.concurrency.reserved : undefined,
       ephemeralStorageSize: props.ephemeralStorageSize
         ? Size.mebibytes(props.ephemeralStorageSize)
         : undefined,
@@ -87,7 +94,13 @@ export class NodeFunction extends NodejsFunction {
         forceDockerBundling: false,
       },
     });
-    acknowledgeHouseDefaults(this, logGroup);
+    acknowledgeHouseDefaults(this, logGroup, role);
+    if ('unreservedBecause' in props.concurrency) {
+      Validations.of(this).acknowledge({
+        id: 'NIST.800.53.R5-LambdaConcurrency',
+        reason: props.concurrency.unreservedBecause,
+      });
+    }
   }
 
   /**
@@ -99,7 +112,7 @@ export class NodeFunction extends NodejsFunction {
     const patterns = access.prefixes?.map((prefix) => `${prefix}*`) ?? ['*'];
     for (const pattern of patterns) {
       if (access.read) bucket.grantRead(this, pattern);
-      if (access.write) bucket.grantPut(this, pattern);
+      if (access.write) grantObjectWrites(bucket, this, pattern);
     }
     return this;
   }
@@ -112,36 +125,58 @@ export interface BucketAccess {
   readonly prefixes?: readonly string[];
 }
 
-/** Findings every house function has, with the reason the house default is what it is. */
-function acknowledgeHouseDefaults(fn: NodejsFunction, logGroup: logs.LogGroup): void {
-  Validations.of(fn).acknowledge(
-    {
-      id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
-      reason:
-        'The function runs in the VPC isolated subnets; its SubnetIds are a cross-stack reference the guard rule cannot resolve, and template tests assert VpcConfig.',
-    },
-    {
-      id: 'NIST.800.53.R5-LambdaConcurrency',
-      reason:
-        'Functions invoked synchronously by Step Functions scale with the (bounded) state machine; the others set reserved concurrency.',
-    },
+/**
+ * The function's own execution role instead of AWSLambdaBasicExecutionRole and
+ * AWSLambdaVPCAccessExecutionRole, which both allow log writes to every log group of the account
+ * (`logs:*` actions on `*`): log streams only in this function's group, and the EC2 network
+ * interface actions Lambda needs to attach the function to the VPC ("Attaching Lambda functions to
+ * an Amazon VPC", Lambda developer guide: CreateNetworkInterface, DescribeNetworkInterfaces,
+ * DescribeSubnets, DeleteNetworkInterface, AssignPrivateIpAddresses, UnassignPrivateIpAddresses).
+ * X-Ray and data grants are added to it by CDK and `bindBucket`.
+ */
+function executionRole(scope: Construct, id: string, logGroup: logs.LogGroup): iam.Role {
+  const role = new iam.Role(scope, id, {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+  });
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'OwnLogGroup',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [logGroup.logGroupArn],
+    }),
   );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'VpcNetworkInterfaces',
+      actions: [
+        'ec2:CreateNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSubnets',
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
+      ],
+      resources: ['*'],
+    }),
+  );
+  return role;
+}
+
+/** Findings every house function has, with the reason the house default is what it is. */
+function acknowledgeHouseDefaults(fn: NodejsFunction, logGroup: logs.LogGroup, role: iam.Role): void {
+  Validations.of(fn).acknowledge({
+    id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
+    reason:
+      'The function runs in the VPC isolated subnets; its SubnetIds are a cross-stack reference the guard rule cannot resolve, and template tests assert VpcConfig.',
+  });
   Validations.of(logGroup).acknowledge({
     id: 'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
     reason:
       'Encrypted with the platform KMS key from the data-lake stack (a cross-stack reference the guard rule cannot resolve); template tests assert KmsKeyId.',
   });
-  const role = fn.role?.node.defaultChild;
-  if (role) {
-    Validations.of(role).acknowledge(
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'AWS-maintained minimal policy: CloudWatch Logs writes to the function log group only.',
-      },
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-        reason: 'AWS-maintained minimal policy Lambda needs to attach ENIs in the VPC subnets.',
-      },
-    );
-  }
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'Lambda creates, describes and deletes the ENIs that attach the function to the VPC itself, under ids unknown before it does; the Lambda developer guide lists these EC2 actions on Resource "*" for VPC access.',
+  });
 }

@@ -28,7 +28,7 @@ export class DataLakeStack extends Stack {
   public readonly models: s3.Bucket;
   public readonly accessLogs: s3.Bucket;
   /** CloudTrail trail recording object-level reads and writes, when enabled. */
-  public readonly trail?: cloudtrail.Trail;
+  public readonly trail?: cloudtrail.CfnTrail;
 
   constructor(scope: Construct, id: string, props: DataLakeStackProps) {
     super(scope, id, props);
@@ -81,7 +81,7 @@ export class DataLakeStack extends Stack {
         denyDataAccessOutsideVpc(bucket, props.s3Endpoint, security.adminRoleArns);
     }
     if (security.restrictKeyToPlatform) this.restrictKeyUse(props.config, security.adminRoleArns);
-    if (security.cloudTrailDataEvents) this.trail = this.recordDataEvents(common);
+    if (security.cloudTrailDataEvents) this.trail = this.recordDataEvents(props.config, common);
 
     // What a person types: `aws s3 cp line.csv s3://<RawBucketName>/production/`.
     new CfnOutput(this, 'RawBucketName', {
@@ -130,25 +130,93 @@ export class DataLakeStack extends Stack {
     );
   }
 
-  /** Object-level reads and writes of the data buckets, to an audit bucket of the house kind. */
-  private recordDataEvents(common: Omit<SecureBucketProps, 'lifecycleRules'>): cloudtrail.Trail {
+  /**
+   * Object-level reads and writes of the data buckets, to an audit bucket of the house kind.
+   *
+   * The trail has a fixed name so its ARN can be written before it exists: the key policy and the
+   * bucket policy name it in `aws:SourceArn`, and `trail.trailArn` would make key, bucket policy
+   * and trail depend on each other. CloudTrail checks both when the trail is created and refuses
+   * it ("insufficient permissions to access S3 bucket or KMS key") unless the key lets
+   * cloudtrail.amazonaws.com generate data keys and describe the key, and the bucket lets it read
+   * the bucket ACL and put objects ("Configure AWS KMS key policies for CloudTrail" and "Amazon S3
+   * bucket policy for CloudTrail", CloudTrail user guide; both recommend `aws:SourceArn`).
+   * The L1 trail is used because the L2 `Trail` adds an unconditioned `s3:GetBucketAcl`
+   * statement for cloudtrail.amazonaws.com to the bucket policy.
+   */
+  private recordDataEvents(
+    config: FactoryConfig,
+    common: Omit<SecureBucketProps, 'lifecycleRules'>,
+  ): cloudtrail.CfnTrail {
     const audit = new SecureBucket(this, 'Audit', common).bucket;
     acknowledgeDataBucket(audit);
-    const trail = new cloudtrail.Trail(this, 'DataEvents', {
-      bucket: audit,
-      encryptionKey: this.key,
-      enableFileValidation: true,
+    const trailName = `${config.prefix}-${config.stage}-data-events`;
+    const trailArn = this.formatArn({ service: 'cloudtrail', resource: 'trail', resourceName: trailName });
+    const cloudTrail = new iam.ServicePrincipal('cloudtrail.amazonaws.com');
+    const fromThisTrail = { 'aws:SourceArn': trailArn };
+
+    audit.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudTrailAclCheck',
+        principals: [cloudTrail],
+        actions: ['s3:GetBucketAcl'],
+        resources: [audit.bucketArn],
+        conditions: { StringEquals: fromThisTrail },
+      }),
+    );
+    audit.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudTrailWrite',
+        principals: [cloudTrail],
+        actions: ['s3:PutObject'],
+        resources: [audit.arnForObjects(`AWSLogs/${this.account}/*`)],
+        conditions: { StringEquals: { ...fromThisTrail, 's3:x-amz-acl': 'bucket-owner-full-control' } },
+      }),
+    );
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudTrailEncryptsLogs',
+        principals: [cloudTrail],
+        actions: ['kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: fromThisTrail,
+          StringLike: {
+            'kms:EncryptionContext:aws:cloudtrail:arn': `arn:${this.partition}:cloudtrail:*:${this.account}:trail/*`,
+          },
+        },
+      }),
+    );
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudTrailDescribesKey',
+        principals: [cloudTrail],
+        actions: ['kms:DescribeKey'],
+        resources: ['*'],
+        conditions: { StringEquals: fromThisTrail },
+      }),
+    );
+
+    const dataBuckets = [this.raw, this.curated, this.models];
+    const trail = new cloudtrail.CfnTrail(this, 'DataEvents', {
+      trailName,
+      isLogging: true,
+      s3BucketName: audit.bucketName,
+      kmsKeyId: this.key.keyArn,
+      enableLogFileValidation: true,
       includeGlobalServiceEvents: false,
       isMultiRegionTrail: false,
       // Management events usually have an account or organization trail already; this one
       // records what those do not: who read or wrote which object.
-      managementEvents: cloudtrail.ReadWriteType.NONE,
-      sendToCloudWatchLogs: false,
+      eventSelectors: [
+        {
+          includeManagementEvents: false,
+          readWriteType: 'All',
+          dataResources: [{ type: 'AWS::S3::Object', values: dataBuckets.map((b) => `${b.bucketArn}/`) }],
+        },
+      ],
     });
-    trail.addS3EventSelector(
-      [this.raw, this.curated, this.models].map((bucket) => ({ bucket })),
-      { readWriteType: cloudtrail.ReadWriteType.ALL, includeManagementEvents: false },
-    );
+    // CloudTrail checks the bucket policy when the trail is created.
+    if (audit.policy) trail.node.addDependency(audit.policy);
     const noLogsReason =
       'Data events go to the KMS-encrypted, versioned, access-logged audit bucket with file validation; streaming every object read to CloudWatch Logs as well would double the cost for no extra control.';
     Validations.of(trail).acknowledge(

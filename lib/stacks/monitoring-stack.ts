@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -53,22 +53,39 @@ export class MonitoringStack extends Stack {
     const custom = (service: string, metricName: string, statistic = 'Sum', period = Duration.minutes(5)) =>
       new cloudwatch.Metric({ namespace, metricName, dimensionsMap: { service }, statistic, period });
 
-    // CloudWatch alarms and EventBridge publish to the topic, so the key admits those services.
+    // Two kinds of publisher: this stack's CloudWatch alarms, as the cloudwatch.amazonaws.com
+    // service, and the EventBridge rule below, through an IAM role of its own. EventBridge is not
+    // given the key or the topic as a service principal: its KMS requests carry no aws:SourceArn
+    // or aws:SourceAccount ("Amazon SNS permissions" for encrypted topics, EventBridge user guide),
+    // so a conditioned statement would drop every notification and an unconditioned one would let
+    // any rule of any account use the key.
     const key = houseKey(this, 'AlertsKey', {
       description: `${config.prefix} alerts topic`,
       stage: config.stage,
       admitLogs: false,
     });
+    // CloudWatch generates alarm names `<stack name>-<logical id>-<suffix>`; these are this stack's.
+    const fromThisStacksAlarms = {
+      ArnLike: {
+        'aws:SourceArn': this.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: `${this.stackName}-*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+      StringEquals: { 'aws:SourceAccount': this.account },
+    };
+    const cloudWatch = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
+    // CloudWatch needs the key to publish to an encrypted topic at all ("Enable compatibility
+    // between event sources from AWS services and encrypted topics", SNS developer guide).
     key.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'AllowAlarmAndEventPublishers',
-        principals: [
-          new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
-          new iam.ServicePrincipal('events.amazonaws.com'),
-        ],
+        sid: 'AlarmsPublishEncrypted',
+        principals: [cloudWatch],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+        conditions: fromThisStacksAlarms,
       }),
     );
     this.topic = new sns.Topic(this, 'Alerts', {
@@ -76,6 +93,17 @@ export class MonitoringStack extends Stack {
       masterKey: key,
       enforceSSL: true,
     });
+    // The topic policy replaces SNS's default one (which admits the account's own principals and
+    // services), so the alarms' publisher is named, conditioned on the alarms.
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AlarmsPublish',
+        principals: [cloudWatch],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: fromThisStacksAlarms,
+      }),
+    );
     if (config.alarmEmail) {
       const email = this.topic.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail));
       Validations.of(email).acknowledge({
@@ -159,6 +187,8 @@ export class MonitoringStack extends Stack {
       },
       targets: [
         new targets.SnsTopic(this.topic, {
+          // Publishes with a role that has sns:Publish and the key (see the key above).
+          authorizeUsingRole: true,
           message: events.RuleTargetInput.fromText(
             `Training run ${events.EventField.fromPath('$.detail.name')} ended ${events.EventField.fromPath('$.detail.status')}: ${events.EventField.fromPath('$.detail.executionArn')}`,
           ),

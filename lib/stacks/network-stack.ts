@@ -1,5 +1,6 @@
 import { RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FactoryConfig } from '../config';
@@ -41,6 +42,8 @@ export class NetworkStack extends Stack {
   public readonly vpc: ec2.Vpc;
   /** The S3 gateway endpoint, for bucket policies that admit only in-VPC access. */
   public readonly s3Endpoint: ec2.GatewayVpcEndpoint;
+  /** Encrypts the network's log groups (flow logs, the default-SG provider's logs). */
+  public readonly flowLogKey: kms.Key;
   /** Security group of the interface endpoints: HTTPS from inside the VPC only. */
   public readonly endpointSecurityGroup: ec2.SecurityGroup;
 
@@ -65,10 +68,10 @@ export class NetworkStack extends Stack {
 
     // The network has its own key, so the data-lake stack can depend on the network (for the
     // endpoint-only bucket policy) without a cycle.
-    const flowLogKey = houseKey(this, 'FlowLogKey', {
+    const flowLogKey = (this.flowLogKey = houseKey(this, 'FlowLogKey', {
       description: `${props.config.prefix} VPC flow logs`,
       stage,
-    });
+    }));
     const flowLogs = new logs.LogGroup(this, 'FlowLogs', {
       retention: retention.logDays as logs.RetentionDays,
       encryptionKey: flowLogKey,

@@ -67,7 +67,13 @@ export class PreprocessStack extends Stack {
       timeout: Duration.minutes(5),
       // The object is staged once in /tmp and read twice; outputs stream from /tmp too.
       ephemeralStorageSize: Math.min(10240, Math.max(512, 2 * maxObjectMiB + 256)),
-      reservedConcurrentExecutions: config.preprocess.reservedConcurrency,
+      concurrency:
+        config.preprocess.reservedConcurrency !== null
+          ? { reserved: config.preprocess.reservedConcurrency }
+          : {
+              unreservedBecause:
+                "No reservation by default: a new account's Lambda quota (as low as 10) has no room for one and the deploy would fail. Bursts of uploads queue as asynchronous events that Lambda retries for up to 6 hours (maxEventAge) before the DLQ; set preprocess.reservedConcurrency with quotas.lambdaConcurrency to reserve.",
+            },
       vpc: props.vpc,
       logKey: props.key,
       logRetention: config.retention.logDays as logs.RetentionDays,
@@ -106,7 +112,27 @@ export class PreprocessStack extends Stack {
       onFailure: new destinations.SqsDestination(this.deadLetterQueue),
     });
 
+    // EventBridge writes events it could not deliver to the dead-letter queue, which is encrypted
+    // with the platform key: the key must let events.amazonaws.com use it for this rule ("Using
+    // dead-letter queues to process undelivered events", EventBridge user guide), or those events
+    // are lost. The rule has a fixed name so its ARN can be written into the key policy without
+    // the key depending on the rule (rule -> queue -> key would be a cycle).
+    const ruleName = `${config.prefix}-${config.stage}-on-raw-object`;
+    props.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'EventBridgeDeadLetters',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: {
+          ArnEquals: {
+            'aws:SourceArn': this.formatArn({ service: 'events', resource: 'rule', resourceName: ruleName }),
+          },
+        },
+      }),
+    );
     new events.Rule(this, 'OnRawObject', {
+      ruleName,
       description: 'Preprocess every CSV created in the raw bucket; drop the outputs of deleted ones',
       eventPattern: {
         source: ['aws.s3'],

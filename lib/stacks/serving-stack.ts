@@ -17,6 +17,9 @@ export interface ServingStackProps extends StackProps {
   readonly models: s3.IBucket;
 }
 
+/** The API's one stage: part of every URL and of the execution-log group's name. */
+export const API_STAGE = 'v1';
+
 /** Prefix of the models bucket the predict function may read: artifacts and the `current` pointer. */
 export const MODELS_PREFIX = 'models/';
 
@@ -43,7 +46,13 @@ export class ServingStack extends Stack {
       // (CPU scales with memory) and 1,000-row batches well under the 10 s timeout.
       memorySize: 1024,
       timeout: Duration.seconds(10),
-      reservedConcurrentExecutions: serving.reservedConcurrency,
+      concurrency:
+        serving.reservedConcurrency !== null
+          ? { reserved: serving.reservedConcurrency }
+          : {
+              unreservedBecause:
+                "No reservation by default: a new account's Lambda quota (as low as 10) has no room for one and the deploy would fail. The API stage throttles requests (serving.rateLimit, serving.burstLimit) and WAF limits each IP; set serving.reservedConcurrency with quotas.lambdaConcurrency to reserve.",
+            },
       vpc: props.vpc,
       logKey: props.key,
       logRetention: config.retention.logDays as logs.RetentionDays,
@@ -89,7 +98,7 @@ export class ServingStack extends Stack {
       cloudWatchRoleRemovalPolicy: removalPolicy,
       disableExecuteApiEndpoint: false,
       deployOptions: {
-        stageName: 'v1',
+        stageName: API_STAGE,
         tracingEnabled: true,
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
@@ -160,7 +169,13 @@ export class ServingStack extends Stack {
       .addResource('model')
       .addMethod('GET', integration, { ...methodOptions, requestValidator: validator });
 
-    this.protectWithWaf(props.key, config.retention.logDays as logs.RetentionDays, removalPolicy);
+    this.protectWithWaf(
+      props.key,
+      config.retention.logDays as logs.RetentionDays,
+      removalPolicy,
+      serving.maxBodyBytes,
+    );
+    this.declareExecutionLogs(props.key, config.retention.logDays as logs.RetentionDays, removalPolicy);
     this.acknowledgeApiFindings(serving.auth);
   }
 
@@ -192,12 +207,21 @@ export class ServingStack extends Stack {
   }
 
   /** AWS managed rule groups and a per-IP rate limit in front of the API stage. */
-  private protectWithWaf(key: kms.IKey, retention: logs.RetentionDays, removalPolicy: RemovalPolicy): void {
-    const managed = (name: string, priority: number): wafv2.CfnWebACL.RuleProperty => ({
+  private protectWithWaf(
+    key: kms.IKey,
+    retention: logs.RetentionDays,
+    removalPolicy: RemovalPolicy,
+    maxBodyBytes: number,
+  ): void {
+    const managed = (
+      name: string,
+      priority: number,
+      ruleActionOverrides?: wafv2.CfnWebACL.RuleActionOverrideProperty[],
+    ): wafv2.CfnWebACL.RuleProperty => ({
       name,
       priority,
       overrideAction: { none: {} },
-      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name, ruleActionOverrides } },
       visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: name, sampledRequestsEnabled: true },
     });
     const acl = new wafv2.CfnWebACL(this, 'WebAcl', {
@@ -209,7 +233,7 @@ export class ServingStack extends Stack {
         sampledRequestsEnabled: true,
       },
       rules: [
-        managed('AWSManagedRulesCommonRuleSet', 0),
+        managed('AWSManagedRulesCommonRuleSet', 0, commonRuleSetOverrides(maxBodyBytes)),
         managed('AWSManagedRulesKnownBadInputsRuleSet', 1),
         {
           name: 'rate-limit-per-ip',
@@ -250,6 +274,31 @@ export class ServingStack extends Stack {
           arnFormat: ArnFormat.COLON_RESOURCE_NAME,
         }),
       ],
+    });
+  }
+
+  /**
+   * API Gateway writes execution logs (loggingLevel ERROR) to `API-Gateway-Execution-Logs_<api
+   * id>/<stage>`, creating the group on first use with no retention and no key. Declared here, it
+   * has both; the stage waits for it, so no request can create it first.
+   */
+  private declareExecutionLogs(
+    key: kms.IKey,
+    retention: logs.RetentionDays,
+    removalPolicy: RemovalPolicy,
+  ): void {
+    const stage = this.api.deploymentStage;
+    const group = new logs.LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${API_STAGE}`,
+      retention,
+      encryptionKey: key,
+      removalPolicy,
+    });
+    stage.node.addDependency(group);
+    Validations.of(group).acknowledge({
+      id: 'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
+      reason:
+        'Encrypted with the platform KMS key from the data-lake stack (a cross-stack reference the guard rule cannot resolve); a template test asserts KmsKeyId.',
     });
   }
 
@@ -296,4 +345,26 @@ export class ServingStack extends Stack {
       });
     }
   }
+}
+
+/**
+ * The body size above which `SizeRestrictions_BODY` of AWSManagedRulesCommonRuleSet blocks a
+ * request: "Inspects for request bodies that are over 8 KB (8,192 bytes)" (AWS WAF developer
+ * guide, "Core rule set (CRS) managed rule group"). The limit is fixed by the rule group.
+ */
+export const WAF_CRS_BODY_LIMIT_BYTES = 8192;
+
+/**
+ * Rule overrides for the core rule set so WAF does not contradict the API's own body limit: a
+ * 1,000-row batch is ~190 KB, and with the rule in block mode every request over 8 KB (about 44
+ * rows) would be refused at the edge. Above 8 KB the rule counts instead (visible in the WAF
+ * metrics), and the predict function enforces `serving.maxBodyBytes` itself with a 413 naming the
+ * limit; API Gateway's own 10 MB payload quota stands behind it. WAF could not enforce a larger
+ * limit anyway: it sees only the first 16 KB of a body sent to API Gateway.
+ */
+export function commonRuleSetOverrides(
+  maxBodyBytes: number,
+): wafv2.CfnWebACL.RuleActionOverrideProperty[] | undefined {
+  if (maxBodyBytes <= WAF_CRS_BODY_LIMIT_BYTES) return undefined;
+  return [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }];
 }

@@ -27,7 +27,9 @@ import { encodeSchema } from '../../lambda/core/dataset-schema';
 import { ec2TypeOf } from '../../lambda/core/instance-facts';
 import { sizeTrainingCapacity, type TrainingCapacity } from '../../lambda/core/planner';
 import { metricsNamespace, type FactoryConfig } from '../config';
+import { houseKey } from '../constructs/house-key';
 import { NodeFunction, PROJECT_ROOT } from '../constructs/node-function';
+import { grantObjectWrites } from '../constructs/object-grants';
 
 export interface TrainingStackProps extends StackProps {
   readonly config: FactoryConfig;
@@ -138,7 +140,7 @@ export class TrainingStack extends Stack {
       {
         id: 'NIST.800.53.R5-EC2RestrictedSSH',
         reason:
-          'Ingress is only from this security group itself (training hosts); there is no SSH key and instances are reached through SSM.',
+          'Ingress is only from this security group itself (training hosts); there is no SSH key and no Session Manager access.',
       },
       {
         id: 'NIST.800.53.R5-EC2RestrictedInbound',
@@ -206,6 +208,7 @@ export class TrainingStack extends Stack {
     );
 
     // --- AWS Batch on EC2 -----------------------------------------------------------------
+    const volumeKey = batchVolumeKey(this, config);
     const launchTemplate = new ec2.LaunchTemplate(this, 'BatchLaunchTemplate', {
       detailedMonitoring: true,
       requireImdsv2: true,
@@ -216,7 +219,7 @@ export class TrainingStack extends Stack {
           deviceName: '/dev/xvda',
           volume: ec2.BlockDeviceVolume.ebs(50, {
             encrypted: true,
-            kmsKey: props.key,
+            kmsKey: volumeKey,
             volumeType: ec2.EbsDeviceVolumeType.GP3,
             deleteOnTermination: true,
           }),
@@ -225,23 +228,19 @@ export class TrainingStack extends Stack {
     });
     const instanceRole = new iam.Role(this, 'BatchInstanceRole', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      description: 'Batch container instances: join the ECS cluster, SSM access instead of SSH',
+      description: 'Batch container instances: join the ECS cluster and pull the trainer image',
+      // No AmazonSSMManagedInstanceCore: it would let every instance read any SSM parameter of the
+      // account. The instances are short-lived (minvCpus 0), have no SSH key and log to CloudWatch;
+      // nobody needs a shell on them.
       managedPolicies: [
         iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonEC2ContainerServiceforEC2Role'),
-        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'),
       ],
     });
-    Validations.of(instanceRole).acknowledge(
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]',
-        reason:
-          'AWS-maintained policy the ECS agent on Batch container instances needs to register and pull images.',
-      },
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
-        reason: 'AWS-maintained minimal policy for Session Manager access, which replaces SSH keys.',
-      },
-    );
+    Validations.of(instanceRole).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]',
+      reason:
+        'The AWS-maintained policy AWS Batch documents for its ECS container instances ("Amazon ECS instance role", Batch user guide): the ECS agent registers the instance with the cluster, pulls images from ECR and writes container logs; it is broad (those actions on any cluster, repository and log group), and the instances run only the trainer image.',
+    });
     const batchVcpus = this.batchCapacity.maxvCpus;
     const environment = (name: string, spot: boolean) =>
       new batch.ManagedEc2EcsComputeEnvironment(this, name, {
@@ -328,6 +327,10 @@ export class TrainingStack extends Stack {
         logKey: props.key,
         logRetention,
         stage: config.stage,
+        concurrency: {
+          unreservedBecause:
+            'Invoked only by the training state machine, once per step of a run (runs start on the schedule or on demand); a reservation would take account concurrency these steps never use.',
+        },
         environment: { METRICS_NAMESPACE: metricsNamespace(config), ...environment },
       });
       Validations.of(fn).acknowledge(
@@ -400,7 +403,8 @@ export class TrainingStack extends Stack {
         resources: ['*'],
       }),
     );
-    Validations.of(this.recordJobFunction).acknowledge({
+    // The role is a sibling of the function (NodeFunction creates it first), so the finding is on it.
+    Validations.of(this.recordJobFunction.role!).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:training-job/train-*]',
       reason:
         'Training job names are generated per run (train-<run uuid>); the grant is limited to that name prefix.',
@@ -442,11 +446,16 @@ export class TrainingStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
   }
 
-  /** Read the training rows (train/ and clean/), read and write candidates and partials. */
+  /**
+   * Read the training rows (train/ and clean/), read and write candidates and partials: reads,
+   * and object writes without Object Lock actions (grantObjectWrites says why); the trainer
+   * deletes nothing.
+   */
   private grantTrainerData(role: iam.Role, props: TrainingStackProps): void {
     props.curated.grantRead(role, 'train/*');
     props.curated.grantRead(role, 'clean/*');
-    props.models.grantReadWrite(role, `${TRAINING_PREFIX}*`);
+    props.models.grantRead(role, `${TRAINING_PREFIX}*`);
+    grantObjectWrites(props.models, role, `${TRAINING_PREFIX}*`);
   }
 
   private buildStateMachine(
@@ -618,7 +627,13 @@ export class TrainingStack extends Stack {
     const promote = catchTo(
       new tasks.LambdaInvoke(this, 'PromoteCandidate', {
         lambdaFunction: this.promoteFunction,
-        payload: sfn.TaskInput.fromJsonPathAt('$.evaluation'),
+        // An object built from the evaluation: `TaskInput.fromJsonPathAt` with payloadResponseOnly
+        // renders `"Parameters": "$.evaluation"`, a string where ASL wants an object, and Step
+        // Functions refuses the definition at CreateStateMachine (aws/aws-cdk#34260).
+        payload: sfn.TaskInput.fromObject({
+          'better.$': '$.evaluation.better',
+          'candidate.$': '$.evaluation.candidate',
+        }),
         payloadResponseOnly: true,
         resultPath: '$.promotion',
       }),
@@ -674,7 +689,7 @@ export class TrainingStack extends Stack {
       {
         id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:batch:<AWS::Region>:<AWS::AccountId>:job/*]',
         reason:
-          'Tags go on the Batch job the state machine itself submits; its id exists only once submitted, so the ARN cannot be named in advance.',
+          'Tags go on, and an aborted run terminates, the Batch jobs the state machine itself submits; their ids exist only once submitted, so the ARNs cannot be named in advance.',
       },
       {
         id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:batch:<AWS::Region>:<AWS::AccountId>:job-definition/*]',
@@ -705,12 +720,24 @@ export class TrainingStack extends Stack {
         resources: [jobs],
       }),
     );
-    // BatchSubmitJob with tags needs TagResource on the job it creates.
+    // BatchSubmitJob with tags needs TagResource on the job it creates; `.sync` (Run a Job)
+    // polls the job with DescribeJobs and, when the run is aborted or times out, stops it with
+    // TerminateJob ("IAM policies for AWS Batch", Step Functions developer guide). CDK's
+    // BatchSubmitJob grants only SubmitJob and the events rule. DescribeJobs has no resource-level
+    // permissions; TerminateJob is limited to jobs.
+    const batchJobs = this.formatArn({ service: 'batch', resource: 'job', resourceName: '*' });
     machine.addToRolePolicy(
       new iam.PolicyStatement({
-        sid: 'TagBatchJobs',
-        actions: ['batch:TagResource'],
-        resources: [this.formatArn({ service: 'batch', resource: 'job', resourceName: '*' })],
+        sid: 'TagAndStopBatchJobs',
+        actions: ['batch:TagResource', 'batch:TerminateJob'],
+        resources: [batchJobs],
+      }),
+    );
+    machine.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'WatchBatchJobs',
+        actions: ['batch:DescribeJobs'],
+        resources: ['*'],
       }),
     );
     machine.addToRolePolicy(
@@ -744,4 +771,51 @@ export class TrainingStack extends Stack {
       }),
     );
   }
+}
+
+/**
+ * The key of the Batch instances' EBS volumes. AWS Batch launches its instances through an EC2
+ * Auto Scaling group, and Auto Scaling uses its service-linked role, which has no access to a
+ * customer-managed key until the key policy gives it ("Required AWS KMS key policy for use with
+ * encrypted volumes", EC2 Auto Scaling user guide: use of the key, and CreateGrant for AWS
+ * resources). Without it every instance launch fails and Batch jobs wait in RUNNABLE forever.
+ *
+ * The statements name the role through `aws:PrincipalArn` with `Principal: *` instead of as the
+ * principal: on a fresh account `AWSServiceRoleForAutoScaling` may not exist yet (Auto Scaling
+ * creates it on first use), and KMS refuses a key policy naming a principal that does not exist
+ * (MalformedPolicyDocumentException). `kms:CallerAccount` keeps it to this account. A key of its
+ * own, rather than the platform key, keeps this grant off the data buckets' key.
+ */
+function batchVolumeKey(scope: Construct, config: FactoryConfig): kms.Key {
+  const stack = Stack.of(scope);
+  const key = houseKey(scope, 'BatchVolumeKey', {
+    description: `${config.prefix} Batch instance volumes`,
+    stage: config.stage,
+    admitLogs: false,
+  });
+  const autoScaling = {
+    ArnEquals: {
+      'aws:PrincipalArn': `arn:${stack.partition}:iam::${stack.account}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
+    },
+    StringEquals: { 'kms:CallerAccount': stack.account },
+  };
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'AutoScalingUsesKeyForVolumes',
+      principals: [new iam.AnyPrincipal()],
+      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+      resources: ['*'],
+      conditions: autoScaling,
+    }),
+  );
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'AutoScalingAttachesVolumes',
+      principals: [new iam.AnyPrincipal()],
+      actions: ['kms:CreateGrant'],
+      resources: ['*'],
+      conditions: { ...autoScaling, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+    }),
+  );
+  return key;
 }

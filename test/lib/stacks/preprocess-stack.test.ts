@@ -13,7 +13,7 @@ describe('preprocess stack', () => {
       MemorySize: 1769,
       Timeout: 300,
       TracingConfig: { Mode: 'Active' },
-      ReservedConcurrentExecutions: config.preprocess.reservedConcurrency,
+      ReservedConcurrentExecutions: Match.absent(),
       VpcConfig: { SubnetIds: Match.anyValue(), SecurityGroupIds: Match.anyValue() },
       EphemeralStorage: { Size: 1280 },
       Environment: {
