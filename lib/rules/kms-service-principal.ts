@@ -38,6 +38,10 @@ interface ServiceNeed {
   readonly refuses?: (condition: ConditionEntry) => boolean;
   /** What AWS will do when the key policy lacks the statement. */
   readonly consequence: string;
+  /** Another way an action is allowed than a key-policy statement naming the principal. */
+  readonly allowedElsewhere?: (action: string, key: ResourceInStack, assembly: Assembly) => boolean;
+  /** The message's account of what is missing, when it is not simply the key policy. */
+  readonly explain?: (key: ResourceInStack, missing: readonly string[]) => string;
 }
 
 const service =
@@ -155,6 +159,93 @@ const SNS_TO_QUEUE = queueSender(
   'SNS will fail to deliver the subscription messages to the queue',
 );
 
+/** The account root (`arn:...:iam::<account>:root`, or the bare account id) as a key-policy principal. */
+const ACCOUNT_ROOT =
+  /^(arn:(?:\$\{[^}]*\}|[^:$])*:iam::(?:\$\{[^}]*\}|[^:$])*:root|\$\{AWS::AccountId\}|\d{12})$/;
+
+/** Whether the key policy lets IAM policies of its account grant the action (the root statement). */
+function delegatesToIam(key: ResourceInStack, action: string, assembly: Assembly): boolean {
+  return statementsOf(key.resource.Properties?.KeyPolicy).some(
+    (s) =>
+      allowsAction(s, action) &&
+      s.Condition === undefined &&
+      awsPrincipals(s, key.stack, assembly).some((p) => ACCOUNT_ROOT.test(p)),
+  );
+}
+
+/** The policy documents that apply to a role: its inline policies, and policies naming it. */
+function rolePolicyDocuments(
+  role: ResourceInStack,
+  assembly: Assembly,
+): { owner: ResourceInStack; document: unknown }[] {
+  const inline = asArray(role.resource.Properties?.Policies as unknown[])
+    .filter(isObject)
+    .map((policy) => ({ owner: role, document: policy.PolicyDocument }));
+  const managedArns = asArray(role.resource.Properties?.ManagedPolicyArns as unknown[]);
+  const attached = ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy'].flatMap((type) =>
+    resourcesOfType(assembly, type)
+      .filter(
+        (policy) =>
+          asArray(policy.resource.Properties?.Roles as unknown[]).some((ref) => {
+            const target = resolveResource(ref, policy.stack, assembly);
+            return target !== undefined && sameResource(target, role);
+          }) ||
+          managedArns.some((arn) => {
+            const target = resolveResource(arn, role.stack, assembly);
+            return target !== undefined && sameResource(target, policy);
+          }),
+      )
+      .map((policy) => ({ owner: policy, document: policy.resource.Properties?.PolicyDocument })),
+  );
+  return [...inline, ...attached];
+}
+
+/** Whether an IAM policy of the role allows the action on the key (or on every key). */
+function roleAllows(
+  role: ResourceInStack,
+  key: ResourceInStack,
+  action: string,
+  assembly: Assembly,
+): boolean {
+  return rolePolicyDocuments(role, assembly).some(({ owner, document }) =>
+    statementsOf(document).some(
+      (s) =>
+        allowsAction(s, action) &&
+        asArray(s.Resource).some((resource) => {
+          if (resource === '*') return true;
+          const target = resolveResource(resource, owner.stack, assembly);
+          return target !== undefined && sameResource(target, key);
+        }),
+    ),
+  );
+}
+
+/**
+ * An EventBridge target with a `RoleArn` is delivered with that role's credentials, not as the
+ * `events.amazonaws.com` service ("Using resource-based policies for Amazon EventBridge": for
+ * Lambda, SNS and SQS targets EventBridge can use an IAM execution role or the target's
+ * resource-based policy, https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html).
+ * Then the key must admit the role: by naming it, or by delegating to IAM (the account-root
+ * statement) with the role's own policies allowing the actions on the key.
+ */
+function throughRole(need: ServiceNeed, role: ResourceInStack): ServiceNeed {
+  return {
+    principal: `role ${nameOf(role)} (the target's RoleArn)`,
+    matches: (statement, key, assembly) =>
+      asArray((statement.Principal as Record<string, unknown> | undefined)?.AWS).some((value) => {
+        const target = resolveResource(value, key.stack, assembly);
+        return target !== undefined && sameResource(target, role);
+      }),
+    actions: need.actions,
+    consequence: need.consequence,
+    allowedElsewhere: (action, key, assembly) =>
+      delegatesToIam(key, action, assembly) && roleAllows(role, key, action, assembly),
+    explain: (key, missing) =>
+      `neither the key policy of ${nameOf(key)} nor the IAM policies of role ${nameOf(role)} (the target's RoleArn, ` +
+      `which the key policy must delegate to) allow ${missing.join(', ')}`,
+  };
+}
+
 /**
  * EC2 Auto Scaling (AWS Batch runs managed EC2 compute environments on Auto Scaling groups:
  * "Use Amazon EC2 launch templates with AWS Batch", https://docs.aws.amazon.com/batch/latest/userguide/launch-templates.html)
@@ -239,11 +330,14 @@ function senders(assembly: Assembly): { target: ResourceInStack; need: ServiceNe
   for (const rule of resourcesOfType(assembly, 'AWS::Events::Rule')) {
     for (const target of asArray(rule.resource.Properties?.Targets as unknown[])) {
       if (!isObject(target)) continue;
+      const role = resolveResource(target.RoleArn, rule.stack, assembly);
+      const asRole = (need: ServiceNeed) =>
+        role?.resource.Type === 'AWS::IAM::Role' ? throughRole(need, role) : need;
       add(target.Arn, rule, (type) =>
         type === 'AWS::SNS::Topic'
-          ? EVENTS_TO_TOPIC
+          ? asRole(EVENTS_TO_TOPIC)
           : type === 'AWS::SQS::Queue'
-            ? EVENTS_TO_QUEUE
+            ? asRole(EVENTS_TO_QUEUE)
             : undefined,
       );
       if (isObject(target.DeadLetterConfig)) {
@@ -356,7 +450,7 @@ export function checkKmsServicePrincipal(assembly: Assembly): Finding[] {
   // One finding per resource and service need, naming every rule, alarm or environment behind it.
   const grouped = new Map<string, { use: KeyUse; vias: string[] }>();
   for (const use of keyUses(assembly)) {
-    const id = `${nameOf(use.consumer)}|${use.location}|${use.need.consequence}`;
+    const id = `${nameOf(use.consumer)}|${use.location}|${use.need.principal}|${use.need.consequence}`;
     const group = grouped.get(id) ?? { use, vias: [] };
     if (use.via && !group.vias.includes(use.via)) group.vias.push(use.via);
     grouped.set(id, group);
@@ -371,7 +465,11 @@ export function checkKmsServicePrincipal(assembly: Assembly): Finding[] {
         use.need.matches(s, key, assembly) &&
         !(use.need.refuses && conditionsOf(s, key.stack, assembly).some(use.need.refuses)),
     );
-    const missing = use.need.actions.filter((action) => !statements.some((s) => allowsAction(s, action)));
+    const missing = use.need.actions.filter(
+      (action) =>
+        !statements.some((s) => allowsAction(s, action)) &&
+        !use.need.allowedElsewhere?.(action, key, assembly),
+    );
     if (missing.length === 0) continue;
     const via = vias.length > 0 ? ` (used through ${vias.join(', ')})` : '';
     const refused = use.need.refuses
@@ -381,9 +479,10 @@ export function checkKmsServicePrincipal(assembly: Assembly): Finding[] {
       ruleId: KMS_SERVICE_PRINCIPAL,
       resource: use.consumer,
       location: use.location,
-      message:
-        `${use.need.consequence}${via}: the key policy of ${nameOf(key)} does not allow ` +
-        `${use.need.principal} ${missing.join(', ')}${refused}.`,
+      message: use.need.explain
+        ? `${use.need.consequence}${via}: ${use.need.explain(key, missing)}.`
+        : `${use.need.consequence}${via}: the key policy of ${nameOf(key)} does not allow ` +
+          `${use.need.principal} ${missing.join(', ')}${refused}.`,
     });
   }
   return findings;

@@ -343,6 +343,38 @@ describe('Factory-KmsServicePrincipal', () => {
 
       expect(messages(checkKmsServicePrincipal(assembly))).toEqual([]);
     });
+    it("passes an EventBridge target that publishes with its own role (the monitoring stack's authorizeUsingRole)", () => {
+      const assembly = monitoring((stack, _key, topic) => {
+        new events.Rule(stack, 'TrainingRunFailed', {
+          eventPattern: { source: ['aws.states'] },
+          targets: [new targets.SnsTopic(topic, { authorizeUsingRole: true })],
+        });
+      });
+
+      expect(messages(checkKmsServicePrincipal(assembly))).toEqual([]);
+    });
+
+    it('reports an EventBridge target role whose policies do not reach the key', () => {
+      const assembly = monitoring((stack, _key, topic) => {
+        const role = new iam.Role(stack, 'EventsRole', {
+          assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
+        });
+        topic.grantPublish(new iam.ServicePrincipal('events.amazonaws.com'));
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [topic.topicArn] }),
+        );
+        new events.CfnRule(stack, 'TrainingRunFailed', {
+          eventPattern: { source: ['aws.states'] },
+          targets: [{ id: 'Alerts', arn: topic.topicArn, roleArn: role.roleArn }],
+        });
+      });
+
+      expect(messages(checkKmsServicePrincipal(assembly))).toEqual([
+        expect.stringMatching(
+          /Monitoring\/Alerts[0-9A-F]{8}: EventBridge will fail every delivery to the topic .*: neither the key policy of Monitoring\/AlertsKey[0-9A-F]{8} nor the IAM policies of role Monitoring\/EventsRole[0-9A-F]{8} \(the target's RoleArn, which the key policy must delegate to\) allow kms:GenerateDataKey, kms:Decrypt\.$/,
+        ),
+      ]);
+    });
   });
 
   describe('SQS queues that AWS services send to', () => {
