@@ -1,0 +1,151 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { TrainingEngine } from '../../lambda/core/calibration';
+import type { FillMode } from '../../lambda/core/train';
+import { NodeFunction } from './node-function';
+import { TRAINING_PREFIX } from './trainer-data';
+
+/** What the plan step sizes a run with (its environment). */
+export interface PlanStepSettings {
+  /** The engine a run uses when its input names none. */
+  readonly engine: TrainingEngine;
+  /** The instance type of that engine. */
+  readonly instanceType: string;
+  /** The ceiling on p for that engine. */
+  readonly maxInstances: number;
+  readonly deadlineSeconds: number;
+  /** Calibration defaults until past jobs exist. */
+  readonly startupSeconds: number;
+  readonly secondsPerUnit: number;
+  readonly serialSeconds: number;
+  readonly fill: FillMode;
+}
+
+export interface TrainingStepsProps {
+  readonly vpc: ec2.IVpc;
+  /** Encrypts the functions' log groups (its policy must admit CloudWatch Logs). */
+  readonly logKey: kms.IKey;
+  readonly logRetention: logs.RetentionDays;
+  readonly stage: 'dev' | 'prod';
+  /** The CloudWatch namespace the steps' metrics go to. */
+  readonly metricsNamespace: string;
+  /** Holds the statistics partials under `stats/`. */
+  readonly curated: s3.IBucket;
+  /** Holds models, the current pointer, candidates and the calibration records. */
+  readonly models: s3.IBucket;
+  readonly plan: PlanStepSettings;
+}
+
+/**
+ * The Lambda steps of the training state machine: plan (T = n/p), evaluate a candidate, promote
+ * it, and keep each finished job as a calibration record.
+ */
+export class TrainingSteps extends Construct {
+  public readonly plan: NodeFunction;
+  public readonly evaluate: NodeFunction;
+  public readonly promote: NodeFunction;
+  public readonly recordJob: NodeFunction;
+
+  constructor(scope: Construct, id: string, props: TrainingStepsProps) {
+    super(scope, id);
+    const step = (
+      name: string,
+      handler: string,
+      description: string,
+      environment: Record<string, string>,
+    ) => {
+      const fn = new NodeFunction(this, name, {
+        handler,
+        description,
+        timeout: Duration.minutes(1),
+        vpc: props.vpc,
+        logKey: props.logKey,
+        logRetention: props.logRetention,
+        stage: props.stage,
+        concurrency: {
+          unreservedBecause:
+            'Invoked only by the training state machine, once per step of a run (runs start on the schedule or on demand); a reservation would take account concurrency these steps never use.',
+        },
+        environment: { METRICS_NAMESPACE: props.metricsNamespace, ...environment },
+      });
+      Validations.of(fn).acknowledge(
+        {
+          id: 'NIST.800.53.R5-LambdaDLQ',
+          reason: 'Invoked synchronously by the state machine, which retries and catches failures itself.',
+        },
+        {
+          id: 'Serverless-LambdaDLQ',
+          reason: 'Invoked synchronously by the state machine, which retries and catches failures itself.',
+        },
+      );
+      return fn;
+    };
+    const { plan } = props;
+    this.plan = step('Plan', 'plan', 'Sizes a training run with T = n/p from the statistics partials', {
+      TRAINING_ENGINE: plan.engine,
+      INSTANCE_TYPE: plan.instanceType,
+      MAX_INSTANCES: String(plan.maxInstances),
+      DEADLINE_SECONDS: String(plan.deadlineSeconds),
+      STARTUP_SECONDS: String(plan.startupSeconds),
+      SECONDS_PER_UNIT: String(plan.secondsPerUnit),
+      SERIAL_SECONDS: String(plan.serialSeconds),
+      FILL_MODE: plan.fill,
+    })
+      .bindBucket('CURATED_BUCKET', props.curated, { read: true, prefixes: ['stats/'] })
+      .bindBucket('MODELS_BUCKET', props.models, { read: true, prefixes: ['capacity/'] });
+    this.evaluate = step(
+      'Evaluate',
+      'evaluate',
+      'Compares a candidate model with the served one',
+      {},
+    ).bindBucket('MODELS_BUCKET', props.models, { read: true, prefixes: ['models/', TRAINING_PREFIX] });
+    this.promote = step(
+      'Promote',
+      'promote',
+      'Publishes a better model and moves the current pointer',
+      {},
+    ).bindBucket('MODELS_BUCKET', props.models, {
+      read: true,
+      write: true,
+      prefixes: ['models/', TRAINING_PREFIX],
+    });
+
+    this.recordJob = step(
+      'RecordJob',
+      'record-job',
+      'Keeps each finished training job as a calibration record for the planner',
+      {},
+    ).bindBucket('MODELS_BUCKET', props.models, { write: true, prefixes: ['capacity/records/'] });
+    this.recordJob.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeTrainingJobs',
+        actions: ['sagemaker:DescribeTrainingJob', 'sagemaker:ListTags'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'sagemaker',
+            resource: 'training-job',
+            resourceName: 'train-*',
+          }),
+        ],
+      }),
+    );
+    this.recordJob.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeBatchJobs',
+        actions: ['batch:DescribeJobs'],
+        resources: ['*'],
+      }),
+    );
+    // The role is a sibling of the function (NodeFunction creates it first), so the finding is on it.
+    Validations.of(this.recordJob.role!).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:training-job/train-*]',
+      reason:
+        'Training job names are generated per run (train-<run uuid>); the grant is limited to that name prefix.',
+    });
+  }
+}
