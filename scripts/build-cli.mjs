@@ -78,9 +78,21 @@ const banner = (up) => ({
   js: `'use strict'; var __factoryRoot = require('node:path').join(__dirname, ${JSON.stringify(up)});`,
 });
 
-/** The dispatcher; its `import('./commands/<name>')` calls stay imports of the commands' bundles. */
+/** esbuild has printed the errors already (logLevel): its stack would add nothing. */
+async function bundle(options) {
+  try {
+    return await build(options);
+  } catch {
+    process.exit(1);
+  }
+}
+
+/**
+ * The dispatcher; its lazy `import('./commands/<name>')` calls stay imports of the commands'
+ * bundles, and name the bundles to build. Its static imports (command-line.ts) are bundled in.
+ */
 const commands = new Set();
-const dispatcher = await build({
+const dispatcher = await bundle({
   ...shared,
   entryPoints: { factory: DISPATCHER },
   outdir,
@@ -90,7 +102,7 @@ const dispatcher = await build({
       name: 'commands-external',
       setup(b) {
         b.onResolve({ filter: /^\.\/commands\/[a-z-]+$/ }, (args) => {
-          if (args.importer !== DISPATCHER) return undefined;
+          if (args.importer !== DISPATCHER || args.kind !== 'dynamic-import') return undefined;
           commands.add(args.path.slice('./commands/'.length));
           return { path: `${args.path}.js`, external: true };
         });
@@ -100,7 +112,7 @@ const dispatcher = await build({
   ],
 });
 
-const bundles = await build({
+const bundles = await bundle({
   ...shared,
   entryPoints: Object.fromEntries(
     [...commands].map((name) => [`commands/${name}`, join(ROOT, 'bin', 'commands', `${name}.ts`)]),

@@ -8,19 +8,20 @@
  */
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   SyntheticDataset,
   syntheticFileNames,
   type SyntheticOptions,
   type SyntheticTruth,
 } from '../../lambda/core/synthetic-data';
+import { EXIT, EXIT_CODES_HELP, fail, parseFlags, UsageError } from './command-line';
 
 export const GENERATE_USAGE = `usage: factory generate --rows N [--seed S] [--files K] --out PATH
   --rows N    rows to write in total (about 1% are duplicates)
   --seed S    PRNG seed; the same seed writes the same bytes (default 42)
   --files K   split into K files: PATH stem + -001.csv, -002.csv, ... (default 1: PATH itself)
-  --out PATH  output CSV; the true weights go to PATH.truth.json`;
+  --out PATH  output CSV; the true weights go to PATH.truth.json
+${EXIT_CODES_HELP}`;
 
 export interface WrittenDataset {
   readonly paths: string[];
@@ -57,37 +58,18 @@ export function writeSyntheticDataset(options: SyntheticOptions & { readonly out
 
 function wholeNumber(name: string, text: string | undefined, fallback?: number): number {
   if (text === undefined) {
-    if (fallback === undefined) throw new Error(`--${name} is required`);
+    if (fallback === undefined) throw new UsageError(`--${name} is required`);
     return fallback;
   }
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
-    throw new Error(`--${name} must be a whole number, got "${text}"`);
+    throw new UsageError(`--${name} must be a whole number, got "${text}"`);
   }
   return Number(text);
 }
 
-let stdoutGuarded = false;
-
-/**
- * `factory generate ... | head`: when the reader of stdout goes away, Node emits EPIPE as an
- * 'error' event on process.stdout, which, unheard, kills the process with a stack trace. The
- * files are written whatever happens to the summary, so a closed stdout is not a failure: the
- * remaining lines are dropped and the command ends with its usual exit code.
- */
-function ignoreClosedStdout(): void {
-  if (stdoutGuarded) return;
-  stdoutGuarded = true;
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') return;
-    throw error;
-  });
-}
-
 export async function run(argv: string[]): Promise<number> {
-  ignoreClosedStdout();
-  let options: SyntheticOptions & { out: string };
   try {
-    const { values } = parseArgs({
+    const { values } = parseFlags({
       args: argv,
       options: {
         rows: { type: 'string' },
@@ -96,38 +78,34 @@ export async function run(argv: string[]): Promise<number> {
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-      strict: true,
       allowPositionals: false,
     });
     if (values.help) {
       console.log(GENERATE_USAGE);
-      return 0;
+      return EXIT.ok;
     }
-    if (!values.out) throw new Error('--out is required');
-    options = {
+    if (!values.out) throw new UsageError('--out is required');
+    const options: SyntheticOptions & { out: string } = {
       rows: wholeNumber('rows', values.rows),
       seed: wholeNumber('seed', values.seed, 42),
       files: wholeNumber('files', values.files, 1),
       out: values.out,
     };
-    if (options.files! < 1) throw new Error('--files must be at least 1');
-  } catch (error) {
-    console.error(
-      `factory generate: ${error instanceof Error ? error.message : String(error)}\n${GENERATE_USAGE}`,
+    if (options.files! < 1) throw new UsageError('--files must be at least 1');
+    const started = process.hrtime.bigint();
+    const written = writeSyntheticDataset(options);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const mb = written.bytes / 1e6;
+    const { truth } = written;
+    console.log(
+      `wrote ${truth.rows} rows (${truth.duplicates} duplicates, ${truth.missingCells} empty cells) ` +
+        `in ${written.paths.length} file(s), ${mb.toFixed(1)} MB in ${seconds.toFixed(2)} s ` +
+        `(${(mb / seconds).toFixed(0)} MB/s)`,
     );
-    return 2;
+    for (const path of written.paths) console.log(`  ${path}`);
+    console.log(`  ${written.truthPath}`);
+    return EXIT.ok;
+  } catch (error) {
+    return fail('generate', error);
   }
-  const started = process.hrtime.bigint();
-  const written = writeSyntheticDataset(options);
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const mb = written.bytes / 1e6;
-  const { truth } = written;
-  console.log(
-    `wrote ${truth.rows} rows (${truth.duplicates} duplicates, ${truth.missingCells} empty cells) ` +
-      `in ${written.paths.length} file(s), ${mb.toFixed(1)} MB in ${seconds.toFixed(2)} s ` +
-      `(${(mb / seconds).toFixed(0)} MB/s)`,
-  );
-  for (const path of written.paths) console.log(`  ${path}`);
-  console.log(`  ${written.truthPath}`);
-  return 0;
 }

@@ -3,9 +3,9 @@
  * The work is `runLocalPipeline` (bin/local/pipeline.ts), which the end-to-end test calls too;
  * this command parses flags, wires Ctrl-C, prints progress to stderr and the summary to stdout.
  */
-import { parseArgs } from 'node:util';
 import { MotoMissingError, runLocalPipeline, type LocalPipelineOptions } from '../local/pipeline';
 import { formatSummary } from '../local/summary-format';
+import { EXIT, EXIT_CODES_HELP, fail, parseFlags, UsageError } from './command-line';
 
 export const LOCAL_USAGE = `usage: factory local [options]        (npm start -- [options])
   --rows N             rows to generate over all files (default 200000)
@@ -18,12 +18,13 @@ export const LOCAL_USAGE = `usage: factory local [options]        (npm start -- 
   --keep-data          keep the generated CSVs and the hosts' input copies in the work dir
   --json               print the summary as JSON instead of text
   --verbose            let the handlers' own JSON logs through (stdout)
-Needs moto_server on PATH (pip install "moto[server]").`;
+Needs moto_server on PATH (pip install "moto[server]").
+${EXIT_CODES_HELP} Ctrl-C: 130, SIGTERM: 143.`;
 
 function whole(name: string, text: string | undefined, min: number): number | undefined {
   if (text === undefined) return undefined;
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text)) || Number(text) < min)
-    throw new Error(`--${name} must be a whole number ≥ ${min}, got "${text}"`);
+    throw new UsageError(`--${name} must be a whole number ≥ ${min}, got "${text}"`);
   return Number(text);
 }
 
@@ -31,7 +32,7 @@ function positive(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const v = Number(text);
   if (!(text.trim() !== '' && Number.isFinite(v) && v > 0))
-    throw new Error(`--${name} must be a number > 0, got "${text}"`);
+    throw new UsageError(`--${name} must be a number > 0, got "${text}"`);
   return v;
 }
 
@@ -41,9 +42,9 @@ export interface LocalArgs {
   readonly help: boolean;
 }
 
-/** Flags → pipeline options; throws with a message naming the flag. */
+/** Flags → pipeline options; throws a UsageError naming the flag. */
 export function parseLocalArgs(argv: string[]): LocalArgs {
-  const { values } = parseArgs({
+  const { values } = parseFlags({
     args: argv,
     options: {
       rows: { type: 'string' },
@@ -58,16 +59,15 @@ export function parseLocalArgs(argv: string[]): LocalArgs {
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
-    strict: true,
     allowPositionals: false,
   });
   const port = whole('port', values.port, 0);
   if (port !== undefined && port > 65535)
-    throw new Error(`--port must be at most 65535, got "${values.port}"`);
+    throw new UsageError(`--port must be at most 65535, got "${values.port}"`);
   const rows = whole('rows', values.rows, 1);
   const files = whole('files', values.files, 1);
   if (files !== undefined && files > (rows ?? 200_000))
-    throw new Error(`--files must not exceed --rows (${rows ?? 200_000}), got ${files}`);
+    throw new UsageError(`--files must not exceed --rows (${rows ?? 200_000}), got ${files}`);
   const deadlineSeconds = positive('deadline', values.deadline);
   const maxInstances = whole('max-instances', values['max-instances'], 1);
   return {
@@ -94,12 +94,11 @@ export async function run(argv: string[]): Promise<number> {
   try {
     args = parseLocalArgs(argv);
   } catch (error) {
-    console.error(`factory local: ${(error as Error).message}\n${LOCAL_USAGE}`);
-    return 2;
+    return fail('local', error);
   }
   if (args.help) {
     console.log(LOCAL_USAGE);
-    return 0;
+    return EXIT.ok;
   }
 
   // Ctrl-C / SIGTERM: abort the run; the pipeline's cleanup stops the trainer hosts, the API and
@@ -136,24 +135,23 @@ export async function run(argv: string[]): Promise<number> {
     });
     if (interrupted && args.options.keepRunning) {
       process.stderr.write(`${interrupted}: stopped moto_server and the API\n`);
-      return 0;
+      return EXIT.ok;
     }
     if (!args.options.keepRunning) print(summary);
     const ok = summary.preprocess.reconciled;
     if (!ok)
       process.stderr.write('factory local: the row counts do not reconcile (see the Cleaning table)\n');
-    return ok ? 0 : 1;
+    return ok ? EXIT.ok : EXIT.failure;
   } catch (error) {
     if (error instanceof MotoMissingError) {
       console.error(error.message);
-      return 1;
+      return EXIT.failure;
     }
     if (interrupted) {
       process.stderr.write(`${interrupted}: stopped; moto_server and the trainer hosts are gone\n`);
       return interrupted === 'SIGINT' ? 130 : 143;
     }
-    console.error(`factory local: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
+    return fail('local', error);
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);

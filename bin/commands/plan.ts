@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { DurationParseError, formatDuration, parseDuration } from '../../lambda/core/duration';
 import { instanceFacts, UnknownInstanceTypeError } from '../../lambda/core/instance-facts';
 import { plan, planTable, PlanInputError, type Plan, type PlanPoint } from '../../lambda/core/planner';
+import { EXIT, fail, UsageError } from './command-line';
 
 export const PLAN_USAGE = `usage: factory plan --units N --deadline D [options]
   --units N              units of work n (rows): a whole number ≥ 1
@@ -22,7 +23,7 @@ export const PLAN_USAGE = `usage: factory plan --units N --deadline D [options]
   --instance-type TYPE   e.g. ml.m5.xlarge or c5.2xlarge (vCPUs, memory and price from the table)
   --json                 print one JSON object instead of the table
 Model: T(p) = t0 + s + c·n/p; with t0 = s = 0 and c = 1 it is T = n/p.
-Exit codes: 0 deadline met, 2 deadline cannot be met (best T printed), 1 invalid input.`;
+Exit codes: 0 deadline met; 2 deadline cannot be met (best T printed); 1 invalid input (one line on stderr).`;
 
 export interface PlanCliOptions {
   readonly units: number;
@@ -299,27 +300,26 @@ export function formatPlan(result: Plan, options: PlanCliOptions): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = parsePlanArgs(argv);
-  if (!parsed.ok) {
-    console.error(`plan: ${parsed.message}\n(factory plan --help shows the options)`);
-    return 1;
-  }
-  if (parsed.help) {
-    console.log(PLAN_USAGE);
-    return 0;
-  }
-  const { options } = parsed;
-  let result: Plan;
   try {
-    result = plan(planOptionsToInput(options));
-  } catch (error) {
-    if (error instanceof PlanInputError) {
-      const flag = FIELD_FLAGS[error.field] ?? error.field;
-      console.error(`plan: ${flag}: ${error.message}`);
-      return 1;
+    const parsed = parsePlanArgs(argv);
+    if (!parsed.ok) throw new UsageError(parsed.message);
+    if (parsed.help) {
+      console.log(PLAN_USAGE);
+      return EXIT.ok;
     }
-    throw error;
+    const { options } = parsed;
+    let result: Plan;
+    try {
+      result = plan(planOptionsToInput(options));
+    } catch (error) {
+      if (error instanceof PlanInputError) {
+        throw new UsageError(`${FIELD_FLAGS[error.field] ?? error.field}: ${error.message}`);
+      }
+      throw error;
+    }
+    console.log(options.json ? JSON.stringify(planJson(result, options)) : formatPlan(result, options));
+    return result.feasible ? EXIT.ok : EXIT.infeasible;
+  } catch (error) {
+    return fail('plan', error);
   }
-  console.log(options.json ? JSON.stringify(planJson(result, options)) : formatPlan(result, options));
-  return result.feasible ? 0 : 2;
 }

@@ -4,13 +4,13 @@
  * Scores JSON lines (one row object per line, the same row shape as POST /predict; stdin when no
  * --input) and prints one JSON line per input row, in order: the API's per-row prediction, or
  * `{ "row": i, "error": "..." }` for a row that cannot be scored (i counts the non-blank lines
- * from 0, like the API's row index). The other rows are still scored; the exit code is 1 when any
- * row was invalid, 2 for a usage error or an unusable model, 0 otherwise.
+ * from 0, like the API's row index). The other rows are still scored. Exit codes: 0 every row
+ * scored; 1 a row was invalid, or bad usage or input; 2 no usable model (missing, unreadable, not
+ * JSON or not a valid artifact).
  */
 import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
 import { decodeRows, type DecodeOptions } from '../../lambda/core/predict-request';
 import {
   compileModel,
@@ -19,12 +19,16 @@ import {
   type CompiledModel,
   type ScoreOptions,
 } from '../../lambda/core/scoring';
+import { EXIT, fail, firstLine, parseFlags, UsageError } from './command-line';
 
 export const PREDICT_USAGE = `usage: factory predict --model model.json [--input rows.jsonl] [options]
   --model PATH         the model artifact (models/<version>/model.json)
   --input PATH         JSON lines, one row object per line (default: stdin)
   --fill-missing MODE  reject (default) or mean: fill missing features with training means
-  --anomaly-z Z        |z| above Z flags a feature as an anomaly (default 3)`;
+  --anomaly-z Z        |z| above Z flags a feature as an anomaly (default 3)
+Prints one JSON line per input row: the API's per-row answer, or {"row": i, "error": "..."}.
+Exit codes: 0 every row scored; 1 a row was invalid, or bad usage or input (one line on stderr);
+2 no usable model (the file is missing, unreadable, not JSON or not a model artifact).`;
 
 const BATCH = 1024;
 
@@ -122,27 +126,29 @@ export async function predictLines(
   return { rows, invalid };
 }
 
+/** The model could not be loaded: the "no model" outcome, exit 2. */
+class NoModelError extends Error {}
+
 function loadModel(path: string): CompiledModel {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new Error(
-      `cannot read the model ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      { cause: error },
+    throw new NoModelError(
+      `cannot read the model ${path}: ${(error as NodeJS.ErrnoException).code ?? firstLine(error)}`,
     );
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new Error(`the model ${path} is not valid JSON`);
+    throw new NoModelError(`the model ${path} is not valid JSON`);
   }
   try {
     return compileModel(value);
   } catch (error) {
     if (error instanceof InvalidModelError)
-      throw new Error(`the model ${path} is invalid: ${error.problems.join('; ')}`, { cause: error });
+      throw new NoModelError(`the model ${path} is invalid: ${error.problems.join('; ')}`);
     throw error;
   }
 }
@@ -151,11 +157,8 @@ export async function run(
   argv: string[],
   io: PredictIo = { stdin: process.stdin, stdout: process.stdout },
 ): Promise<number> {
-  let model: CompiledModel;
-  let options: Pick<DecodeOptions, 'fillMissing'> & ScoreOptions;
-  let inputPath: string | undefined;
   try {
-    const { values } = parseArgs({
+    const { values } = parseFlags({
       args: argv,
       options: {
         model: { type: 'string' },
@@ -164,44 +167,63 @@ export async function run(
         'anomaly-z': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-      strict: true,
       allowPositionals: false,
     });
     if (values.help) {
       console.log(PREDICT_USAGE);
-      return 0;
+      return EXIT.ok;
     }
-    if (!values.model) throw new Error('--model is required');
+    if (!values.model) throw new UsageError('--model is required');
     const fill = values['fill-missing'] ?? 'reject';
     if (fill !== 'reject' && fill !== 'mean')
-      throw new Error(`--fill-missing must be "mean" or "reject", got "${fill}"`);
-    const z = values['anomaly-z'] === undefined ? 3 : Number(values['anomaly-z']);
+      throw new UsageError(`--fill-missing must be "mean" or "reject", got "${fill}"`);
+    const zText = values['anomaly-z'];
+    const z = zText === undefined ? 3 : zText.trim() === '' ? NaN : Number(zText);
     if (!Number.isFinite(z) || z <= 0)
-      throw new Error(`--anomaly-z must be a number > 0, got "${values['anomaly-z']}"`);
-    options = { fillMissing: fill, anomalyZ: z };
-    inputPath = values.input;
-    model = loadModel(values.model);
+      throw new UsageError(`--anomaly-z must be a number > 0, got "${zText}"`);
+    const options = { fillMissing: fill, anomalyZ: z } as const;
+    const inputPath = values.input;
+    let model: CompiledModel;
+    try {
+      model = loadModel(values.model);
+    } catch (error) {
+      if (!(error instanceof NoModelError)) throw error;
+      console.error(`factory predict: ${error.message}`);
+      return EXIT.noModel;
+    }
+    const input = inputPath === undefined ? io.stdin : createReadStream(inputPath);
+    // A read error (EISDIR, EIO) after the file opened ends the line loop below with that error.
+    let readError: unknown;
+    const lines = new Promise<void>((resolve, reject) => {
+      if (inputPath === undefined) resolve();
+      else input.once('open', () => resolve()).once('error', reject);
+    });
+    await lines.catch((error: unknown) => {
+      throw new Error(
+        `cannot read ${inputPath}: ${(error as NodeJS.ErrnoException).code ?? firstLine(error)}`,
+      );
+    });
+    input.on('error', (error: Error) => {
+      readError = error;
+      input.destroy();
+    });
+    const cannotRead = () =>
+      new Error(
+        `cannot read ${inputPath ?? 'stdin'}: ${(readError as NodeJS.ErrnoException).code ?? firstLine(readError)}`,
+      );
+    let result: PredictLinesResult;
+    try {
+      result = await predictLines(model, input, io.stdout, options);
+    } catch (error) {
+      throw readError === undefined ? error : cannotRead();
+    }
+    if (readError !== undefined) throw cannotRead();
+    if (result.invalid > 0) {
+      console.error(`factory predict: ${result.invalid} of ${result.rows} rows were invalid`);
+      return EXIT.failure;
+    }
+    return EXIT.ok;
   } catch (error) {
-    console.error(`factory predict: ${(error as Error).message}\n${PREDICT_USAGE}`);
-    return 2;
+    return fail('predict', error);
   }
-  const input = inputPath === undefined ? io.stdin : createReadStream(inputPath);
-  const opened = new Promise<void>((resolve, reject) => {
-    if (inputPath === undefined) resolve();
-    else input.once('open', () => resolve()).once('error', reject);
-  });
-  try {
-    await opened;
-  } catch (error) {
-    console.error(
-      `factory predict: cannot read ${inputPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-    return 2;
-  }
-  const result = await predictLines(model, input, io.stdout, options);
-  if (result.invalid > 0) {
-    console.error(`factory predict: ${result.invalid} of ${result.rows} rows were invalid`);
-    return 1;
-  }
-  return 0;
 }

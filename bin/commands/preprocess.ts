@@ -9,14 +9,19 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { DEFAULT_DATASET_SCHEMA, decodeSchema } from '../../lambda/core/dataset-schema';
+import { DEFAULT_DATASET_SCHEMA, decodeSchema, type DatasetSchema } from '../../lambda/core/dataset-schema';
 import { PreprocessError, preprocessCsv, type PreprocessResult } from '../../lambda/core/preprocess';
+import { EXIT, EXIT_CODES_HELP, fail, parseFlags, UsageError } from './command-line';
+import { readSchemaFile, SCHEMA_HELP } from './schema-file';
 
 export const PREPROCESS_USAGE = `usage: factory preprocess IN.csv --out DIR [--max-bytes N] [--schema schema.json]
   --out DIR        output directory (clean.csv, train.csv, group_stats.csv, stats.json, report.json, quarantine.csv)
   --max-bytes N    reject inputs larger than N bytes (default 1 GiB)
-  --schema FILE    dataset schema JSON (default: the built-in production-line schema)`;
+  --schema FILE    dataset schema JSON (default: the built-in production-line schema; format below)
+A file-level problem (no header, a missing column, over --max-bytes, not UTF-8) writes no clean.csv.
+${EXIT_CODES_HELP}
+
+${SCHEMA_HELP}`;
 
 /**
  * Reads a local file in 4 MiB chunks with synchronous reads: from the page cache this is several
@@ -45,11 +50,11 @@ const STREAMS = ['clean', 'train', 'quarantine'] as const;
 export async function preprocessFile(
   input: string,
   out: string,
-  options: { maxBytes?: number; schemaPath?: string } = {},
+  options: { maxBytes?: number; schemaPath?: string; schema?: DatasetSchema } = {},
 ): Promise<PreprocessResult> {
-  const schema = options.schemaPath
-    ? decodeSchema(await readFile(options.schemaPath, 'utf8'))
-    : DEFAULT_DATASET_SCHEMA;
+  const schema =
+    options.schema ??
+    (options.schemaPath ? decodeSchema(await readFile(options.schemaPath, 'utf8')) : DEFAULT_DATASET_SCHEMA);
   const maxBytes = options.maxBytes ?? 1 << 30;
   const size = (await stat(input)).size;
   if (size > maxBytes)
@@ -104,9 +109,8 @@ export async function preprocessFile(
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
   try {
-    parsed = parseArgs({
+    const { values, positionals } = parseFlags({
       args: argv,
       allowPositionals: true,
       options: {
@@ -116,39 +120,38 @@ export async function run(argv: string[]): Promise<number> {
         help: { type: 'boolean', short: 'h' },
       },
     });
-  } catch (error) {
-    console.error(`preprocess: ${(error as Error).message}\n${PREPROCESS_USAGE}`);
-    return 1;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(PREPROCESS_USAGE);
-    return 0;
-  }
-  if (positionals.length !== 1 || !values.out) {
-    console.error(`preprocess: need one input file and --out DIR\n${PREPROCESS_USAGE}`);
-    return 1;
-  }
-  const maxBytes = values['max-bytes'] === undefined ? undefined : Number(values['max-bytes']);
-  if (maxBytes !== undefined && !(Number.isSafeInteger(maxBytes) && maxBytes > 0)) {
-    console.error(`preprocess: --max-bytes must be a positive whole number, got "${values['max-bytes']}"`);
-    return 1;
-  }
-  try {
-    const { report: r } = await preprocessFile(positionals[0], values.out, {
-      maxBytes,
-      schemaPath: values.schema,
-    });
+    if (values.help) {
+      console.log(PREPROCESS_USAGE);
+      return EXIT.ok;
+    }
+    if (positionals.length !== 1 || !values.out) throw new UsageError('need one input file and --out DIR');
+    const maxText = values['max-bytes'];
+    const maxBytes = maxText === undefined ? undefined : Number(maxText);
+    if (
+      maxBytes !== undefined &&
+      !(/^\s*\d/.test(maxText!) && Number.isSafeInteger(maxBytes) && maxBytes > 0)
+    )
+      throw new UsageError(`--max-bytes must be a positive whole number, got "${maxText}"`);
+    const schema = values.schema === undefined ? undefined : await readSchemaFile(values.schema);
+    const [input] = positionals;
+    // Read errors from the chunk reader carry no path: a directory or a missing file is named here.
+    if (!(await stat(input)).isFile()) throw new Error(`${input}: not a file`);
+    let r: PreprocessResult['report'];
+    try {
+      r = (await preprocessFile(input, values.out, { maxBytes, schema })).report;
+    } catch (error) {
+      // A file-level problem with the input's content: name the input.
+      if (error instanceof PreprocessError) throw new Error(`${input}: ${error.message}`, { cause: error });
+      throw error;
+    }
     const mbps = r.bytesIn / 1e6 / Math.max(r.elapsedMs / 1000, 1e-9);
     console.log(
       `preprocess: ${r.rowsIn} rows in → ${r.rowsClean} clean (${r.rowsComplete} complete), ` +
         `${r.duplicates} duplicates, ${r.quarantined} quarantined, ${r.categories} categories; ` +
         `${(r.bytesIn / 1e6).toFixed(1)} MB in ${(r.elapsedMs / 1000).toFixed(2)} s (${mbps.toFixed(0)} MB/s) → ${values.out}`,
     );
-    return 0;
+    return EXIT.ok;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    console.error(`preprocess: ${positionals[0]}: ${message.split('\n')[0]}`);
-    return 1;
+    return fail('preprocess', error);
   }
 }

@@ -12,15 +12,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { DEFAULT_DATASET_SCHEMA, decodeSchema, type DatasetSchema } from '../../lambda/core/dataset-schema';
+import { DEFAULT_DATASET_SCHEMA, type DatasetSchema } from '../../lambda/core/dataset-schema';
 import type { ModelArtifact } from '../../lambda/core/model-artifact';
-import { SolveError } from '../../lambda/core/ols';
-import { PreprocessError } from '../../lambda/core/preprocess';
 import type { StatsPartial } from '../../lambda/core/stats-partial';
 import {
   FILL_MODES,
-  TrainingInputError,
   artifactFromResult,
   shardFromStats,
   solveMerged,
@@ -30,6 +26,8 @@ import {
   type TrainingSource,
 } from '../../lambda/core/train';
 import { listFiles, localSource } from '../../lambda/trainer/sources';
+import { EXIT, EXIT_CODES_HELP, fail, parseFlags, UsageError } from './command-line';
+import { readSchemaFile, SCHEMA_HELP } from './schema-file';
 
 export const TRAIN_USAGE = `usage: factory train IN.csv|DIR [IN2.csv|DIR ...] --out model.json [options]
   IN.csv             raw CSV: de-duplicated (and mean-filled with --fill mean) by preprocess's core first
@@ -39,10 +37,21 @@ export const TRAIN_USAGE = `usage: factory train IN.csv|DIR [IN2.csv|DIR ...] --
   --fill none|mean   none: fit the complete rows (default); mean: fill then fit (the article)
   --ridge R          ridge penalty on the standardised problem (default 0: ordinary least squares)
   --shards P         deal the inputs over P partials, merged before the solve (default 1)
-  --schema FILE      dataset schema JSON (default: the built-in production-line schema)
-  --json             print the summary as JSON`;
+  --schema FILE      dataset schema JSON (default: the built-in production-line schema; format below)
+  --json             print the summary as JSON
+${EXIT_CODES_HELP}
 
-class UsageError extends Error {}
+${SCHEMA_HELP}`;
+
+/** A statistics partial, named when it is not JSON (it is one of ours, but may be truncated). */
+async function readStats(path: string): Promise<{ bytes: Buffer; stats: StatsPartial }> {
+  const bytes = await readFile(path);
+  try {
+    return { bytes, stats: JSON.parse(bytes.toString('utf8')) as StatsPartial };
+  } catch {
+    throw new Error(`${path}: not valid JSON (a statistics partial from factory preprocess)`);
+  }
+}
 
 function codeVersion(): string {
   const root = resolve(__dirname, '..', '..');
@@ -91,7 +100,7 @@ async function planInputs(inputs: readonly string[], fill: FillMode): Promise<Pl
   const stats: { key: string; path: string }[] = [];
   let statsComplete = true;
   for (const input of inputs) {
-    if (!existsSync(input)) throw new UsageError(`${input}: no such file or directory`);
+    if (!existsSync(input)) throw new Error(`${input}: no such file or directory`);
     if (statSync(input).isFile()) {
       sources.push(await localSource(input, input, 'raw'));
       statsComplete = false;
@@ -103,10 +112,7 @@ async function planInputs(inputs: readonly string[], fill: FillMode): Promise<Pl
       if (existsSync(join(input, 'stats.json'))) {
         stats.push({ key: join(input, 'stats.json'), path: join(input, 'stats.json') });
         // the train rows' profiles come from their statistics partial, not a per-row pass
-        const partial =
-          fill === 'none'
-            ? (JSON.parse(await readFile(join(input, 'stats.json'), 'utf8')) as StatsPartial)
-            : undefined;
+        const partial = fill === 'none' ? (await readStats(join(input, 'stats.json'))).stats : undefined;
         sources.push(partial ? { ...source, stats: partial } : source);
       } else {
         sources.push(source);
@@ -145,9 +151,8 @@ function summary(artifact: ModelArtifact, out: string, fromStats: boolean): stri
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
   try {
-    parsed = parseArgs({
+    const { values, positionals } = parseFlags({
       args: argv,
       allowPositionals: true,
       options: {
@@ -161,16 +166,10 @@ export async function run(argv: string[]): Promise<number> {
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
-  } catch (error) {
-    console.error(`train: ${(error as Error).message}\n${TRAIN_USAGE}`);
-    return 1;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(TRAIN_USAGE);
-    return 0;
-  }
-  try {
+    if (values.help) {
+      console.log(TRAIN_USAGE);
+      return EXIT.ok;
+    }
     if (positionals.length === 0 || !values.out)
       throw new UsageError('need at least one input and --out FILE');
     const fill = (values.fill ?? 'none') as FillMode;
@@ -197,14 +196,8 @@ export async function run(argv: string[]): Promise<number> {
       (v) => Number.isInteger(v) && v >= 1,
       'a whole number >= 1',
     );
-    let schema: DatasetSchema = DEFAULT_DATASET_SCHEMA;
-    if (values.schema) {
-      try {
-        schema = decodeSchema(await readFile(values.schema, 'utf8'));
-      } catch (error) {
-        throw new UsageError(`--schema ${values.schema}: ${(error as Error).message}`);
-      }
-    }
+    const schema: DatasetSchema =
+      values.schema === undefined ? DEFAULT_DATASET_SCHEMA : await readSchemaFile(values.schema);
     const options: TrainOptions = { schema, holdout, fill, ridge };
     const plan = await planInputs(positionals, fill);
     const meta = {
@@ -216,10 +209,10 @@ export async function run(argv: string[]): Promise<number> {
     if (fromStats) {
       const partials = await Promise.all(
         plan.stats.map(async ({ key, path }) => {
-          const bytes = await readFile(path);
+          const { bytes, stats } = await readStats(path);
           return {
             key: relative(process.cwd(), key) || key,
-            stats: JSON.parse(bytes.toString('utf8')) as StatsPartial,
+            stats,
             lineage: { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length },
           };
         }),
@@ -255,27 +248,8 @@ export async function run(argv: string[]): Promise<number> {
     } else {
       console.log(summary(artifact, values.out, fromStats));
     }
-    return 0;
+    return EXIT.ok;
   } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`train: ${error.message}\n${TRAIN_USAGE}`);
-      return 1;
-    }
-    if (
-      error instanceof TrainingInputError ||
-      error instanceof SolveError ||
-      error instanceof PreprocessError
-    ) {
-      console.error(`train: ${error.message}`);
-      return 1;
-    }
-    if (
-      (error as NodeJS.ErrnoException).code === 'EACCES' ||
-      (error as NodeJS.ErrnoException).code === 'ENOENT'
-    ) {
-      console.error(`train: ${(error as Error).message}`);
-      return 1;
-    }
-    throw error;
+    return fail('train', error);
   }
 }

@@ -50,8 +50,10 @@ describe('factory generate', () => {
     [['--rows', 'ten', '--out', 'x.csv'], /--rows must be a whole number/],
     [['--rows', '10', '--files', '0', '--out', 'x.csv'], /--files must be at least 1/],
     [['--rows', '10', '--bogus', '--out', 'x.csv'], /bogus/],
-  ])('exits 2 with a usage message for %j', async (argv, message) => {
-    expect(await run(argv as string[])).toBe(2);
+    [['--rows', '-5', '--out', 'x.csv'], /--rows must be a whole number, got "-5"/],
+  ])('exits 1 with a one-line usage message for %j', async (argv, message) => {
+    expect(await run(argv as string[])).toBe(1);
+    expect(console.error).toHaveBeenCalledTimes(1);
     expect(console.error).toHaveBeenCalledWith(expect.stringMatching(message));
   });
 });

@@ -105,21 +105,39 @@ describe('factory predict', () => {
 
   test.each([
     [[], /--model is required/],
-    [['--model', 'nope.json'], /cannot read the model nope.json: ENOENT/],
     [['--model', 'MODEL', '--fill-missing', 'zero'], /--fill-missing must be "mean" or "reject"/],
     [['--model', 'MODEL', '--anomaly-z', 'zero'], /--anomaly-z must be a number > 0/],
+    [['--model', 'MODEL', '--anomaly-z', ''], /--anomaly-z must be a number > 0/],
     [['--model', 'MODEL', '--input', 'missing.jsonl'], /cannot read missing.jsonl: ENOENT/],
-  ])('exits 2 with a message for %j', async (argv, message) => {
+    [['--model', 'MODEL', '--bogus'], /Unknown option '--bogus' \(factory predict --help\)$/],
+  ])('exits 1 with one line for bad usage or input %j', async (argv, message) => {
     const args = (argv as string[]).map((a) => (a === 'MODEL' ? modelPath : a));
-    expect((await runCli(args)).code).toBe(2);
+    expect((await runCli(args)).code).toBe(1);
+    expect(console.error).toHaveBeenCalledTimes(1);
     expect(console.error).toHaveBeenCalledWith(expect.stringMatching(message));
+  });
+
+  test('a model file that does not exist is the "no model" outcome: exit 2', async () => {
+    expect((await runCli(['--model', 'nope.json'])).code).toBe(2);
+    expect(console.error).toHaveBeenCalledWith('factory predict: cannot read the model nope.json: ENOENT');
+  });
+
+  test('a model file that is not JSON exits 2', async () => {
+    writeFileSync(modelPath, '{"format":');
+    expect((await runCli(['--model', modelPath])).code).toBe(2);
+    expect(console.error).toHaveBeenCalledWith(`factory predict: the model ${modelPath} is not valid JSON`);
+  });
+
+  test('an --input that cannot be read after it opens (a directory) exits 1 naming it', async () => {
+    expect((await runCli(['--model', modelPath, '--input', dir])).code).toBe(1);
+    expect(console.error).toHaveBeenCalledWith(`factory predict: cannot read ${dir}: EISDIR`);
   });
 
   test('an invalid model file exits 2 naming the defects', async () => {
     writeFileSync(modelPath, JSON.stringify({ ...artifact, weights: [1] }));
     expect((await runCli(['--model', modelPath])).code).toBe(2);
     expect(console.error).toHaveBeenCalledWith(
-      expect.stringMatching(/is invalid: weights has 1 entries, expected 3/),
+      expect.stringMatching(/is invalid: weights:? has 1 entries, expected 3/),
     );
   });
 

@@ -47,7 +47,9 @@ describe('factory preprocess', () => {
     writeFileSync(input, 'ts,id,category,a,b\nt1,i,A,1,2\n');
     const out = join(work, 'out');
     expect(await run([input, '--out', out, '--schema', SCHEMA])).toBe(1);
-    expect(errors).toEqual([expect.stringMatching(/^preprocess: .*in\.csv: missing_column: .*\by\b/)]);
+    expect(errors).toEqual([
+      expect.stringMatching(/^factory preprocess: .*in\.csv: missing_column: .*\by\b/),
+    ]);
     expect(existsSync(join(out, 'clean.csv'))).toBe(false);
   });
 

@@ -88,19 +88,21 @@ print(json.dumps({"w": list(map(float, r.coef_)), "b": float(r.intercept_)}))`;
 
   it('exits 1 naming a missing input', async () => {
     expect(await train([join(dir, 'nope.csv'), '--out', join(dir, 'x.json')])).toBe(1);
-    expect(err.mock.calls[0][0]).toMatch(/^train: .*nope\.csv: no such file or directory/);
+    expect(err.mock.calls[0][0]).toMatch(/^factory train: .*nope\.csv: no such file or directory$/);
   });
 
   it('exits 1 on a bad option value', async () => {
     expect(await train([join(dir, 'a.csv'), '--out', join(dir, 'x.json'), '--holdout', '1'])).toBe(1);
-    expect(err.mock.calls[0][0]).toMatch(/^train: --holdout must be a number in \[0, 1\), got "1"/);
+    expect(err.mock.calls[0][0]).toMatch(
+      /^factory train: --holdout must be a number in \[0, 1\), got "1" \(factory train --help\)$/,
+    );
   });
 
   it('exits 1 on a CSV without the schema columns', async () => {
     writeFileSync(join(dir, 'bad.csv'), 'x,y\n1,2\n');
     expect(await train([join(dir, 'bad.csv'), '--out', join(dir, 'x.json')])).toBe(1);
     expect(err.mock.calls[0][0]).toMatch(
-      /^train: missing_column: header lacks schema column\(s\): timestamp, line_id/,
+      /^factory train: missing_column: header lacks schema column\(s\): timestamp, line_id/,
     );
   });
 });
