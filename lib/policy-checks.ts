@@ -7,6 +7,7 @@ import {
 } from 'aws-cdk-lib';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks } from 'cdk-nag';
+import { FactoryChecks } from './rules/factory-checks';
 
 /**
  * The cfn-guard plugin reports violations without a severity. Once any finding of the app is
@@ -33,8 +34,9 @@ class StrictCfnGuardValidator implements IPolicyValidationPluginBeta1 {
 }
 
 /**
- * Policy packs run at every synth: cdk-nag's AwsSolutions, NIST 800-53 R5 and Serverless packs
- * and the Control Tower proactive controls through cfn-guard. Any unacknowledged finding fails
+ * Policy packs run at every synth: cdk-nag's AwsSolutions, NIST 800-53 R5 and Serverless packs,
+ * the Control Tower proactive controls through cfn-guard, and the project's own pack (lib/rules)
+ * for what those pass but AWS refuses at deploy or run time. Any unacknowledged finding fails
  * synth; each acknowledgement sits next to the resource it concerns, with its reason.
  */
 export function addPolicyChecks(app: App): void {
@@ -43,5 +45,6 @@ export function addPolicyChecks(app: App): void {
     new NIST80053R5Checks(app),
     new ServerlessChecks(app),
     new StrictCfnGuardValidator(),
+    new FactoryChecks(),
   );
 }
