@@ -2,6 +2,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECRClient } from '@aws-sdk/client-ecr';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -17,6 +18,7 @@ export interface MotoClients {
   readonly cloudFormation: CloudFormationClient;
   readonly ec2: EC2Client;
   readonly ecr: ECRClient;
+  readonly events: EventBridgeClient;
   readonly iam: IAMClient;
   readonly kms: KMSClient;
   readonly lambda: LambdaClient;
@@ -42,6 +44,7 @@ export function motoClients(endpoint: string, region: string): MotoClients {
     cloudFormation: new CloudFormationClient(config),
     ec2: new EC2Client(config),
     ecr: new ECRClient(config),
+    events: new EventBridgeClient(config),
     iam: new IAMClient(config),
     kms: new KMSClient(config),
     lambda: new LambdaClient(config),

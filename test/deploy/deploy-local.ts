@@ -2,21 +2,14 @@
  * `npm run deploy:local`: the emulated deploy of the whole app on a fresh moto_server, printed.
  * Exits non-zero when a stack does not reach CREATE_COMPLETE or synth fails its checks.
  */
-import { deployToMoto } from './deploy';
+import { deployToMoto, describeDeploy } from './deploy';
 
 async function main(): Promise<number> {
-  const report = await deployToMoto({
-    log: (line) => console.log(line),
-    keepAssembly: process.argv.includes('--keep'),
-  });
-  console.log('\nmoto workarounds applied:');
-  for (const w of report.workarounds) console.log(`  ${w.name} (${w.stack}, ${w.count}×): ${w.gap}`);
-  if (report.problems.length) {
-    console.log('\nproblems:');
-    for (const p of report.problems) console.log(`  ${p}`);
-    return 1;
-  }
-  return 0;
+  const keep = process.argv.includes('--keep');
+  const report = await deployToMoto({ log: (line) => console.log(line), keepAssembly: keep });
+  console.log(`\n${describeDeploy(report)}`);
+  if (keep) console.log(`\nassembly kept in ${report.assemblyDir}`);
+  return report.problems.length ? 1 : 0;
 }
 
 main().then(

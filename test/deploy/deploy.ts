@@ -183,8 +183,11 @@ export async function deployToMoto(options: DeployOptions = {}): Promise<DeployR
     });
     log(`synth: exit ${synth.exitCode} in ${synth.seconds.toFixed(1)} s, assembly ${assemblyDir}`);
     const problems: string[] = [];
-    if (synth.exitCode !== 0) problems.push(`synth exits ${synth.exitCode}: ${synthError(synth.stderr)}`);
+    // A failed policy check is why synth exits non-zero; any other failure is named by its stderr.
     for (const failure of synth.validationFailures) problems.push(`synth policy check failed: ${failure}`);
+    if (synth.exitCode !== 0 && synth.validationFailures.length === 0) {
+      problems.push(`synth exits ${synth.exitCode}: ${synthError(synth.stderr)}`);
+    }
     for (const key of synth.missingContext) problems.push(`synth still misses context ${key}`);
     if (!synth.assembly) {
       return { synth, stacks: [], workarounds: [], problems, assemblyDir };
@@ -243,4 +246,73 @@ export async function deployToMoto(options: DeployOptions = {}): Promise<DeployR
     if (!options.moto) await moto.stop();
     if (!options.keepAssembly) rmSync(assemblyDir, { recursive: true, force: true });
   }
+}
+
+/** The run as a person reads it: what was created, what moto kept, what was bent and what failed. */
+export function describeDeploy(report: DeployReport): string {
+  const lines: string[] = [];
+  const { synth } = report;
+  lines.push(
+    `synth      exit ${synth.exitCode}, ${synth.seconds.toFixed(1)} s, ${synth.assembly?.stacks.length ?? 0} stacks` +
+      (synth.validationFailures.length ? `, ${synth.validationFailures.length} policy check failures` : ''),
+  );
+  if (report.bootstrap) {
+    const b = report.bootstrap;
+    lines.push(
+      `bootstrap  ${b.versionParameter} = ${b.version}; s3://${b.stagingBucket}; ECR ${b.containerRepository}`,
+    );
+  }
+  if (report.published) {
+    lines.push(`assets     ${report.published.files.length} file assets published to the staging bucket`);
+    for (const image of report.published.imagesNotBuilt) {
+      lines.push(
+        `           image ${image.repositoryName}:${image.imageTag.slice(0, 12)}… NOT built (no Docker engine)`,
+      );
+    }
+  }
+  lines.push('stacks     (dependency order)');
+  for (const s of report.stacks) {
+    lines.push(
+      `           ${s.stackName.padEnd(28)} ${s.status.padEnd(16)} ${String(s.resources.length).padStart(3)} resources` +
+        (s.skipped.length ? `; moto skips ${s.skipped.join(', ')}` : ''),
+    );
+    if (s.status !== 'CREATE_COMPLETE' && s.reason) lines.push(`             ${s.reason}`);
+  }
+  lines.push('moto workarounds applied');
+  const byName = new Map<string, AppliedWorkaround[]>();
+  for (const w of report.workarounds) byName.set(w.name, [...(byName.get(w.name) ?? []), w]);
+  for (const [name, uses] of byName) {
+    lines.push(`           ${name}: ${uses[0].gap}`);
+    lines.push(`             ${uses.map((u) => `${u.stack.split('-').pop()} ×${u.count}`).join(', ')}`);
+  }
+  const rb = report.readback;
+  if (rb) {
+    lines.push('read back from moto');
+    for (const k of rb.keys)
+      lines.push(
+        `           key    ${k.stack.split('-').pop()}/${k.logicalId} ${k.arn} tags ${JSON.stringify(k.tags)}`,
+      );
+    for (const b of rb.buckets) {
+      lines.push(
+        `           bucket ${b.name} ${b.sseAlgorithm ?? 'no default encryption'}${b.kmsKeyArn ? ` ${b.kmsKeyArn}` : ''}`,
+      );
+    }
+    for (const q of rb.queues) lines.push(`           queue  ${q.url} KMS ${q.kmsMasterKeyId ?? 'none'}`);
+    for (const t of rb.topics) lines.push(`           topic  ${t.arn} KMS ${t.kmsMasterKeyId ?? 'none'}`);
+    for (const f of rb.functions) {
+      lines.push(
+        `           lambda ${f.name} ${f.runtime} ${f.memorySize} MB code ${f.codeSize} B sha256 ${f.codeSha256}`,
+      );
+    }
+    lines.push(`           roles  ${rb.roles.length}: ${rb.roles.map((r) => r.logicalId).join(', ')}`);
+    for (const m of rb.stateMachines) {
+      const states = Object.keys((m.definition.States ?? {}) as Record<string, unknown>);
+      lines.push(`           state machine ${m.arn}: ${states.length} states (${states.join(', ')})`);
+    }
+  }
+  if (report.problems.length) {
+    lines.push('problems');
+    for (const p of report.problems) lines.push(`           ${p}`);
+  }
+  return lines.join('\n');
 }

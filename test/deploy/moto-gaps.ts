@@ -466,3 +466,22 @@ export function syncIntegrationsAsPassStates(
   }
   return standIns;
 }
+
+/**
+ * moto's Step Functions emits no "Execution Status Change" events, and its EventBridge delivers
+ * to SQS, log groups and buses but not to SNS topics (`NotImplementedError` for any other target).
+ * To see what the monitoring stack's rule does with a failed run, the rule is put on moto's
+ * EventBridge with its own pattern and input transformer and an SQS queue in the topic's place,
+ * and the event Step Functions would emit for the execution is put on the bus.
+ */
+export function ruleTargetsAsQueue<T extends { Arn?: unknown; RoleArn?: unknown }>(
+  targets: readonly T[],
+  queueArn: string,
+): (Omit<T, 'Arn' | 'RoleArn'> & { Arn: string })[] {
+  return targets.map((t) => {
+    const { RoleArn: _role, Arn: _arn, ...rest } = t;
+    void _role;
+    void _arn;
+    return { ...rest, Arn: queueArn };
+  });
+}

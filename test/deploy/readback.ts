@@ -9,7 +9,7 @@ import {
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
 } from '@aws-sdk/client-iam';
-import { DescribeKeyCommand } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
 import { GetFunctionCommand } from '@aws-sdk/client-lambda';
 import { GetBucketEncryptionCommand } from '@aws-sdk/client-s3';
 import { DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
@@ -19,6 +19,13 @@ import type { MotoClients } from './clients';
 
 export interface DeployedResource extends StackResource {
   readonly StackName: string;
+}
+
+export interface KeyReadback {
+  readonly logicalId: string;
+  readonly stack: string;
+  readonly arn: string;
+  readonly tags: Record<string, string>;
 }
 
 export interface BucketReadback {
@@ -81,6 +88,7 @@ export interface StateMachineReadback {
 }
 
 export interface Readback {
+  readonly keys: readonly KeyReadback[];
   readonly buckets: readonly BucketReadback[];
   readonly queues: readonly QueueReadback[];
   readonly topics: readonly TopicReadback[];
@@ -105,6 +113,17 @@ export async function readBack(
     }
     return keyArns.get(id);
   };
+
+  const keys: KeyReadback[] = [];
+  for (const r of ofType(resources, 'AWS::KMS::Key')) {
+    const { Tags } = await clients.kms.send(new ListResourceTagsCommand({ KeyId: r.PhysicalResourceId! }));
+    keys.push({
+      logicalId: r.LogicalResourceId!,
+      stack: r.StackName,
+      arn: (await keyArn(r.PhysicalResourceId))!,
+      tags: Object.fromEntries((Tags ?? []).map((t) => [t.TagKey!, t.TagValue!])),
+    });
+  }
 
   const buckets: BucketReadback[] = [];
   for (const r of ofType(resources, 'AWS::S3::Bucket')) {
@@ -206,5 +225,5 @@ export async function readBack(
       definition: JSON.parse(answer.definition ?? '{}') as Record<string, unknown>,
     });
   }
-  return { buckets, queues, topics, functions, roles, stateMachines };
+  return { keys, buckets, queues, topics, functions, roles, stateMachines };
 }

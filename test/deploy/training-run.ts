@@ -11,9 +11,16 @@
  * received is read from the execution history and handed to that handler's own decoding.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  PutEventsCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+  type Target,
+} from '@aws-sdk/client-eventbridge';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { CreateFunctionCommand } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import {
   CreateStateMachineCommand,
   DescribeExecutionCommand,
@@ -21,7 +28,6 @@ import {
   StartExecutionCommand,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
-import { Template } from 'aws-cdk-lib/assertions';
 import { startMoto, type MotoServer } from '../../bin/local/moto-server';
 import { readEvaluateConfig, runEvaluate, type EvaluateOutput } from '../../lambda/handlers/evaluate';
 import { readPlanConfig, runPlan, type PlanOutput } from '../../lambda/handlers/plan';
@@ -38,6 +44,7 @@ import {
   enableStateMachineExecution,
   FAILING_LAMBDA_RESULT,
   queueLambdaResults,
+  ruleTargetsAsQueue,
   syncIntegrationsAsPassStates,
   type StandIn,
 } from './moto-gaps';
@@ -73,10 +80,12 @@ export function synthesizeTraining(
   engine: Engine,
   training: Record<string, unknown> = {},
 ): SynthesizedTraining {
-  const { stacks } = platform({ account: ACCOUNT, region: REGION, training: { engine, ...training } });
+  const { app, stacks } = platform({ account: ACCOUNT, region: REGION, training: { engine, ...training } });
+  // One synth of the app, as `cdk synth` does (Template.fromStack would synthesize once per stack).
+  const assembly = app.synth();
   const templates: Record<string, CfnTemplate> = {};
   for (const stack of Object.values(stacks)) {
-    templates[stack.stackName] = Template.fromStack(stack).toJSON() as CfnTemplate;
+    templates[stack.stackName] = assembly.getStackByName(stack.stackName).template as CfnTemplate;
   }
   return {
     engine,
@@ -167,8 +176,11 @@ export interface TrainingRun {
   readonly lambdaInputs: readonly LambdaTaskInput[];
   /** Failed Lambda invocations: state and error. */
   readonly lambdaFailures: readonly { state: string; error?: string; cause?: string }[];
-  /** The `.sync` integrations replaced by Pass states that this run went through, with the request each built. */
-  readonly standIns: readonly (StandIn & { request: unknown })[];
+  /**
+   * The `.sync` integrations replaced by Pass states that this run went through: the request each
+   * state built and the integration output made for it.
+   */
+  readonly standIns: readonly (StandIn & { request: unknown; output: unknown })[];
   /** The input the failure state received (its `$.error`), on the catch path. */
   readonly failureInput?: unknown;
   readonly history: readonly HistoryEvent[];
@@ -498,6 +510,7 @@ function summarize(
   const lambdaInputs: LambdaTaskInput[] = [];
   const lambdaFailures: { state: string; error?: string; cause?: string }[] = [];
   const standInRequests = new Map<string, unknown>();
+  const standInOutputs = new Map<string, unknown>();
   let current = '';
   let failureInput: unknown;
   for (const e of events) {
@@ -510,6 +523,10 @@ function summarize(
     const exited = e.stateExitedEventDetails;
     if (exited?.name && base.standIns.some((s) => s.state === exited.name)) {
       standInRequests.set(exited.name, (JSON.parse(exited.output ?? '{}') as { request?: unknown }).request);
+    }
+    const standIn = base.standIns.find((s) => `${s.state}.IntegrationOutput` === exited?.name);
+    if (standIn) {
+      standInOutputs.set(standIn.state, (JSON.parse(exited!.output ?? '{}') as { output?: unknown }).output);
     }
     const scheduled = e.lambdaFunctionScheduledEventDetails;
     if (scheduled) {
@@ -529,9 +546,84 @@ function summarize(
     lambdaFailures,
     standIns: standIns
       .filter((s) => standInRequests.has(s.state))
-      .map((s) => ({ ...s, request: standInRequests.get(s.state) })),
+      .map((s) => ({ ...s, request: standInRequests.get(s.state), output: standInOutputs.get(s.state) })),
     failureInput,
     history: events,
     seconds: (Date.now() - started) / 1000,
+  };
+}
+
+/** What the monitoring stack's failed-run rule does with a run's status-change event, on moto's EventBridge. */
+export interface StatusChangeDelivery {
+  readonly ruleLogicalId: string;
+  readonly eventPattern: Record<string, unknown>;
+  /** The rule's original targets (before the queue stands in for them). */
+  readonly targets: readonly { Arn: string; Id?: string }[];
+  /** The alert text the rule's input transformer made, when the event matched. */
+  readonly messages: readonly string[];
+}
+
+export async function deliverStatusChange(ctx: RunContext, run: TrainingRun): Promise<StatusChangeDelivery> {
+  const monitoring = ctx.synthesized.templates[ctx.synthesized.monitoringStack];
+  const entry = Object.entries(monitoring.Resources).find(
+    ([, r]) =>
+      r.Type === 'AWS::Events::Rule' &&
+      ((r.Properties?.EventPattern as { source?: string[] } | undefined)?.source ?? []).includes(
+        'aws.states',
+      ),
+  );
+  if (!entry) throw new Error('the monitoring stack has no rule on Step Functions events');
+  const [ruleLogicalId, rule] = entry;
+  const resolved = resolve(rule.Properties, ctx.synthesized.monitoringStack, ctx.resolveContext) as {
+    EventPattern: Record<string, unknown>;
+    Targets: { Arn: string; Id: string; RoleArn?: string; InputTransformer?: Target['InputTransformer'] }[];
+  };
+  const { QueueUrl } = await ctx.clients.sqs.send(new CreateQueueCommand({ QueueName: 'training-alerts' }));
+  const { Attributes } = await ctx.clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  await ctx.clients.events.send(
+    new PutRuleCommand({ Name: ruleLogicalId, EventPattern: JSON.stringify(resolved.EventPattern) }),
+  );
+  await ctx.clients.events.send(
+    new PutTargetsCommand({
+      Rule: ruleLogicalId,
+      Targets: ruleTargetsAsQueue(resolved.Targets, Attributes!.QueueArn!),
+    }),
+  );
+  const described = await ctx.clients.sfn.send(
+    new DescribeExecutionCommand({ executionArn: run.executionArn }),
+  );
+  await ctx.clients.events.send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          Source: 'aws.states',
+          DetailType: 'Step Functions Execution Status Change',
+          Resources: [run.executionArn],
+          Detail: JSON.stringify({
+            executionArn: run.executionArn,
+            stateMachineArn: run.stateMachineArn,
+            name: run.executionName,
+            status: described.status,
+            startDate: described.startDate?.getTime(),
+            stopDate: described.stopDate?.getTime() ?? null,
+            input: described.input,
+            output: described.output ?? null,
+            error: described.error ?? null,
+            cause: described.cause ?? null,
+          }),
+        },
+      ],
+    }),
+  );
+  const received = await ctx.clients.sqs.send(
+    new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+  );
+  return {
+    ruleLogicalId,
+    eventPattern: resolved.EventPattern,
+    targets: resolved.Targets.map((t) => ({ Arn: t.Arn, Id: t.Id })),
+    messages: (received.Messages ?? []).map((m) => m.Body ?? ''),
   };
 }

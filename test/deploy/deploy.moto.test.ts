@@ -1,0 +1,169 @@
+/**
+ * Issue 11, "prove it" 1: the whole app, synthesized as `cdk synth` does, deployed on moto_server
+ * the way `cdk bootstrap` + `cdk deploy` would, every stack in dependency order; then what moto
+ * keeps is read back through the services' own APIs. The moto workarounds applied are printed
+ * (test/deploy/moto-gaps.ts); nothing in the product bends for moto.
+ */
+import { motoAvailable, MOTO_INSTALL_HINT } from '../../bin/local/moto-server';
+import type { CfnTemplate } from './assembly';
+import { deployToMoto, describeDeploy, type DeployReport } from './deploy';
+import { TEMPLATE_WORKAROUNDS } from './moto-gaps';
+
+const available = motoAvailable();
+if (!available) console.warn(`emulated deploy skipped: ${MOTO_INSTALL_HINT}`);
+const describeWithMoto = available ? describe : describe.skip;
+
+let report: DeployReport;
+
+/** The stack's template, by the short name its stack ends with (`DataLake`). */
+const template = (name: string): CfnTemplate => {
+  const stack = report.synth.assembly!.stacks.find((s) => s.stackName.endsWith(`-${name}`));
+  if (!stack) throw new Error(`no ${name} stack in the assembly`);
+  return stack.template;
+};
+const deployed = (name: string) => report.stacks.find((s) => s.stackName.endsWith(`-${name}`))!;
+const physicalId = (stack: string, logicalId: string) =>
+  deployed(stack).resources.find((r) => r.LogicalResourceId === logicalId)?.PhysicalResourceId;
+const logicalIdsOfType = (stack: string, type: string) =>
+  Object.entries(template(stack).Resources)
+    .filter(([, r]) => r.Type === type)
+    .map(([id]) => id);
+const platformKeyArn = () => report.readback!.keys.find((k) => k.stack.endsWith('-DataLake'))!.arn;
+
+describeWithMoto('the app deployed on moto_server', () => {
+  beforeAll(async () => {
+    report = await deployToMoto();
+    process.stdout.write(`\n${describeDeploy(report)}\n`);
+  }, 300_000);
+
+  it('synthesizes as cdk synth does: no failed policy check, no context left to look up', () => {
+    expect(report.synth.assembly).toBeDefined();
+    expect(report.synth.validationFailures).toEqual([]);
+    expect(report.synth.missingContext).toEqual([]);
+    expect(report.synth.exitCode).toBe(0);
+  });
+
+  it('creates every stack after the stacks it depends on, and each reaches CREATE_COMPLETE', () => {
+    const stacks = report.synth.assembly!.stacks;
+    const order = report.stacks.map((s) => s.stackName);
+    expect(order).toEqual(stacks.map((s) => s.stackName));
+    for (const stack of stacks) {
+      for (const dep of stack.dependsOn) {
+        const depName = stacks.find((s) => s.id === dep)!.stackName;
+        expect(order.indexOf(depName)).toBeLessThan(order.indexOf(stack.stackName));
+      }
+    }
+    expect(report.stacks.map((s) => [s.stackName, s.status, s.reason ?? ''])).toEqual(
+      stacks.map((s) => [s.stackName, 'CREATE_COMPLETE', '']),
+    );
+  });
+
+  it('bends only for the documented moto gaps', () => {
+    const documented = [...TEMPLATE_WORKAROUNDS.map((w) => w.name), 'answerCustomResources'];
+    for (const w of report.workarounds) expect(documented).toContain(w.name);
+  });
+
+  it('creates each Lambda function from the asset zip published to the key its template names', () => {
+    const published = new Map(report.published!.files.map((f) => [f.asset.objectKey, f.sha256]));
+    const functions = report.readback!.functions;
+    expect(functions.length).toBeGreaterThan(0);
+    for (const stack of report.synth.assembly!.stacks) {
+      for (const [logicalId, r] of Object.entries(stack.template.Resources)) {
+        if (r.Type !== 'AWS::Lambda::Function') continue;
+        const key = (r.Properties?.Code as { S3Key?: string }).S3Key!;
+        const fn = functions.find((f) => f.stack === stack.stackName && f.logicalId === logicalId);
+        expect({ logicalId, sha256: fn?.codeSha256 }).toEqual({ logicalId, sha256: published.get(key) });
+      }
+    }
+  });
+
+  it('encrypts raw, curated, models and audit by default with the platform key, access logs with SSE-S3', () => {
+    const buckets = report.readback!.buckets;
+    const byLogical = (prefix: string) => buckets.find((b) => b.logicalId.startsWith(prefix))!;
+    for (const name of ['RawBucket', 'CuratedBucket', 'ModelsBucket', 'AuditBucket']) {
+      expect({ name, sse: byLogical(name).sseAlgorithm, key: byLogical(name).kmsKeyArn }).toEqual({
+        name,
+        sse: 'aws:kms',
+        key: platformKeyArn(),
+      });
+    }
+    expect(byLogical('AccessLogs').sseAlgorithm).toBe('AES256');
+  });
+
+  it('encrypts the dead-letter queue with the platform key and the alerts topic with its own key', () => {
+    const [dlq] = report.readback!.queues;
+    expect(dlq.kmsMasterKeyId).toBe(platformKeyArn());
+    const [topic] = report.readback!.topics;
+    const alertsKey = report.readback!.keys.find((k) => k.stack.endsWith('-Monitoring'))!;
+    expect(topic.kmsMasterKeyId).toBe(alertsKey.arn);
+  });
+
+  it('keeps the tags of every KMS key', () => {
+    for (const key of report.readback!.keys) expect(key.tags).toMatchObject({ project: 'aiaas-factory' });
+  });
+
+  it('wires each function to the deployed buckets and, in the VPC, to the private subnets', () => {
+    const bucketNames = new Set(report.readback!.buckets.map((b) => b.name));
+    const dataLake = deployed('DataLake').outputs;
+    const subnets = logicalIdsOfType('Network', 'AWS::EC2::Subnet').map((id) => physicalId('Network', id));
+    const platformFunctions = report.readback!.functions.filter((f) => !f.logicalId.startsWith('Custom'));
+    expect(platformFunctions.length).toBeGreaterThanOrEqual(6);
+    for (const fn of platformFunctions) {
+      for (const [name, value] of Object.entries(fn.environment)) {
+        if (name.endsWith('_BUCKET'))
+          expect({ fn: fn.logicalId, name, known: bucketNames.has(value) }).toEqual({
+            fn: fn.logicalId,
+            name,
+            known: true,
+          });
+      }
+      expect([...fn.subnetIds].sort()).toEqual([...subnets].sort());
+    }
+    const preprocess = platformFunctions.find((f) => f.stack.endsWith('-Preprocess'))!;
+    expect(preprocess.environment.RAW_BUCKET).toBe(dataLake.RawBucketName);
+    expect(preprocess.environment.CURATED_BUCKET).toBe(dataLake.CuratedBucketName);
+    const predict = platformFunctions.find((f) => f.stack.endsWith('-Serving'))!;
+    expect(predict.environment.MODELS_BUCKET).toBe(dataLake.ModelsBucketName);
+  });
+
+  it('creates every role with the services its template trusts', () => {
+    const roles = report.readback!.roles;
+    for (const stack of report.synth.assembly!.stacks) {
+      for (const [logicalId, r] of Object.entries(stack.template.Resources)) {
+        if (r.Type !== 'AWS::IAM::Role') continue;
+        const doc = r.Properties?.AssumeRolePolicyDocument as {
+          Statement: { Principal?: { Service?: unknown } }[];
+        };
+        const services = doc.Statement.flatMap((s) => [s.Principal?.Service ?? []].flat()).map(String);
+        const role = roles.find((x) => x.stack === stack.stackName && x.logicalId === logicalId);
+        expect({ logicalId, services: role?.trustedServices }).toEqual({ logicalId, services });
+      }
+    }
+  });
+
+  it('keeps the state machine definition with the deployed step functions as its Lambda tasks', () => {
+    const [machine] = report.readback!.stateMachines;
+    const states = machine.definition.States as Record<string, { Type: string; Resource?: string }>;
+    for (const name of [
+      'StartRun',
+      'PlanCapacity',
+      'ChooseEngine',
+      'EvaluateCandidate',
+      'PromoteCandidate',
+      'TrainingFailed',
+    ]) {
+      expect(Object.keys(states)).toContain(name);
+    }
+    const training = report
+      .readback!.functions.filter((f) => f.stack.endsWith('-Training'))
+      .map((f) => f.arn);
+    const lambdaTasks = Object.entries(states)
+      .filter(([, s]) => s.Type === 'Task' && s.Resource?.includes(':lambda:'))
+      .map(([, s]) => s.Resource!);
+    expect(lambdaTasks.length).toBeGreaterThanOrEqual(4);
+    for (const arn of lambdaTasks) expect(training).toContain(arn);
+    const text = JSON.stringify(machine.definition);
+    expect(text).toContain(`s3://${deployed('DataLake').outputs.ModelsBucketName}/training/`);
+    expect(text).toContain(deployed('DataLake').outputs.CuratedBucketName);
+  });
+});
