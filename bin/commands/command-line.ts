@@ -40,16 +40,20 @@ export function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typ
     // strict is parseArgs' default; only the arguments change, so the result type is T's.
     return parseArgs({ ...config, args: joined }) as ReturnType<typeof parseArgs<T>>;
   } catch (error) {
-    // Duck-typed: under jest, node's errors come from another realm and fail `instanceof Error`.
-    const code = (error as { code?: unknown } | null)?.code;
-    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-      // "Unknown option '--bogus'. To specify a positional argument starting with a '-', ...": the
-      // advice is about positionals no command takes in that form; the first sentence says it.
-      const line = firstLine(error);
-      throw new UsageError(code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? line.split('. ')[0] : line);
-    }
-    throw error;
+    const message = parseArgsMessage(error);
+    throw message === undefined ? error : new UsageError(message);
   }
+}
+
+/** The one line for an error of node's parseArgs (unknown option, missing value, ...); else undefined. */
+export function parseArgsMessage(error: unknown): string | undefined {
+  // Duck-typed: under jest, node's errors come from another realm and fail `instanceof Error`.
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS')) return undefined;
+  // "Unknown option '--bogus'. To specify a positional argument starting with a '-', ...": the
+  // advice is about positionals, which no command takes in that form; the first sentence says it.
+  const line = firstLine(error);
+  return code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? line.split('. ')[0] : line;
 }
 
 /**

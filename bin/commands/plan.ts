@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { DurationParseError, formatDuration, parseDuration } from '../../lambda/core/duration';
 import { instanceFacts, UnknownInstanceTypeError } from '../../lambda/core/instance-facts';
 import { plan, planTable, PlanInputError, type Plan, type PlanPoint } from '../../lambda/core/planner';
-import { EXIT, fail, UsageError } from './command-line';
+import { EXIT, fail, parseArgsMessage, UsageError } from './command-line';
 
 export const PLAN_USAGE = `usage: factory plan --units N --deadline D [options]
   --units N              units of work n (rows): a whole number ≥ 1
@@ -177,12 +177,9 @@ export function parsePlanArgs(argv: readonly string[]): ParsedPlanArgs {
     };
   } catch (error) {
     if (error instanceof FlagError) return { ok: false, message: error.message };
-    // parseArgs: unknown option, a value given to --json, ... (duck-typed: under jest, node's
-    // errors come from another realm and fail `instanceof Error`).
-    const code = (error as { code?: unknown } | null)?.code;
-    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-      return { ok: false, message: String((error as { message?: unknown }).message).split('\n')[0] };
-    }
+    // parseArgs: unknown option, a value given to --json, ...
+    const message = parseArgsMessage(error);
+    if (message !== undefined) return { ok: false, message };
     throw error;
   }
 }

@@ -5,10 +5,13 @@ import { plan } from '../../../lambda/core/planner';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
-/** Runs the real CLI in a child process (slowish: a few cases only). */
+/** Runs the CLI from its source in a child process (slowish: a few cases only; test/bin/factory.test.ts runs the built one). */
 function factory(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['tsx', 'bin/factory.ts', ...args], { cwd: ROOT, env: process.env });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/factory.ts', ...args], {
+      cwd: ROOT,
+      env: process.env,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
