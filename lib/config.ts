@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { DEFAULT_DATASET_SCHEMA, decodeSchema, encodeSchema } from '../lambda/core/dataset-schema';
+import { FILL_MISSING_MODES, SERVING_DEFAULTS } from '../lambda/core/env/predict';
+import { FILL_MODES } from '../lambda/core/train';
+import { TRAINING_DEFAULTS } from '../lambda/core/trainer-contract';
 
 /**
  * The one typed configuration of the platform: cdk.json context key `factory`, overridable per
@@ -83,13 +86,7 @@ export const factoryConfigSchema = z
           .default(365),
       })
       .strict()
-      .default({
-        rawInfrequentAccessDays: 30,
-        rawGlacierDays: 90,
-        noncurrentVersionDays: 30,
-        accessLogDays: 365,
-        logDays: 365,
-      })
+      .prefault({})
       .refine((r) => r.rawGlacierDays > r.rawInfrequentAccessDays, {
         message: 'rawGlacierDays must be greater than rawInfrequentAccessDays',
         path: ['rawGlacierDays'],
@@ -111,7 +108,7 @@ export const factoryConfigSchema = z
         reservedConcurrency: positiveInt.max(1000).nullable().default(null),
       })
       .strict()
-      .default({ maxObjectBytes: 512 * 1024 ** 2, reservedConcurrency: null }),
+      .prefault({}),
     /** The training workload the capacity planner sizes for (T = n/p). */
     training: z
       .object({
@@ -140,53 +137,27 @@ export const factoryConfigSchema = z
           .nullable()
           .default('rate(1 day)'),
         /** Missing cells: 'none' trains on complete rows (unbiased), 'mean' fills first (the article). */
-        fill: z.enum(['none', 'mean']).default('none'),
-        holdout: z.number().min(0).max(0.5).default(0.2),
-        ridge: z.number().nonnegative().default(0),
+        fill: z.enum(FILL_MODES).default(TRAINING_DEFAULTS.fill),
+        holdout: z.number().min(0).max(0.5).default(TRAINING_DEFAULTS.holdout),
+        ridge: z.number().nonnegative().default(TRAINING_DEFAULTS.ridge),
       })
       .strict()
-      .default({
-        engine: 'sagemaker',
-        rowsPerRun: 5_000_000,
-        deadlineSeconds: 3600,
-        instanceType: 'ml.m5.xlarge',
-        batchInstanceTypes: ['m5.xlarge'],
-        maxInstances: 8,
-        startupSeconds: 240,
-        secondsPerUnit: 2e-5,
-        serialSeconds: 5,
-        spot: false,
-        maxRuntimeSeconds: 4 * 3600,
-        schedule: 'rate(1 day)',
-        fill: 'none',
-        holdout: 0.2,
-        ridge: 0,
-      }),
+      .prefault({}),
     serving: z
       .object({
         auth: z.enum(['iam', 'cognito']).default('iam'),
-        maxRows: positiveInt.max(100_000).default(1000),
-        maxBodyBytes: positiveInt.max(6 * 1024 * 1024).default(1024 * 1024),
-        anomalyZ: z.number().positive().default(3),
-        fillMissing: z.enum(['reject', 'mean']).default('reject'),
-        modelCacheSeconds: z.number().int().nonnegative().default(60),
+        maxRows: positiveInt.max(100_000).default(SERVING_DEFAULTS.maxRows),
+        maxBodyBytes: positiveInt.max(6 * 1024 * 1024).default(SERVING_DEFAULTS.maxBodyBytes),
+        anomalyZ: z.number().positive().default(SERVING_DEFAULTS.anomalyZ),
+        fillMissing: z.enum(FILL_MISSING_MODES).default(SERVING_DEFAULTS.fillMissing),
+        modelCacheSeconds: z.number().int().nonnegative().default(SERVING_DEFAULTS.modelCacheSeconds),
         rateLimit: positiveInt.default(100),
         burstLimit: positiveInt.default(200),
         /** Reserved concurrency of the predict function, or null for none (see preprocess). */
         reservedConcurrency: positiveInt.max(1000).nullable().default(null),
       })
       .strict()
-      .default({
-        auth: 'iam',
-        maxRows: 1000,
-        maxBodyBytes: 1024 * 1024,
-        anomalyZ: 3,
-        fillMissing: 'reject',
-        modelCacheSeconds: 60,
-        rateLimit: 100,
-        burstLimit: 200,
-        reservedConcurrency: null,
-      }),
+      .prefault({}),
     network: z
       .object({
         maxAzs: z.number().int().min(2).max(3).default(2),
@@ -194,7 +165,7 @@ export const factoryConfigSchema = z
         natGateways: z.number().int().min(0).max(3).default(0),
       })
       .strict()
-      .default({ maxAzs: 2, natGateways: 0 }),
+      .prefault({}),
     /** Data-security options the article asks for; `null` means "secure default for the stage". */
     security: z
       .object({
@@ -214,13 +185,7 @@ export const factoryConfigSchema = z
           .default([]),
       })
       .strict()
-      .default({
-        rawObjectLockDays: null,
-        vpcEndpointOnly: null,
-        cloudTrailDataEvents: true,
-        restrictKeyToPlatform: null,
-        adminRoleArns: [],
-      }),
+      .prefault({}),
     /** Optional self-mutating CDK Pipelines deployment (dev, then prod after a manual approval). */
     pipeline: z
       .object({
@@ -241,7 +206,7 @@ export const factoryConfigSchema = z
           .optional(),
       })
       .strict()
-      .default({ enabled: false, branch: 'main' })
+      .prefault({})
       .superRefine((p, ctx) => {
         if (!p.enabled) return;
         if (!p.repository)
@@ -268,7 +233,7 @@ export const factoryConfigSchema = z
         lambdaConcurrency: positiveInt.optional(),
       })
       .strict()
-      .default({}),
+      .prefault({}),
     /** Tag values for ownership and cost allocation. */
     owner: z.string().min(1).max(256).optional(),
     costCentre: z.string().min(1).max(256).optional(),

@@ -33,7 +33,12 @@ import { performance } from 'node:perf_hooks';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { configFromContext, type FactoryConfig } from '../../lib/config';
-import { encodeSchema } from '../../lambda/core/dataset-schema';
+import { planEnvironment, PLAN_BUCKETS } from '../../lambda/core/env/plan';
+import { PREDICT_BUCKETS, predictEnvironment } from '../../lambda/core/env/predict';
+import { PREPROCESS_BUCKETS, preprocessEnvironment } from '../../lambda/core/env/preprocess';
+import { DEFAULT_METRICS_NAMESPACE } from '../../lambda/core/env/vars';
+import { candidateKey, partialsPrefix } from '../../lambda/core/models-layout';
+import { toHyperparameters } from '../../lambda/core/trainer-contract';
 import type { ModelArtifact, ModelMetrics } from '../../lambda/core/model-artifact';
 import { objectCreatedEvent } from '../../lambda/core/s3-event';
 import type { RowPrediction } from '../../lambda/core/scoring';
@@ -476,10 +481,14 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
     });
 
     // ---- preprocess: the real handler, one EventBridge event per object
+    // The variables the preprocess stack sets, from the same module.
     env.set({
-      CURATED_BUCKET: buckets.curated,
-      DATASET_SCHEMA: encodeSchema(config.dataset),
-      MAX_OBJECT_BYTES: String(config.preprocess.maxObjectBytes),
+      [PREPROCESS_BUCKETS.curated]: buckets.curated,
+      ...preprocessEnvironment({
+        schema: config.dataset,
+        maxObjectBytes: config.preprocess.maxObjectBytes,
+        metricsNamespace: DEFAULT_METRICS_NAMESPACE,
+      }),
       POWERTOOLS_SERVICE_NAME: 'preprocess',
     });
     const preprocessModule = await import('../../lambda/handlers/preprocess');
@@ -552,15 +561,19 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
     const training = config.training;
     const planned = { ...options.plan };
     env.set({
-      MODELS_BUCKET: buckets.models,
-      TRAINING_ENGINE: training.engine,
-      INSTANCE_TYPE: training.engine === 'sagemaker' ? training.instanceType : training.batchInstanceTypes[0],
-      MAX_INSTANCES: String(planned.maxInstances ?? training.maxInstances),
-      DEADLINE_SECONDS: String(planned.deadlineSeconds ?? training.deadlineSeconds),
-      STARTUP_SECONDS: String(planned.startupSeconds ?? training.startupSeconds),
-      SECONDS_PER_UNIT: String(planned.secondsPerUnit ?? training.secondsPerUnit),
-      SERIAL_SECONDS: String(planned.serialSeconds ?? training.serialSeconds),
-      FILL_MODE: training.fill,
+      [PLAN_BUCKETS.models]: buckets.models,
+      ...planEnvironment({
+        engine: training.engine,
+        instanceType:
+          training.engine === 'sagemaker' ? training.instanceType : training.batchInstanceTypes[0],
+        maxInstances: planned.maxInstances ?? training.maxInstances,
+        deadlineSeconds: planned.deadlineSeconds ?? training.deadlineSeconds,
+        startupSeconds: planned.startupSeconds ?? training.startupSeconds,
+        secondsPerUnit: planned.secondsPerUnit ?? training.secondsPerUnit,
+        serialSeconds: planned.serialSeconds ?? training.serialSeconds,
+        fillMode: training.fill,
+        metricsNamespace: DEFAULT_METRICS_NAMESPACE,
+      }),
       POWERTOOLS_SERVICE_NAME: 'plan',
     });
     const planModule = await import('../../lambda/handlers/plan');
@@ -573,7 +586,7 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
 
     // ---- train: p hosts through the container entry
     const job = `local-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}`;
-    const candidate = `s3://${buckets.models}/training/${job}/model.json`;
+    const candidate = `s3://${buckets.models}/${candidateKey(job)}`;
     const cap = options.maxLocalHosts ?? Math.max(1, Math.min(4, availableParallelism()));
     const channelObjects =
       (await s3.send(new s3m.ListObjectsV2Command({ Bucket: buckets.curated, Prefix: plan.inputPrefix })))
@@ -587,20 +600,20 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
         s3,
         bucket: buckets.curated,
         prefix: plan.inputPrefix,
-        hyperparameters: {
-          holdout: String(training.holdout),
+        hyperparameters: toHyperparameters({
+          holdout: training.holdout,
           fill: training.fill,
-          ridge: String(training.ridge),
-          schema: encodeSchema(config.dataset),
-          input_kind: 'curated',
+          ridge: training.ridge,
+          schema: config.dataset,
+          inputKind: 'curated',
           channel: 'train',
-          ...(hosts > 1 ? { partials_s3_uri: `s3://${buckets.models}/training/${job}/partials/` } : {}),
-          model_s3_uri: candidate,
-          code_version: codeVersion(),
-          planned_seconds: String(plan.plannedSeconds),
-          poll_milliseconds: '100',
-          wait_timeout_seconds: '600',
-        },
+          partialsS3Uri: hosts > 1 ? `s3://${buckets.models}/${partialsPrefix(job)}` : undefined,
+          modelS3Uri: candidate,
+          codeVersion: codeVersion(),
+          plannedSeconds: plan.plannedSeconds,
+          pollMilliseconds: 100,
+          waitTimeoutSeconds: 600,
+        }),
         env: { ...process.env },
         signal,
         progress: say,
@@ -634,12 +647,8 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
 
     // ---- serve the predict handler and ask it over HTTP
     env.set({
-      MODELS_BUCKET: buckets.models,
-      MODEL_CACHE_SECONDS: String(config.serving.modelCacheSeconds),
-      MAX_ROWS: String(config.serving.maxRows),
-      MAX_BODY_BYTES: String(config.serving.maxBodyBytes),
-      ANOMALY_Z: String(config.serving.anomalyZ),
-      FILL_MISSING: config.serving.fillMissing,
+      [PREDICT_BUCKETS.models]: buckets.models,
+      ...predictEnvironment({ ...config.serving, metricsNamespace: DEFAULT_METRICS_NAMESPACE }),
       POWERTOOLS_SERVICE_NAME: 'predict',
     });
     const predictModule = await import('../../lambda/handlers/predict');

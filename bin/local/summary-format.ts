@@ -55,7 +55,7 @@ function sampleLines(s: SamplePrediction, summary: LocalPipelineSummary, indent:
       [
         ['feature', 'value', 'w·x', 'z', ''],
         ...cells,
-        ['bias', '', signed(result.contributions.bias, 4), '', ''],
+        ['bias', '', signed(result.bias, 4), '', ''],
         ['= prediction', '', fixed(result.prediction, 4), '', ''],
       ],
       ['l', 'r', 'r', 'r', 'l'],

@@ -15,6 +15,7 @@
  */
 import { DescribeJobsCommand, type BatchClient, type JobDetail } from '@aws-sdk/client-batch';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { JOB_RECORDS_KEY, JOB_RECORDS_PREFIX } from '../core/models-layout';
 import {
   DescribeTrainingJobCommand,
   ListTagsCommand,
@@ -33,8 +34,7 @@ import {
   type TrainingEngine,
 } from '../core/calibration';
 
-export const JOB_RECORDS_KEY = 'capacity/job-records.json';
-export const JOB_RECORDS_PREFIX = 'capacity/records/';
+export { JOB_RECORDS_KEY, JOB_RECORDS_PREFIX };
 
 /** The hyperparameter, Batch parameter or tag that carries a job's unit count (rows). */
 export const UNITS_KEY = 'units';

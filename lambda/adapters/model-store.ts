@@ -9,16 +9,9 @@
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ModelArtifact, ModelMetrics } from '../core/model-artifact';
+import { artifactKey, CURRENT_POINTER_KEY, MODELS_PREFIX } from '../core/models-layout';
 
-export const MODELS_PREFIX = 'models/';
-export const CURRENT_POINTER_KEY = `${MODELS_PREFIX}current.json`;
-
-/** `models/<version>/model.json` */
-export function artifactKey(version: string): string {
-  if (!/^[A-Za-z0-9._-]+$/.test(version))
-    throw new Error(`model version ${JSON.stringify(version)} is not key-safe`);
-  return `${MODELS_PREFIX}${version}/model.json`;
-}
+export { artifactKey, CURRENT_POINTER_KEY, MODELS_PREFIX };
 
 export interface ModelPointer {
   readonly version: string;

@@ -12,7 +12,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { s3Client } from './clients';
-import type { ServiceConfig } from './env';
+import type { ServiceConfig } from '../core/env/vars';
 
 /** What a step runs with: its clients and configuration, injected so tests pass their own. */
 export interface StepDeps<C extends ServiceConfig> {

@@ -1,98 +1,203 @@
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 
 /**
- * The model artifact (DESIGN.md): one versioned JSON document that the predict handler needs
- * and nothing else. Produced by the trainer, promoted by the state machine, read by serving.
+ * The model artifact: one versioned JSON document that the predict handler needs and nothing
+ * else. Produced by the trainer, promoted by the state machine, read by serving.
  */
 export const MODEL_ARTIFACT_FORMAT = 'aiaas-factory/linear-model@1';
 
-export interface GaussianProfile {
-  /** Rows the profile was estimated from. */
-  readonly count: number;
-  /** Per feature, in the order of `features`. */
-  readonly mean: readonly number[];
-  /** Per feature sample standard deviation (n - 1), in the order of `features`. */
-  readonly std: readonly number[];
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const name = z.string().min(1, 'must be a name');
+const vector = z.array(finite).readonly();
+
+export const gaussianProfileSchema = z
+  .object({
+    /** Rows the profile was estimated from. */
+    count: z.number().int().nonnegative(),
+    /** Per feature, in the order of `features`. */
+    mean: vector,
+    /**
+     * Per feature sample standard deviation (n - 1), in the order of `features`; null where it is
+     * unknown (one row), which JSON writes for NaN and the reader takes back as NaN.
+     */
+    std: z
+      .array(finite.min(0, 'must not be negative').nullable())
+      .transform((values) => values.map((v) => v ?? NaN))
+      .readonly(),
+  })
+  .readonly();
+export type GaussianProfile = z.infer<typeof gaussianProfileSchema>;
+
+export const modelMetricsSchema = z
+  .object({
+    r2: finite,
+    rmse: finite,
+    /** Mean absolute error; null when measured in-sample from moments alone (holdout 0), which keep no residuals. */
+    mae: finite.nullable(),
+    /** Rows the metrics were measured on (holdout rows, or training rows when holdout is 0). */
+    rows: z.number().int().nonnegative(),
+    /** Which rows: 'holdout' or 'train' (holdout fraction 0). */
+    on: z.enum(['holdout', 'train']),
+  })
+  .readonly();
+export type ModelMetrics = z.infer<typeof modelMetricsSchema>;
+
+export const modelLineageSchema = z
+  .object({
+    /** Input objects with versions or ETags (or local paths with a content hash). */
+    inputs: z
+      .array(
+        z
+          .object({
+            key: z.string(),
+            version: z.string().optional(),
+            etag: z.string().optional(),
+            /** Local inputs: sha256 of the bytes read. */
+            sha256: z.string().optional(),
+            bytes: z.number().optional(),
+          })
+          .readonly(),
+      )
+      .readonly(),
+    /** sha256 of the canonical training configuration. */
+    configHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 (64 hex digits)'),
+    /** Version of the code that trained the model (package version and git revision when known). */
+    codeVersion: z.string(),
+  })
+  .readonly();
+export type ModelLineage = z.infer<typeof modelLineageSchema>;
+
+export const capacityUsedSchema = z
+  .object({
+    engine: z.enum(['local', 'sagemaker', 'batch']),
+    instances: z.number().int(),
+    instanceType: z.string().optional(),
+    shards: z.number().int(),
+    /** Planned T in seconds, when a plan was made. */
+    plannedSeconds: z.number().optional(),
+  })
+  .readonly();
+export type CapacityUsed = z.infer<typeof capacityUsedSchema>;
+
+/**
+ * The model artifact, the one definition of it: what the trainer writes, evaluate and promote
+ * accept and predict serves (`artifactProblems`, `parseArtifact`).
+ */
+export const modelArtifactSchema = z
+  .object({
+    format: z.literal(MODEL_ARTIFACT_FORMAT),
+    /**
+     * Unique model version, key-safe (it names `models/<version>/`): the trainer writes the compact
+     * ISO time of training and a short content hash (`20240501T120000Z-0123456789ab`), which sorts.
+     */
+    version: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be key-safe: letters, digits, ".", "_", "-"'),
+    trainedAt: z.string().refine((t) => !Number.isNaN(Date.parse(t)), 'must be an ISO time'),
+    target: name,
+    category: name,
+    features: z.array(name).min(1, 'must be a non-empty list of names').readonly(),
+    /** In the order of `features`, original (unscaled) units. */
+    weights: vector,
+    bias: finite,
+    /**
+     * Standard errors of `weights` from σ̂² (XᵀX)⁻¹ (the co-moments), so a reader can judge each
+     * weight (explainability).
+     */
+    standardErrors: vector,
+    biasStandardError: finite,
+    /** √σ̂²: the residual standard deviation of the fit. */
+    residualStd: finite,
+    /** Feature scaling used for the solve (means and standard deviations per feature). */
+    scaling: z.object({ mean: vector, std: vector }).readonly(),
+    /** Per-category Gaussian profiles of the features, for anomaly z-scores. */
+    profiles: z.record(z.string(), gaussianProfileSchema).readonly(),
+    metrics: modelMetricsSchema,
+    /** Training rows used for the fit. */
+    rows: z.number().int().positive(),
+    /** How missing cells were treated: 'none' drops incomplete rows, 'mean' fills first. */
+    fill: z.enum(['none', 'mean']),
+    ridge: finite,
+    /** Holdout fraction used for the split. */
+    holdout: finite,
+    /** Where the rows went: read, duplicates, quarantined, incomplete (fill 'none'), used. */
+    data: z
+      .object({
+        rowsIn: z.number(),
+        duplicates: z.number(),
+        quarantined: z.number(),
+        incomplete: z.number(),
+        used: z.number(),
+        withoutCategory: z.number(),
+      })
+      .readonly()
+      .optional(),
+    lineage: modelLineageSchema,
+    capacity: capacityUsedSchema,
+  })
+  .readonly()
+  .superRefine((a, ctx) => {
+    const d = a.features.length;
+    const problem = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path, message });
+    if (new Set(a.features).size !== d) problem(['features'], 'must be distinct');
+    // A request row names the category and each feature in one object: they cannot share a name.
+    if (a.features.includes(a.category))
+      problem(['features'], `must not include the category column "${a.category}"`);
+    const lengths: [string[], number][] = [
+      [['weights'], a.weights.length],
+      [['standardErrors'], a.standardErrors.length],
+      [['scaling', 'mean'], a.scaling.mean.length],
+      [['scaling', 'std'], a.scaling.std.length],
+    ];
+    for (const [category, p] of Object.entries(a.profiles)) {
+      lengths.push(
+        [['profiles', category, 'mean'], p.mean.length],
+        [['profiles', category, 'std'], p.std.length],
+      );
+    }
+    for (const [path, length] of lengths) {
+      if (length !== d) problem(path, `has ${length} entries, expected ${d} (one per feature)`);
+    }
+  });
+export type ModelArtifact = z.infer<typeof modelArtifactSchema>;
+
+/** Thrown by `parseArtifact`: every problem, each naming its field. */
+export class InvalidModelError extends Error {
+  readonly code = 'invalid_model';
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid model artifact: ${problems.join('; ')}`);
+    this.name = 'InvalidModelError';
+  }
 }
 
-export interface ModelMetrics {
-  readonly r2: number;
-  readonly rmse: number;
-  /** Mean absolute error; null when measured in-sample from moments alone (holdout 0), which keep no residuals. */
-  readonly mae: number | null;
-  /** Rows the metrics were measured on (holdout rows, or training rows when holdout is 0). */
-  readonly rows: number;
-  /** Which rows: 'holdout' or 'train' (holdout fraction 0). */
-  readonly on: 'holdout' | 'train';
+/** `number` → "a finite number" (JSON writes NaN and ±Infinity as null), `object` → "an object". */
+function typeName(expected: string): string {
+  if (expected === 'number') return 'a finite number';
+  return `${/^[aeiou]/.test(expected) ? 'an' : 'a'} ${expected}`;
 }
 
-export interface ModelLineage {
-  /** Input objects with versions or ETags (or local paths with a content hash). */
-  readonly inputs: readonly {
-    readonly key: string;
-    readonly version?: string;
-    readonly etag?: string;
-    /** Local inputs: sha256 of the bytes read. */
-    readonly sha256?: string;
-    readonly bytes?: number;
-  }[];
-  /** sha256 of the canonical training configuration. */
-  readonly configHash: string;
-  /** Version of the code that trained the model (package version and git revision when known). */
-  readonly codeVersion: string;
+/** Every reason `value` is not a servable artifact, each once, naming the field; empty when it is. */
+export function artifactProblems(value: unknown): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return ['the artifact is not a JSON object'];
+  const result = modelArtifactSchema.safeParse(value);
+  if (result.success) return [];
+  const problems = result.error.issues.map((issue) => {
+    const path = issue.path
+      .map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`))
+      .join('');
+    const field = path.replace(/^\./, '') || 'artifact';
+    const message = issue.code === 'invalid_type' ? `must be ${typeName(issue.expected)}` : issue.message;
+    return `${field}: ${message.replace(/^Invalid input: /, '')}`;
+  });
+  return [...new Set(problems)];
 }
 
-export interface CapacityUsed {
-  readonly engine: 'local' | 'sagemaker' | 'batch';
-  readonly instances: number;
-  readonly instanceType?: string;
-  readonly shards: number;
-  /** Planned T in seconds, when a plan was made. */
-  readonly plannedSeconds?: number;
-}
-
-export interface ModelArtifact {
-  readonly format: typeof MODEL_ARTIFACT_FORMAT;
-  /** Unique, sortable model version (ISO time plus a short content hash). */
-  readonly version: string;
-  readonly trainedAt: string;
-  readonly target: string;
-  readonly category: string;
-  readonly features: readonly string[];
-  /** In the order of `features`, original (unscaled) units. */
-  readonly weights: readonly number[];
-  readonly bias: number;
-  /** Feature scaling used for the solve (means and standard deviations per feature). */
-  readonly scaling: { readonly mean: readonly number[]; readonly std: readonly number[] };
-  /** Per-category Gaussian profiles of the features, for anomaly z-scores. */
-  readonly profiles: Readonly<Record<string, GaussianProfile>>;
-  readonly metrics: ModelMetrics;
-  /** Training rows used for the fit. */
-  readonly rows: number;
-  /** How missing cells were treated: 'none' drops incomplete rows, 'mean' fills first. */
-  readonly fill: 'none' | 'mean';
-  readonly ridge: number;
-  readonly lineage: ModelLineage;
-  readonly capacity: CapacityUsed;
-  /**
-   * Standard errors of `weights` from σ̂² (XᵀX)⁻¹ (the co-moments), so a reader can judge each
-   * weight (explainability). Optional for artifacts written before they were recorded.
-   */
-  readonly standardErrors?: readonly number[];
-  readonly biasStandardError?: number;
-  /** √σ̂²: the residual standard deviation of the fit. */
-  readonly residualStd?: number;
-  /** Holdout fraction used for the split. */
-  readonly holdout?: number;
-  /** Where the rows went: read, duplicates, quarantined, incomplete (fill 'none'), used. */
-  readonly data?: {
-    readonly rowsIn: number;
-    readonly duplicates: number;
-    readonly quarantined: number;
-    readonly incomplete: number;
-    readonly used: number;
-    readonly withoutCategory: number;
-  };
+/** The artifact, checked: the one reader every consumer uses. Throws InvalidModelError. */
+export function parseArtifact(value: unknown): ModelArtifact {
+  const problems = artifactProblems(value);
+  if (problems.length > 0) throw new InvalidModelError(problems);
+  return modelArtifactSchema.parse(value);
 }
 
 export interface BuildArtifactInput {
@@ -187,85 +292,10 @@ export function buildArtifact(input: BuildArtifactInput): ModelArtifact {
   } as ModelArtifact;
 }
 
-const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const isVector = (v: unknown, n: number): boolean => Array.isArray(v) && v.length === n && v.every(isNumber);
-
-/**
- * Every reason `value` is not a complete artifact as the trainer writes it; empty when it is.
- * (The JSON Schema in model-artifact.schema.json states the same contract for other tools.)
- */
-export function validateArtifact(value: unknown): string[] {
-  const p: string[] = [];
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    return ['the artifact is not a JSON object'];
-  const a = value as Record<string, unknown>;
-  if (a.format !== MODEL_ARTIFACT_FORMAT) p.push(`format must be ${JSON.stringify(MODEL_ARTIFACT_FORMAT)}`);
-  if (typeof a.version !== 'string' || !/^\d{8}T\d{6}Z-[0-9a-f]{12}$/.test(a.version)) {
-    p.push('version must look like 20240501T120000Z-0123456789ab');
-  }
-  if (typeof a.trainedAt !== 'string' || Number.isNaN(Date.parse(a.trainedAt)))
-    p.push('trainedAt must be an ISO time');
-  for (const k of ['target', 'category'] as const)
-    if (typeof a[k] !== 'string' || a[k] === '') p.push(`${k} must be a name`);
-  const f = a.features;
-  const ok = Array.isArray(f) && f.length > 0 && f.every((x) => typeof x === 'string' && x !== '');
-  if (!ok) p.push('features must be a non-empty list of names');
-  const d = ok ? (f as string[]).length : 0;
-  if (ok && new Set(f as string[]).size !== d) p.push('features must be distinct');
-  if (!isVector(a.weights, d)) p.push(`weights must be ${d} finite numbers`);
-  if (!isVector(a.standardErrors, d)) p.push(`standardErrors must be ${d} finite numbers`);
-  for (const k of ['bias', 'biasStandardError', 'residualStd', 'ridge', 'holdout'] as const) {
-    if (!isNumber(a[k])) p.push(`${k} must be a finite number`);
-  }
-  const s = a.scaling as Record<string, unknown> | null;
-  if (!s || typeof s !== 'object' || !isVector(s.mean, d) || !isVector(s.std, d)) {
-    p.push(`scaling must be { mean, std } of ${d} numbers`);
-  }
-  const profiles = a.profiles;
-  if (!profiles || typeof profiles !== 'object' || Array.isArray(profiles))
-    p.push('profiles must be an object');
-  else {
-    for (const [name, pr] of Object.entries(profiles as Record<string, Record<string, unknown>>)) {
-      if (!pr || !Number.isInteger(pr.count) || !isVector(pr.mean, d) || !isVector(pr.std, d)) {
-        p.push(`profiles["${name}"] must be { count, mean, std } over ${d} features`);
-      }
-    }
-  }
-  const m = a.metrics as Record<string, unknown> | null;
-  if (
-    !m ||
-    typeof m !== 'object' ||
-    !isNumber(m.r2) ||
-    !isNumber(m.rmse) ||
-    !(m.mae === null || isNumber(m.mae)) ||
-    !Number.isInteger(m.rows) ||
-    (m.on !== 'holdout' && m.on !== 'train')
-  ) {
-    p.push('metrics must be { r2, rmse, mae (number or null), rows, on: holdout|train }');
-  }
-  if (!Number.isInteger(a.rows) || (a.rows as number) < 1) p.push('rows must be a positive whole number');
-  if (a.fill !== 'none' && a.fill !== 'mean') p.push('fill must be "none" or "mean"');
-  const l = a.lineage as Record<string, unknown> | null;
-  if (
-    !l ||
-    typeof l !== 'object' ||
-    !Array.isArray(l.inputs) ||
-    !l.inputs.every((i: { key?: unknown }) => i && typeof i.key === 'string') ||
-    typeof l.configHash !== 'string' ||
-    !/^[0-9a-f]{64}$/.test(l.configHash) ||
-    typeof l.codeVersion !== 'string'
-  ) {
-    p.push('lineage must be { inputs: [{ key, ... }], configHash (sha256 hex), codeVersion }');
-  }
-  const c = a.capacity as Record<string, unknown> | null;
-  if (
-    !c ||
-    typeof c !== 'object' ||
-    !['local', 'sagemaker', 'batch'].includes(c.engine as string) ||
-    !Number.isInteger(c.instances) ||
-    !Number.isInteger(c.shards)
-  ) {
-    p.push('capacity must be { engine: local|sagemaker|batch, instances, shards, ... }');
-  }
-  return p;
+/** The artifact contract as JSON Schema (draft 2020-12) for other tools, generated from the schema above. */
+export function modelArtifactJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(modelArtifactSchema, { io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
 }

@@ -21,8 +21,9 @@ export interface ModelCard {
   /** How a prediction is made, in one line. */
   readonly formula: string;
   readonly features: readonly ModelCardFeature[];
-  /** Feature name → weight, plus `bias` (the intercept). */
+  /** Feature name → weight (any column name, `bias` included). */
   readonly weights: Readonly<Record<string, number>>;
+  /** The intercept, beside the weights so no feature name can collide with it. */
   readonly bias: number;
   readonly metrics: ModelMetrics;
   /** Training rows used for the fit. */
@@ -37,11 +38,16 @@ export interface ModelCard {
 }
 
 export function modelCard(artifact: ModelArtifact): ModelCard {
+  // defineProperty: a feature named `__proto__` becomes a key, not the object's prototype.
   const weights: Record<string, number> = {};
   artifact.features.forEach((f, j) => {
-    weights[f] = artifact.weights[j];
+    Object.defineProperty(weights, f, {
+      value: artifact.weights[j],
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   });
-  weights.bias = artifact.bias;
   return {
     version: artifact.version,
     trainedAt: artifact.trainedAt,

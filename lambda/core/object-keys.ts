@@ -34,19 +34,34 @@ export type OutputKind = 'clean' | 'train' | 'stats' | 'groupStats' | 'report' |
 
 export type OutputKeys = Readonly<Record<OutputKind, string>>;
 
-const LAYOUT: Readonly<Record<OutputKind, { prefix: string; suffix: string }>> = {
-  clean: { prefix: 'clean', suffix: '.csv' },
-  train: { prefix: 'train', suffix: '.csv' },
-  stats: { prefix: 'stats', suffix: '.json' },
-  groupStats: { prefix: 'stats', suffix: '.groups.csv' },
-  report: { prefix: 'reports', suffix: '.json' },
-  quarantine: { prefix: 'quarantine', suffix: '.csv' },
-  rejection: { prefix: 'quarantine', suffix: '.json' },
+/** The folders of the curated bucket, by what they hold. */
+export const CURATED = {
+  clean: 'clean/',
+  train: 'train/',
+  stats: 'stats/',
+  reports: 'reports/',
+  quarantine: 'quarantine/',
+} as const;
+
+/** Each output's folder and file suffix: the one spelling of the curated layout. */
+const LAYOUT: Readonly<Record<OutputKind, { folder: string; suffix: string }>> = {
+  clean: { folder: CURATED.clean, suffix: '.csv' },
+  train: { folder: CURATED.train, suffix: '.csv' },
+  stats: { folder: CURATED.stats, suffix: '.json' },
+  groupStats: { folder: CURATED.stats, suffix: '.groups.csv' },
+  report: { folder: CURATED.reports, suffix: '.json' },
+  quarantine: { folder: CURATED.quarantine, suffix: '.csv' },
+  rejection: { folder: CURATED.quarantine, suffix: '.json' },
 };
 
 export const OUTPUT_KINDS = Object.keys(LAYOUT) as OutputKind[];
-/** The curated-bucket prefixes preprocessing writes under (for IAM grants). */
-export const OUTPUT_PREFIXES = [...new Set(Object.values(LAYOUT).map((l) => l.prefix))];
+/** The curated-bucket folders preprocessing writes under, with their `/` (for IAM grants and listings). */
+export const CURATED_PREFIXES: readonly string[] = Object.values(CURATED);
+
+/** Where training reads its rows: complete rows (`train/`), or the mean-filled ones (`clean/`). */
+export function trainingRowsPrefix(fill: 'none' | 'mean'): typeof CURATED.train | typeof CURATED.clean {
+  return fill === 'none' ? CURATED.train : CURATED.clean;
+}
 
 /** S3's key length limit, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024;
@@ -90,8 +105,8 @@ export function outputKeys(input: InputObject): OutputKeys {
   const token = versionToken(input);
   const keys = {} as Record<OutputKind, string>;
   for (const kind of OUTPUT_KINDS) {
-    const { prefix, suffix } = LAYOUT[kind];
-    keys[kind] = `${prefix}/${base}/${token}${suffix}`;
+    const { folder, suffix } = LAYOUT[kind];
+    keys[kind] = `${folder}${base}/${token}${suffix}`;
     if (utf8Length(keys[kind]) > MAX_KEY_BYTES) {
       throw new FileRejectedError(
         'output_key_too_long',
@@ -114,7 +129,7 @@ export function parseOutputKey(key: string): { kind: OutputKind; input: InputIde
   if (dot < 0) return null;
   const token = file.slice(0, dot);
   const suffix = file.slice(dot);
-  const kind = OUTPUT_KINDS.find((k) => LAYOUT[k].prefix === prefix && LAYOUT[k].suffix === suffix);
+  const kind = OUTPUT_KINDS.find((k) => LAYOUT[k].folder === `${prefix}/` && LAYOUT[k].suffix === suffix);
   if (!kind) return null;
   const inputKey = base + CSV;
   let decoded: string;
@@ -142,7 +157,7 @@ export function parseOutputKey(key: string): { kind: OutputKind; input: InputIde
 export function outputFolders(inputKey: string): string[] {
   if (!isCsvKey(inputKey)) throw new Error(`not a .csv key: ${JSON.stringify(inputKey)}`);
   const base = inputKey.slice(0, -CSV.length);
-  return OUTPUT_PREFIXES.map((prefix) => `${prefix}/${base}/`);
+  return CURATED_PREFIXES.map((prefix) => `${prefix}${base}/`);
 }
 
 /**

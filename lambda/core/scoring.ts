@@ -1,22 +1,15 @@
 /**
  * Scoring with explanations: the linear prediction `y = wᵀx + b`, each feature's contribution
- * `wᵢxᵢ` (plus the bias) that sum to it, z-scores against the row's category Gaussian profile,
- * and the features whose |z| is above a threshold. Pure.
+ * `wᵢxᵢ` that with the bias sum to it, z-scores against the row's category Gaussian profile, and
+ * the features whose |z| is above a threshold. Pure.
  *
  * A model is compiled once per version (`compileModel`): typed arrays and lookup maps, so the
  * per-row work is arithmetic and the construction of the response object.
  */
-import { MODEL_ARTIFACT_FORMAT, type ModelArtifact } from './model-artifact';
+import { InvalidModelError, parseArtifact, type ModelArtifact } from './model-artifact';
 import type { DecodeSpec, DecodedRows, FillSource } from './predict-request';
 
-/** The artifact cannot be served; `problems` says why, one entry per defect. */
-export class InvalidModelError extends Error {
-  readonly code = 'invalid_model';
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid model artifact: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? '; …' : ''}`);
-    this.name = 'InvalidModelError';
-  }
-}
+export { InvalidModelError };
 
 export interface CompiledProfile {
   readonly count: number;
@@ -31,8 +24,8 @@ export interface CompiledModel extends DecodeSpec {
   readonly weights: Float64Array;
   readonly bias: number;
   readonly profiles: ReadonlyMap<string, CompiledProfile>;
-  /** `{ <feature>: values[j], ..., bias }` in one allocation with a fixed shape. */
-  readonly contributionsRecord: (values: ArrayLike<number>, bias: number) => Record<string, number>;
+  /** `{ <feature>: values[j], ... }` in one allocation with a fixed shape. */
+  readonly contributionsRecord: (values: ArrayLike<number>) => Record<string, number>;
   /** `{ <feature>: values[j], ... }` in one allocation with a fixed shape. */
   readonly zScoresRecord: (values: ArrayLike<number | null>) => Record<string, number | null>;
   /** Per-row scratch (scoring is synchronous, so one per model is enough). */
@@ -40,27 +33,35 @@ export interface CompiledModel extends DecodeSpec {
   readonly scratchZ: (number | null)[];
 }
 
-type RecordFactory<V> = (values: ArrayLike<V>, bias?: number) => Record<string, V>;
+type RecordFactory<V> = (values: ArrayLike<V>) => Record<string, V>;
 
 /**
- * A function that builds the per-row record `{ <feature>: values[j], ... [, bias] }` as one object
+ * A function that builds the per-row record `{ <feature>: values[j], ... }` as one object
  * literal, compiled once per model: V8 then allocates every row's record with the same shape in
  * one step, where assigning the keys one by one walks the shape transitions per row (about half
  * of the scoring time). Only the keys are spliced into the source, as JSON string literals
- * (which are valid JavaScript string literals); `__proto__` is refused by the validation, since
- * a literal `"__proto__": v` sets the prototype rather than a property. Where code generation is
- * disabled (--disallow-code-generation-from-strings), the same record is built key by key.
+ * (which are valid JavaScript string literals). `__proto__` is written as a computed key, which
+ * makes an own property (a literal `"__proto__": v` would set the prototype instead), so every
+ * column name is a plain key. Where code generation is disabled
+ * (--disallow-code-generation-from-strings), the same record is built key by key.
  */
-function recordFactory<V>(keys: readonly string[], withBias: boolean): RecordFactory<V> {
-  const fields = keys.map((k, j) => `${JSON.stringify(k)}: v[${j}]`);
-  if (withBias) fields.push('"bias": b');
+function recordFactory<V>(keys: readonly string[]): RecordFactory<V> {
+  const fields = keys.map(
+    (k, j) => `${k === '__proto__' ? `[${JSON.stringify(k)}]` : JSON.stringify(k)}: v[${j}]`,
+  );
   try {
-    return new Function('v', 'b', `return { ${fields.join(', ')} };`) as RecordFactory<V>;
+    return new Function('v', `return { ${fields.join(', ')} };`) as RecordFactory<V>;
   } catch {
-    return (values, bias) => {
+    return (values) => {
       const record: Record<string, V> = {};
-      for (let j = 0; j < keys.length; j++) record[keys[j]] = values[j];
-      if (withBias) (record as Record<string, unknown>).bias = bias;
+      for (let j = 0; j < keys.length; j++) {
+        Object.defineProperty(record, keys[j], {
+          value: values[j],
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
       return record;
     };
   }
@@ -74,8 +75,13 @@ export interface ScoreOptions {
 export interface RowPrediction {
   /** `Σ wᵢxᵢ + b`, summed in feature order then the bias. */
   readonly prediction: number;
-  /** `wᵢxᵢ` per feature (model order) then `bias`; added in this order they give `prediction` exactly. */
+  /**
+   * `wᵢxᵢ` per feature, keyed by the feature's name (any column name, `bias` included); added in
+   * model order and then `bias` they give `prediction` exactly.
+   */
   readonly contributions: Readonly<Record<string, number>>;
+  /** The intercept `b`, beside the contributions so no feature name can collide with it. */
+  readonly bias: number;
   /**
    * `(xᵢ − meanᵢ) / stdᵢ` against the row's category profile; null for a feature whose profile
    * standard deviation is 0 or unknown. The whole field is null when the category is unknown.
@@ -97,97 +103,19 @@ export interface RowPrediction {
 /** Shared by every row without anomalies (most rows): one allocation fewer per row. */
 const NO_ANOMALIES: readonly string[] = Object.freeze([]);
 
-const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-
-function checkVector(
-  problems: string[],
-  name: string,
-  value: unknown,
-  length: number,
-  allowNull = false,
-): void {
-  if (!Array.isArray(value)) {
-    problems.push(`${name} must be an array of ${length} numbers`);
-    return;
-  }
-  if (value.length !== length) problems.push(`${name} has ${value.length} entries, expected ${length}`);
-  const bad = value.findIndex((v) => !(isFiniteNumber(v) || (allowNull && v === null)));
-  if (bad >= 0) problems.push(`${name}[${bad}] is not a finite number`);
-}
-
-/** Every reason the value is not a servable model artifact; empty when it is. */
-export function validateModelArtifact(value: unknown): string[] {
-  const problems: string[] = [];
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    return ['the artifact is not a JSON object'];
-  const a = value as Record<string, unknown>;
-  if (a.format !== MODEL_ARTIFACT_FORMAT) {
-    problems.push(`format is ${JSON.stringify(a.format)}, expected ${JSON.stringify(MODEL_ARTIFACT_FORMAT)}`);
-  }
-  if (typeof a.version !== 'string' || a.version === '') problems.push('version must be a non-empty string');
-  if (typeof a.category !== 'string' || a.category === '')
-    problems.push('category must be a non-empty string');
-  const features = a.features;
-  let nf = 0;
-  if (
-    !Array.isArray(features) ||
-    features.length === 0 ||
-    !features.every((f) => typeof f === 'string' && f !== '')
-  ) {
-    problems.push('features must be a non-empty array of names');
-  } else {
-    nf = features.length;
-    if (new Set(features).size !== nf) problems.push('features has duplicate names');
-    if (features.includes(a.category)) problems.push('a feature has the same name as the category field');
-    if (features.includes('bias'))
-      problems.push('a feature is named "bias", which contributions use for the intercept');
-    if (features.includes('__proto__')) problems.push('a feature is named "__proto__"');
-  }
-  if (nf > 0) {
-    checkVector(problems, 'weights', a.weights, nf);
-    const scaling = a.scaling as Record<string, unknown> | undefined;
-    if (typeof scaling !== 'object' || scaling === null)
-      problems.push('scaling must be an object { mean, std }');
-    else checkVector(problems, 'scaling.mean', scaling.mean, nf);
-    const profiles = a.profiles;
-    if (typeof profiles !== 'object' || profiles === null || Array.isArray(profiles)) {
-      problems.push('profiles must be an object keyed by category');
-    } else {
-      for (const [category, profile] of Object.entries(profiles as Record<string, unknown>)) {
-        const p = profile as Record<string, unknown> | null;
-        if (typeof p !== 'object' || p === null) {
-          problems.push(`profiles[${JSON.stringify(category)}] must be an object { count, mean, std }`);
-          continue;
-        }
-        if (!isFiniteNumber(p.count) || p.count < 0)
-          problems.push(`profiles[${JSON.stringify(category)}].count must be a count`);
-        checkVector(problems, `profiles[${JSON.stringify(category)}].mean`, p.mean, nf);
-        checkVector(problems, `profiles[${JSON.stringify(category)}].std`, p.std, nf, true);
-        if (Array.isArray(p.std) && p.std.some((s) => isFiniteNumber(s) && s < 0)) {
-          problems.push(`profiles[${JSON.stringify(category)}].std has a negative entry`);
-        }
-      }
-    }
-  }
-  if (!isFiniteNumber(a.bias)) problems.push('bias must be a finite number');
-  if (typeof a.trainedAt !== 'string') problems.push('trainedAt must be a string');
-  if (typeof a.metrics !== 'object' || a.metrics === null) problems.push('metrics must be an object');
-  if (typeof a.lineage !== 'object' || a.lineage === null) problems.push('lineage must be an object');
-  return problems;
-}
-
-/** Validates and compiles an artifact into lookup tables; throws InvalidModelError listing every defect. */
+/**
+ * Checks (the servable check promote also applies: `parseArtifact`) and compiles an artifact into
+ * lookup tables; throws InvalidModelError listing every defect.
+ */
 export function compileModel(value: unknown): CompiledModel {
-  const problems = validateModelArtifact(value);
-  if (problems.length > 0) throw new InvalidModelError(problems);
-  const artifact = value as ModelArtifact;
+  const artifact = parseArtifact(value);
   const features = [...artifact.features];
   const profiles = new Map<string, CompiledProfile>();
   for (const [category, p] of Object.entries(artifact.profiles)) {
     profiles.set(category, {
       count: p.count,
       mean: Float64Array.from(p.mean),
-      std: Float64Array.from(p.std, (s) => (s === null ? NaN : s)),
+      std: Float64Array.from(p.std),
     });
   }
   return {
@@ -201,8 +129,8 @@ export function compileModel(value: unknown): CompiledModel {
     globalMean: Float64Array.from(artifact.scaling.mean),
     profiles,
     categoryMean: (category) => profiles.get(category)?.mean,
-    contributionsRecord: recordFactory<number>(features, true),
-    zScoresRecord: recordFactory<number | null>(features, false),
+    contributionsRecord: recordFactory<number>(features),
+    zScoresRecord: recordFactory<number | null>(features),
     scratchContributions: new Float64Array(features.length),
     scratchZ: new Array<number | null>(features.length).fill(null),
   };
@@ -230,7 +158,7 @@ export function predictRow(
     prediction += c[j];
   }
   prediction += model.bias;
-  const contributions = model.contributionsRecord(c, model.bias);
+  const contributions = model.contributionsRecord(c);
 
   const profile = model.profiles.get(category);
   let zScores: Record<string, number | null> | null = null;
@@ -263,6 +191,7 @@ export function predictRow(
   } = {
     prediction,
     contributions,
+    bias: model.bias,
     zScores,
     anomalies: anomalies ?? NO_ANOMALIES,
     modelVersion: model.version,

@@ -14,10 +14,11 @@
  * (Count: 1 when better, else 0). An invalid candidate publishes none.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { readServiceConfig, requiredString, type Env, type ServiceConfig } from '../adapters/env';
+import { readModelsStepConfig, type ModelsStepConfig } from '../core/env/models-steps';
+import type { Env } from '../core/env/vars';
 import { getArtifact, parseLocation, readPointer, type ObjectLocation } from '../adapters/model-store';
 import { stepHandler, type StepDeps } from '../adapters/step-handler';
-import { validateArtifact, type ModelMetrics } from '../core/model-artifact';
+import { artifactProblems, type ModelMetrics } from '../core/model-artifact';
 
 export interface EvaluateEvent {
   readonly candidate: unknown;
@@ -35,10 +36,8 @@ export interface EvaluateOutput {
 }
 
 /** POWERTOOLS_SERVICE_NAME defaults to 'evaluate'. */
-export interface EvaluateConfig extends ServiceConfig {
-  /** MODELS_BUCKET (required): holds models/current.json. */
-  readonly modelsBucket: string;
-}
+/** MODELS_BUCKET (required): holds models/current.json. */
+export type EvaluateConfig = ModelsStepConfig;
 
 /** The candidate is missing, malformed or not a complete artifact; `name` is the state machine's error type. */
 export class InvalidCandidateError extends Error {
@@ -59,10 +58,7 @@ export function candidateLocation(value: unknown): ObjectLocation {
 }
 
 export function readEvaluateConfig(env: Env = process.env): EvaluateConfig {
-  return {
-    modelsBucket: requiredString(env, 'MODELS_BUCKET', 'the models bucket name'),
-    ...readServiceConfig(env, 'evaluate'),
-  };
+  return readModelsStepConfig('evaluate', env);
 }
 
 export type EvaluateDeps = StepDeps<EvaluateConfig>;
@@ -92,7 +88,7 @@ export async function runEvaluate(event: EvaluateEvent, deps: EvaluateDeps): Pro
       `cannot read candidate s3://${location.bucket}/${location.key}: ${(error as Error).message}`,
     );
   }
-  const problems = validateArtifact(candidate);
+  const problems = artifactProblems(candidate);
   if (problems.length > 0) {
     throw new InvalidCandidateError(
       `candidate s3://${location.bucket}/${location.key} is not a complete artifact: ${problems.join('; ')}`,

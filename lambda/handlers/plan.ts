@@ -20,14 +20,6 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import {
-  optionalString,
-  readServiceConfig,
-  requiredString,
-  wholeNumber,
-  type Env,
-  type ServiceConfig,
-} from '../adapters/env';
 import { loadJobRecords } from '../adapters/job-records';
 import { stepHandler, type StepDeps } from '../adapters/step-handler';
 import {
@@ -36,37 +28,13 @@ import {
   type CalibrationSource,
   type TrainingEngine,
 } from '../core/calibration';
-import { ConfigError } from '../core/errors';
-import { ec2TypeOf, tryInstanceFacts } from '../core/instance-facts';
+import { tryInstanceFacts } from '../core/instance-facts';
 import { plan } from '../core/planner';
 
-export type FillMode = 'none' | 'mean';
+import { engineInstanceType, readPlanConfig, type PlanConfig } from '../core/env/plan';
+import { CURATED, trainingRowsPrefix } from '../core/object-keys';
 
-/** POWERTOOLS_SERVICE_NAME defaults to 'plan'. */
-export interface PlanConfig extends ServiceConfig {
-  /** CURATED_BUCKET (required): holds `stats/` partials and the `train/` / `clean/` rows. */
-  readonly curatedBucket: string;
-  /** MODELS_BUCKET (required): holds calibration records under `capacity/`. */
-  readonly modelsBucket: string;
-  /** TRAINING_ENGINE (default 'sagemaker'): the engine when the input names none. */
-  readonly engine: TrainingEngine;
-  /** INSTANCE_TYPE (required): e.g. `ml.m5.xlarge`; Batch uses the EC2 type it names. */
-  readonly instanceType: string;
-  /** MAX_INSTANCES (required): quota / per-job ceiling on p. */
-  readonly maxInstances: number;
-  /** DEADLINE_SECONDS (required). */
-  readonly deadlineSeconds: number;
-  /** PRICE_PER_HOUR (optional): USD per instance-hour; default the committed table's price. */
-  readonly pricePerHour?: number;
-  /** STARTUP_SECONDS (required): t0 when calibration has too few records. */
-  readonly startupSeconds: number;
-  /** SECONDS_PER_UNIT (required): c (seconds per row per instance) when calibration has too few records. */
-  readonly secondsPerUnit: number;
-  /** SERIAL_SECONDS (default 0): the reduce outside the training job. */
-  readonly serialSeconds: number;
-  /** FILL_MODE (default 'none'): 'none' trains on `train/` (complete rows), 'mean' on `clean/`. */
-  readonly fillMode: FillMode;
-}
+export { engineInstanceType, readPlanConfig, type PlanConfig };
 
 export interface PlanEvent {
   readonly engine?: TrainingEngine;
@@ -134,76 +102,7 @@ export class InvalidPlanEventError extends Error {
   }
 }
 
-function numberVar(
-  env: Env,
-  name: string,
-  options: { min: number; exclusive?: boolean; fallback?: number },
-): number {
-  const raw = env[name]?.trim();
-  if (!raw) {
-    if (options.fallback !== undefined) return options.fallback;
-    throw new ConfigError(name, `${name} is not set: a number is required`);
-  }
-  const value = Number(raw);
-  const ok = Number.isFinite(value) && (options.exclusive ? value > options.min : value >= options.min);
-  if (!ok) {
-    throw new ConfigError(
-      name,
-      `${name} must be a number ${options.exclusive ? '>' : '≥'} ${options.min}, got ${JSON.stringify(raw)}`,
-    );
-  }
-  return value;
-}
-
-function engineVar(env: Env): TrainingEngine {
-  const value = optionalString(env, 'TRAINING_ENGINE', 'sagemaker');
-  if (!TRAINING_ENGINES.includes(value as TrainingEngine)) {
-    throw new ConfigError(
-      'TRAINING_ENGINE',
-      `TRAINING_ENGINE must be "sagemaker" or "batch", got ${JSON.stringify(value)}`,
-    );
-  }
-  return value as TrainingEngine;
-}
-
-/** The type to launch on an engine: SageMaker wants `ml.` types, Batch EC2 types. */
-export function engineInstanceType(engine: TrainingEngine, instanceType: string): string {
-  const ec2 = ec2TypeOf(instanceType);
-  return engine === 'sagemaker' ? `ml.${ec2}` : ec2;
-}
-
-/** Reads and checks the environment once; throws ConfigError naming the variable. */
-export function readPlanConfig(env: Env = process.env): PlanConfig {
-  const engine = engineVar(env);
-  const instanceType = requiredString(env, 'INSTANCE_TYPE', 'the training instance type');
-  const fillMode = optionalString(env, 'FILL_MODE', 'none');
-  if (fillMode !== 'none' && fillMode !== 'mean') {
-    throw new ConfigError('FILL_MODE', `FILL_MODE must be "none" or "mean", got ${JSON.stringify(fillMode)}`);
-  }
-  const pricePerHour = env.PRICE_PER_HOUR?.trim() ? numberVar(env, 'PRICE_PER_HOUR', { min: 0 }) : undefined;
-  if (pricePerHour === undefined && !tryInstanceFacts(engineInstanceType(engine, instanceType))) {
-    throw new ConfigError(
-      'INSTANCE_TYPE',
-      `INSTANCE_TYPE ${JSON.stringify(instanceType)} is not in the instance table and PRICE_PER_HOUR is not set`,
-    );
-  }
-  return {
-    curatedBucket: requiredString(env, 'CURATED_BUCKET', 'the curated bucket name'),
-    modelsBucket: requiredString(env, 'MODELS_BUCKET', 'the models bucket name'),
-    engine,
-    instanceType,
-    maxInstances: wholeNumber(env, 'MAX_INSTANCES', { min: 1 }),
-    deadlineSeconds: numberVar(env, 'DEADLINE_SECONDS', { min: 0, exclusive: true }),
-    ...(pricePerHour !== undefined ? { pricePerHour } : {}),
-    startupSeconds: numberVar(env, 'STARTUP_SECONDS', { min: 0 }),
-    secondsPerUnit: numberVar(env, 'SECONDS_PER_UNIT', { min: 0, exclusive: true }),
-    serialSeconds: numberVar(env, 'SERIAL_SECONDS', { min: 0, fallback: 0 }),
-    fillMode,
-    ...readServiceConfig(env, 'plan'),
-  };
-}
-
-export const STATS_PREFIX = 'stats/';
+export const STATS_PREFIX = CURATED.stats;
 
 /** The counts the planner reads from one statistics partial (lambda/core/stats-partial.ts). */
 export interface PartialCounts {
@@ -331,7 +230,7 @@ export async function runPlan(event: PlanEvent | null | undefined, deps: PlanDep
     bestSeconds: result.feasible ? result.seconds : result.bestSeconds,
     requiredP: result.feasible ? result.p : result.requiredP,
     n,
-    inputPrefix: config.fillMode === 'none' ? 'train/' : 'clean/',
+    inputPrefix: trainingRowsPrefix(config.fillMode),
     bytesIn,
     partials: keys.length,
     calibration: {

@@ -9,13 +9,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { s3Client } from '../adapters/clients';
-import {
-  DEFAULT_METRICS_NAMESPACE,
-  optionalString,
-  requiredString,
-  wholeNumber,
-  type Env,
-} from '../adapters/env';
+import { readPredictConfig, type PredictConfig } from '../core/env/predict';
+import type { Env } from '../core/env/vars';
 import { ModelCache, ModelUnavailableError } from '../adapters/model-cache';
 import {
   ConfigError,
@@ -30,66 +25,7 @@ import { modelCard } from '../core/model-card';
 import { decodePredictRequest, type RequestProblem } from '../core/predict-request';
 import { predictRows, type CompiledModel, type RowPrediction } from '../core/scoring';
 
-export interface PredictConfig {
-  /** MODELS_BUCKET (required): the bucket holding `models/current.json` and the artifacts. */
-  readonly modelsBucket: string;
-  /** MODEL_CACHE_SECONDS (default 60): how long a model is served before the pointer is revalidated. */
-  readonly modelCacheSeconds: number;
-  /** MAX_ROWS (default 1000): rows per request. */
-  readonly maxRows: number;
-  /** MAX_BODY_BYTES (default 1 MiB): request body size, after base64 decoding. */
-  readonly maxBodyBytes: number;
-  /** ANOMALY_Z (default 3): |z| above this flags a feature as an anomaly. */
-  readonly anomalyZ: number;
-  /** FILL_MISSING (default 'reject'): 'mean' fills missing features with training means. */
-  readonly fillMissing: 'reject' | 'mean';
-  /** METRICS_NAMESPACE (default AiaasFactory): CloudWatch namespace of the EMF metrics. */
-  readonly metricsNamespace: string;
-  /** POWERTOOLS_SERVICE_NAME (default 'predict'). */
-  readonly serviceName: string;
-}
-
-export const PREDICT_DEFAULTS = {
-  modelCacheSeconds: 60,
-  maxRows: 1000,
-  maxBodyBytes: 1024 * 1024,
-  anomalyZ: 3,
-  fillMissing: 'reject',
-} as const;
-
-function positiveNumber(env: Env, name: string, fallback: number): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new ConfigError(name, `${name} must be a number > 0, got ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
-
-/** Reads and checks the handler's environment once; throws ConfigError naming the variable. */
-export function readPredictConfig(env: Env = process.env): PredictConfig {
-  const fill = optionalString(env, 'FILL_MISSING', 'reject');
-  if (fill !== 'reject' && fill !== 'mean') {
-    throw new ConfigError(
-      'FILL_MISSING',
-      `FILL_MISSING must be "mean" or "reject", got ${JSON.stringify(fill)}`,
-    );
-  }
-  return {
-    modelsBucket: requiredString(env, 'MODELS_BUCKET', 'the models bucket name'),
-    modelCacheSeconds: wholeNumber(env, 'MODEL_CACHE_SECONDS', {
-      min: 0,
-      fallback: PREDICT_DEFAULTS.modelCacheSeconds,
-    }),
-    maxRows: wholeNumber(env, 'MAX_ROWS', { min: 1, fallback: PREDICT_DEFAULTS.maxRows }),
-    maxBodyBytes: wholeNumber(env, 'MAX_BODY_BYTES', { min: 2, fallback: PREDICT_DEFAULTS.maxBodyBytes }),
-    anomalyZ: positiveNumber(env, 'ANOMALY_Z', PREDICT_DEFAULTS.anomalyZ),
-    fillMissing: fill,
-    metricsNamespace: optionalString(env, 'METRICS_NAMESPACE', DEFAULT_METRICS_NAMESPACE),
-    serviceName: optionalString(env, 'POWERTOOLS_SERVICE_NAME', 'predict'),
-  };
-}
+export { readPredictConfig, type PredictConfig };
 
 /** Where the handler gets its model: the S3 cache in Lambda, a fixed model in tests and benches. */
 export interface ModelSource {

@@ -49,7 +49,7 @@ import type { Context } from 'aws-lambda';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { s3Client } from '../adapters/clients';
-import { readPreprocessConfig, type PreprocessConfig } from '../adapters/env';
+import { readPreprocessConfig, type PreprocessConfig } from '../core/env/preprocess';
 import {
   deleteKeys,
   downloadToFile,

@@ -16,7 +16,8 @@
  * publishes none.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { readServiceConfig, requiredString, type Env, type ServiceConfig } from '../adapters/env';
+import { readModelsStepConfig, type ModelsStepConfig } from '../core/env/models-steps';
+import type { Env } from '../core/env/vars';
 import {
   getArtifact,
   putArtifact,
@@ -25,7 +26,7 @@ import {
   type ModelPointer,
 } from '../adapters/model-store';
 import { stepHandler, type StepDeps } from '../adapters/step-handler';
-import { validateArtifact } from '../core/model-artifact';
+import { artifactProblems } from '../core/model-artifact';
 import { candidateLocation, compareMetrics, InvalidCandidateError } from './evaluate';
 
 export interface PromoteEvent {
@@ -43,16 +44,11 @@ export interface PromoteOutput {
 }
 
 /** POWERTOOLS_SERVICE_NAME defaults to 'promote'. */
-export interface PromoteConfig extends ServiceConfig {
-  /** MODELS_BUCKET (required): the artifacts' history and models/current.json. */
-  readonly modelsBucket: string;
-}
+/** MODELS_BUCKET (required): the artifacts' history and models/current.json. */
+export type PromoteConfig = ModelsStepConfig;
 
 export function readPromoteConfig(env: Env = process.env): PromoteConfig {
-  return {
-    modelsBucket: requiredString(env, 'MODELS_BUCKET', 'the models bucket name'),
-    ...readServiceConfig(env, 'promote'),
-  };
+  return readModelsStepConfig('promote', env);
 }
 
 export interface PromoteDeps extends StepDeps<PromoteConfig> {
@@ -71,7 +67,7 @@ async function promote(event: PromoteEvent, deps: PromoteDeps): Promise<PromoteO
   const { s3, config, logger } = deps;
   const location = candidateLocation(event?.candidate?.location);
   const artifact = await getArtifact(s3, location.bucket, location.key);
-  const problems = validateArtifact(artifact);
+  const problems = artifactProblems(artifact);
   if (problems.length > 0)
     throw new InvalidCandidateError(`candidate is not a complete artifact: ${problems.join('; ')}`);
   if (event.candidate.version && event.candidate.version !== artifact.version) {

@@ -16,7 +16,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { Context } from 'aws-lambda';
 import { batchClient, s3Client, sageMakerClient } from '../adapters/clients';
-import { requiredString, type Env } from '../adapters/env';
+import { readModelsStepConfig } from '../core/env/models-steps';
+import type { Env } from '../core/env/vars';
 import { recordFinishedJob, type FinishedJob } from '../adapters/job-records';
 import type { JobRecord } from '../core/calibration';
 import { ValidationError } from '../core/errors';
@@ -62,12 +63,13 @@ let deps: RecordJobDeps | undefined;
 
 /** Reads the environment on first use (MODELS_BUCKET), so a bad deployment fails with its name. */
 function depsFrom(env: Env): RecordJobDeps {
+  const config = readModelsStepConfig('record-job', env);
   return {
     s3: s3Client(),
     sagemaker: sageMakerClient(),
     batch: batchClient(),
-    modelsBucket: requiredString(env, 'MODELS_BUCKET', 'the models bucket name'),
-    logger: new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'record-job' }),
+    modelsBucket: config.modelsBucket,
+    logger: new Logger({ serviceName: config.serviceName }),
   };
 }
 

@@ -30,7 +30,12 @@ import {
   trainObject,
   type TrainingSource,
 } from '../core/train';
-import { hyperparametersFromEnv, parseTrainerConfig, TrainerConfigError, type TrainerConfig } from './config';
+import {
+  hyperparametersFromEnv,
+  parseTrainerConfig,
+  TrainerConfigError,
+  type TrainerConfig,
+} from '../core/trainer-contract';
 import {
   localPartialsStore,
   readPartial,

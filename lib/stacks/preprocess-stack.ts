@@ -9,7 +9,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { encodeSchema } from '../../lambda/core/dataset-schema';
+import { PREPROCESS_BUCKETS, preprocessEnvironment } from '../../lambda/core/env/preprocess';
+import { CURATED_PREFIXES } from '../../lambda/core/object-keys';
 import { metricsNamespace, type FactoryConfig } from '../config';
 import { NodeFunction } from '../constructs/node-function';
 
@@ -20,9 +21,6 @@ export interface PreprocessStackProps extends StackProps {
   readonly raw: s3.IBucket;
   readonly curated: s3.IBucket;
 }
-
-/** Prefixes of the curated bucket the preprocess step writes (DESIGN.md data contract). */
-export const CURATED_PREFIXES = ['clean/', 'train/', 'stats/', 'reports/', 'quarantine/'] as const;
 
 /**
  * Cleaning on arrival: every CSV that lands in `raw` raises an EventBridge "Object Created"
@@ -78,14 +76,14 @@ export class PreprocessStack extends Stack {
       logKey: props.key,
       logRetention: config.retention.logDays as logs.RetentionDays,
       stage: config.stage,
-      environment: {
-        DATASET_SCHEMA: encodeSchema(config.dataset),
-        MAX_OBJECT_BYTES: String(config.preprocess.maxObjectBytes),
-        METRICS_NAMESPACE: metricsNamespace(config),
-      },
+      environment: preprocessEnvironment({
+        schema: config.dataset,
+        maxObjectBytes: config.preprocess.maxObjectBytes,
+        metricsNamespace: metricsNamespace(config),
+      }),
     })
-      .bindBucket('RAW_BUCKET', props.raw, { read: true })
-      .bindBucket('CURATED_BUCKET', props.curated, { write: true, prefixes: [...CURATED_PREFIXES] });
+      .bindBucket(PREPROCESS_BUCKETS.raw, props.raw, { read: true })
+      .bindBucket(PREPROCESS_BUCKETS.curated, props.curated, { write: true, prefixes: CURATED_PREFIXES });
 
     // Replacing an object's outputs when a newer version lands: list the five output folders
     // and delete the stale keys. Exactly s3:DeleteObject, never DeleteObjectVersion: curated's

@@ -7,6 +7,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { PREDICT_BUCKETS, predictEnvironment } from '../../lambda/core/env/predict';
+import { MODELS_PREFIX } from '../../lambda/core/models-layout';
 import { metricsNamespace, type FactoryConfig } from '../config';
 import { NodeFunction } from '../constructs/node-function';
 
@@ -19,9 +21,6 @@ export interface ServingStackProps extends StackProps {
 
 /** The API's one stage: part of every URL and of the execution-log group's name. */
 export const API_STAGE = 'v1';
-
-/** Prefix of the models bucket the predict function may read: artifacts and the `current` pointer. */
-export const MODELS_PREFIX = 'models/';
 
 /**
  * Serving: `POST /predict` and `GET /model` on a regional REST API, signed with IAM (SigV4) by
@@ -57,15 +56,15 @@ export class ServingStack extends Stack {
       logKey: props.key,
       logRetention: config.retention.logDays as logs.RetentionDays,
       stage: config.stage,
-      environment: {
-        MODEL_CACHE_SECONDS: String(serving.modelCacheSeconds),
-        MAX_ROWS: String(serving.maxRows),
-        MAX_BODY_BYTES: String(serving.maxBodyBytes),
-        ANOMALY_Z: String(serving.anomalyZ),
-        FILL_MISSING: serving.fillMissing,
-        METRICS_NAMESPACE: metricsNamespace(config),
-      },
-    }).bindBucket('MODELS_BUCKET', props.models, { read: true, prefixes: [MODELS_PREFIX] });
+      environment: predictEnvironment({
+        modelCacheSeconds: serving.modelCacheSeconds,
+        maxRows: serving.maxRows,
+        maxBodyBytes: serving.maxBodyBytes,
+        anomalyZ: serving.anomalyZ,
+        fillMissing: serving.fillMissing,
+        metricsNamespace: metricsNamespace(config),
+      }),
+    }).bindBucket(PREDICT_BUCKETS.models, props.models, { read: true, prefixes: [MODELS_PREFIX] });
     Validations.of(this.function).acknowledge(
       {
         id: 'NIST.800.53.R5-LambdaDLQ',

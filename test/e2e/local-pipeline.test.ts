@@ -143,7 +143,7 @@ describe('the local pipeline, in process (20k rows, 2 files, p = 2 hosts)', () =
       artifact.features.forEach((f, j) =>
         expect(s.result.contributions[f]).toBe(artifact.weights[j] * Number(s.row[f])),
       );
-      expect(s.result.contributions.bias).toBe(artifact.bias);
+      expect(s.result.bias).toBe(artifact.bias);
     }
   });
 

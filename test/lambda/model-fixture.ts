@@ -4,13 +4,16 @@ import { MODEL_ARTIFACT_FORMAT, type ModelArtifact } from '../../lambda/core/mod
 export function artifactFixture(overrides: Partial<ModelArtifact> = {}): ModelArtifact {
   return {
     format: MODEL_ARTIFACT_FORMAT,
-    version: '2024-05-01T10:00:00Z-abc123',
+    version: '20240501T100000Z-abc123',
     trainedAt: '2024-05-01T10:00:00.000Z',
     target: 'quality',
     category: 'category',
     features: ['temperature', 'pressure', 'vibration'],
     weights: [0.5, -0.25, 2],
     bias: 10,
+    standardErrors: [0.01, 0.02, 0.03],
+    biasStandardError: 0.1,
+    residualStd: 0.8,
     scaling: { mean: [75, 5.5, 0.25], std: [5, 0.6, 0.06] },
     profiles: {
       A: { count: 100, mean: [70, 5, 0.2], std: [2, 0.5, 0.05] },
@@ -21,9 +24,10 @@ export function artifactFixture(overrides: Partial<ModelArtifact> = {}): ModelAr
     rows: 1200,
     fill: 'none',
     ridge: 0,
+    holdout: 0.2,
     lineage: {
       inputs: [{ key: 'curated/line-1.csv', version: 'v1', etag: '"e1"' }],
-      configHash: 'sha256:0123',
+      configHash: '0123456789abcdef'.repeat(4),
       codeVersion: '0.1.0+abc',
     },
     capacity: { engine: 'local', instances: 1, shards: 1 },

@@ -131,7 +131,7 @@ describe('ModelCache', () => {
     expect(error.reason).toBe('invalid_model');
     expect(error.code).toBe('service_unavailable');
     expect(error.status).toBe(503);
-    expect(error.details).toEqual(['weights has 1 entries, expected 3']);
+    expect(error.details).toEqual(['weights: has 1 entries, expected 3 (one per feature)']);
   });
 
   test('an artifact whose version is not the pointer version is invalid', async () => {

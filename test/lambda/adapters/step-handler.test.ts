@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { s3Client } from '../../../lambda/adapters/clients';
-import type { ServiceConfig } from '../../../lambda/adapters/env';
+import type { ServiceConfig } from '../../../lambda/core/env/vars';
 import { stepHandler, type StepDeps } from '../../../lambda/adapters/step-handler';
 import { ConfigError } from '../../../lambda/core/errors';
 

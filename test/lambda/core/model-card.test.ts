@@ -6,7 +6,7 @@ describe('modelCard', () => {
     const artifact = artifactFixture();
     const card = modelCard(artifact);
     expect(card).toEqual({
-      version: '2024-05-01T10:00:00Z-abc123',
+      version: '20240501T100000Z-abc123',
       trainedAt: '2024-05-01T10:00:00.000Z',
       target: 'quality',
       categoryField: 'category',
@@ -16,7 +16,7 @@ describe('modelCard', () => {
         { name: 'pressure', weight: -0.25, trainingMean: 5.5, trainingStd: 0.6 },
         { name: 'vibration', weight: 2, trainingMean: 0.25, trainingStd: 0.06 },
       ],
-      weights: { temperature: 0.5, pressure: -0.25, vibration: 2, bias: 10 },
+      weights: { temperature: 0.5, pressure: -0.25, vibration: 2 },
       bias: 10,
       metrics: artifact.metrics,
       rows: 1200,

@@ -7,7 +7,7 @@ import {
   outputFolders,
   outputKeys,
   OUTPUT_KINDS,
-  OUTPUT_PREFIXES,
+  CURATED_PREFIXES,
   parseOutputKey,
   staleOutputKeys,
   type InputObject,
@@ -42,7 +42,7 @@ describe('outputKeys', () => {
   });
 
   it('writes only under the five curated prefixes', () => {
-    expect(OUTPUT_PREFIXES.sort()).toEqual(['clean', 'quarantine', 'reports', 'stats', 'train']);
+    expect([...CURATED_PREFIXES].sort()).toEqual(['clean/', 'quarantine/', 'reports/', 'stats/', 'train/']);
   });
 
   it('rejects an input whose output keys would pass 1024 bytes', () => {

@@ -1,12 +1,7 @@
 import fc from 'fast-check';
 import { decodePredictRequest } from '../../../lambda/core/predict-request';
-import {
-  compileModel,
-  InvalidModelError,
-  predictRow,
-  predictRows,
-  validateModelArtifact,
-} from '../../../lambda/core/scoring';
+import { artifactProblems } from '../../../lambda/core/model-artifact';
+import { compileModel, InvalidModelError, predictRow, predictRows } from '../../../lambda/core/scoring';
 import { artifactFixture } from '../model-fixture';
 
 const model = compileModel(artifactFixture());
@@ -16,7 +11,7 @@ const score = (values: number[], category = 'A') =>
 
 describe('compileModel', () => {
   test('builds the feature index and typed tables once per artifact', () => {
-    expect(model.version).toBe('2024-05-01T10:00:00Z-abc123');
+    expect(model.version).toBe('20240501T100000Z-abc123');
     expect(model.categoryKey).toBe('category');
     expect([...model.featureIndex]).toEqual([
       ['temperature', 0],
@@ -28,40 +23,44 @@ describe('compileModel', () => {
     expect(model.categoryMean('Z')).toBeUndefined();
   });
 
-  test('rejects an invalid artifact listing every defect', () => {
+  test('rejects an invalid artifact listing every defect, each once', () => {
     const bad = { ...artifactFixture(), weights: [1, 2], bias: 'x', format: 'other' };
     expect(() => compileModel(bad)).toThrow(InvalidModelError);
-    expect(validateModelArtifact(bad)).toEqual([
-      'format is "other", expected "aiaas-factory/linear-model@1"',
-      'weights has 2 entries, expected 3',
-      'bias must be a finite number',
+    expect(artifactProblems(bad)).toEqual([
+      'format: expected "aiaas-factory/linear-model@1"',
+      'bias: must be a finite number',
     ]);
   });
 
-  test('rejects non-objects, duplicate features and a feature named like the category or bias', () => {
-    expect(validateModelArtifact(null)).toEqual(['the artifact is not a JSON object']);
-    expect(validateModelArtifact(artifactFixture({ features: ['a', 'a', 'b'] }))).toContain(
-      'features has duplicate names',
+  test('rejects non-objects, duplicate features and a feature named like the category', () => {
+    expect(artifactProblems(null)).toEqual(['the artifact is not a JSON object']);
+    expect(artifactProblems(artifactFixture({ features: ['a', 'a', 'b'] }))).toContain(
+      'features: must be distinct',
     );
-    expect(validateModelArtifact(artifactFixture({ features: ['category', 'a', 'b'] }))).toContain(
-      'a feature has the same name as the category field',
-    );
-    expect(validateModelArtifact(artifactFixture({ features: ['bias', 'a', 'b'] }))).toContain(
-      'a feature is named "bias", which contributions use for the intercept',
+    expect(artifactProblems(artifactFixture({ features: ['category', 'a', 'b'] }))).toContain(
+      'features: must not include the category column "category"',
     );
   });
 
-  test('refuses a feature named __proto__', () => {
-    expect(validateModelArtifact(artifactFixture({ features: ['__proto__', 'a', 'b'] }))).toContain(
-      'a feature is named "__proto__"',
-    );
-  });
+  test.each(['bias', '__proto__', 'constructor', 'Torque [Nm]'])(
+    'serves a feature named %j as a plain key of the records',
+    (name) => {
+      const odd = compileModel(artifactFixture({ features: [name, 'pressure', 'vibration'] }));
+      const result = predictRow(odd, Float64Array.from([72, 5.5, 0.3]), 0, 'A', options);
+      expect(Object.keys(result.contributions)).toEqual([name, 'pressure', 'vibration']);
+      expect(Object.getPrototypeOf(result.contributions)).toBe(Object.prototype);
+      expect(result.contributions[name]).toBe(36);
+      expect(result.bias).toBe(10);
+      expect(JSON.parse(JSON.stringify(result)).contributions[name]).toBe(36);
+      expect(Object.keys(result.zScores!)).toEqual([name, 'pressure', 'vibration']);
+    },
+  );
 
   test('feature names with quotes, backslashes and line separators are plain keys of the records', () => {
     const names = ['a"b', "c\\d'); throw 1; ('", 'e\u2028f'];
     const odd = compileModel(artifactFixture({ features: names }));
     const result = predictRow(odd, Float64Array.from([1, 2, 3]), 0, 'A', options);
-    expect(Object.keys(result.contributions)).toEqual([...names, 'bias']);
+    expect(Object.keys(result.contributions)).toEqual(names);
     expect(Object.keys(result.zScores!)).toEqual(names);
     expect(result.contributions[names[1]]).toBe(-0.5);
   });
@@ -85,39 +84,41 @@ describe('compileModel', () => {
       'temperature',
       'pressure',
       'vibration',
-      'bias',
     ]);
   });
 
   test('rejects a profile with the wrong length or a negative spread', () => {
     const profiles = { A: { count: 3, mean: [1, 2], std: [1, -1, 1] } };
-    expect(validateModelArtifact(artifactFixture({ profiles }))).toEqual([
-      'profiles["A"].mean has 2 entries, expected 3',
-      'profiles["A"].std has a negative entry',
+    expect(artifactProblems(artifactFixture({ profiles }))).toEqual([
+      'profiles.A.std[1]: must not be negative',
+      'profiles.A.mean: has 2 entries, expected 3 (one per feature)',
     ]);
   });
 });
 
 describe('predictRow', () => {
-  test('the prediction is wᵀx + b and the contributions are wᵢxᵢ plus the bias', () => {
+  test('the prediction is wᵀx + b, the contributions wᵢxᵢ and the bias beside them', () => {
     const result = score([72, 5.5, 0.3]);
     expect(result.prediction).toBe(0.5 * 72 + -0.25 * 5.5 + 2 * 0.3 + 10);
-    expect(result.contributions).toEqual({ temperature: 36, pressure: -1.375, vibration: 0.6, bias: 10 });
+    expect(result.contributions).toEqual({ temperature: 36, pressure: -1.375, vibration: 0.6 });
+    expect(result.bias).toBe(10);
     expect(result.modelVersion).toBe(model.version);
   });
 
-  test('contributions added in the listed order equal the prediction exactly', () => {
+  test('contributions added in the listed order, then the bias, equal the prediction exactly', () => {
     fc.assert(
       fc.property(
         fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 3, maxLength: 3 }),
         (x) => {
           const result = score(x);
-          const sum = Object.values(result.contributions).reduce((a, b) => a + b, 0);
+          const sum = Object.values(result.contributions).reduce((a, b) => a + b, 0) + result.bias;
           expect(sum).toBe(result.prediction);
           expect(result.prediction).toBe(0.5 * x[0] + -0.25 * x[1] + 2 * x[2] + 10);
           // and the same holds after a JSON round trip, which is what a client sees
           const parsed = JSON.parse(JSON.stringify(result)) as typeof result;
-          expect(Object.values(parsed.contributions).reduce((a, b) => a + b, 0)).toBe(parsed.prediction);
+          expect(Object.values(parsed.contributions).reduce((a, b) => a + b, 0) + parsed.bias).toBe(
+            parsed.prediction,
+          );
         },
       ),
     );

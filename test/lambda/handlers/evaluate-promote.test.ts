@@ -168,7 +168,7 @@ describe('evaluate and promote against moto_server', () => {
       InvalidCandidateError,
     );
     await expect(evaluate(`s3://${CANDIDATES}/candidates/broken/model.json`)).rejects.toThrow(
-      /lineage must be/,
+      /lineage: must be an object/,
     );
   });
 

@@ -109,7 +109,7 @@ describe('predict handler against moto_server S3', () => {
     clock += 1;
     const moved = JSON.parse((await handler(predictEvent(), lambdaContext)).body);
     expect(moved.modelVersion).toBe('v2');
-    expect(moved.predictions[0].contributions.bias).toBe(20);
+    expect(moved.predictions[0].bias).toBe(20);
     const card = JSON.parse((await handler(apiEvent('GET', '/model'), lambdaContext)).body);
     expect(card.version).toBe('v2');
   });

@@ -7,11 +7,11 @@ import { ModelCache } from '../../../lambda/adapters/model-cache';
 import {
   contentTypeProblem,
   createPredictHandler,
-  PREDICT_DEFAULTS,
   readPredictConfig,
   handler as lambdaHandler,
   type PredictDeps,
 } from '../../../lambda/handlers/predict';
+import { SERVING_DEFAULTS } from '../../../lambda/core/env/predict';
 import { compileModel, type CompiledModel } from '../../../lambda/core/scoring';
 import { apiEvent, lambdaContext } from '../api-event';
 import { artifactFixture } from '../model-fixture';
@@ -29,7 +29,7 @@ const pointer = (version: string) => ({
 const row = { category: 'A', temperature: 72, pressure: 5.5, vibration: 0.3 };
 const config = {
   maxRows: 1000,
-  maxBodyBytes: PREDICT_DEFAULTS.maxBodyBytes,
+  maxBodyBytes: SERVING_DEFAULTS.maxBodyBytes,
   anomalyZ: 3,
   fillMissing: 'reject' as const,
 };
@@ -91,14 +91,16 @@ describe('POST /predict', () => {
       predictions: [
         {
           prediction: 36 - 1.375 + 0.6 + 10,
-          contributions: { temperature: 36, pressure: -1.375, vibration: 0.6, bias: 10 },
+          contributions: { temperature: 36, pressure: -1.375, vibration: 0.6 },
+          bias: 10,
           zScores: { temperature: 1, pressure: 1, vibration: (0.3 - 0.2) / 0.05 },
           anomalies: [],
           modelVersion: 'v1',
         },
         {
           prediction: 45 - 1.375 + 0.6 + 10,
-          contributions: { temperature: 45, pressure: -1.375, vibration: 0.6, bias: 10 },
+          contributions: { temperature: 45, pressure: -1.375, vibration: 0.6 },
+          bias: 10,
           zScores: null,
           anomalies: [],
           modelVersion: 'v1',
@@ -247,7 +249,7 @@ describe('POST /predict', () => {
     const result = await handler(post({ rows: [row] }));
     expect(result.statusCode).toBe(503);
     expect(parse(result).message).toBe(
-      'the current model artifact models/v1/model.json is invalid: bias must be a finite number',
+      'the current model artifact models/v1/model.json is invalid: bias: must be a finite number',
     );
   });
 
@@ -309,7 +311,7 @@ describe('GET /model and routing', () => {
       version: 'v1',
       trainedAt: v1.trainedAt,
       features: [{ name: 'temperature' }, { name: 'pressure' }, { name: 'vibration' }],
-      weights: { temperature: 0.5, pressure: -0.25, vibration: 2, bias: 10 },
+      weights: { temperature: 0.5, pressure: -0.25, vibration: 2 },
       metrics: v1.metrics,
       lineage: v1.lineage,
     });

@@ -272,7 +272,7 @@ describe('preprocess handler against moto_server', () => {
     const small = mod.createPreprocessHandler({
       s3: new S3Client({ forcePathStyle: true }),
       config: {
-        ...(await import('../../../lambda/adapters/env')).readPreprocessConfig(),
+        ...(await import('../../../lambda/core/env/preprocess')).readPreprocessConfig(),
         maxObjectBytes: 1000,
       },
       logger: new Logger({ logLevel: 'SILENT' }),
@@ -325,7 +325,7 @@ describe('preprocess handler against moto_server', () => {
     const v = await upload(key, body);
     const streaming = mod.createPreprocessHandler({
       s3: new S3Client({ forcePathStyle: true }),
-      config: (await import('../../../lambda/adapters/env')).readPreprocessConfig(),
+      config: (await import('../../../lambda/core/env/preprocess')).readPreprocessConfig(),
       logger: new Logger({ logLevel: 'SILENT' }),
       metrics: new Metrics({ namespace: 'Test' }),
       partSize: 5 * 1024 * 1024,

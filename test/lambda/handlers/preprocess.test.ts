@@ -16,7 +16,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Readable } from 'node:stream';
-import type { PreprocessConfig } from '../../../lambda/adapters/env';
+import type { PreprocessConfig } from '../../../lambda/core/env/preprocess';
 import { DEFAULT_DATASET_SCHEMA, encodeSchema } from '../../../lambda/core/dataset-schema';
 import { outputKeys, type OutputKeys } from '../../../lambda/core/object-keys';
 import { preprocessBytes } from '../../../lambda/core/preprocess';

@@ -1,6 +1,7 @@
-import { readPreprocessConfig, readServiceConfig, wholeNumber } from '../../../lambda/adapters/env';
-import { DEFAULT_DATASET_SCHEMA, encodeSchema } from '../../../lambda/core/dataset-schema';
-import { ConfigError } from '../../../lambda/core/errors';
+import { readPreprocessConfig } from '../../../../lambda/core/env/preprocess';
+import { readServiceConfig, wholeNumber } from '../../../../lambda/core/env/vars';
+import { DEFAULT_DATASET_SCHEMA, encodeSchema } from '../../../../lambda/core/dataset-schema';
+import { ConfigError } from '../../../../lambda/core/errors';
 
 const good = {
   CURATED_BUCKET: 'curated',

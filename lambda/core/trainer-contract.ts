@@ -1,11 +1,15 @@
 /**
- * The trainer's settings, from SageMaker hyperparameters (hyperparameters.json: every value a
- * string) or, on AWS Batch, from `TRAINER_*` environment variables with the same names in upper
- * case (`TRAINER_HOLDOUT` = `holdout`). Unknown names are errors, so a typo cannot silently train
- * with a default.
+ * The trainer contract, one pair for both sides: `toHyperparameters` (the training stack, the
+ * local pipeline) writes the trainer's settings as SageMaker hyperparameters (hyperparameters.json:
+ * every value a string), `toTrainerEnvironment` as the `TRAINER_*` variables of an AWS Batch job
+ * (`TRAINER_HOLDOUT` = `holdout`), and `parseTrainerConfig` (the trainer image) reads either back.
+ * Unknown names are errors, so a typo cannot silently train with a default.
  */
-import { DEFAULT_DATASET_SCHEMA, decodeSchema, type DatasetSchema } from '../core/dataset-schema';
-import { FILL_MODES, type FillMode, type TrainOptions } from '../core/train';
+import { DEFAULT_DATASET_SCHEMA, decodeSchema, encodeSchema, type DatasetSchema } from './dataset-schema';
+import { FILL_MODES, type FillMode, type TrainOptions } from './train';
+
+/** The training defaults, defined once: the deployable config takes them as its zod defaults. */
+export const TRAINING_DEFAULTS = { holdout: 0.2, fill: 'none' as FillMode, ridge: 0 };
 
 export interface TrainerConfig {
   readonly train: TrainOptions;
@@ -90,7 +94,7 @@ export function parseTrainerConfig(
     // SageMaker passes strings; tolerate JSON numbers from hand-written files.
     strings[k] = typeof v === 'string' ? v : JSON.stringify(v);
   }
-  const fill = (strings.fill ?? 'none') as FillMode;
+  const fill = (strings.fill ?? TRAINING_DEFAULTS.fill) as FillMode;
   if (!FILL_MODES.includes(fill))
     throw new TrainerConfigError(`hyperparameter fill=${JSON.stringify(strings.fill)}: must be none or mean`);
   const inputKind = strings.input_kind ?? 'raw';
@@ -107,8 +111,20 @@ export function parseTrainerConfig(
       throw new TrainerConfigError(`hyperparameter schema: ${(error as Error).message}`);
     }
   }
-  const holdout = number(strings, 'holdout', 0.2, (v) => v >= 0 && v < 1, 'a number in [0, 1)');
-  const ridge = number(strings, 'ridge', 0, (v) => v >= 0 && Number.isFinite(v), 'a number >= 0');
+  const holdout = number(
+    strings,
+    'holdout',
+    TRAINING_DEFAULTS.holdout,
+    (v) => v >= 0 && v < 1,
+    'a number in [0, 1)',
+  );
+  const ridge = number(
+    strings,
+    'ridge',
+    TRAINING_DEFAULTS.ridge,
+    (v) => v >= 0 && Number.isFinite(v),
+    'a number >= 0',
+  );
   const shards = strings.shards
     ? number(strings, 'shards', 1, (v) => Number.isInteger(v) && v >= 1, 'a whole number >= 1')
     : undefined;
@@ -131,6 +147,69 @@ export function parseTrainerConfig(
     pollMilliseconds: number(strings, 'poll_milliseconds', 2000, (v) => v > 0, 'a number > 0'),
     plannedSeconds: planned,
   };
+}
+
+/** What a deployment or a local run sets; every field optional, names as in TrainerConfig. */
+export interface TrainerSettings {
+  readonly holdout?: number;
+  readonly fill?: FillMode;
+  readonly ridge?: number;
+  readonly schema?: DatasetSchema;
+  readonly inputKind?: 'raw' | 'curated';
+  readonly channel?: string;
+  readonly partialsS3Uri?: string;
+  readonly partialsDir?: string;
+  readonly modelS3Uri?: string;
+  readonly modelPath?: string;
+  readonly inputS3Uri?: string;
+  readonly inputDir?: string;
+  readonly shards?: number;
+  readonly codeVersion?: string;
+  readonly waitTimeoutSeconds?: number;
+  readonly pollMilliseconds?: number;
+  readonly plannedSeconds?: number;
+}
+
+/** Each setting's hyperparameter name: the one spelling both directions use. */
+export const HYPERPARAMETER_OF: Readonly<Record<keyof TrainerSettings, Hyperparameter>> = {
+  holdout: 'holdout',
+  fill: 'fill',
+  ridge: 'ridge',
+  schema: 'schema',
+  inputKind: 'input_kind',
+  channel: 'channel',
+  partialsS3Uri: 'partials_s3_uri',
+  partialsDir: 'partials_dir',
+  modelS3Uri: 'model_s3_uri',
+  modelPath: 'model_path',
+  inputS3Uri: 'input_s3_uri',
+  inputDir: 'input_dir',
+  shards: 'shards',
+  codeVersion: 'code_version',
+  waitTimeoutSeconds: 'wait_timeout_seconds',
+  pollMilliseconds: 'poll_milliseconds',
+  plannedSeconds: 'planned_seconds',
+};
+
+/** The settings as SageMaker hyperparameters: every value a string, unset ones left out. */
+export function toHyperparameters(settings: TrainerSettings): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [field, name] of Object.entries(HYPERPARAMETER_OF) as [
+    keyof TrainerSettings,
+    Hyperparameter,
+  ][]) {
+    const value = settings[field];
+    if (value === undefined) continue;
+    out[name] = field === 'schema' ? encodeSchema(value as DatasetSchema) : String(value);
+  }
+  return out;
+}
+
+/** Hyperparameters in the Batch spelling: `holdout` → `TRAINER_HOLDOUT` (read by hyperparametersFromEnv). */
+export function toTrainerEnvironment(hyperparameters: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(hyperparameters).map(([name, value]) => [`TRAINER_${name.toUpperCase()}`, value]),
+  );
 }
 
 /** `TRAINER_HOLDOUT=0.2` → `{ holdout: '0.2' }`: the Batch spelling of the hyperparameters. */

@@ -1,10 +1,11 @@
 /**
  * Reading a handler's environment: once, at cold start, failing fast with a ConfigError that names
  * the variable and what is wrong, so a misconfigured deployment fails on its first invocation
- * with a clear log line instead of half-working.
+ * with a clear log line instead of half-working. Each handler's variables are declared once, in
+ * the module beside this one that also writes them for the stack (`<handler>Environment`).
  */
-import { decodeSchema, type DatasetSchema } from '../core/dataset-schema';
-import { ConfigError } from '../core/errors';
+import { decodeSchema, type DatasetSchema } from '../dataset-schema';
+import { ConfigError } from '../errors';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -21,6 +22,25 @@ export function optionalString(env: Env, name: string, fallback: string): string
   return value ? value : fallback;
 }
 
+/** One of a fixed set of words; required unless a fallback is given. */
+export function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback?: T): T {
+  const raw = env[name]?.trim();
+  if (!raw) {
+    if (fallback !== undefined) return fallback;
+    throw new ConfigError(
+      name,
+      `${name} is not set: one of ${values.map((v) => `"${v}"`).join(', ')} is required`,
+    );
+  }
+  if (!values.includes(raw as T)) {
+    throw new ConfigError(
+      name,
+      `${name} must be ${values.map((v) => `"${v}"`).join(' or ')}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return raw as T;
+}
+
 /** A whole number ≥ min; required unless a fallback is given. */
 export function wholeNumber(env: Env, name: string, options: { min: number; fallback?: number }): number {
   const raw = env[name]?.trim();
@@ -33,6 +53,28 @@ export function wholeNumber(env: Env, name: string, options: { min: number; fall
     throw new ConfigError(
       name,
       `${name} must be a whole number ≥ ${options.min}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return value;
+}
+
+/** A finite number ≥ min (or > min when exclusive); required unless a fallback is given. */
+export function finiteNumber(
+  env: Env,
+  name: string,
+  options: { min: number; exclusive?: boolean; fallback?: number },
+): number {
+  const raw = env[name]?.trim();
+  if (!raw) {
+    if (options.fallback !== undefined) return options.fallback;
+    throw new ConfigError(name, `${name} is not set: a number is required`);
+  }
+  const value = Number(raw);
+  const ok = Number.isFinite(value) && (options.exclusive ? value > options.min : value >= options.min);
+  if (!ok) {
+    throw new ConfigError(
+      name,
+      `${name} must be a number ${options.exclusive ? '>' : '≥'} ${options.min}, got ${JSON.stringify(raw)}`,
     );
   }
   return value;
@@ -66,21 +108,10 @@ export function readServiceConfig(env: Env, defaultServiceName: string): Service
   };
 }
 
-/** The preprocess handler's configuration (POWERTOOLS_SERVICE_NAME defaults to 'preprocess'). */
-export interface PreprocessConfig extends ServiceConfig {
-  /** CURATED_BUCKET (required): where every output goes; never the raw bucket. */
-  readonly curatedBucket: string;
-  /** DATASET_SCHEMA (required): the dataset schema as JSON. */
-  readonly schema: DatasetSchema;
-  /** MAX_OBJECT_BYTES (required): larger objects are rejected before download. */
-  readonly maxObjectBytes: number;
-}
-
-export function readPreprocessConfig(env: Env = process.env): PreprocessConfig {
-  return {
-    curatedBucket: requiredString(env, 'CURATED_BUCKET', 'the curated bucket name'),
-    schema: datasetSchema(env, 'DATASET_SCHEMA'),
-    maxObjectBytes: wholeNumber(env, 'MAX_OBJECT_BYTES', { min: 1 }),
-    ...readServiceConfig(env, 'preprocess'),
-  };
+/**
+ * The variables a stack sets for every handler besides its own: the metrics namespace.
+ * (POWERTOOLS_SERVICE_NAME is the house function's, set from the handler's name.)
+ */
+export function serviceEnvironment(settings: { readonly metricsNamespace: string }): Record<string, string> {
+  return { METRICS_NAMESPACE: settings.metricsNamespace };
 }

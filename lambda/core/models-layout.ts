@@ -1,0 +1,42 @@
+/**
+ * The models bucket, as the training state machine writes it and serving reads it, defined once:
+ *
+ *   models/<version>/model.json               every promoted-or-kept candidate artifact (history)
+ *   models/current.json                       the pointer { version, key, promotedAt, metrics }
+ *   training/<run id>/model.json              a run's candidate, written by the trainer
+ *   training/<run id>/partials/               the run's shard partials, where the hosts meet
+ *   training/outputs/                         SageMaker's own OutputDataConfig (model.tar.gz)
+ *   capacity/job-records.json                 a snapshot of calibration records
+ *   capacity/records/<engine>/<job>.json      one calibration record per finished job
+ *
+ * The stacks grant and the handlers read through these names, so no prefix is spelled twice.
+ */
+
+/** Artifacts and the current pointer: what serving reads. */
+export const MODELS_PREFIX = 'models/';
+export const CURRENT_POINTER_KEY = `${MODELS_PREFIX}current.json`;
+/** Candidates and shard partials of training runs. */
+export const TRAINING_PREFIX = 'training/';
+/** Calibration records of past jobs (read by plan, written by record-job). */
+export const CAPACITY_PREFIX = 'capacity/';
+export const JOB_RECORDS_KEY = `${CAPACITY_PREFIX}job-records.json`;
+export const JOB_RECORDS_PREFIX = `${CAPACITY_PREFIX}records/`;
+/** Where SageMaker writes its own output archive (the platform does not read it). */
+export const SAGEMAKER_OUTPUT_PREFIX = `${TRAINING_PREFIX}outputs/`;
+
+/** `models/<version>/model.json` */
+export function artifactKey(version: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(version))
+    throw new Error(`model version ${JSON.stringify(version)} is not key-safe`);
+  return `${MODELS_PREFIX}${version}/model.json`;
+}
+
+/** `training/<run>/model.json`, with the run id as given (a token in the state machine). */
+export function candidateKey(runId: string): string {
+  return `${TRAINING_PREFIX}${runId}/model.json`;
+}
+
+/** `training/<run>/partials/`, with the run id as given (a token in the state machine). */
+export function partialsPrefix(runId: string): string {
+  return `${TRAINING_PREFIX}${runId}/partials/`;
+}
