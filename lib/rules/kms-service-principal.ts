@@ -90,9 +90,11 @@ const LOGS: ServiceNeed = {
  * The source-scoping keys that AWS documents as unsupported for EventBridge-to-encrypted-topic
  * delivery: "Adding the aws:SourceAccount and aws:SourceArn to a AWS KMS policy is not supported
  * for EventBridge-to-encrypted topics" (Amazon SNS Developer Guide, "Key management",
- * https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
- * A statement conditioned on them looks right and silently drops every notification; scope it
- * with `kms:EncryptionContext:aws:sns:topicArn` instead.
+ * https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services,
+ * as quoted in awslabs/landing-zone-accelerator-on-aws#407, where exactly that statement dropped
+ * every notification). The organization keys are treated the same way, since the request carries
+ * no source at all. Scope the statement with `kms:EncryptionContext:aws:sns:topicArn` instead, or
+ * deliver with a target role (see `throughRole`).
  */
 const SOURCE_KEYS = /^aws:source(arn|account|orgid|orgpaths)$/i;
 
