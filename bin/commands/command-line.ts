@@ -15,7 +15,11 @@ export const EXIT = {
   noModel: 2,
 } as const;
 
+/** `factory --help`'s line. */
 export const EXIT_CODES_HELP = `Exit codes: 0 ok; 1 bad input or usage (one line on stderr); 2 plan infeasible, or predict has no usable model.`;
+
+/** The line of a command that never exits 2. */
+export const OK_OR_FAILURE_HELP = `Exit codes: 0 ok; 1 bad input or usage (one line on stderr).`;
 
 /** Bad input or usage: one line, with a pointer to the command's --help. */
 export class UsageError extends Error {}

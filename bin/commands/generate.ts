@@ -14,14 +14,14 @@ import {
   type SyntheticOptions,
   type SyntheticTruth,
 } from '../../lambda/core/synthetic-data';
-import { EXIT, EXIT_CODES_HELP, fail, parseFlags, UsageError } from './command-line';
+import { EXIT, OK_OR_FAILURE_HELP, fail, parseFlags, UsageError } from './command-line';
 
 export const GENERATE_USAGE = `usage: factory generate --rows N [--seed S] [--files K] --out PATH
   --rows N    rows to write in total (about 1% are duplicates)
   --seed S    PRNG seed; the same seed writes the same bytes (default 42)
   --files K   split into K files: PATH stem + -001.csv, -002.csv, ... (default 1: PATH itself)
   --out PATH  output CSV; the true weights go to PATH.truth.json
-${EXIT_CODES_HELP}`;
+${OK_OR_FAILURE_HELP}`;
 
 export interface WrittenDataset {
   readonly paths: string[];

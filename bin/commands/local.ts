@@ -5,7 +5,7 @@
  */
 import { MotoMissingError, runLocalPipeline, type LocalPipelineOptions } from '../local/pipeline';
 import { formatSummary } from '../local/summary-format';
-import { EXIT, EXIT_CODES_HELP, fail, parseFlags, UsageError } from './command-line';
+import { EXIT, OK_OR_FAILURE_HELP, fail, parseFlags, UsageError } from './command-line';
 
 export const LOCAL_USAGE = `usage: factory local [options]        (npm start -- [options])
   --rows N             rows to generate over all files (default 200000)
@@ -19,7 +19,7 @@ export const LOCAL_USAGE = `usage: factory local [options]        (npm start -- 
   --json               print the summary as JSON instead of text
   --verbose            let the handlers' own JSON logs through (stdout)
 Needs moto_server on PATH (pip install "moto[server]").
-${EXIT_CODES_HELP} Ctrl-C: 130, SIGTERM: 143.`;
+${OK_OR_FAILURE_HELP} Ctrl-C: 130, SIGTERM: 143.`;
 
 function whole(name: string, text: string | undefined, min: number): number | undefined {
   if (text === undefined) return undefined;

@@ -11,7 +11,7 @@ import { mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } f
 import { join } from 'node:path';
 import { DEFAULT_DATASET_SCHEMA, decodeSchema, type DatasetSchema } from '../../lambda/core/dataset-schema';
 import { PreprocessError, preprocessCsv, type PreprocessResult } from '../../lambda/core/preprocess';
-import { EXIT, EXIT_CODES_HELP, fail, parseFlags, UsageError } from './command-line';
+import { EXIT, OK_OR_FAILURE_HELP, fail, parseFlags, UsageError } from './command-line';
 import { readSchemaFile, SCHEMA_HELP } from './schema-file';
 
 export const PREPROCESS_USAGE = `usage: factory preprocess IN.csv --out DIR [--max-bytes N] [--schema schema.json]
@@ -19,7 +19,7 @@ export const PREPROCESS_USAGE = `usage: factory preprocess IN.csv --out DIR [--m
   --max-bytes N    reject inputs larger than N bytes (default 1 GiB)
   --schema FILE    dataset schema JSON (default: the built-in production-line schema; format below)
 A file-level problem (no header, a missing column, over --max-bytes, not UTF-8) writes no clean.csv.
-${EXIT_CODES_HELP}
+${OK_OR_FAILURE_HELP}
 
 ${SCHEMA_HELP}`;
 

@@ -26,7 +26,7 @@ import {
   type TrainingSource,
 } from '../../lambda/core/train';
 import { listFiles, localSource } from '../../lambda/trainer/sources';
-import { EXIT, EXIT_CODES_HELP, fail, parseFlags, UsageError } from './command-line';
+import { EXIT, OK_OR_FAILURE_HELP, fail, parseFlags, UsageError } from './command-line';
 import { readSchemaFile, SCHEMA_HELP } from './schema-file';
 
 export const TRAIN_USAGE = `usage: factory train IN.csv|DIR [IN2.csv|DIR ...] --out model.json [options]
@@ -39,7 +39,7 @@ export const TRAIN_USAGE = `usage: factory train IN.csv|DIR [IN2.csv|DIR ...] --
   --shards P         deal the inputs over P partials, merged before the solve (default 1)
   --schema FILE      dataset schema JSON (default: the built-in production-line schema; format below)
   --json             print the summary as JSON
-${EXIT_CODES_HELP}
+${OK_OR_FAILURE_HELP}
 
 ${SCHEMA_HELP}`;
 
