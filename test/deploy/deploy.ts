@@ -25,7 +25,13 @@ import {
 } from './bootstrap';
 import { motoClients, type MotoClients } from './clients';
 import { readBack, type Readback } from './readback';
-import { adaptTemplate, answerCustomResources, skippedByMoto, type AppliedWorkaround } from './moto-gaps';
+import {
+  adaptTemplate,
+  ANSWER_CUSTOM_RESOURCES,
+  answerCustomResources,
+  skippedByMoto,
+  type AppliedWorkaround,
+} from './moto-gaps';
 
 /** moto's default account; its region here is the one the templates are synthesized for. */
 export const ACCOUNT = '123456789012';
@@ -115,7 +121,7 @@ async function createStack(
     );
     const answered = await answerCustomResources(clients, StackId!, template);
     if (answered > 0)
-      workarounds.push({ ...answerCustomResourcesInfo, stack: artifact.stackName, count: answered });
+      workarounds.push({ ...ANSWER_CUSTOM_RESOURCES, stack: artifact.stackName, count: answered });
     const stack = await waitForStack(clients, artifact.stackName);
     status = stack.StackStatus ?? 'UNKNOWN';
     reason = stack.StackStatusReason;
@@ -151,11 +157,6 @@ function describeError(error: unknown): string {
   const body = e.$responseBodyText?.trim();
   return body ? `${e.name}: ${body}` : `${e.name}: ${e.message}`;
 }
-
-const answerCustomResourcesInfo = {
-  name: 'answerCustomResources',
-  gap: 'custom resource providers run only in Docker: the SUCCESS response is sent for them',
-};
 
 /** The line of the app's stderr that says why it failed (bundling chatter left out). */
 function synthError(stderr: string): string {

@@ -281,6 +281,11 @@ export async function adaptTemplate(
  * SUCCESS response the provider would send, so the stack completes; what the provider would have
  * done (empty a bucket on delete, close the default security group) is not proven here.
  */
+export const ANSWER_CUSTOM_RESOURCES = {
+  name: 'answerCustomResources',
+  gap: 'custom resource providers run only in Docker: the SUCCESS response is sent for them',
+} as const;
+
 export async function answerCustomResources(
   clients: MotoClients,
   stackId: string,
@@ -333,6 +338,11 @@ export function skippedByMoto(
  * false`), which returns queued results in order (`/moto-api/static/lambda-simple/response`) or
  * else echoes its input. Set before anything is created: functions live in the backend chosen.
  */
+export const ENABLE_STATE_MACHINE_EXECUTION = {
+  name: 'enableStateMachineExecution',
+  gap: 'state machines run only with stepfunctions.execute_state_machine (CloudFormation-created ones never: the definition is created directly), Lambda tasks only in Docker unless lambda.use_docker is false (queued results)',
+} as const;
+
 export async function enableStateMachineExecution(clients: MotoClients): Promise<void> {
   await motoApi(clients.endpoint, '/moto-api/config', {
     stepfunctions: { execute_state_machine: true },
@@ -355,6 +365,11 @@ export async function queueLambdaResults(clients: MotoClients, results: readonly
  * Lambda answers an oversized response. Queued in place of a task's result, it makes that task
  * fail the way a throwing handler does (a Lambda function error, caught by `States.ALL`).
  */
+export const FAIL_WITH_OVERSIZED_RESULT = {
+  name: 'failWithOversizedResult',
+  gap: 'the simple Lambda backend cannot return a handler error: a >6 MB result makes moto answer Function.ResponseSizeTooLarge, a Lambda function error',
+} as const;
+
 export const FAILING_LAMBDA_RESULT = JSON.stringify({ padding: 'x'.repeat(6_100_000) });
 export const FAILING_LAMBDA_ERROR = 'Function.ResponseSizeTooLarge';
 
@@ -415,6 +430,11 @@ function reroot(selector: Record<string, unknown>, root: string): Record<string,
  * continues at the Task's `Next`. Only the job itself (and the Task's Retry and Catch, which a job
  * that always succeeds never uses) is not exercised.
  */
+export const SYNC_INTEGRATIONS_AS_PASS_STATES = {
+  name: 'syncIntegrationsAsPassStates',
+  gap: 'no SageMaker createTrainingJob.sync or Batch submitJob.sync: each such Task becomes Pass states (request, success output, ResultSelector/ResultPath)',
+} as const;
+
 export function syncIntegrationsAsPassStates(
   definition: { States: Record<string, Record<string, unknown>> },
   env: { account: string; region: string },
@@ -474,6 +494,11 @@ export function syncIntegrationsAsPassStates(
  * EventBridge with its own pattern and input transformer and an SQS queue in the topic's place,
  * and the event Step Functions would emit for the execution is put on the bus.
  */
+export const STATUS_CHANGE_ON_A_QUEUE = {
+  name: 'statusChangeOnAQueue',
+  gap: "no Execution Status Change events from Step Functions, no SNS targets in EventBridge: the event is put on the bus for the rule, an SQS queue in the topic's place",
+} as const;
+
 export function ruleTargetsAsQueue<T extends { Arn?: unknown; RoleArn?: unknown }>(
   targets: readonly T[],
   queueArn: string,

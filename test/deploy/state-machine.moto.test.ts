@@ -31,6 +31,7 @@ import {
   type StatusChangeDelivery,
   type SynthesizedTraining,
   type TrainingRun,
+  type Workaround,
 } from './training-run';
 
 const available = motoAvailable();
@@ -83,7 +84,7 @@ function trainingJob(run: TrainingRun) {
   return standIn;
 }
 
-function print(run: TrainingRun): void {
+function print(run: TrainingRun, extra: readonly Workaround[] = []): void {
   const lines = [
     `\n${run.executionName}: ${run.status}${run.error ? ` (${run.error}: ${run.cause})` : ''} in ${run.seconds.toFixed(1)} s`,
     `  states: ${run.statesEntered.join(' → ')}`,
@@ -92,6 +93,10 @@ function print(run: TrainingRun): void {
       (s) => `  ${s.state} (${s.integration}, stand-in) request ${JSON.stringify(s.request)}`,
     ),
     ...run.lambdaFailures.map((f) => `  ${f.state} failed: ${f.error}`),
+    '  moto workarounds:',
+    ...[...run.workarounds, ...extra].map(
+      (w) => `    ${w.name}${w.detail ? ` (${w.detail})` : ''}: ${w.gap}`,
+    ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -168,24 +173,40 @@ async function checkHandlers(run: TrainingRun, ctx: RunContext): Promise<Handler
 }
 
 describeWithMoto("the training state machine in moto's Step Functions interpreter", () => {
-  const synthesized: Partial<Record<Engine, SynthesizedTraining>> = {};
-  beforeAll(() => {
+  const runs: Partial<Record<Engine, { run: TrainingRun; checks: HandlerChecks }>> = {};
+  let failing: { run: TrainingRun; delivery: StatusChangeDelivery };
+  beforeAll(async () => {
+    const synthesized: Partial<Record<Engine, SynthesizedTraining>> = {};
     for (const engine of ['sagemaker', 'batch'] as const) {
       synthesized[engine] = synthesizeTraining(engine, ENGINE_SETUP[engine].training);
     }
-  }, 180_000);
+    // Three executions, each on its own moto_server, side by side (each mostly waits on moto).
+    const happy = (engine: Engine) =>
+      runTraining(synthesized[engine]!, { rows: ENGINE_SETUP[engine].rows }, async (run, ctx) => ({
+        run,
+        checks: await checkHandlers(run, ctx),
+      }));
+    const [sagemaker, batch, failed] = await Promise.all([
+      happy('sagemaker'),
+      happy('batch'),
+      runTraining(synthesized.sagemaker!, { failStep: 'evaluate' }, async (run, ctx) => ({
+        run,
+        delivery: await deliverStatusChange(ctx, run),
+      })),
+    ]);
+    Object.assign(runs, { sagemaker, batch });
+    failing = failed;
+    print(sagemaker.run, [sagemaker.checks.delivery.workaround]);
+    print(batch.run, [batch.checks.delivery.workaround]);
+    print(failed.run, [failed.delivery.workaround]);
+  }, 300_000);
 
   describe.each(['sagemaker', 'batch'] as const)('with training.engine = %s', (engine) => {
     let run: TrainingRun;
     let checks: HandlerChecks;
-    beforeAll(async () => {
-      [run, checks] = await runTraining(
-        synthesized[engine]!,
-        { rows: ENGINE_SETUP[engine].rows },
-        async (r, ctx) => [r, await checkHandlers(r, ctx)] as const,
-      );
-      print(run);
-    }, 120_000);
+    beforeAll(() => {
+      ({ run, checks } = runs[engine]!);
+    });
 
     it('CreateStateMachine accepts the synthesized definition', () => {
       expect(run.stateMachineArn).toMatch(/^arn:aws:states:us-east-1:123456789012:stateMachine:/);
@@ -296,14 +317,9 @@ describeWithMoto("the training state machine in moto's Step Functions interprete
   describe('when a step fails (the evaluate Lambda returns a function error)', () => {
     let run: TrainingRun;
     let delivery: StatusChangeDelivery;
-    beforeAll(async () => {
-      [run, delivery] = await runTraining(
-        synthesized.sagemaker!,
-        { failStep: 'evaluate' },
-        async (r, ctx) => [r, await deliverStatusChange(ctx, r)] as const,
-      );
-      print(run);
-    }, 120_000);
+    beforeAll(() => {
+      ({ run, delivery } = failing);
+    });
 
     it('catches it into TrainingFailed, with the Lambda error kept in $.error', () => {
       expect(run.lambdaFailures).toEqual([

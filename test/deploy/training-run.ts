@@ -41,8 +41,12 @@ import type { CfnTemplate } from './assembly';
 import { motoClients, type MotoClients } from './clients';
 import { resolve, type ResolveContext } from './intrinsics';
 import {
+  ENABLE_STATE_MACHINE_EXECUTION,
   enableStateMachineExecution,
+  FAIL_WITH_OVERSIZED_RESULT,
   FAILING_LAMBDA_RESULT,
+  STATUS_CHANGE_ON_A_QUEUE,
+  SYNC_INTEGRATIONS_AS_PASS_STATES,
   queueLambdaResults,
   ruleTargetsAsQueue,
   syncIntegrationsAsPassStates,
@@ -189,7 +193,15 @@ export interface TrainingRun {
   readonly evaluation: EvaluateOutput;
   readonly definition: Record<string, unknown>;
   readonly stateMachineArn: string;
+  /** The moto workarounds this run applied (moto-gaps.ts), with what each touched. */
+  readonly workarounds: readonly Workaround[];
   readonly seconds: number;
+}
+
+export interface Workaround {
+  readonly name: string;
+  readonly gap: string;
+  readonly detail?: string;
 }
 
 export interface RunOptions {
@@ -441,6 +453,13 @@ export async function runTraining<T>(
       pointer: null,
       reason: 'queued',
     };
+    const workarounds: Workaround[] = [
+      ENABLE_STATE_MACHINE_EXECUTION,
+      { ...SYNC_INTEGRATIONS_AS_PASS_STATES, detail: standIns.map((x) => x.state).join(', ') },
+      ...(options.failStep
+        ? [{ ...FAIL_WITH_OVERSIZED_RESULT, detail: `the ${options.failStep} step` }]
+        : []),
+    ];
     const results: Record<StepHandler, unknown> = {
       plan,
       'record-job': recordResult,
@@ -485,6 +504,7 @@ export async function runTraining<T>(
       evaluation,
       definition,
       stateMachineArn,
+      workarounds,
       started,
     });
     return await inspect(run, ctx);
@@ -561,6 +581,7 @@ export interface StatusChangeDelivery {
   readonly targets: readonly { Arn: string; Id?: string }[];
   /** The alert text the rule's input transformer made, when the event matched. */
   readonly messages: readonly string[];
+  readonly workaround: Workaround;
 }
 
 export async function deliverStatusChange(ctx: RunContext, run: TrainingRun): Promise<StatusChangeDelivery> {
@@ -625,5 +646,6 @@ export async function deliverStatusChange(ctx: RunContext, run: TrainingRun): Pr
     eventPattern: resolved.EventPattern,
     targets: resolved.Targets.map((t) => ({ Arn: t.Arn, Id: t.Id })),
     messages: (received.Messages ?? []).map((m) => m.Body ?? ''),
+    workaround: { ...STATUS_CHANGE_ON_A_QUEUE, detail: `rule ${ruleLogicalId}` },
   };
 }
