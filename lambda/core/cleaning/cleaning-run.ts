@@ -1,0 +1,103 @@
+/**
+ * One attempt at cleaning one input: pass 1 over the checked bytes (first-pass.ts), then the fill
+ * means and the duplicate confirmation it makes possible, then pass 2 writing the outputs
+ * (second-pass.ts), then the documents (run-result.ts). Throws HashCollision when a proposed
+ * duplicate is not one (the caller restarts with the next attempt's seed) and PreprocessError
+ * for file-level problems.
+ */
+import { CsvScanner } from '../csv-scanner';
+import { numericColumns } from '../dataset-schema';
+import { PreprocessError } from '../preprocess-error';
+import { DuplicateConfirmation } from './duplicate-confirmation';
+import { FirstPass } from './first-pass';
+import { checkedBytes, plainBytes } from './input-bytes';
+import { MeanFill } from './mean-fill';
+import { CleaningOutputs } from './outputs';
+import { RowHasher } from './row-hash';
+import type { PreprocessOptions, PreprocessResult } from './run-contract';
+import { runResult } from './run-result';
+import { SecondPass } from './second-pass';
+import { Unescaper } from './unescaper';
+
+/** Input bytes scanned between two output flushes in pass 2. */
+const OUTPUT_PIECE = 1 << 20;
+
+export async function cleaningRun(options: PreprocessOptions, attempt: number): Promise<PreprocessResult> {
+  const { schema, sink } = options;
+  const numeric = numericColumns(schema);
+  const maxBytes = options.maxBytes ?? 1 << 30;
+  const hasher = new RowHasher(Math.imul(attempt + 1, 0x9e3779b9));
+  const unescaper = new Unescaper();
+  const weak = attempt === 0 ? options.weakHashBitsForTest : undefined;
+
+  const pass1 = new FirstPass(schema, numeric, hasher, unescaper, options.sizeHint, weak);
+  const counter = { bytes: 0 };
+  const scanner1 = new CsvScanner((row) => pass1.onRow(row), {
+    maxRowBytes: options.maxRowBytes,
+    plainRows: pass1,
+  });
+  for await (const chunk of checkedBytes(options.open, maxBytes, counter)) scanner1.push(plainBytes(chunk));
+  scanner1.finish();
+  const bytesIn = counter.bytes;
+  const binding = pass1.binding;
+  if (binding === null) throw new PreprocessError('empty_file', 'input has no header row');
+  pass1.finish();
+
+  const fill = new MeanFill(numeric, pass1.stats.means());
+  const confirmation = new DuplicateConfirmation(pass1.duplicates, binding.textColumns, unescaper);
+  const out = new CleaningOutputs(sink, binding.headerBytes);
+  const pass2 = new SecondPass(
+    schema,
+    numeric,
+    pass1.status,
+    pass1.rows,
+    hasher,
+    unescaper,
+    confirmation,
+    fill,
+    out,
+  );
+  const scanner2 = new CsvScanner(
+    (row) => pass2.onRow(row),
+    { maxRowBytes: options.maxRowBytes, plainRows: pass2 },
+    () => out.flushRun(),
+  );
+  let bytes2 = 0;
+  try {
+    for await (const chunk of options.open()) {
+      bytes2 += chunk.length;
+      if (bytes2 > bytesIn)
+        throw new PreprocessError('source_changed', 'second read is longer than the first');
+      // In pieces of about 1 MiB, each flushed on its own: few output bytes wait in memory.
+      const bytes = plainBytes(chunk);
+      for (let at = 0; at < bytes.length; at += OUTPUT_PIECE) {
+        scanner2.push(bytes.subarray(at, at + OUTPUT_PIECE));
+        if (out.full) await out.flush();
+      }
+    }
+    scanner2.finish();
+    if (bytes2 !== bytesIn || pass2.rows !== pass1.rows) {
+      throw new PreprocessError('source_changed', 'second read differs from the first');
+    }
+    await out.flush();
+    await out.settle();
+    fill.flush();
+  } catch (error) {
+    await out.settle().catch(() => undefined);
+    throw error;
+  }
+  return runResult({
+    schema,
+    numeric,
+    binding: pass2.binding!,
+    rowsIn: pass1.rows,
+    duplicates: pass1.duplicates.count,
+    quarantined: pass1.quarantined,
+    byReason: pass1.byReason,
+    categoryNames: pass1.categories.names,
+    stats: pass1.stats,
+    fill,
+    bytesIn,
+    dedupeTableBytes: pass1.duplicates.tableBytes,
+  });
+}

@@ -1,0 +1,66 @@
+/** What one cleaning run reads, where it writes, and what it returns. */
+import type { DatasetSchema } from '../dataset-schema';
+import type { StatsPartial } from '../stats-partial';
+import type { QuarantineReason } from './quarantine-reasons';
+
+/**
+ * Opens the input's bytes from the start; called once per pass (twice, more after a restart).
+ * A source may reuse one buffer for every chunk: the core copies whatever it keeps before it
+ * asks for the next chunk.
+ */
+export type ByteSource = () => AsyncIterable<Uint8Array>;
+
+/**
+ * Where pass 2 writes. Each call gets a fresh chunk (the sink may keep it). `reset` discards all
+ * output so far: called before a restart after a confirmed hash collision (practically never).
+ */
+export interface PreprocessSink {
+  clean(bytes: Uint8Array): void | Promise<void>;
+  train(bytes: Uint8Array): void | Promise<void>;
+  quarantine(bytes: Uint8Array): void | Promise<void>;
+  reset(): void | Promise<void>;
+}
+
+export interface PreprocessOptions {
+  readonly schema: DatasetSchema;
+  readonly open: ByteSource;
+  readonly sink: PreprocessSink;
+  /** Reject inputs larger than this (file-level `too_large`). @default 1 GiB */
+  readonly maxBytes?: number;
+  /** Input size in bytes when known, to size the de-duplication table up front. */
+  readonly sizeHint?: number;
+  /** Longest row accepted. @default 1 MiB */
+  readonly maxRowBytes?: number;
+  /** Test hook: mask row hashes to this many bits on the first attempt to force collisions. */
+  readonly weakHashBitsForTest?: number;
+}
+
+export interface QualityReport {
+  readonly rowsIn: number;
+  readonly rowsClean: number;
+  readonly rowsComplete: number;
+  readonly duplicates: number;
+  readonly quarantined: number;
+  readonly quarantineByReason: Readonly<Record<QuarantineReason, number>>;
+  /** Clean rows per reason is not a thing; this is per column: missing cells among clean rows. */
+  readonly missingCells: Readonly<Record<string, number>>;
+  /** Numeric cells filled with the column mean in clean.csv. */
+  readonly filledCells: number;
+  readonly categories: number;
+  readonly rowsWithoutCategory: number;
+  /** Header columns not in the schema (kept as text). */
+  readonly extraColumns: readonly string[];
+  readonly bytesIn: number;
+  readonly elapsedMs: number;
+  /** Passes over the bytes (2; more after a hash collision restart). */
+  readonly passes: number;
+  /** Peak bytes of the de-duplication table. */
+  readonly dedupeTableBytes: number;
+}
+
+export interface PreprocessResult {
+  readonly stats: StatsPartial;
+  readonly report: QualityReport;
+  /** group_stats.csv: `category,count,<numeric columns>`, one row per category, sorted. */
+  readonly groupStatsCsv: string;
+}
