@@ -71,6 +71,8 @@ export interface DeployReport {
   /** What kept the app from deploying, one precise line each; empty on a clean deploy. */
   readonly problems: readonly string[];
   readonly assemblyDir: string;
+  /** Wall time of the whole deploy: moto start, synth, bootstrap, publishing, stacks, read-back. */
+  readonly seconds: number;
 }
 
 /** The stack settles: moto creates synchronously, but custom resources keep it in progress. */
@@ -170,6 +172,8 @@ function synthError(stderr: string): string {
 
 export async function deployToMoto(options: DeployOptions = {}): Promise<DeployReport> {
   const log = options.log ?? (() => undefined);
+  const started = Date.now();
+  const elapsed = () => (Date.now() - started) / 1000;
   const moto = options.moto ?? (await startMoto());
   const clients = motoClients(moto.endpoint, REGION);
   const assemblyDir = mkdtempSync(join(tmpdir(), 'factory-deploy-'));
@@ -191,7 +195,7 @@ export async function deployToMoto(options: DeployOptions = {}): Promise<DeployR
     }
     for (const key of synth.missingContext) problems.push(`synth still misses context ${key}`);
     if (!synth.assembly) {
-      return { synth, stacks: [], workarounds: [], problems, assemblyDir };
+      return { synth, stacks: [], workarounds: [], problems, assemblyDir, seconds: elapsed() };
     }
 
     const env = await bootstrap(clients, ACCOUNT);
@@ -241,7 +245,17 @@ export async function deployToMoto(options: DeployOptions = {}): Promise<DeployR
       clients,
       stacks.flatMap((s) => s.resources.map((r) => ({ ...r, StackName: s.stackName }))),
     );
-    return { synth, bootstrap: env, published, stacks, workarounds, readback, problems, assemblyDir };
+    return {
+      synth,
+      bootstrap: env,
+      published,
+      stacks,
+      workarounds,
+      readback,
+      problems,
+      assemblyDir,
+      seconds: elapsed(),
+    };
   } finally {
     clients.destroy();
     if (!options.moto) await moto.stop();
@@ -311,6 +325,7 @@ export function describeDeploy(report: DeployReport): string {
       lines.push(`           state machine ${m.arn}: ${states.length} states (${states.join(', ')})`);
     }
   }
+  lines.push(`total      ${report.seconds.toFixed(1)} s`);
   if (report.problems.length) {
     lines.push('problems');
     for (const p of report.problems) lines.push(`           ${p}`);

@@ -10,6 +10,9 @@
  * the same moto S3, before the execution). After the execution, the payload each Lambda step
  * received is read from the execution history and handed to that handler's own decoding.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   PutEventsCommand,
@@ -53,9 +56,6 @@ import {
   type StandIn,
 } from './moto-gaps';
 import { zipDirectory } from './zip';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';
@@ -72,7 +72,6 @@ export interface SynthesizedTraining {
   readonly templates: Readonly<Record<string, CfnTemplate>>;
   readonly trainingStack: string;
   readonly monitoringStack: string;
-  readonly dataLakeStack: string;
 }
 
 /**
@@ -96,7 +95,6 @@ export function synthesizeTraining(
     templates,
     trainingStack: stacks.training.stackName,
     monitoringStack: stacks.monitoring.stackName,
-    dataLakeStack: stacks.dataLake.stackName,
   };
 }
 
@@ -228,9 +226,12 @@ export interface RunContext {
 export const silentLogger = () => new Logger({ serviceName: 'training-run', logLevel: 'SILENT' });
 
 /** Builds the moto side of a run: config, buckets, step functions, resolved environments. */
-async function prepare(synthesized: SynthesizedTraining, stateMachineName: string): Promise<RunContext> {
-  const moto = await startMoto();
-  const clients = motoClients(moto.endpoint, REGION);
+async function prepare(
+  moto: MotoServer,
+  clients: MotoClients,
+  synthesized: SynthesizedTraining,
+  stateMachineName: string,
+): Promise<RunContext> {
   await enableStateMachineExecution(clients);
   const resources = new EmulatedResources(stateMachineName);
   const resolveContext: ResolveContext = {
@@ -320,12 +321,21 @@ export function resolvedDefinition(ctx: RunContext): {
     ctx.resolveContext,
   );
   if (typeof text !== 'string') throw new Error('DefinitionString does not resolve to text');
+  // Step Functions replaces ${name} with each DefinitionSubstitutions value.
+  const substitutions = resolve(
+    machine.Properties?.DefinitionSubstitutions ?? {},
+    ctx.synthesized.trainingStack,
+    ctx.resolveContext,
+  ) as Record<string, string>;
+  const definitionText = text.replace(/\$\{([^}]+)\}/g, (whole, name: string) =>
+    name in substitutions ? String(substitutions[name]) : whole,
+  );
   const roleArn = resolve(
     machine.Properties?.RoleArn,
     ctx.synthesized.trainingStack,
     ctx.resolveContext,
   ) as string;
-  return { logicalId, definition: JSON.parse(text) as Record<string, unknown>, roleArn };
+  return { logicalId, definition: JSON.parse(definitionText) as Record<string, unknown>, roleArn };
 }
 
 /** A statistics partial as preprocess writes it, as far as the plan step reads it (its counts). */
@@ -419,8 +429,10 @@ export async function runTraining<T>(
   const started = Date.now();
   const log = options.log ?? (() => undefined);
   const stateMachineName = `${synthesized.trainingStack}-Pipeline`;
-  const ctx = await prepare(synthesized, stateMachineName);
+  const moto = await startMoto();
+  const clients = motoClients(moto.endpoint, REGION);
   try {
+    const ctx = await prepare(moto, clients, synthesized, stateMachineName);
     const { definition, roleArn } = resolvedDefinition(ctx);
     const standIns = syncIntegrationsAsPassStates(
       definition as { States: Record<string, Record<string, unknown>> },
@@ -509,8 +521,8 @@ export async function runTraining<T>(
     });
     return await inspect(run, ctx);
   } finally {
-    ctx.clients.destroy();
-    await ctx.moto.stop();
+    clients.destroy();
+    await moto.stop();
   }
 }
 
