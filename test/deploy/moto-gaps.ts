@@ -1,13 +1,13 @@
 /**
- * Every place the emulated deploy bends for moto 5.2.1, and only for moto. Each workaround is a
- * small named function covering one gap of the emulator (named in its comment, with what moto
- * does instead); none changes what the product declares, and each reports how often it applied,
- * so a run prints exactly which gaps it had to step around. A template the product gets wrong
- * is never "fixed" here: that is a failed deploy.
+ * Every place the emulated deploy (deploy.ts) and the state machine run (training-run.ts) bend
+ * for moto 5.2.1, and only for moto. Each workaround is a small named function or constant
+ * covering one gap of the emulator (named in its comment, with what moto does instead); none
+ * changes what the product declares, and each run prints the ones it applied and where. A
+ * template or definition the product gets wrong is never "fixed" here: that is a failed test.
  */
+import { CreateServiceLinkedRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
 import type { CfnResource, CfnTemplate } from './assembly';
 import { motoApi, type MotoClients } from './clients';
-import { CreateServiceLinkedRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
 
 export interface GapContext {
   /** Outputs of stacks already created on the emulator, by stack name. */
