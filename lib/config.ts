@@ -59,9 +59,13 @@ export const factoryConfigSchema = z
       .regex(/^[a-z][a-z0-9-]{1,18}[a-z0-9]$/, 'must be 3-20 characters: lowercase letters, digits, hyphens')
       .default('aiaas-factory'),
     /** Optional fixed deployment environment; unset means the CLI's credentials decide. */
+    // `-c factory.account=123456789012` arrives as a JSON number (an id with a leading zero is not
+    // valid JSON and stays text), so a whole number is taken back as its digits.
     account: z
-      .string()
-      .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+      .preprocess(
+        (v) => (typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : v),
+        z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+      )
       .optional(),
     region: z
       .string()

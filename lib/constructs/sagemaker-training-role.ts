@@ -2,6 +2,7 @@ import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { wildcardResourceFinding } from '../acknowledgements';
 import { grantTrainerData, type TrainerBuckets } from './trainer-data';
 
 export interface SageMakerTrainingRoleProps extends TrainerBuckets {
@@ -22,6 +23,12 @@ export class SageMakerTrainingRole extends iam.Role {
     });
     grantTrainerData(this, props);
     props.image.repository.grantPull(this);
+    const trainingJobLogs = Stack.of(this).formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: '/aws/sagemaker/TrainingJobs:*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     this.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'TrainingJobLogs',
@@ -31,18 +38,11 @@ export class SageMakerTrainingRole extends iam.Role {
           'logs:PutLogEvents',
           'logs:DescribeLogStreams',
         ],
-        resources: [
-          Stack.of(this).formatArn({
-            service: 'logs',
-            resource: 'log-group',
-            resourceName: '/aws/sagemaker/TrainingJobs:*',
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ],
+        resources: [trainingJobLogs],
       }),
     );
     Validations.of(this).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/TrainingJobs:*]',
+      id: wildcardResourceFinding(this, trainingJobLogs),
       reason:
         'SageMaker writes one log stream per training host into this one fixed log group; stream names are not known in advance.',
     });

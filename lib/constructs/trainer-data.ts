@@ -1,9 +1,8 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { CURATED } from '../../lambda/core/object-keys';
+import { TRAINING_PREFIX } from '../../lambda/core/models-layout';
 import { grantObjectWrites } from './object-grants';
-
-/** Where training runs write candidate models and shard partials in the models bucket. */
-export const TRAINING_PREFIX = 'training/';
 
 /** The buckets a trainer reads its rows from and writes its candidates and partials to. */
 export interface TrainerBuckets {
@@ -19,8 +18,8 @@ export interface TrainerBuckets {
  * deletes nothing. The SageMaker role and the Batch job role get exactly this.
  */
 export function grantTrainerData(role: iam.IRole, buckets: TrainerBuckets): void {
-  buckets.curated.grantRead(role, 'train/*');
-  buckets.curated.grantRead(role, 'clean/*');
+  buckets.curated.grantRead(role, `${CURATED.train}*`);
+  buckets.curated.grantRead(role, `${CURATED.clean}*`);
   buckets.models.grantRead(role, `${TRAINING_PREFIX}*`);
   grantObjectWrites(buckets.models, role, `${TRAINING_PREFIX}*`);
 }

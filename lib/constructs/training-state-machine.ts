@@ -11,7 +11,10 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { TrainingEngine } from '../../lambda/core/calibration';
-import { TRAINING_PREFIX } from './trainer-data';
+import { candidateKey, partialsPrefix, SAGEMAKER_OUTPUT_PREFIX } from '../../lambda/core/models-layout';
+import { HYPERPARAMETER_OF, toTrainerEnvironment } from '../../lambda/core/trainer-contract';
+import { wildcardResourceFinding } from '../acknowledgements';
+import { TRAINING_JOB_NAME_PREFIX, trainingJobsArn } from './training-jobs';
 
 /** Errors worth retrying with backoff: throttling and capacity, not bad input. */
 const TRANSIENT_ERRORS = [
@@ -110,15 +113,17 @@ export class TrainingStateMachine extends Construct {
 
     const modelsBucket = props.models.bucketName;
     const curatedBucket = props.curated.bucketName;
-    const candidateUri = `States.Format('s3://{}/${TRAINING_PREFIX}{}/model.json', '${modelsBucket}', $.run.id)`;
-    const partialsUri = `States.Format('s3://{}/${TRAINING_PREFIX}{}/partials/', '${modelsBucket}', $.run.id)`;
+    // `{}` is the run id, filled in by States.Format.
+    const candidateUri = `States.Format('s3://{}/${candidateKey('{}')}', '${modelsBucket}', $.run.id)`;
+    const partialsUri = `States.Format('s3://{}/${partialsPrefix('{}')}', '${modelsBucket}', $.run.id)`;
     const inputUri = `States.Format('s3://{}/{}', '${curatedBucket}', $.plan.inputPrefix)`;
 
     const hyperParameters: Record<string, string> = {
       ...props.hyperParameters,
-      'model_s3_uri.$': candidateUri,
-      'partials_s3_uri.$': partialsUri,
-      'planned_seconds.$': "States.Format('{}', $.plan.plannedSeconds)",
+      // Per run: JSONPath fields (`<name>.$`), named by the trainer contract.
+      [`${HYPERPARAMETER_OF.modelS3Uri}.$`]: candidateUri,
+      [`${HYPERPARAMETER_OF.partialsS3Uri}.$`]: partialsUri,
+      [`${HYPERPARAMETER_OF.plannedSeconds}.$`]: "States.Format('{}', $.plan.plannedSeconds)",
     };
     const trainOnSageMaker = catchTo(
       new sfn.CustomState(this, 'TrainOnSageMaker', {
@@ -127,7 +132,7 @@ export class TrainingStateMachine extends Construct {
           Comment: 'The L2 task lacks EnableInterContainerTrafficEncryption, hence a custom state',
           Resource: `arn:${Stack.of(this).partition}:states:::sagemaker:createTrainingJob.sync`,
           Parameters: {
-            'TrainingJobName.$': "States.Format('train-{}', $.run.id)",
+            'TrainingJobName.$': `States.Format('${TRAINING_JOB_NAME_PREFIX}{}', $.run.id)`,
             AlgorithmSpecification: { TrainingImage: props.image.imageUri, TrainingInputMode: 'File' },
             RoleArn: props.sageMakerRole.roleArn,
             HyperParameters: hyperParameters,
@@ -145,7 +150,7 @@ export class TrainingStateMachine extends Construct {
               },
             ],
             OutputDataConfig: {
-              S3OutputPath: `s3://${modelsBucket}/${TRAINING_PREFIX}outputs/`,
+              S3OutputPath: `s3://${modelsBucket}/${SAGEMAKER_OUTPUT_PREFIX}`,
               KmsKeyId: props.key.keyArn,
             },
             ResourceConfig: {
@@ -183,22 +188,26 @@ export class TrainingStateMachine extends Construct {
       }),
     );
 
-    const shardEnvironment = {
-      TRAINER_SHARDS: sfn.JsonPath.format('{}', sfn.JsonPath.stringAt('$.plan.p')),
-      TRAINER_INPUT_S3_URI: sfn.JsonPath.format(
+    // The Batch spelling (TRAINER_*) of the per-run settings, through the trainer contract.
+    const shardEnvironment = toTrainerEnvironment({
+      [HYPERPARAMETER_OF.shards]: sfn.JsonPath.format('{}', sfn.JsonPath.stringAt('$.plan.p')),
+      [HYPERPARAMETER_OF.inputS3Uri]: sfn.JsonPath.format(
         `s3://${curatedBucket}/{}`,
         sfn.JsonPath.stringAt('$.plan.inputPrefix'),
       ),
-      TRAINER_PARTIALS_S3_URI: sfn.JsonPath.format(
-        `s3://${modelsBucket}/${TRAINING_PREFIX}{}/partials/`,
+      [HYPERPARAMETER_OF.partialsS3Uri]: sfn.JsonPath.format(
+        `s3://${modelsBucket}/${partialsPrefix('{}')}`,
         sfn.JsonPath.stringAt('$.run.id'),
       ),
-      TRAINER_MODEL_S3_URI: sfn.JsonPath.format(
-        `s3://${modelsBucket}/${TRAINING_PREFIX}{}/model.json`,
+      [HYPERPARAMETER_OF.modelS3Uri]: sfn.JsonPath.format(
+        `s3://${modelsBucket}/${candidateKey('{}')}`,
         sfn.JsonPath.stringAt('$.run.id'),
       ),
-      TRAINER_PLANNED_SECONDS: sfn.JsonPath.format('{}', sfn.JsonPath.stringAt('$.plan.plannedSeconds')),
-    };
+      [HYPERPARAMETER_OF.plannedSeconds]: sfn.JsonPath.format(
+        '{}',
+        sfn.JsonPath.stringAt('$.plan.plannedSeconds'),
+      ),
+    });
     const submit = (id: string, command: string, arraySize?: number) =>
       catchTo(
         new tasks.BatchSubmitJob(this, id, {
@@ -294,17 +303,23 @@ export class TrainingStateMachine extends Construct {
     this.grantSageMakerTraining(props.sageMakerRole, props.key);
     Validations.of(this.stateMachine.role).acknowledge(
       {
-        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:training-job/train-*]',
+        id: wildcardResourceFinding(this, trainingJobsArn(this)),
         reason:
           'Training job names are generated per run (train-<run uuid>); the grant is limited to that name prefix.',
       },
       {
-        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:batch:<AWS::Region>:<AWS::AccountId>:job/*]',
+        id: wildcardResourceFinding(
+          this,
+          Stack.of(this).formatArn({ service: 'batch', resource: 'job', resourceName: '*' }),
+        ),
         reason:
           'Tags go on, and an aborted run terminates, the Batch jobs the state machine itself submits; their ids exist only once submitted, so the ARNs cannot be named in advance.',
       },
       {
-        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:batch:<AWS::Region>:<AWS::AccountId>:job-definition/*]',
+        id: wildcardResourceFinding(
+          this,
+          Stack.of(this).formatArn({ service: 'batch', resource: 'job-definition', resourceName: '*' }),
+        ),
         reason:
           'The BatchSubmitJob integration grants SubmitJob on job definitions by revision; submission also requires the one job queue, which is named exactly.',
       },
@@ -320,7 +335,7 @@ export class TrainingStateMachine extends Construct {
   private grantSageMakerTraining(sageMakerRole: iam.IRole, key: kms.IKey): void {
     const stack = Stack.of(this);
     const machine = this.stateMachine;
-    const jobs = stack.formatArn({ service: 'sagemaker', resource: 'training-job', resourceName: 'train-*' });
+    const jobs = trainingJobsArn(this);
     machine.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'TrainingJobs',

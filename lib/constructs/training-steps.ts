@@ -1,30 +1,22 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { TrainingEngine } from '../../lambda/core/calibration';
-import type { FillMode } from '../../lambda/core/train';
+import { MODELS_BUCKET_VARIABLE } from '../../lambda/core/env/models-steps';
+import { PLAN_BUCKETS, planEnvironment, type PlanSettings } from '../../lambda/core/env/plan';
+import {
+  CAPACITY_PREFIX,
+  JOB_RECORDS_PREFIX,
+  MODELS_PREFIX,
+  TRAINING_PREFIX,
+} from '../../lambda/core/models-layout';
+import { CURATED } from '../../lambda/core/object-keys';
+import { wildcardResourceFinding } from '../acknowledgements';
 import { NodeFunction } from './node-function';
-import { TRAINING_PREFIX } from './trainer-data';
-
-/** What the plan step sizes a run with (its environment). */
-export interface PlanStepSettings {
-  /** The engine a run uses when its input names none. */
-  readonly engine: TrainingEngine;
-  /** The instance type of that engine. */
-  readonly instanceType: string;
-  /** The ceiling on p for that engine. */
-  readonly maxInstances: number;
-  readonly deadlineSeconds: number;
-  /** Calibration defaults until past jobs exist. */
-  readonly startupSeconds: number;
-  readonly secondsPerUnit: number;
-  readonly serialSeconds: number;
-  readonly fill: FillMode;
-}
+import { trainingJobsArn } from './training-jobs';
 
 export interface TrainingStepsProps {
   readonly vpc: ec2.IVpc;
@@ -38,7 +30,8 @@ export interface TrainingStepsProps {
   readonly curated: s3.IBucket;
   /** Holds models, the current pointer, candidates and the calibration records. */
   readonly models: s3.IBucket;
-  readonly plan: PlanStepSettings;
+  /** What the plan step sizes a run with (its environment). */
+  readonly plan: PlanSettings;
 }
 
 /**
@@ -86,33 +79,32 @@ export class TrainingSteps extends Construct {
       return fn;
     };
     const { plan } = props;
-    this.plan = step('Plan', 'plan', 'Sizes a training run with T = n/p from the statistics partials', {
-      TRAINING_ENGINE: plan.engine,
-      INSTANCE_TYPE: plan.instanceType,
-      MAX_INSTANCES: String(plan.maxInstances),
-      DEADLINE_SECONDS: String(plan.deadlineSeconds),
-      STARTUP_SECONDS: String(plan.startupSeconds),
-      SECONDS_PER_UNIT: String(plan.secondsPerUnit),
-      SERIAL_SECONDS: String(plan.serialSeconds),
-      FILL_MODE: plan.fill,
-    })
-      .bindBucket('CURATED_BUCKET', props.curated, { read: true, prefixes: ['stats/'] })
-      .bindBucket('MODELS_BUCKET', props.models, { read: true, prefixes: ['capacity/'] });
+    this.plan = step(
+      'Plan',
+      'plan',
+      'Sizes a training run with T = n/p from the statistics partials',
+      planEnvironment(plan),
+    )
+      .bindBucket(PLAN_BUCKETS.curated, props.curated, { read: true, prefixes: [CURATED.stats] })
+      .bindBucket(PLAN_BUCKETS.models, props.models, { read: true, prefixes: [CAPACITY_PREFIX] });
     this.evaluate = step(
       'Evaluate',
       'evaluate',
       'Compares a candidate model with the served one',
       {},
-    ).bindBucket('MODELS_BUCKET', props.models, { read: true, prefixes: ['models/', TRAINING_PREFIX] });
+    ).bindBucket(MODELS_BUCKET_VARIABLE, props.models, {
+      read: true,
+      prefixes: [MODELS_PREFIX, TRAINING_PREFIX],
+    });
     this.promote = step(
       'Promote',
       'promote',
       'Publishes a better model and moves the current pointer',
       {},
-    ).bindBucket('MODELS_BUCKET', props.models, {
+    ).bindBucket(MODELS_BUCKET_VARIABLE, props.models, {
       read: true,
       write: true,
-      prefixes: ['models/', TRAINING_PREFIX],
+      prefixes: [MODELS_PREFIX, TRAINING_PREFIX],
     });
 
     this.recordJob = step(
@@ -120,18 +112,12 @@ export class TrainingSteps extends Construct {
       'record-job',
       'Keeps each finished training job as a calibration record for the planner',
       {},
-    ).bindBucket('MODELS_BUCKET', props.models, { write: true, prefixes: ['capacity/records/'] });
+    ).bindBucket(MODELS_BUCKET_VARIABLE, props.models, { write: true, prefixes: [JOB_RECORDS_PREFIX] });
     this.recordJob.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'DescribeTrainingJobs',
         actions: ['sagemaker:DescribeTrainingJob', 'sagemaker:ListTags'],
-        resources: [
-          Stack.of(this).formatArn({
-            service: 'sagemaker',
-            resource: 'training-job',
-            resourceName: 'train-*',
-          }),
-        ],
+        resources: [trainingJobsArn(this)],
       }),
     );
     this.recordJob.addToRolePolicy(
@@ -143,7 +129,7 @@ export class TrainingSteps extends Construct {
     );
     // The role is a sibling of the function (NodeFunction creates it first), so the finding is on it.
     Validations.of(this.recordJob.role!).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:training-job/train-*]',
+      id: wildcardResourceFinding(this, trainingJobsArn(this)),
       reason:
         'Training job names are generated per run (train-<run uuid>); the grant is limited to that name prefix.',
     });

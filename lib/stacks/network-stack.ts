@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { Fn, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -46,6 +46,15 @@ export class NetworkStack extends Stack {
   public readonly flowLogKey: kms.Key;
   /** Security group of the interface endpoints: HTTPS from inside the VPC only. */
   public readonly endpointSecurityGroup: ec2.SecurityGroup;
+
+  /**
+   * The region's AZs as CloudFormation resolves them (`Fn::GetAZs`), never a lookup: with
+   * `factory.account` and `factory.region` set, the default would call EC2 at synth time, so
+   * `cdk synth` (and CI) would need AWS credentials. Three tokens cover `network.maxAzs`.
+   */
+  override get availabilityZones(): string[] {
+    return [0, 1, 2].map((i) => Fn.select(i, Fn.getAzs()));
+  }
 
   constructor(scope: Construct, id: string, props: NetworkStackProps) {
     super(scope, id, props);

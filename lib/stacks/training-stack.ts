@@ -10,9 +10,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { encodeSchema } from '../../lambda/core/dataset-schema';
 import { ec2TypeOf } from '../../lambda/core/instance-facts';
 import { sizeTrainingCapacity, type TrainingCapacity } from '../../lambda/core/planner';
+import { toHyperparameters, toTrainerEnvironment } from '../../lambda/core/trainer-contract';
 import { metricsNamespace, type FactoryConfig } from '../config';
 import { BatchCluster } from '../constructs/batch-cluster';
 import { NodeFunction } from '../constructs/node-function';
@@ -21,8 +21,6 @@ import { TrainerImage } from '../constructs/trainer-image';
 import { TrainingSecurityGroup } from '../constructs/training-security-group';
 import { TrainingStateMachine } from '../constructs/training-state-machine';
 import { TrainingSteps } from '../constructs/training-steps';
-
-export { TRAINING_PREFIX } from '../constructs/trainer-data';
 
 export interface TrainingStackProps extends StackProps {
   readonly config: FactoryConfig;
@@ -70,9 +68,15 @@ export class TrainingStack extends Stack {
     this.sageMakerCapacity = sizeTrainingCapacity({ ...workload, instanceType: training.instanceType });
     const batchType = training.batchInstanceTypes[0];
     this.batchCapacity = sizeTrainingCapacity({ ...workload, instanceType: batchType });
-    // The trainer's settings reach it as TRAINER_* variables on Batch and as hyperparameters on
-    // SageMaker (the same names, upper-cased); both spellings are written here, side by side.
-    const schema = encodeSchema(config.dataset);
+    // The run-independent trainer settings, written once through the trainer contract: as
+    // hyperparameters on SageMaker and as the same names in TRAINER_* variables on Batch.
+    const trainerSettings = toHyperparameters({
+      holdout: training.holdout,
+      fill: training.fill,
+      ridge: training.ridge,
+      schema: config.dataset,
+      inputKind: 'curated',
+    });
 
     this.image = new TrainerImage(this, 'TrainerImage');
     const securityGroup = new TrainingSecurityGroup(this, 'TrainingSg', { vpc });
@@ -89,13 +93,7 @@ export class TrainingStack extends Stack {
       capacity: this.batchCapacity,
       spotFirst: training.spot,
       image: this.image,
-      trainerEnvironment: {
-        TRAINER_HOLDOUT: String(training.holdout),
-        TRAINER_FILL: training.fill,
-        TRAINER_RIDGE: String(training.ridge),
-        TRAINER_SCHEMA: schema,
-        TRAINER_INPUT_KIND: 'curated',
-      },
+      trainerEnvironment: toTrainerEnvironment(trainerSettings),
       maxRuntimeSeconds: training.maxRuntimeSeconds,
       curated,
       models,
@@ -118,9 +116,15 @@ export class TrainingStack extends Stack {
       curated,
       models,
       plan: {
-        ...training,
+        engine: training.engine,
         instanceType: onSageMaker ? training.instanceType : batchType,
         maxInstances: onSageMaker ? this.sageMakerCapacity.p : this.batchCapacity.p,
+        deadlineSeconds: training.deadlineSeconds,
+        startupSeconds: training.startupSeconds,
+        secondsPerUnit: training.secondsPerUnit,
+        serialSeconds: training.serialSeconds,
+        fillMode: training.fill,
+        metricsNamespace: metricsNamespace(config),
       },
     });
     this.planFunction = steps.plan;
@@ -133,13 +137,7 @@ export class TrainingStack extends Stack {
       spot: training.spot,
       instanceType: training.instanceType,
       maxRuntimeSeconds: training.maxRuntimeSeconds,
-      hyperParameters: {
-        holdout: String(training.holdout),
-        fill: training.fill,
-        ridge: String(training.ridge),
-        schema,
-        input_kind: 'curated',
-      },
+      hyperParameters: trainerSettings,
       image: this.image,
       sageMakerRole: this.sageMakerRole,
       vpc,

@@ -98,6 +98,14 @@ describe('config', () => {
     expect(config.prefix).toBe('plant-7');
   });
 
+  it('takes -c factory.account=<12 digits> although the CLI hands it over as a number', () => {
+    expect(configFromContext({ 'factory.account': '123456789012' }).account).toBe('123456789012');
+    expect(configFromContext({ 'factory.account': '012345678901' }).account).toBe('012345678901');
+    expect(() => configFromContext({ 'factory.account': '1234' })).toThrow(
+      'factory.account: got 1234; must be a 12-digit AWS account id',
+    );
+  });
+
   it('rejects a factory context that is not an object', () => {
     expect(() => configFromContext({ factory: '[1,2]' })).toThrow(
       'factory: got [1,2]; allowed: a JSON object',

@@ -42,9 +42,18 @@ function guardViolationsOn(report: Report, constructPath: string): string[] {
 }
 
 describe('policy checks', () => {
-  it.each(['dev', 'prod'])('pass with every pack on the %s platform', (stage) => {
+  it.each([
+    ['dev', {}],
+    ['prod', {}],
+    // A fixed environment: acknowledgement ids must follow the literal account and region, and
+    // nothing may need an AWS lookup (no credentials at synth).
+    ['dev', { account: '123456789012', region: 'eu-west-1' }],
+  ])('pass with every pack on the %s platform %j', (stage, environment) => {
     const { error, report } = synthWithPolicies((app) => {
-      createPlatform(app, configFromContext({ factory: { stage, alarmEmail: 'ops@example.com' } }));
+      createPlatform(
+        app,
+        configFromContext({ factory: { stage, alarmEmail: 'ops@example.com', ...environment } }),
+      );
     });
     const failures = report.pluginReports.flatMap((p) =>
       p.violations.map((v) => `${p.pluginName}:${v.ruleName}`),

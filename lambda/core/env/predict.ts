@@ -4,7 +4,7 @@ import { DEFAULT_METRICS_NAMESPACE, type Env } from './vars';
 
 export const PREDICT_BUCKETS = { models: 'MODELS_BUCKET' } as const;
 
-export const FILL_MISSING_MODES = ['mean', 'reject'] as const;
+export const FILL_MISSING_MODES = ['reject', 'mean'] as const;
 export type FillMissing = (typeof FILL_MISSING_MODES)[number];
 
 /**

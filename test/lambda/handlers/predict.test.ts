@@ -422,7 +422,7 @@ describe('readPredictConfig', () => {
       'ANOMALY_Z must be a number > 0, got "x"',
     );
     expect(() => readPredictConfig({ MODELS_BUCKET: 'b', FILL_MISSING: 'zero' })).toThrow(
-      'FILL_MISSING must be "mean" or "reject", got "zero"',
+      'FILL_MISSING must be "reject" or "mean", got "zero"',
     );
     expect(() => readPredictConfig({ MODELS_BUCKET: 'b', MODEL_CACHE_SECONDS: '-1' })).toThrow(
       'MODEL_CACHE_SECONDS must be a whole number ≥ 0, got "-1"',
