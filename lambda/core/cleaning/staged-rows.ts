@@ -21,7 +21,7 @@ export class StagedRows {
   readonly complete: Uint8Array;
 
   constructor(
-    readonly d: number,
+    d: number,
     readonly textColumns: Int32Array,
     headerLength: number,
   ) {
