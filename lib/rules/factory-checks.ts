@@ -3,6 +3,7 @@ import type {
   IPolicyValidationPlugin,
   PolicyValidationPluginReport,
 } from 'aws-cdk-lib';
+import { accessLogDestination } from './access-log-destination';
 import { kmsServicePrincipal } from './kms-service-principal';
 import { objectLockGrant, type ObjectLockGrantOptions } from './object-lock-grant';
 import { servicePrincipalSourceCondition } from './service-principal-source-condition';
@@ -21,6 +22,7 @@ export function factoryRules(props: FactoryChecksProps = {}): FactoryRule[] {
     wafBodyLimitRule,
     objectLockGrant(props),
     servicePrincipalSourceCondition,
+    accessLogDestination,
   ];
 }
 
