@@ -14,7 +14,8 @@
  * skipped with a reason (a Batch job still SUBMITTED has no stoppedAt and is skipped, not guessed).
  */
 import { DescribeJobsCommand, type BatchClient, type JobDetail } from '@aws-sdk/client-batch';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { listObjects } from './s3-listing';
 import { JOB_RECORDS_KEY, JOB_RECORDS_PREFIX } from '../core/models-layout';
 import {
   DescribeTrainingJobCommand,
@@ -247,16 +248,10 @@ async function readJson(s3: S3Client, bucket: string, key: string): Promise<unkn
 export async function loadJobRecords(s3: S3Client, bucket: string): Promise<JobRecord[]> {
   const snapshot = await readJson(s3, bucket, JOB_RECORDS_KEY);
   const fromSnapshot = snapshot === undefined ? [] : parseJobRecordsDocument(snapshot);
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: JOB_RECORDS_PREFIX, ContinuationToken: token }),
-    );
-    for (const object of page.Contents ?? []) if (object.Key?.endsWith('.json')) keys.push(object.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  keys.sort();
+  const keys = (await listObjects(s3, bucket, JOB_RECORDS_PREFIX))
+    .map((object) => object.key)
+    .filter((key) => key.endsWith('.json'))
+    .sort();
   const perJob: JobRecord[] = [];
   for (const key of keys) {
     const value = await readJson(s3, bucket, key);

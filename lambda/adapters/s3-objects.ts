@@ -7,10 +7,10 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { listObjects } from './s3-listing';
 import { Upload } from '@aws-sdk/lib-storage';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
@@ -77,16 +77,7 @@ function isNotFound(error: unknown): boolean {
  * "folders" are left out.
  */
 export async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const out = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }),
-    );
-    for (const object of out.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
-    token = out.IsTruncated ? out.NextContinuationToken : undefined;
-  } while (token);
-  return keys;
+  return (await listObjects(s3, bucket, prefix, { delimiter: '/' })).map((object) => object.key);
 }
 
 /**

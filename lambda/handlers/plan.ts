@@ -19,7 +19,8 @@
  * A failed plan publishes none: the state machine's failure alarm covers it.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { listObjects } from '../adapters/s3-listing';
 import { loadJobRecords } from '../adapters/job-records';
 import { stepHandler, type StepDeps } from '../adapters/step-handler';
 import {
@@ -131,16 +132,11 @@ export function partialCounts(key: string, value: unknown): PartialCounts {
 
 /** Keys of the statistics partials: `stats/**.json` (not the `.groups.csv` beside them). */
 export async function listStatsPartials(s3: S3Client, bucket: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: STATS_PREFIX, ContinuationToken: token }),
-    );
-    for (const object of page.Contents ?? []) if (object.Key?.endsWith('.json')) keys.push(object.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return keys.sort();
+  const objects = await listObjects(s3, bucket, STATS_PREFIX);
+  return objects
+    .map((object) => object.key)
+    .filter((key) => key.endsWith('.json'))
+    .sort();
 }
 
 /** Reads partials with bounded concurrency (thousands of small objects must not open thousands of sockets). */

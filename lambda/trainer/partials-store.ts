@@ -6,7 +6,8 @@
  */
 import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { listObjects } from '../adapters/s3-listing';
 import {
   TrainingShard,
   decodeHoldout,
@@ -59,16 +60,7 @@ export function s3PartialsStore(s3: S3Client, uri: string): PartialsStore {
       return res.Body!.transformToByteArray();
     },
     async list() {
-      const names: string[] = [];
-      let token: string | undefined;
-      do {
-        const page = await s3.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: base, ContinuationToken: token }),
-        );
-        for (const o of page.Contents ?? []) if (o.Key) names.push(o.Key.slice(base.length));
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
-      return names;
+      return (await listObjects(s3, bucket, base)).map((object) => object.key.slice(base.length));
     },
   };
 }

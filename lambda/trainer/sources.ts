@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { listObjects } from '../adapters/s3-listing';
 import type { LineageInput, TrainingSource } from '../core/train';
 
 /** Every regular file under `dir`, recursively, as paths relative to it with `/` separators, sorted. */
@@ -71,16 +72,7 @@ export async function s3Sources(
   kind: TrainingSource['kind'],
 ): Promise<TrainingSource[]> {
   const { bucket, prefix } = parseS3Uri(uri);
-  const keys: { key: string; size?: number }[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-    );
-    for (const o of page.Contents ?? [])
-      if (o.Key?.toLowerCase().endsWith('.csv')) keys.push({ key: o.Key, size: o.Size });
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  const keys = (await listObjects(s3, bucket, prefix)).filter((o) => o.key.toLowerCase().endsWith('.csv'));
   return keys.map(({ key, size }) => {
     const lineage: { key: string; version?: string; etag?: string; bytes?: number } = {
       key: `s3://${bucket}/${key}`,
