@@ -33,10 +33,15 @@ import { performance } from 'node:perf_hooks';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { configFromContext, type FactoryConfig } from '../../lib/config';
-import { planEnvironment, PLAN_BUCKETS } from '../../lambda/core/env/plan';
-import { PREDICT_BUCKETS, predictEnvironment } from '../../lambda/core/env/predict';
-import { PREPROCESS_BUCKETS, preprocessEnvironment } from '../../lambda/core/env/preprocess';
-import { DEFAULT_METRICS_NAMESPACE } from '../../lambda/core/env/vars';
+import { MODELS_BUCKET_VARIABLE, readModelsStepConfig } from '../../lambda/core/env/models-steps';
+import { planEnvironment, PLAN_BUCKETS, readPlanConfig } from '../../lambda/core/env/plan';
+import { PREDICT_BUCKETS, predictEnvironment, readPredictConfig } from '../../lambda/core/env/predict';
+import {
+  PREPROCESS_BUCKETS,
+  preprocessEnvironment,
+  readPreprocessConfig,
+} from '../../lambda/core/env/preprocess';
+import { DEFAULT_METRICS_NAMESPACE, type ServiceConfig } from '../../lambda/core/env/vars';
 import { candidateKey, partialsPrefix } from '../../lambda/core/models-layout';
 import { toHyperparameters } from '../../lambda/core/trainer-contract';
 import type { ModelArtifact, ModelMetrics } from '../../lambda/core/model-artifact';
@@ -481,17 +486,29 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
     });
 
     // ---- preprocess: the real handler, one EventBridge event per object
-    // The variables the preprocess stack sets, from the same module.
-    env.set({
-      [PREPROCESS_BUCKETS.curated]: buckets.curated,
-      ...preprocessEnvironment({
-        schema: config.dataset,
-        maxObjectBytes: config.preprocess.maxObjectBytes,
-        metricsNamespace: DEFAULT_METRICS_NAMESPACE,
-      }),
-      POWERTOOLS_SERVICE_NAME: 'preprocess',
+    // Each handler is built with its dependencies injected, its configuration read from the same
+    // variables the stack writes (written and read through one module, as in Lambda).
+    const { Logger } = await import('@aws-lambda-powertools/logger');
+    const { Metrics } = await import('@aws-lambda-powertools/metrics');
+    const stepDeps = <C extends ServiceConfig>(stepConfig: C) => ({
+      s3,
+      config: stepConfig,
+      logger: new Logger({ serviceName: stepConfig.serviceName }),
+      metrics: new Metrics({ namespace: stepConfig.metricsNamespace, serviceName: stepConfig.serviceName }),
     });
-    const preprocessModule = await import('../../lambda/handlers/preprocess');
+    const { createPreprocessHandler } = await import('../../lambda/handlers/preprocess');
+    const preprocessHandler = createPreprocessHandler(
+      stepDeps(
+        readPreprocessConfig({
+          [PREPROCESS_BUCKETS.curated]: buckets.curated,
+          ...preprocessEnvironment({
+            schema: config.dataset,
+            maxObjectBytes: config.preprocess.maxObjectBytes,
+            metricsNamespace: DEFAULT_METRICS_NAMESPACE,
+          }),
+        }),
+      ),
+    );
     const fileOutcomes = await step('preprocess', async () => {
       const out: FileOutcome[] = [];
       for (const [i, object] of rawKeys.entries()) {
@@ -504,7 +521,7 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
           etag: object.etag,
           region: REGION,
         });
-        const result: PreprocessSummary = await preprocessModule.handler(
+        const result: PreprocessSummary = await preprocessHandler(
           event,
           lambdaContext('preprocess-local', `preprocess-${i + 1}`),
         );
@@ -560,7 +577,9 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
     // ---- plan: the training state machine's first state
     const training = config.training;
     const planned = { ...options.plan };
-    env.set({
+    const { runPlan } = await import('../../lambda/handlers/plan');
+    const planConfig = readPlanConfig({
+      [PLAN_BUCKETS.curated]: buckets.curated,
       [PLAN_BUCKETS.models]: buckets.models,
       ...planEnvironment({
         engine: training.engine,
@@ -574,10 +593,8 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
         fillMode: training.fill,
         metricsNamespace: DEFAULT_METRICS_NAMESPACE,
       }),
-      POWERTOOLS_SERVICE_NAME: 'plan',
     });
-    const planModule = await import('../../lambda/handlers/plan');
-    const plan = await step('plan', () => planModule.handler({}, lambdaContext('plan-local', 'plan-1')));
+    const plan = await step('plan', () => runPlan({}, stepDeps(planConfig)));
     say(
       `plan: n = ${plan.n} rows, p = ${plan.p} × ${plan.instanceType}, T = ${plan.plannedSeconds.toFixed(1)} s` +
         `${plan.cost !== null ? `, $${plan.cost.toFixed(4)}` : ''}, ${plan.feasible ? 'feasible' : 'NOT feasible'}` +
@@ -626,15 +643,14 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
     );
 
     // ---- evaluate and promote
-    env.set({ POWERTOOLS_SERVICE_NAME: 'evaluate' });
-    const evaluateModule = await import('../../lambda/handlers/evaluate');
-    const promoteModule = await import('../../lambda/handlers/promote');
+    const { runEvaluate } = await import('../../lambda/handlers/evaluate');
+    const { runPromote } = await import('../../lambda/handlers/promote');
+    const modelsEnv = { [MODELS_BUCKET_VARIABLE]: buckets.models };
     const evaluation: EvaluateOutput = await step('evaluate', () =>
-      evaluateModule.handler({ candidate }, lambdaContext('evaluate-local', 'evaluate-1')),
+      runEvaluate({ candidate }, stepDeps(readModelsStepConfig('evaluate', modelsEnv))),
     );
-    env.set({ POWERTOOLS_SERVICE_NAME: 'promote' });
     const promotion: PromoteOutput = await step('promote', () =>
-      promoteModule.handler(evaluation, lambdaContext('promote-local', 'promote-1')),
+      runPromote(evaluation, stepDeps(readModelsStepConfig('promote', modelsEnv))),
     );
     say(
       `evaluate: ${evaluation.better ? 'better' : 'not better'} (${evaluation.reason}); ` +
@@ -646,13 +662,22 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
     const artifact = JSON.parse(await artifactRes.Body!.transformToString('utf-8')) as ModelArtifact;
 
     // ---- serve the predict handler and ask it over HTTP
-    env.set({
+    const { createPredictHandler } = await import('../../lambda/handlers/predict');
+    const { ModelCache } = await import('../../lambda/adapters/model-cache');
+    const predictConfig = readPredictConfig({
       [PREDICT_BUCKETS.models]: buckets.models,
       ...predictEnvironment({ ...config.serving, metricsNamespace: DEFAULT_METRICS_NAMESPACE }),
-      POWERTOOLS_SERVICE_NAME: 'predict',
     });
-    const predictModule = await import('../../lambda/handlers/predict');
-    const predictHandler: ProxyHandler = predictModule.handler;
+    const predictDeps = stepDeps(predictConfig);
+    const predictHandler: ProxyHandler = createPredictHandler({
+      ...predictDeps,
+      models: new ModelCache({
+        s3,
+        bucket: predictConfig.modelsBucket,
+        maxAgeSeconds: predictConfig.modelCacheSeconds,
+        logger: predictDeps.logger,
+      }),
+    });
     api = await step('serve', () => serveProxyHandler(predictHandler, { port: options.port ?? 0 }));
     say(`predict API on ${api.url} (POST /predict, GET /model)`);
 

@@ -10,10 +10,9 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { s3Client } from '../adapters/clients';
 import { readPredictConfig, type PredictConfig } from '../core/env/predict';
-import type { Env } from '../core/env/vars';
+import { lambdaEntry } from '../adapters/lambda-entry';
 import { ModelCache, ModelUnavailableError } from '../adapters/model-cache';
 import {
-  ConfigError,
   FactoryError,
   errorResponse,
   NotFoundError,
@@ -282,38 +281,25 @@ export function createPredictHandler(deps: PredictDeps): PredictHandler {
   };
 }
 
-/** The production wiring: env read once, SDK client and model cache created once per environment. */
-export function createDefaultPredictHandler(env: Env = process.env): PredictHandler {
-  const config = readPredictConfig(env);
-  const logger = new Logger({ serviceName: config.serviceName });
-  const metrics = new Metrics({ namespace: config.metricsNamespace, serviceName: config.serviceName });
-  const models = new ModelCache({
-    s3: s3Client(),
-    bucket: config.modelsBucket,
-    maxAgeSeconds: config.modelCacheSeconds,
-    logger,
-  });
-  return createPredictHandler({ config, models, logger, metrics });
-}
-
-let instance: PredictHandler | undefined;
-
 /**
  * Lambda entry point (`handler` in the bundle). The environment is read on the first invocation
  * and the wiring kept for the life of the execution environment; a bad environment answers 500
  * with the variable named, and is logged, on every request until it is fixed.
  */
-export const handler: PredictHandler = async (event, context) => {
-  if (!instance) {
-    try {
-      instance = createDefaultPredictHandler();
-    } catch (error) {
-      new Logger({ serviceName: 'predict' }).error('predict handler misconfigured', {
-        detail: (error as Error).message,
-        variable: error instanceof ConfigError ? error.variable : undefined,
-      });
-      return errorResult(error, event?.requestContext?.requestId);
-    }
-  }
-  return instance(event, context);
-};
+export const handler: PredictHandler = lambdaEntry({
+  name: 'predict',
+  readConfig: readPredictConfig,
+  create: ({ config, logger, metrics }) =>
+    createPredictHandler({
+      config,
+      models: new ModelCache({
+        s3: s3Client(),
+        bucket: config.modelsBucket,
+        maxAgeSeconds: config.modelCacheSeconds,
+        logger,
+      }),
+      logger,
+      metrics,
+    }),
+  misconfigured: (error, event) => errorResult(error, event?.requestContext?.requestId),
+});

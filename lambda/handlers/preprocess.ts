@@ -49,6 +49,7 @@ import type { Context } from 'aws-lambda';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { s3Client } from '../adapters/clients';
+import { lambdaEntry } from '../adapters/lambda-entry';
 import { readPreprocessConfig, type PreprocessConfig } from '../core/env/preprocess';
 import {
   deleteKeys,
@@ -561,11 +562,13 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
   };
 }
 
-// Module scope: read once per cold start; a missing or bad variable fails the init with a
-// ConfigError naming it.
-const config = readPreprocessConfig(process.env);
-const logger = new Logger({ serviceName: config.serviceName });
-const metrics = new Metrics({ namespace: config.metricsNamespace, serviceName: config.serviceName });
-
-/** The Lambda entry point. */
-export const handler = createPreprocessHandler({ s3: s3Client(), config, logger, metrics });
+/**
+ * The Lambda entry point: the environment is read on the first invocation (a missing or bad
+ * variable fails it with a ConfigError naming it, which Lambda retries and then dead-letters).
+ */
+export const handler = lambdaEntry({
+  name: 'preprocess',
+  readConfig: readPreprocessConfig,
+  create: ({ config, logger, metrics }) =>
+    createPreprocessHandler({ s3: s3Client(), config, logger, metrics }),
+});

@@ -14,10 +14,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { BatchClient } from '@aws-sdk/client-batch';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
-import type { Context } from 'aws-lambda';
 import { batchClient, s3Client, sageMakerClient } from '../adapters/clients';
-import { readModelsStepConfig } from '../core/env/models-steps';
-import type { Env } from '../core/env/vars';
+import { lambdaEntry } from '../adapters/lambda-entry';
+import { readModelsStepConfig, type ModelsStepConfig } from '../core/env/models-steps';
 import { recordFinishedJob, type FinishedJob } from '../adapters/job-records';
 import type { JobRecord } from '../core/calibration';
 import { ValidationError } from '../core/errors';
@@ -59,22 +58,18 @@ export async function runRecordJob(event: unknown, deps: RecordJobDeps): Promise
   return { recorded: result.key, record: result.record };
 }
 
-let deps: RecordJobDeps | undefined;
-
-/** Reads the environment on first use (MODELS_BUCKET), so a bad deployment fails with its name. */
-function depsFrom(env: Env): RecordJobDeps {
-  const config = readModelsStepConfig('record-job', env);
-  return {
-    s3: s3Client(),
-    sagemaker: sageMakerClient(),
-    batch: batchClient(),
-    modelsBucket: config.modelsBucket,
-    logger: new Logger({ serviceName: config.serviceName }),
-  };
-}
-
-export const handler = async (event: unknown, context?: Context): Promise<RecordJobOutput> => {
-  deps ??= depsFrom(process.env);
-  if (context) deps.logger.addContext(context);
-  return runRecordJob(event, deps);
-};
+/** The Lambda entry point: MODELS_BUCKET read on the first invocation, clients created once. */
+export const handler = lambdaEntry<ModelsStepConfig, unknown, RecordJobOutput>({
+  name: 'record-job',
+  readConfig: (env) => readModelsStepConfig('record-job', env),
+  create: ({ config, logger }) => {
+    const deps: RecordJobDeps = {
+      s3: s3Client(),
+      sagemaker: sageMakerClient(),
+      batch: batchClient(),
+      modelsBucket: config.modelsBucket,
+      logger,
+    };
+    return (event) => runRecordJob(event, deps);
+  },
+});
