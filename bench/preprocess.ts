@@ -1,201 +1,364 @@
 /**
- * `npm run bench:preprocess -- [--rows 1000000] [--dir bench/data] [--peers ours,pandas,duckdb,cat,lines]`
+ * `npm run bench:preprocess -- [--rows 1000000] [--runs 3] [--dir bench/data] [--peers NAME,...]`
  *
- * Generates synthetic production data (P2's generator, deterministic, cached under --dir), then
- * runs side by side, each as its own child process: this project's CLI (bundled with esbuild and
- * run by plain node, as it ships, so TypeScript compilation is not timed), the pandas 1.5
- * reference (bench/peers/pandas_clean.py), DuckDB with 2 threads (bench/peers/duckdb-clean.ts),
- * `cat` and a Node line split. Wall time, user and system CPU seconds and peak RSS come from
- * /usr/bin/time (wall time includes each runtime's start-up). User CPU is the figure to trust on
- * a loaded machine: wall time stretches with other processes, CPU seconds much less. Then it
- * checks that ours, pandas and DuckDB agree (clean row counts, group_stats within 1e-9 relative:
- * DuckDB's avg is not compensated) and prints MB/s, rows/s, peak RSS and the ratios ours/peer.
+ * The cleaning contract (DESIGN.md "Data contract") on one generated file, by every peer of
+ * DESIGN.md "Peers", each as its own plain process, as its own users run it, each writing
+ * clean.csv (de-duplicated, mean-filled rows) and group_stats.csv (per-category count and means):
+ *
+ *   ours        the CLI as it ships: `node dist/factory.js preprocess` (scripts/build-cli.mjs builds
+ *               dist/ first, untimed); it also writes train.csv, stats.json, report.json and
+ *               quarantine.csv, work the peers do not do
+ *   pandas      pandas 1.5, pd.read_csv with its defaults (bench/peers/pandas_clean.py)
+ *   pandas-rt   the same with float_precision='round_trip' (correctly rounded parsing)
+ *   polars-Nt   nodejs-polars 0.25.2 under POLARS_MAX_THREADS=N, N = 1 and every core
+ *               (bench/peers/polars-clean.ts, bundled, plain node)
+ *   duckdb-Nt   DuckDB (@duckdb/node-api) with N threads, N = 1 and every core
+ *               (bench/peers/duckdb-clean.ts, bundled, plain node)
+ *   cat, lines  reading the bytes: `cat > /dev/null` and a Node line split (bench/peers/line-split.ts)
+ *
+ * `--peers` takes names or their groups (polars, duckdb). Every peer runs --runs times, the rounds
+ * interleaved (each round runs every peer once, starting one further along), so a machine that
+ * slows down mid-run slows every peer alike; the table shows min and median. Wall, user and system
+ * CPU seconds and peak RSS are /usr/bin/time's for the whole process, start-up included; MB/s is the
+ * input's size over the median wall time; "ours/peer" divides ours's median by the peer's (below 1:
+ * ours takes less). CPU seconds move less than wall seconds on a loaded machine, so the load average
+ * is printed before and after. Then every writer's outputs are checked against ours (or the first
+ * writer): clean.csv row for row (text equal, numbers within 1e-9 relative) and group_stats.csv
+ * (categories and counts equal, means within 1e-9 relative); any difference exits 1.
+ * Nothing here asserts a time.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildSync } from 'esbuild';
 import { writeSyntheticDataset } from '../bin/commands/generate';
+import { DEFAULT_DATASET_SCHEMA, numericColumns } from '../lambda/core/dataset-schema';
 
 const ROOT = resolve(__dirname, '..');
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
+const RTOL = 1e-9;
 
-interface Measured {
+interface Peer {
   readonly name: string;
-  /** Wall seconds. */
-  readonly seconds: number;
-  /** CPU seconds in user and kernel mode (all threads). */
-  readonly user: number;
-  readonly sys: number;
-  readonly rssMb: number;
-  readonly out?: string;
+  readonly group: string;
+  /** Writes clean.csv and group_stats.csv into its output directory. */
+  readonly writes: boolean;
+  readonly command: (out: string) => { file: string; args: string[]; env?: Record<string, string> };
 }
 
-/** Bundles a script for plain `node` (what the Lambda and the trainer image run). */
-function bundle(dir: string, name: string, contents: string): string {
-  const outfile = join(dir, `${name}.bundle.js`);
+interface Run {
+  /** Wall seconds, start-up included. */
+  readonly wall: number;
+  /** User + system CPU seconds, every thread. */
+  readonly cpu: number;
+  readonly rssMb: number;
+  /** The peer's own figure for its work, without runtime start-up (writers only). */
+  readonly inProcess: number;
+}
+
+/**
+ * Bundles a peer for plain node; packages stay in node_modules (DuckDB and Polars are native), so
+ * the bundle lives inside the checkout whatever --dir says, where node finds them.
+ */
+function bundle(entry: string): string {
+  const outfile = join(ROOT, 'bench/data/peers', `${entry.replace(/^.*\//, '').replace(/\.ts$/, '')}.js`);
   buildSync({
-    stdin: { contents, resolveDir: ROOT, loader: 'ts' },
+    absWorkingDir: ROOT,
+    entryPoints: [join(ROOT, entry)],
+    outfile,
     bundle: true,
     platform: 'node',
     target: 'node20',
-    outfile,
+    format: 'cjs',
+    packages: 'external',
     logLevel: 'warning',
   });
   return outfile;
 }
 
-function timed(name: string, command: string, args: string[], out?: string): Measured {
-  const hasTime = existsSync('/usr/bin/time');
-  const argv = hasTime ? ['-f', '%e %U %S %M', command, ...args] : args;
-  const started = performance.now();
-  const child = spawnSync(hasTime ? '/usr/bin/time' : command, argv, {
+function timed(peer: Peer, out: string): Run {
+  const { file, args, env } = peer.command(out);
+  const child = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', file, ...args], {
     cwd: ROOT,
+    env: { ...process.env, ...env },
     encoding: 'utf8',
     maxBuffer: 1 << 26,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const wall = (performance.now() - started) / 1000;
-  if (child.status !== 0) throw new Error(`${name} failed (${child.status}):\n${child.stderr}`);
-  const last = child.stderr.trim().split('\n').pop() ?? '';
-  const [seconds, user, sys, rssKb] = hasTime ? last.split(' ').map(Number) : [wall, NaN, NaN, NaN];
-  return { name, seconds, user, sys, rssMb: rssKb / 1024, out };
+  if (child.status !== 0) throw new Error(`${peer.name} failed (${child.status}):\n${child.stderr}`);
+  const [wall, user, sys, rssKb] = (child.stderr.trim().split('\n').pop() ?? '').split(' ').map(Number);
+  let inProcess = NaN;
+  if (peer.name === 'ours') {
+    inProcess =
+      (JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { elapsedMs: number }).elapsedMs / 1000;
+  } else if (peer.writes) {
+    inProcess =
+      (JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}') as { seconds?: number }).seconds ?? NaN;
+  }
+  return { wall, cpu: user + sys, rssMb: rssKb / 1024, inProcess };
 }
 
-function readCsv(path: string): string[][] {
-  return readFileSync(path, 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => line.split(','));
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const min = (xs: number[]) => Math.min(...xs);
+
+/** Lines of a file without building one array of a million strings. */
+function* lines(path: string): Generator<string> {
+  const text = readFileSync(path, 'utf8');
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    yield text.slice(start, end > start && text[end - 1] === '\r' ? end - 1 : end);
+    start = end + 1;
+  }
 }
 
-/** group_stats.csv files agree: same categories and counts, means within `rtol`. */
-function agree(a: string, b: string, rtol: number): string | null {
-  const x = readCsv(a);
-  const y = readCsv(b);
-  if (x.length !== y.length) return `${x.length - 1} vs ${y.length - 1} categories`;
-  for (let i = 1; i < x.length; i++) {
-    if (x[i][0] !== y[i][0] || Number(x[i][1]) !== Number(y[i][1]))
-      return `row ${i}: ${x[i][0]}/${x[i][1]} vs ${y[i][0]}/${y[i][1]}`;
-    for (let j = 2; j < x[i].length; j++) {
-      const p = Number(x[i][j]);
-      const q = Number(y[i][j]);
-      if (Math.abs(p - q) > rtol * Math.max(Math.abs(p), Math.abs(q)))
-        return `${x[0][j]} of ${x[i][0]}: ${p} vs ${q}`;
+interface Agreement {
+  readonly rows: number;
+  readonly otherRows: number;
+  /** Largest relative difference of any number, or null when a text cell or the shape differs. */
+  readonly maxRel: number;
+  readonly problem: string | null;
+}
+
+/**
+ * Compares two CSV files row by row: same header, same row count, text cells equal, number cells
+ * within RTOL relative. `numeric` names the number columns. CSVs here hold no quoted commas.
+ */
+function compareCsv(a: string, b: string, numeric: ReadonlySet<string>): Agreement {
+  const x = lines(a);
+  const y = lines(b);
+  const header = x.next().value as string;
+  const otherHeader = y.next().value as string;
+  if (header !== otherHeader) return { rows: 0, otherRows: 0, maxRel: NaN, problem: 'headers differ' };
+  const names = header.split(',');
+  const isNumber = names.map((n) => numeric.has(n));
+  let rows = 0;
+  let otherRows = 0;
+  let maxRel = 0;
+  let problem: string | null = null;
+  for (;;) {
+    const p = x.next();
+    const q = y.next();
+    if (p.done && q.done) break;
+    if (!p.done) rows++;
+    if (!q.done) otherRows++;
+    if (p.done || q.done || problem) continue;
+    const u = p.value.split(',');
+    const v = q.value.split(',');
+    if (u.length !== v.length) {
+      problem = `row ${rows}: ${u.length} vs ${v.length} fields`;
+      continue;
+    }
+    for (let j = 0; j < u.length; j++) {
+      if (!isNumber[j] || u[j] === '' || v[j] === '') {
+        if (u[j] !== v[j]) problem ??= `row ${rows}, ${names[j]}: "${u[j]}" vs "${v[j]}"`;
+        continue;
+      }
+      const s = Number(u[j]);
+      const t = Number(v[j]);
+      const rel = s === t ? 0 : Math.abs(s - t) / Math.max(Math.abs(s), Math.abs(t));
+      if (!(rel <= RTOL)) problem ??= `row ${rows}, ${names[j]}: ${u[j]} vs ${v[j]}`;
+      if (rel > maxRel) maxRel = rel;
     }
   }
-  return null;
-}
-
-function lineCount(path: string): number {
-  return Number(execFileSync('wc', ['-l', path], { encoding: 'utf8' }).trim().split(' ')[0]);
+  if (rows !== otherRows) problem = `${rows} vs ${otherRows} rows`;
+  return { rows, otherRows, maxRel, problem };
 }
 
 function main(): void {
   const { values } = parseArgs({
     options: {
       rows: { type: 'string', default: '1000000' },
+      runs: { type: 'string', default: '3' },
       dir: { type: 'string', default: join(ROOT, 'bench/data') },
-      peers: { type: 'string', default: 'ours,pandas,duckdb,cat,lines' },
+      peers: { type: 'string', default: 'ours,pandas,pandas-rt,polars,duckdb,cat,lines' },
     },
   });
   const rows = Number(values.rows);
-  const peers = new Set(values.peers.split(','));
-  mkdirSync(values.dir, { recursive: true });
-  const input = join(values.dir, `production-${rows}.csv`);
+  const runs = Number(values.runs);
+  if (!Number.isSafeInteger(rows) || rows < 1)
+    throw new Error(`--rows must be a whole number, got ${values.rows}`);
+  if (!Number.isSafeInteger(runs) || runs < 1)
+    throw new Error(`--runs must be a whole number, got ${values.runs}`);
+  const dir = resolve(values.dir);
+  const wanted = new Set(values.peers.split(','));
+  mkdirSync(dir, { recursive: true });
+  const input = join(dir, `production-${rows}.csv`);
   if (!existsSync(input)) {
     const started = performance.now();
     writeSyntheticDataset({ rows, seed: 42, out: input });
     console.log(`generated ${input} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
-  const bytes = statSync(input).size;
-  const mb = bytes / 1e6;
-  console.log(`input: ${rows} rows, ${mb.toFixed(1)} MB (${input})`);
-  const outDir = (name: string) => {
-    const dir = join(values.dir, `out-${rows}-${name}`);
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    return dir;
-  };
+  const mb = statSync(input).size / 1e6;
+  const cores = availableParallelism();
+  const threadCounts = cores > 1 ? [1, cores] : [1];
 
-  const results: Measured[] = [];
-  const run = (name: string, fn: () => Measured) => {
-    if (!peers.has(name)) return;
-    process.stdout.write(`running ${name} ... `);
-    const m = fn();
-    console.log(`${m.seconds.toFixed(2)} s, ${m.rssMb.toFixed(0)} MB`);
-    results.push(m);
-  };
-  run('ours', () => {
-    const out = outDir('ours');
-    const cli = bundle(
-      values.dir,
-      'preprocess-cli',
-      `import { run } from './bin/commands/preprocess';
-       void run(process.argv.slice(2)).then((code) => { process.exitCode = code; });`,
-    );
-    return timed(
-      'ours',
-      process.execPath,
-      [cli, input, '--out', out, '--max-bytes', String(16 * 2 ** 30)],
-      out,
-    );
-  });
-  run('pandas', () => {
-    const out = outDir('pandas');
-    return timed('pandas', '/usr/bin/python3', ['bench/peers/pandas_clean.py', input, out], out);
-  });
-  run('duckdb', () => {
-    const out = outDir('duckdb');
-    return timed('duckdb', TSX, ['bench/peers/duckdb-clean.ts', input, out], out);
-  });
-  run('cat', () => timed('cat', '/bin/sh', ['-c', `cat "${input}" > /dev/null`]));
-  run('lines', () =>
-    timed('lines', process.execPath, [
-      bundle(values.dir, 'line-split', `import './bench/peers/line-split';`),
-      input,
-    ]),
-  );
+  // Untimed: ours exactly as it ships (what `npm run build:cli` and `npm ci` build), the peers' bundles.
+  const build = spawnSync(process.execPath, [join(ROOT, 'scripts/build-cli.mjs')], { stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('scripts/build-cli.mjs failed');
+  const polars = bundle('bench/peers/polars-clean.ts');
+  const duckdb = bundle('bench/peers/duckdb-clean.ts');
+  const lineSplit = bundle('bench/peers/line-split.ts');
+  const node = process.execPath;
+  const python = '/usr/bin/python3';
+  const pandasScript = join(ROOT, 'bench/peers/pandas_clean.py');
 
-  const ours = results.find((r) => r.name === 'ours');
-  const cpu = (r: Measured) => r.user + r.sys;
+  const all: Peer[] = [
+    {
+      name: 'ours',
+      group: 'ours',
+      writes: true,
+      command: (out) => ({
+        file: node,
+        args: [
+          join(ROOT, 'dist/factory.js'),
+          'preprocess',
+          input,
+          '--out',
+          out,
+          '--max-bytes',
+          String(2 ** 40),
+        ],
+      }),
+    },
+    {
+      name: 'pandas',
+      group: 'pandas',
+      writes: true,
+      command: (out) => ({ file: python, args: [pandasScript, input, out] }),
+    },
+    {
+      name: 'pandas-rt',
+      group: 'pandas-rt',
+      writes: true,
+      command: (out) => ({ file: python, args: [pandasScript, input, out, '--round-trip'] }),
+    },
+    ...threadCounts.map((n): Peer => ({
+      name: `polars-${n}t`,
+      group: 'polars',
+      writes: true,
+      command: (out) => ({ file: node, args: [polars, input, out], env: { POLARS_MAX_THREADS: String(n) } }),
+    })),
+    ...threadCounts.map((n): Peer => ({
+      name: `duckdb-${n}t`,
+      group: 'duckdb',
+      writes: true,
+      command: (out) => ({ file: node, args: [duckdb, input, out, String(n)] }),
+    })),
+    {
+      name: 'cat',
+      group: 'cat',
+      writes: false,
+      command: () => ({ file: '/bin/sh', args: ['-c', 'exec cat "$0" > /dev/null', input] }),
+    },
+    {
+      name: 'lines',
+      group: 'lines',
+      writes: false,
+      command: () => ({ file: node, args: [lineSplit, input] }),
+    },
+  ];
+  const peers = all.filter((p) => wanted.has(p.name) || wanted.has(p.group));
+  const outDir = (peer: Peer) => join(dir, `out-${rows}-${peer.name}`);
+
+  const load = () =>
+    loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ');
   console.log(
-    '\npeer       wall s   MB/s     rows/s  user s   sys s  MB/cpu-s  peak RSS MB  ours/peer: wall  cpu  RSS',
+    `input: ${rows} rows, ${mb.toFixed(1)} MB (${input}); ${cores} cores; ${runs} runs of each peer`,
   );
-  for (const r of results) {
-    const ratio = (x: number) => (ours ? x.toFixed(2) : '-').padStart(6);
+  console.log(`load average before: ${load()}`);
+  readFileSync(input); // the page cache holds the input for every peer alike
+
+  const measured = new Map<string, Run[]>(peers.map((p) => [p.name, []]));
+  for (let round = 0; round < runs; round++) {
+    const order = [...peers.slice(round % peers.length), ...peers.slice(0, round % peers.length)];
+    const line: string[] = [];
+    for (const peer of order) {
+      const out = outDir(peer);
+      rmSync(out, { recursive: true, force: true });
+      mkdirSync(out, { recursive: true });
+      const run = timed(peer, out);
+      measured.get(peer.name)!.push(run);
+      line.push(`${peer.name} ${run.wall.toFixed(2)} s`);
+    }
+    console.log(`round ${round + 1}/${runs}: ${line.join(', ')}`);
+  }
+  console.log(`load average after:  ${load()}`);
+
+  const ours = measured.get('ours');
+  const fmt = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
+  const header = [
+    'peer'.padEnd(10),
+    'wall s min'.padStart(10),
+    'median'.padStart(7),
+    'cpu s min'.padStart(10),
+    'median'.padStart(7),
+    'peak RSS MB'.padStart(12),
+    'MB/s'.padStart(6),
+    'in-proc s'.padStart(10),
+    'ours/peer wall'.padStart(15),
+    'cpu'.padStart(6),
+  ];
+  console.log(`\n${header.join(' ')}`);
+  for (const peer of peers) {
+    const r = measured.get(peer.name)!;
+    const wall = median(r.map((x) => x.wall));
+    const cpu = median(r.map((x) => x.cpu));
     console.log(
       [
-        r.name.padEnd(8),
-        r.seconds.toFixed(2).padStart(8),
-        (mb / r.seconds).toFixed(0).padStart(6),
-        (rows / r.seconds).toFixed(0).padStart(10),
-        r.user.toFixed(2).padStart(7),
-        r.sys.toFixed(2).padStart(7),
-        (mb / cpu(r)).toFixed(0).padStart(9),
-        r.rssMb.toFixed(0).padStart(12),
-        ' '.repeat(9),
-        ratio(ours ? r.seconds / ours.seconds : NaN),
-        ratio(ours ? cpu(r) / cpu(ours) : NaN),
-        ratio(ours ? ours.rssMb / r.rssMb : NaN),
+        peer.name.padEnd(10),
+        fmt(min(r.map((x) => x.wall))).padStart(10),
+        fmt(wall).padStart(7),
+        fmt(min(r.map((x) => x.cpu))).padStart(10),
+        fmt(cpu).padStart(7),
+        fmt(median(r.map((x) => x.rssMb)), 0).padStart(12),
+        fmt(mb / wall, 0).padStart(6),
+        fmt(median(r.map((x) => x.inProcess))).padStart(10),
+        fmt(ours ? median(ours.map((x) => x.wall)) / wall : NaN).padStart(15),
+        fmt(ours ? median(ours.map((x) => x.cpu)) / cpu : NaN).padStart(6),
       ].join(' '),
     );
   }
   console.log(
-    'ours/peer: wall and cpu are how many times faster ours is (> 1: ours faster); RSS is ours as a fraction of the peer.',
+    "cpu = user + system, every thread; peak RSS and in-proc (the peer's own timing of its work, no runtime start-up) are medians;",
   );
-  if (ours?.out) {
-    const report = JSON.parse(readFileSync(join(ours.out, 'report.json'), 'utf8')) as { elapsedMs: number };
-    console.log(`ours in-process (no runtime start-up): ${(mb / (report.elapsedMs / 1000)).toFixed(0)} MB/s`);
-    for (const peer of results.filter((r) => r.out && r.name !== 'ours')) {
-      const rowsMatch = lineCount(join(ours.out, 'clean.csv')) === lineCount(join(peer.out!, 'clean.csv'));
-      const diff = agree(join(ours.out, 'group_stats.csv'), join(peer.out!, 'group_stats.csv'), 1e-9);
-      console.log(
-        `agreement with ${peer.name}: clean rows ${rowsMatch ? 'equal' : 'DIFFER'}, group stats ${diff ?? 'equal'}`,
-      );
-      if (!rowsMatch || diff) process.exitCode = 1;
-    }
+  console.log("ours/peer = ours's median over the peer's (below 1: ours takes less).");
+  const [oneMinute] = loadavg();
+  if (oneMinute > 1.5)
+    console.log(
+      `note: load average ${oneMinute.toFixed(2)} on ${cores} cores: other work shared the machine.`,
+    );
+
+  const writers = peers.filter((p) => p.writes);
+  const reference = writers.find((p) => p.name === 'ours') ?? writers[0];
+  if (!reference || writers.length < 2) return;
+  const numeric = new Set(numericColumns(DEFAULT_DATASET_SCHEMA));
+  const groupNumeric = new Set([...numeric, 'count']);
+  console.log(`\nagreement with ${reference.name} (numbers within ${RTOL} relative):`);
+  for (const peer of writers.filter((p) => p !== reference)) {
+    const clean = compareCsv(join(outDir(reference), 'clean.csv'), join(outDir(peer), 'clean.csv'), numeric);
+    const groups = compareCsv(
+      join(outDir(reference), 'group_stats.csv'),
+      join(outDir(peer), 'group_stats.csv'),
+      groupNumeric,
+    );
+    const ok = !clean.problem && !groups.problem;
+    if (!ok) process.exitCode = 1;
+    console.log(
+      [
+        `  ${peer.name.padEnd(10)} ${ok ? 'agrees' : 'DIFFERS'}:`,
+        `clean.csv ${clean.otherRows} rows (${clean.rows === clean.otherRows ? 'equal' : `${reference.name} ${clean.rows}`}),`,
+        `cells max rel diff ${clean.maxRel.toExponential(1)}${clean.problem ? ` (${clean.problem})` : ''};`,
+        `group_stats ${groups.otherRows} categories, means max rel diff ${groups.maxRel.toExponential(1)}${groups.problem ? ` (${groups.problem})` : ''}`,
+      ].join(' '),
+    );
   }
 }
 

@@ -1,8 +1,10 @@
 /**
  * `npm run bench [-- --rows N]`: every benchmark in one run, each printing its figures and its
- * ratios against the peers (DESIGN.md "Peers"): preprocess vs pandas, DuckDB, cat and a Node
- * line split; training vs pandas + scikit-learn; the predict handler against its goals.
- * Each benchmark runs in its own process so one's memory does not colour the next one's RSS.
+ * ratios against the peers (DESIGN.md "Peers"): preprocess vs pandas (default and round-trip
+ * reader), Polars and DuckDB (1 thread and every core), cat and a Node line split; training vs
+ * pandas + scikit-learn; the predict handler against its goals. Each benchmark runs in its own
+ * process, bundled and run by plain node through bench/launch.mjs (no tsx start-up), so one's
+ * memory does not colour the next one's RSS.
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -15,11 +17,11 @@ const benches: [string, string[]][] = [
   ['predict', []],
 ];
 
+const launch = path.join(__dirname, 'launch.mjs');
 let failed = 0;
 for (const [name, args] of benches) {
   console.log(`\n=== bench:${name} ${args.join(' ')}`.trimEnd());
-  const tsx = path.join(__dirname, '..', 'node_modules', '.bin', 'tsx');
-  const result = spawnSync(tsx, [path.join(__dirname, `${name}.ts`), ...args], { stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [launch, name, ...args], { stdio: 'inherit' });
   if (result.status !== 0) {
     failed++;
     console.error(`bench:${name} exited with ${result.status ?? result.signal}`);
