@@ -18,7 +18,8 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ServiceUnavailableError } from '../core/errors';
 import { compileModel, InvalidModelError, type CompiledModel } from '../core/scoring';
-import { MODELS_PREFIX, type ModelPointer } from './model-store';
+import { parsePointer, type ModelPointer } from '../core/model-pointer';
+import { MODELS_PREFIX } from './model-store';
 
 export type { ModelPointer };
 
@@ -91,19 +92,15 @@ const isNotModified = (error: unknown) =>
 const isNotFound = (error: unknown) =>
   errorName(error) === 'NoSuchKey' || errorName(error) === 'NoSuchBucket' || httpStatus(error) === 404;
 
-/** Parses and checks a pointer document (version and key are what serving needs); throws naming the defect. */
-export function parsePointer(text: string): ModelPointer {
+/** Parses and checks a pointer document (the one schema, core/model-pointer); throws naming the defect. */
+export function parsePointerText(text: string): ModelPointer {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     throw new Error('the pointer is not valid JSON');
   }
-  const p = value as Partial<ModelPointer> | null;
-  if (typeof p !== 'object' || p === null) throw new Error('the pointer is not a JSON object');
-  if (typeof p.version !== 'string' || p.version === '') throw new Error('the pointer has no "version"');
-  if (typeof p.key !== 'string' || p.key === '') throw new Error('the pointer has no artifact "key"');
-  return p as ModelPointer;
+  return parsePointer(value);
 }
 
 export class ModelCache {
@@ -214,7 +211,7 @@ export class ModelCache {
 
     let pointer: ModelPointer;
     try {
-      pointer = parsePointer(pointerDoc.text);
+      pointer = parsePointerText(pointerDoc.text);
     } catch (error) {
       return this.keepOrFail(
         new ModelUnavailableError(

@@ -8,18 +8,12 @@
  * share one spelling of the layout.
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { ModelArtifact, ModelMetrics } from '../core/model-artifact';
+import type { ModelArtifact } from '../core/model-artifact';
+import { documentText } from '../core/document-text';
+import { parsePointer, type ModelPointer } from '../core/model-pointer';
 import { artifactKey, CURRENT_POINTER_KEY, MODELS_PREFIX } from '../core/models-layout';
 
-export { artifactKey, CURRENT_POINTER_KEY, MODELS_PREFIX };
-
-export interface ModelPointer {
-  readonly version: string;
-  /** Object key of the artifact, `models/<version>/model.json`. */
-  readonly key: string;
-  readonly promotedAt: string;
-  readonly metrics: ModelMetrics;
-}
+export { artifactKey, CURRENT_POINTER_KEY, MODELS_PREFIX, type ModelPointer };
 
 /** Where an artifact lives; `s3://bucket/key` parses into one. */
 export interface ObjectLocation {
@@ -54,8 +48,8 @@ async function getJson(s3: S3Client, bucket: string, key: string): Promise<unkno
   }
 }
 
-/** One spelling of a JSON document in the bucket: indented, newline-terminated, deterministic bytes. */
-async function putJson(
+/** A JSON document in the bucket, in the platform's one spelling (`documentText`). */
+export async function putJson(
   s3: S3Client,
   bucket: string,
   key: string,
@@ -66,7 +60,7 @@ async function putJson(
     new PutObjectCommand({
       Bucket: bucket,
       Key: key,
-      Body: JSON.stringify(value, null, 2) + '\n',
+      Body: documentText(value),
       ContentType: 'application/json',
       ...headers,
     }),
@@ -94,11 +88,11 @@ export async function readPointer(s3: S3Client, bucket: string): Promise<ModelPo
     if (notFound(error)) return null;
     throw error;
   }
-  const p = value as Partial<ModelPointer> | null;
-  if (!p || typeof p.version !== 'string' || typeof p.key !== 'string') {
-    throw new Error(`s3://${bucket}/${CURRENT_POINTER_KEY} is not a model pointer { version, key, ... }`);
+  try {
+    return parsePointer(value);
+  } catch (error) {
+    throw new Error(`s3://${bucket}/${CURRENT_POINTER_KEY}: ${(error as Error).message}`, { cause: error });
   }
-  return p as ModelPointer;
 }
 
 export async function writePointer(s3: S3Client, bucket: string, pointer: ModelPointer): Promise<void> {

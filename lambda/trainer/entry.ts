@@ -19,7 +19,9 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { putJson } from '../adapters/model-store';
+import { documentText } from '../core/document-text';
 import type { ModelArtifact } from '../core/model-artifact';
 import {
   TrainingShard,
@@ -97,21 +99,17 @@ async function writeModel(
   s3: () => Promise<S3Client>,
   path?: string,
 ): Promise<string[]> {
-  const body = JSON.stringify(artifact, null, 2) + '\n';
   const written: string[] = [];
   for (const p of [path, config.modelPath]) {
     if (!p) continue;
     await mkdir(dirname(p), { recursive: true });
-    await writeFile(p, body);
+    await writeFile(p, documentText(artifact));
     written.push(p);
   }
   if (config.modelS3Uri) {
+    // Through the model store, as promote writes artifacts: the same bytes, the same headers.
     const { bucket, prefix } = parseS3Uri(config.modelS3Uri);
-    await (
-      await s3()
-    ).send(
-      new PutObjectCommand({ Bucket: bucket, Key: prefix, Body: body, ContentType: 'application/json' }),
-    );
+    await putJson(await s3(), bucket, prefix, artifact);
     written.push(config.modelS3Uri);
   }
   return written;

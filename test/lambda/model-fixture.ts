@@ -1,4 +1,5 @@
 import { MODEL_ARTIFACT_FORMAT, type ModelArtifact } from '../../lambda/core/model-artifact';
+import type { ModelPointer } from '../../lambda/core/model-pointer';
 
 /** A small, hand-checkable model artifact: three features, two profiled categories. */
 export function artifactFixture(overrides: Partial<ModelArtifact> = {}): ModelArtifact {
@@ -33,4 +34,30 @@ export function artifactFixture(overrides: Partial<ModelArtifact> = {}): ModelAr
     capacity: { engine: 'local', instances: 1, shards: 1 },
     ...overrides,
   };
+}
+
+/** The pointer promote writes for `version` (models/current.json). */
+export function pointerFixture(version: string): ModelPointer {
+  return {
+    version,
+    key: `models/${version}/model.json`,
+    promotedAt: '2024-05-01T10:05:00.000Z',
+    metrics: artifactFixture().metrics,
+  };
+}
+
+/** Two promoted versions (v2 with another bias) and a pointer on v1, as the models bucket holds them. */
+export function modelsBucketFixture(): {
+  v1: ModelArtifact;
+  v2: ModelArtifact;
+  store: Map<string, { body: unknown; etag: string }>;
+} {
+  const v1 = artifactFixture({ version: 'v1' });
+  const v2 = artifactFixture({ version: 'v2', bias: 20 });
+  const store = new Map<string, { body: unknown; etag: string }>([
+    ['models/current.json', { body: pointerFixture('v1'), etag: '"p1"' }],
+    ['models/v1/model.json', { body: v1, etag: '"a1"' }],
+    ['models/v2/model.json', { body: v2, etag: '"a2"' }],
+  ]);
+  return { v1, v2, store };
 }

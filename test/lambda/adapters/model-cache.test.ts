@@ -1,18 +1,12 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ModelCache, ModelUnavailableError, parsePointer } from '../../../lambda/adapters/model-cache';
-import { artifactFixture } from '../model-fixture';
+import { ModelCache, ModelUnavailableError, parsePointerText } from '../../../lambda/adapters/model-cache';
+import { modelsBucketFixture, pointerFixture } from '../model-fixture';
 import { accessDenied, serveModels } from '../s3-mock-helpers';
 
 const s3Mock = mockClient(S3Client);
-const v1 = artifactFixture({ version: 'v1' });
-const v2 = artifactFixture({ version: 'v2', bias: 20 });
-const pointer = (version: string) => ({
-  version,
-  key: `models/${version}/model.json`,
-  promotedAt: 'now',
-  metrics: {},
-});
+const { v1, v2 } = modelsBucketFixture();
+const pointer = pointerFixture;
 
 let store: Map<string, { body: unknown; etag: string }>;
 let clock: number;
@@ -36,11 +30,7 @@ beforeEach(() => {
   s3Mock.reset();
   jest.clearAllMocks();
   clock = 1_000_000;
-  store = new Map([
-    ['models/current.json', { body: pointer('v1'), etag: '"p1"' }],
-    ['models/v1/model.json', { body: v1, etag: '"a1"' }],
-    ['models/v2/model.json', { body: v2, etag: '"a2"' }],
-  ]);
+  store = modelsBucketFixture().store;
   serveModels(s3Mock, store);
 });
 
@@ -193,11 +183,16 @@ describe('ModelCache', () => {
   });
 });
 
-describe('parsePointer', () => {
-  test('requires a version and a key', () => {
-    expect(parsePointer('{"version":"v","key":"k"}')).toEqual({ version: 'v', key: 'k' });
-    expect(() => parsePointer('{"key":"k"}')).toThrow('the pointer has no "version"');
-    expect(() => parsePointer('{"version":"v"}')).toThrow('the pointer has no artifact "key"');
-    expect(() => parsePointer('[]')).toThrow('the pointer has no "version"');
+describe('parsePointerText', () => {
+  test('takes what promote writes and names each missing field', () => {
+    expect(parsePointerText(JSON.stringify(pointerFixture('v')))).toEqual(pointerFixture('v'));
+    expect(() => parsePointerText('{"key":"k"}')).toThrow(
+      /^not a model pointer .*: version: expected string/,
+    );
+    expect(() => parsePointerText('{"version":"v","promotedAt":"t","metrics":{}}')).toThrow(
+      /key: expected string/,
+    );
+    expect(() => parsePointerText('[]')).toThrow(/^not a model pointer/);
+    expect(() => parsePointerText('{')).toThrow('the pointer is not valid JSON');
   });
 });

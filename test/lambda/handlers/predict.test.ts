@@ -14,18 +14,12 @@ import {
 import { SERVING_DEFAULTS } from '../../../lambda/core/env/predict';
 import { compileModel, type CompiledModel } from '../../../lambda/core/scoring';
 import { apiEvent, lambdaContext } from '../api-event';
-import { artifactFixture } from '../model-fixture';
+import { modelsBucketFixture, pointerFixture } from '../model-fixture';
 import { serveModels } from '../s3-mock-helpers';
 
 const s3Mock = mockClient(S3Client);
-const v1 = artifactFixture({ version: 'v1' });
-const v2 = artifactFixture({ version: 'v2', bias: 20 });
-const pointer = (version: string) => ({
-  version,
-  key: `models/${version}/model.json`,
-  promotedAt: 'now',
-  metrics: {},
-});
+const { v1 } = modelsBucketFixture();
+const pointer = pointerFixture;
 const row = { category: 'A', temperature: 72, pressure: 5.5, vibration: 0.3 };
 const config = {
   maxRows: 1000,
@@ -69,11 +63,7 @@ function parse(result: { body: string }) {
 beforeEach(() => {
   s3Mock.reset();
   clock = 5_000_000;
-  store = new Map([
-    ['models/current.json', { body: pointer('v1'), etag: '"p1"' }],
-    ['models/v1/model.json', { body: v1, etag: '"a1"' }],
-    ['models/v2/model.json', { body: v2, etag: '"a2"' }],
-  ]);
+  store = modelsBucketFixture().store;
   serveModels(s3Mock, store);
 });
 
