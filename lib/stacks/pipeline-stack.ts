@@ -59,7 +59,8 @@ export interface PipelineStackProps extends StackProps {
  * Self-mutating CDK Pipelines deployment: source from GitHub through a CodeConnections
  * connection, synth in CodeBuild, the pipeline updates itself, then the platform in dev and,
  * after a manual approval, in prod. Artifacts and build logs are encrypted with the pipeline's
- * own customer-managed key; the artifact bucket is the house secure bucket, access-logged.
+ * own customer-managed key; the artifact bucket is the house secure bucket, access-logged,
+ * without Object Lock.
  */
 export class PipelineStack extends Stack {
   public readonly pipeline: pipelines.CodePipeline;
@@ -97,11 +98,27 @@ export class PipelineStack extends Stack {
       stage: 'prod',
       noncurrentVersionDays: config.retention.noncurrentVersionDays,
     }).bucket;
-    Validations.of(this.artifactBucket).acknowledge({
-      id: 'NIST.800.53.R5-S3BucketReplicationEnabled',
-      reason:
-        'Pipeline artifacts are rebuilt from the repository on every run; a replica in a second region would hold nothing that cannot be recreated.',
-    });
+    // Unlike the platform's data buckets, no Object Lock here: pipeline artifacts are transient
+    // build outputs, rebuilt from the repository on every run, so a lock protects nothing, while
+    // CDK Pipelines grants its pipeline, source-action and synth roles read/write on this bucket
+    // (s3:PutObjectRetention and s3:PutObjectLegalHold included, and it offers no way to narrow
+    // them). With the lock on, a compromised build could put compliance-mode retention on the
+    // artifacts, which nobody can shorten and which keeps the bucket from being emptied or
+    // deleted; without it S3 refuses those calls. SecureBucket enables Object Lock on every bucket
+    // and has no option for this, so its L1 property is cleared.
+    (this.artifactBucket.node.defaultChild as s3.CfnBucket).objectLockEnabled = undefined;
+    Validations.of(this.artifactBucket).acknowledge(
+      {
+        id: 'NIST.800.53.R5-S3BucketReplicationEnabled',
+        reason:
+          'Pipeline artifacts are rebuilt from the repository on every run; a replica in a second region would hold nothing that cannot be recreated.',
+      },
+      {
+        id: 'cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check',
+        reason:
+          'Pipeline artifacts are transient build outputs rebuilt from the repository on every run, so Object Lock would protect nothing; it would only let the roles CDK Pipelines grants read/write here (s3:PutObjectRetention, s3:PutObjectLegalHold) lock artifacts so that the bucket cannot be emptied or deleted. Versioning and the key-encrypted, access-logged house bucket stay.',
+      },
+    );
     this.buildLogs = new logs.LogGroup(this, 'BuildLogs', {
       retention: config.retention.logDays,
       encryptionKey: this.key,

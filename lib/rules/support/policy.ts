@@ -10,6 +10,7 @@ export interface Statement {
   readonly Action?: unknown;
   readonly NotAction?: unknown;
   readonly Resource?: unknown;
+  readonly NotResource?: unknown;
   readonly Condition?: unknown;
 }
 

@@ -83,7 +83,7 @@ describe('FactoryChecks', () => {
       const role = new iam.Role(stack, 'Writer', {
         assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       });
-      new s3.Bucket(stack, 'Models').grantPut(role);
+      new s3.Bucket(stack, 'Models', { objectLockEnabled: true }).grantPut(role);
     });
 
     expect(error?.message).toContain("Acknowledge with 'Factory::Factory-ObjectLockGrant'");

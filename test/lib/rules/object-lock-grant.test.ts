@@ -1,9 +1,9 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { checkObjectLockGrant, type ObjectLockGrantOptions } from '../../../lib/rules/object-lock-grant';
-import { messages, synthAssembly } from './synth-assembly';
+import { CROSS_STACK_REFERENCES, messages, synthAssembly } from './synth-assembly';
 
 const code = lambda.Code.fromInline('exports.handler = async () => ({})');
 
@@ -145,5 +145,122 @@ describe('Factory-ObjectLockGrant', () => {
     );
 
     expect(found).toEqual([]);
+  });
+
+  describe('on buckets without Object Lock (S3 refuses retention and legal holds there)', () => {
+    /** A role of the pipeline stack and what `grant` gives it on an artifact bucket without Object Lock. */
+    function pipeline(
+      grant: (artifacts: s3.Bucket, role: iam.Role, app: App) => void,
+      context?: Record<string, unknown>,
+      artifactsStack?: (app: App) => Stack,
+    ) {
+      const assembly = synthAssembly((app) => {
+        const stack = new Stack(app, 'Pipeline');
+        const artifacts = new s3.Bucket(artifactsStack?.(app) ?? stack, 'Artifacts', { versioned: true });
+        const role = new iam.Role(stack, 'SynthRole', {
+          assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
+        });
+        grant(artifacts, role, app);
+      }, context);
+      return messages(checkObjectLockGrant(assembly));
+    }
+
+    it('passes bucket.grantReadWrite, as CDK Pipelines grants its roles on the artifact bucket', () => {
+      expect(pipeline((artifacts, role) => artifacts.grantReadWrite(role))).toEqual([]);
+    });
+
+    it.each(CROSS_STACK_REFERENCES)('passes it across a $mode cross-stack reference', ({ context }) => {
+      expect(
+        pipeline(
+          (artifacts, role) => artifacts.grantReadWrite(role),
+          context,
+          (app) => new Stack(app, 'Artifacts'),
+        ),
+      ).toEqual([]);
+    });
+
+    it('still reports s3:PutBucketObjectLockConfiguration there, which can turn Object Lock on', () => {
+      const found = pipeline((artifacts, role) =>
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['s3:PutBucketObjectLockConfiguration'],
+            resources: [artifacts.bucketArn],
+          }),
+        ),
+      );
+
+      expect(found).toEqual([
+        expect.stringMatching(
+          /^\[Factory-ObjectLockGrant\] Pipeline\/SynthRoleDefaultPolicy[0-9A-F]{8}: S3 will let role Pipeline\/SynthRole[0-9A-F]{8} change the bucket's default retention for every new object version on \$\{Artifacts[0-9A-F]{8}\.Arn\}: it grants s3:PutBucketObjectLockConfiguration,/,
+        ),
+      ]);
+    });
+
+    it('names only the resources that can reach a bucket with Object Lock', () => {
+      const found = pipeline((artifacts, role, app) => {
+        const models = new s3.Bucket(new Stack(app, 'DataLake'), 'Models', { objectLockEnabled: true });
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['s3:PutObjectLegalHold'],
+            resources: [artifacts.arnForObjects('*'), models.arnForObjects('*')],
+          }),
+        );
+      });
+
+      expect(found).toEqual([
+        expect.stringMatching(/ on \$\{Models[0-9A-F]{8}\.Arn\}\/\*: it grants s3:PutObjectLegalHold,/),
+      ]);
+    });
+
+    it.each([
+      ['*'],
+      ['arn:aws:s3:::*'],
+      ['arn:aws:s3:::factory-*/*'],
+      ['arn:aws:s3:::a-bucket-of-another-app/*'],
+    ])('reports them on %s, which may be a bucket with Object Lock', (resource) => {
+      const found = pipeline((_artifacts, role) =>
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({ actions: ['s3:PutObjectRetention'], resources: [resource] }),
+        ),
+      );
+
+      expect(found).toEqual([expect.stringContaining(` on ${resource}: it grants s3:PutObjectRetention,`)]);
+    });
+
+    it('reports them in a NotResource statement, which covers every other resource', () => {
+      const found = pipeline((artifacts, role) =>
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['s3:PutObjectRetention'],
+            notResources: [artifacts.bucketArn],
+          }),
+        ),
+      );
+
+      expect(found).toEqual([expect.stringMatching(/ on NotResource \$\{Artifacts[0-9A-F]{8}\.Arn\}: /)]);
+    });
+
+    it('reads a literal ARN by bucket name: passes a bucket of the assembly without Object Lock, reports one with it', () => {
+      const grantOn = (name: string, locked: boolean) => {
+        const assembly = synthAssembly((app) => {
+          const stack = new Stack(app, 'Pipeline');
+          new s3.Bucket(stack, 'Named', { bucketName: name, versioned: true, objectLockEnabled: locked });
+          new iam.Role(stack, 'SynthRole', {
+            assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
+          }).addToPrincipalPolicy(
+            new iam.PolicyStatement({
+              actions: ['s3:PutObjectLegalHold'],
+              resources: [`arn:aws:s3:::${name}/*`],
+            }),
+          );
+        });
+        return messages(checkObjectLockGrant(assembly));
+      };
+
+      expect(grantOn('factory-artifacts', false)).toEqual([]);
+      expect(grantOn('factory-models', true)).toEqual([
+        expect.stringContaining(' on arn:aws:s3:::factory-models/*: it grants s3:PutObjectLegalHold,'),
+      ]);
+    });
   });
 });

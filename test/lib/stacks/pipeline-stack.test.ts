@@ -182,6 +182,18 @@ describe('pipeline stack', () => {
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
+  it('enables Object Lock on neither the artifact bucket (transient builds) nor the access-log bucket (S3 delivers no logs to one)', () => {
+    const buckets = template.findResources('AWS::S3::Bucket');
+    expect(Object.keys(buckets)).toEqual([
+      expect.stringMatching(/^AccessLogs/),
+      expect.stringMatching(/^ArtifactsBucket/),
+    ]);
+    for (const bucket of Object.values(buckets)) {
+      expect(bucket.Properties.ObjectLockEnabled).toBeUndefined();
+      expect(bucket.Properties.ObjectLockConfiguration).toBeUndefined();
+    }
+  });
+
   it('logs every build to one KMS-encrypted log group with the configured retention', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', {
       KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] },
