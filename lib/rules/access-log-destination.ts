@@ -15,7 +15,7 @@ export const ACCESS_LOG_DESTINATION = 'Factory-AccessLogDestination';
 /**
  * What S3 requires of a server access log destination (S3 user guide, "Enabling Amazon S3 server
  * access logging", https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html):
- * "You can use default bucket encryption on the destination bucket only if you use server-side
+ * "You can use default bucket encryption on the target bucket only if you use server-side
  * encryption with Amazon S3 managed keys (SSE-S3), which uses the 256-bit Advanced Encryption
  * Standard (AES-256). Default server-side encryption with AWS Key Management Service (AWS KMS)
  * keys (SSE-KMS) is not supported." and "You can't enable S3 Object Lock on the target bucket."
