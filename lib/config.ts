@@ -95,7 +95,7 @@ export const factoryConfigSchema = z
         message: 'rawGlacierDays must be greater than rawInfrequentAccessDays',
         path: ['rawGlacierDays'],
       }),
-    /** The dataset contract (DESIGN.md). */
+    /** The dataset contract: lambda/core/dataset-schema.ts. */
     dataset: datasetSchema.default({
       ...DEFAULT_DATASET_SCHEMA,
       ids: [...DEFAULT_DATASET_SCHEMA.ids],

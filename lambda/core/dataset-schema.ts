@@ -1,6 +1,6 @@
 /**
- * The dataset contract (DESIGN.md "Data contract"): which columns a production-line CSV holds
- * and what each is for. Plain data so it travels through Lambda environment variables and the
+ * The dataset contract: which columns a production-line CSV holds and what each is for (the text
+ * columns are kept as text; features and the target are numbers; see the README's "Data contract"). Plain data so it travels through Lambda environment variables and the
  * trainer's hyperparameters as JSON.
  */
 export interface DatasetSchema {

@@ -86,7 +86,7 @@ export class RowHasher32 {
 
 const shared = new RowHasher32();
 
-/** FNV-1a (then fmix32) of a row's canonical content; an unsigned 32-bit integer. */
+/** MurmurHash3 blocks (then fmix32) over a row's canonical content; an unsigned 32-bit integer. */
 export function rowHash(texts: readonly string[], values: ArrayLike<number>): number {
   shared.reset();
   for (const t of texts) shared.text(t);

@@ -2,7 +2,7 @@
  * The de-duplication index: an open-addressing hash table of 64-bit row hashes in one
  * Uint32Array (12 bytes a slot: hash high, hash low, first row index + 1), load ≤ 0.7, so about
  * 17-34 bytes per distinct row. The table only proposes duplicates: the caller confirms every
- * proposal exactly on the second pass (see preprocess.ts), so a hash collision can cost a
+ * proposal exactly on the second pass (see cleaning/duplicate-confirmation.ts), so a hash collision can cost a
  * restart but never a wrong answer.
  */
 export class RowHashTable {

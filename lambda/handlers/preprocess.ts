@@ -32,9 +32,8 @@
  * was listed: a key written again meanwhile keeps its new outputs) and the object is `removed`.
  * If the key still has a current version (a noncurrent version was deleted, or the current one
  * was permanently deleted so an older one is current again) and that version has no report, it
- * is processed as if just created; otherwise nothing happens. NOTE: removals reach the function
- * only if the event rule routes them; while it routes "Object Created" alone, a deleted raw key's
- * outputs stay until the key is written again (that run deletes them) or are deleted by hand.
+ * is processed as if just created; otherwise nothing happens. The preprocess stack's rule routes
+ * both "Object Created" and "Object Deleted" of raw's CSV keys here.
  *
  * What is retried and what is not: a bad event shape, a non-CSV key, an object that is gone and a
  * file the core rejects (over-size, not UTF-8, missing columns, ...) are logged, counted and, for
@@ -50,9 +49,9 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { s3Client } from '../adapters/clients';
 import { lambdaEntry } from '../adapters/lambda-entry';
+import { removeOutputs, s3OutputPort, settleOutputs, type OutputPort } from '../adapters/output-replacement';
 import { readPreprocessConfig, type PreprocessConfig } from '../core/env/preprocess';
 import {
-  deleteKeys,
   downloadToFile,
   headCurrent,
   listKeys,
@@ -63,15 +62,7 @@ import {
   type ObjectHead,
 } from '../adapters/s3-objects';
 import { FileRejectedError, ValidationError } from '../core/errors';
-import {
-  isCsvKey,
-  isCurrentVersion,
-  outputFolders,
-  outputKeys,
-  parseOutputKey,
-  staleOutputKeys,
-  type OutputKeys,
-} from '../core/object-keys';
+import { isCsvKey, isCurrentVersion, outputFolders, outputKeys, type OutputKeys } from '../core/object-keys';
 import { PreprocessError, preprocessCsv, type PreprocessSink, type QualityReport } from '../core/preprocess';
 import {
   decodeObjectEvent,
@@ -155,6 +146,8 @@ export interface PreprocessDeps {
   readonly partSize?: number;
   /** Test hook, passed to the core: weak row hashes force a collision restart. */
   readonly weakHashBitsForTest?: number;
+  /** Where outputs are listed and deleted for the replace-older-outputs protocol. @default S3 */
+  readonly outputs?: OutputPort;
 }
 
 const CSV_TYPE = 'text/csv; charset=utf-8';
@@ -214,6 +207,7 @@ class OutputStreams implements PreprocessSink {
 
 /** Builds the handler around injected clients and configuration (tests, the local pipeline). */
 export function createPreprocessHandler(deps: PreprocessDeps) {
+  const outputs = deps.outputs ?? s3OutputPort(deps.s3, deps.config.curatedBucket);
   const { s3, config, logger, metrics } = deps;
 
   async function reject(
@@ -243,17 +237,6 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
       message: error.message,
       outputs: { report: keys.report, rejection: keys.rejection },
     };
-  }
-
-  /** Reports first, so a deletion cut short never leaves a report whose outputs are gone. */
-  async function deleteOutputs(stale: readonly string[]): Promise<void> {
-    const isReport = (key: string) => parseOutputKey(key)?.kind === 'report';
-    await deleteKeys(s3, config.curatedBucket, stale.filter(isReport));
-    await deleteKeys(
-      s3,
-      config.curatedBucket,
-      stale.filter((key) => !isReport(key)),
-    );
   }
 
   async function processObject(object: ObjectCreated): Promise<ObjectOutcome> {
@@ -383,18 +366,11 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
       const written = Object.entries(done.outputs ?? {})
         .filter(([name]) => name !== 'bucket')
         .map(([, key]) => key as string);
-      const folders = outputFolders(object.key);
-      const listed = (await Promise.all(folders.map((f) => listKeys(s3, config.curatedBucket, f)))).flat();
-      const now = await headCurrent(s3, object.bucket, object.key);
-      if (!isCurrentVersion(object, now)) {
-        // A newer version (or a delete) arrived while this one was processed. Its own run removes
-        // these outputs unless it finished before they were written, so withdraw them here.
-        const own = staleOutputKeys(object.key, written, []);
-        await deleteOutputs(own);
-        return superseded(now, own.length);
-      }
-      const stale = staleOutputKeys(object.key, listed, written);
-      await deleteOutputs(stale);
+      const settled = await settleOutputs(outputs, object, written);
+      // A newer version (or a delete) arrived while this one was processed: its own run removes
+      // the rest, and this run's outputs were withdrawn.
+      if (!settled.current) return superseded(settled.now, settled.withdrawn.length);
+      const stale = settled.deleted;
       if (stale.length > 0) {
         logger.info('outputs of other versions deleted', {
           deleted: stale.length,
@@ -480,15 +456,11 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
       });
     }
 
-    // Listed before the check, as in settle(): a key written again after the check keeps the
-    // outputs its own run writes.
-    const folders = outputFolders(removed.key);
-    const listed = (await Promise.all(folders.map((f) => listKeys(s3, config.curatedBucket, f)))).flat();
-    if ((await headCurrent(s3, removed.bucket, removed.key)) !== null) {
+    const result = await removeOutputs(outputs, removed.bucket, removed.key);
+    if (result.recreated) {
       return ignore('recreated', 'the key was written again; the run for its new version writes its outputs');
     }
-    const stale = staleOutputKeys(removed.key, listed, []);
-    await deleteOutputs(stale);
+    const stale = result.deleted;
     logger.info('raw object removed; its outputs deleted', {
       deleted: stale.length,
       keys: stale.slice(0, 20),

@@ -1,4 +1,5 @@
-"""The pandas reference for the cleaning contract (DESIGN.md "Data contract"), and a comparer.
+"""The pandas reference for the cleaning contract (README "Data contract": read_csv, drop_duplicates,
+fillna with the column means, groupby(category).mean), and a comparer.
 
     pandas_reference.py compare IN.csv OUT_DIR SCHEMA_JSON   -> prints JSON {"ok": bool, "problems": [...]}
     pandas_reference.py run IN.csv SCHEMA_JSON               -> prints JSON summary (bench peer)
