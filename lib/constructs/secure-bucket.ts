@@ -16,6 +16,12 @@ export interface SecureBucketProps {
   readonly lifecycleRules?: s3.LifecycleRule[];
   /** Default Object Lock retention for new object versions. @default none (lock enabled, no default) */
   readonly objectLockRetention?: s3.ObjectLockRetention;
+  /**
+   * Object Lock on the bucket. Only for buckets whose objects are transient (pipeline artifacts),
+   * where a lock protects nothing and would only let writers lock objects; it cannot be turned on
+   * later. @default true
+   */
+  readonly objectLock?: boolean;
   /** Non-current object versions expire after this many days. */
   readonly noncurrentVersionDays: number;
 }
@@ -49,7 +55,7 @@ export class SecureBucket extends Construct {
       serverAccessLogsPrefix: props.accessLogsPrefix ?? `${id}/`,
       // Object Lock without a default retention changes nothing until a hold or retention is
       // set, and can only be turned on at creation, so every data bucket gets it.
-      objectLockEnabled: true,
+      objectLockEnabled: (props.objectLock ?? true) || undefined,
       objectLockDefaultRetention: props.objectLockRetention,
       lifecycleRules: [
         {

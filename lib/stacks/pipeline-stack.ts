@@ -97,6 +97,7 @@ export class PipelineStack extends Stack {
       accessLogs: this.accessLogs,
       stage: 'prod',
       noncurrentVersionDays: config.retention.noncurrentVersionDays,
+      objectLock: false,
     }).bucket;
     // Unlike the platform's data buckets, no Object Lock here: pipeline artifacts are transient
     // build outputs, rebuilt from the repository on every run, so a lock protects nothing, while
@@ -104,9 +105,7 @@ export class PipelineStack extends Stack {
     // (s3:PutObjectRetention and s3:PutObjectLegalHold included, and it offers no way to narrow
     // them). With the lock on, a compromised build could put compliance-mode retention on the
     // artifacts, which nobody can shorten and which keeps the bucket from being emptied or
-    // deleted; without it S3 refuses those calls. SecureBucket enables Object Lock on every bucket
-    // and has no option for this, so its L1 property is cleared.
-    (this.artifactBucket.node.defaultChild as s3.CfnBucket).objectLockEnabled = undefined;
+    // deleted; without it S3 refuses those calls.
     Validations.of(this.artifactBucket).acknowledge(
       {
         id: 'NIST.800.53.R5-S3BucketReplicationEnabled',
