@@ -21,9 +21,10 @@ import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { build } from 'esbuild';
 import { startMoto, useMotoEnvironment } from '../bin/local/moto-server';
+import { apiGatewayEvent, lambdaContext } from '../bin/local/lambda-context';
 import { ModelCache } from '../lambda/adapters/model-cache';
 import { DEFAULT_DATASET_SCHEMA } from '../lambda/core/dataset-schema';
 import { MODEL_ARTIFACT_FORMAT, type ModelArtifact } from '../lambda/core/model-artifact';
@@ -93,37 +94,9 @@ function benchRows(n: number, seed = 7): Record<string, string | number>[] {
   });
 }
 
-function event(body: string): APIGatewayProxyEvent {
-  return {
-    httpMethod: 'POST',
-    path: '/predict',
-    resource: '/predict',
-    body,
-    headers: { 'content-type': 'application/json' },
-    multiValueHeaders: {},
-    isBase64Encoded: false,
-    pathParameters: null,
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    requestContext: { requestId: 'bench' } as APIGatewayProxyEvent['requestContext'],
-  };
-}
+const event = (body: string) => apiGatewayEvent('POST', '/predict', body);
 
-const context = {
-  functionName: 'predict',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:predict',
-  memoryLimitInMB: '1024',
-  awsRequestId: 'bench',
-  logGroupName: '/aws/lambda/predict',
-  logStreamName: 'bench',
-  callbackWaitsForEmptyEventLoop: true,
-  getRemainingTimeInMillis: () => 10_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-} as Context;
+const context = lambdaContext({ functionName: 'predict', requestId: 'bench', remainingMs: 10_000 });
 
 function percentile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];

@@ -31,7 +31,6 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Context } from 'aws-lambda';
 import { configFromContext, type FactoryConfig } from '../../lib/config';
 import { MODELS_BUCKET_VARIABLE, readModelsStepConfig } from '../../lambda/core/env/models-steps';
 import { planEnvironment, PLAN_BUCKETS, readPlanConfig } from '../../lambda/core/env/plan';
@@ -60,6 +59,7 @@ import {
   useMotoEnvironment,
   type MotoServer,
 } from './moto-server';
+import { lambdaContext } from './lambda-context';
 import { serveProxyHandler, type LocalApi, type ProxyHandler } from './predict-server';
 import { hostName, REPO_ROOT, runTrainerHosts } from './trainer-hosts';
 
@@ -258,23 +258,6 @@ function codeVersion(): string {
   const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
   const rev = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' });
   return `aiaas-factory@${pkg.version}${rev.status === 0 ? `+${rev.stdout.trim()}` : ''}`;
-}
-
-function lambdaContext(functionName: string, requestId: string): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${REGION}:000000000000:function:${functionName}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => 900_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
 
 /** Sets variables and remembers what was there, so the run leaves the process as it found it. */
@@ -523,7 +506,11 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
         });
         const result: PreprocessSummary = await preprocessHandler(
           event,
-          lambdaContext('preprocess-local', `preprocess-${i + 1}`),
+          lambdaContext({
+            functionName: 'preprocess-local',
+            requestId: `preprocess-${i + 1}`,
+            region: REGION,
+          }),
         );
         const r = result.results[0];
         if (!r) throw new Error(`preprocess returned no outcome for ${object.key}`);

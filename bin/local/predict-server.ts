@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { lambdaContext } from './lambda-context';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult>;
 
@@ -89,23 +90,6 @@ export function toProxyEvent(
   };
 }
 
-function lambdaContext(requestId: string): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: 'predict-local',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:000000000000:function:predict-local',
-    memoryLimitInMB: '1024',
-    awsRequestId: requestId,
-    logGroupName: '/aws/lambda/predict-local',
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => 29_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
 function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
@@ -151,7 +135,13 @@ export async function serveProxyHandler(
           return;
         }
         const event = toProxyEvent(req, body, requestId, req.socket.remoteAddress ?? host);
-        send(res, await handler(event, lambdaContext(requestId)));
+        send(
+          res,
+          await handler(
+            event,
+            lambdaContext({ functionName: 'predict-local', requestId, remainingMs: 29_000 }),
+          ),
+        );
       } catch {
         // The handler answers every error itself; reaching here means the adapter failed.
         send(res, {

@@ -1,40 +1,11 @@
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { apiGatewayEvent, lambdaContext as localContext } from '../../bin/local/lambda-context';
 
 /** An API Gateway REST proxy event (v1), as the Lambda integration delivers it. */
-export function apiEvent(
-  method: string,
-  path: string,
-  body: string | null = null,
-  overrides: Partial<APIGatewayProxyEvent> = {},
-): APIGatewayProxyEvent {
-  return {
-    httpMethod: method,
-    path,
-    resource: path,
-    body,
-    headers: { 'Content-Type': 'application/json' },
-    multiValueHeaders: {},
-    isBase64Encoded: false,
-    pathParameters: null,
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    requestContext: { requestId: 'req-1' } as APIGatewayProxyEvent['requestContext'],
-    ...overrides,
-  };
-}
+export const apiEvent = apiGatewayEvent;
 
-export const lambdaContext = {
+/** The Lambda context the predict handler tests invoke with. */
+export const lambdaContext = localContext({
   functionName: 'predict',
-  functionVersion: '1',
-  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:predict',
-  memoryLimitInMB: '512',
-  awsRequestId: 'aws-req-1',
-  logGroupName: '/aws/lambda/predict',
-  logStreamName: 'stream',
-  callbackWaitsForEmptyEventLoop: true,
-  getRemainingTimeInMillis: () => 10_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-} as Context;
+  requestId: 'aws-req-1',
+  memoryMiB: 512,
+});

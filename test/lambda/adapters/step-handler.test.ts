@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { Context } from 'aws-lambda';
+import { lambdaContext } from '../../../bin/local/lambda-context';
 import { s3Client } from '../../../lambda/adapters/clients';
 import type { ServiceConfig } from '../../../lambda/core/env/vars';
 import { stepHandler, type StepDeps } from '../../../lambda/adapters/step-handler';
@@ -36,13 +36,7 @@ async function logsOf<T>(act: () => Promise<T>): Promise<Record<string, unknown>
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-const context = {
-  awsRequestId: 'request-1',
-  functionName: 'plan-fn',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:plan-fn',
-  memoryLimitInMB: '256',
-} as unknown as Context;
+const context = lambdaContext({ functionName: 'plan-fn', requestId: 'request-1', memoryMiB: 256 });
 
 describe('stepHandler', () => {
   test('reads the configuration once and runs every invocation with the same clients', async () => {

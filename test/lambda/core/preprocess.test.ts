@@ -1,15 +1,9 @@
 import fc from 'fast-check';
-import type { DatasetSchema } from '../../../lambda/core/dataset-schema';
 import { PreprocessError, preprocessBytes, preprocessCsv } from '../../../lambda/core/preprocess';
+import { SMALL_HEADER, SMALL_SCHEMA } from '../helpers/small-schema';
 
-const schema: DatasetSchema = {
-  timestamp: 'ts',
-  ids: ['id'],
-  category: 'category',
-  features: ['a', 'b'],
-  target: 'y',
-};
-const HEADER = 'ts,id,category,a,b,y\n';
+const schema = SMALL_SCHEMA;
+const HEADER = SMALL_HEADER;
 const enc = (text: string) => new TextEncoder().encode(text);
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8');
 const run = (csv: string, options = {}) => preprocessBytes(enc(csv), schema, options);

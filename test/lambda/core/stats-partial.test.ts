@@ -1,16 +1,10 @@
 import fc from 'fast-check';
-import type { DatasetSchema } from '../../../lambda/core/dataset-schema';
 import { preprocessBytes } from '../../../lambda/core/preprocess';
 import { categoryProfiles, mergeStatsPartials, type StatsPartial } from '../../../lambda/core/stats-partial';
+import { SMALL_HEADER, SMALL_SCHEMA } from '../helpers/small-schema';
 
-const schema: DatasetSchema = {
-  timestamp: 'ts',
-  ids: ['id'],
-  category: 'category',
-  features: ['a', 'b'],
-  target: 'y',
-};
-const HEADER = 'ts,id,category,a,b,y\n';
+const schema = SMALL_SCHEMA;
+const HEADER = SMALL_HEADER;
 const stats = async (rows: string[]) =>
   (await preprocessBytes(new TextEncoder().encode(HEADER + rows.map((r) => r + '\n').join('')), schema))
     .stats;
