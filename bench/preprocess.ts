@@ -1,13 +1,14 @@
 /**
  * `npm run bench:preprocess -- [--rows 1000000] [--runs 3] [--dir bench/data] [--peers NAME,...]`
  *
- * The cleaning contract (DESIGN.md "Data contract") on one generated file, by every peer of
- * DESIGN.md "Peers", each as its own plain process, as its own users run it, each writing
+ * The cleaning contract (drop duplicates, fill gaps with the means, per-category means: the pandas
+ * code in bench/peers/pandas_clean.py) on one generated file, by this project and every peer it
+ * measures itself against, each as its own plain process, as its own users run it, each writing
  * clean.csv (de-duplicated, mean-filled rows) and group_stats.csv (per-category count and means):
  *
- *   ours        the CLI as it ships: `node dist/factory.js preprocess` (scripts/build-cli.mjs builds
- *               dist/ first, untimed); it also writes train.csv, stats.json, report.json and
- *               quarantine.csv, work the peers do not do
+ *   ours        the CLI as it ships: `node factory.js preprocess`, built by scripts/build-cli.mjs (as
+ *               `npm run build:cli` builds dist/) into bench/data/cli first, untimed; it also writes
+ *               train.csv, stats.json, report.json and quarantine.csv, work the peers do not do
  *   pandas      pandas 1.5, pd.read_csv with its defaults (bench/peers/pandas_clean.py)
  *   pandas-rt   the same with float_precision='round_trip' (correctly rounded parsing)
  *   polars-Nt   nodejs-polars 0.25.2 under POLARS_MAX_THREADS=N, N = 1 and every core
@@ -199,7 +200,12 @@ function main(): void {
   const threadCounts = cores > 1 ? [1, cores] : [1];
 
   // Untimed: ours exactly as it ships (what `npm run build:cli` and `npm ci` build), the peers' bundles.
-  const build = spawnSync(process.execPath, [join(ROOT, 'scripts/build-cli.mjs')], { stdio: 'inherit' });
+  // Into a directory of its own: dist/ is rebuilt by whoever runs `npm start` or `npm run build`
+  // in this checkout, and a rebuild between two runs would change what is measured.
+  const cli = join(ROOT, 'bench/data/cli');
+  const build = spawnSync(process.execPath, [join(ROOT, 'scripts/build-cli.mjs'), '--outdir', cli], {
+    stdio: 'inherit',
+  });
   if (build.status !== 0) throw new Error('scripts/build-cli.mjs failed');
   const polars = bundle('bench/peers/polars-clean.ts');
   const duckdb = bundle('bench/peers/duckdb-clean.ts');
@@ -215,15 +221,7 @@ function main(): void {
       writes: true,
       command: (out) => ({
         file: node,
-        args: [
-          join(ROOT, 'dist/factory.js'),
-          'preprocess',
-          input,
-          '--out',
-          out,
-          '--max-bytes',
-          String(2 ** 40),
-        ],
+        args: [join(cli, 'factory.js'), 'preprocess', input, '--out', out, '--max-bytes', String(2 ** 40)],
       }),
     },
     {

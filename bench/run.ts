@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --rows N]`: every benchmark in one run, each printing its figures and its
- * ratios against the peers (DESIGN.md "Peers"): preprocess vs pandas (default and round-trip
+ * ratios against the peers: preprocess vs pandas (default and round-trip
  * reader), Polars and DuckDB (1 thread and every core), cat and a Node line split; training vs
  * pandas + scikit-learn; the predict handler against its goals. Each benchmark runs in its own
  * process, bundled and run by plain node through bench/launch.mjs (no tsx start-up), so one's

@@ -11,9 +11,11 @@
  * mean over the de-duplicated rows; per-category count and means after the fill, sorted by
  * category. Writes clean.csv (input order) and group_stats.csv.
  *
- * Why this plan: of the window (row_number() OVER (PARTITION BY every column)) and hash
- * aggregate (GROUP BY ALL keeping min(rowid)) forms, QUALIFY over the table's own rowid was the
- * fastest here (1M rows, 2 threads), and one ORDER BY puts clean.csv back in input order.
+ * Why this plan: QUALIFY over the table's own rowid, with one ORDER BY putting clean.csv back in
+ * input order, beat a GROUP BY ALL keeping min(rowid) and a semi-join on it in a first trial, and
+ * the plan it replaced (a row_number() OVER () column, then row_number() OVER (PARTITION BY every
+ * column), two sorts) in 5 paired runs: 0.87x the wall time, 0.92x the CPU, 903 vs 1032 MiB
+ * (1M rows, 2 threads, loaded 2-core machine).
  */
 import { availableParallelism } from 'node:os';
 import { DuckDBInstance } from '@duckdb/node-api';

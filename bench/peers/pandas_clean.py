@@ -3,11 +3,12 @@ as its users run it.
 
     /usr/bin/python3 bench/peers/pandas_clean.py IN.csv OUT_DIR [--round-trip]
 
-pd.read_csv with its defaults (the C parser, float_precision None: fast, not always correctly
-rounded); --round-trip passes float_precision='round_trip' (correctly rounded, slower), the option
-test/support/pandas_reference.py uses. Then exactly DESIGN.md's reference: drop_duplicates, fillna
-with the means over the de-duplicated rows, groupby(category).mean(numeric_only=True), with the
-group sizes as a count column. Writes clean.csv and group_stats.csv.
+pd.read_csv with its defaults (the C parser's ordinary 'high' float converter, not always correctly
+rounded); --round-trip passes float_precision='round_trip' (correctly rounded), the option
+test/support/pandas_reference.py uses. Then exactly the reference code of the cleaning contract:
+drop_duplicates, fillna with the means over the de-duplicated rows,
+groupby(category).mean(numeric_only=True), with the group sizes as a count column. Writes
+clean.csv and group_stats.csv.
 """
 import json
 import sys
