@@ -1,0 +1,135 @@
+/** What `runLocalPipeline` returns and writes to summary.json (summary-format.ts prints it). */
+import type { ModelMetrics } from '../../lambda/core/model-artifact';
+import type { RowPrediction } from '../../lambda/core/scoring';
+import type { ObjectOutcome } from '../../lambda/handlers/preprocess';
+import type { PlanOutput } from '../../lambda/handlers/plan';
+
+export interface FileOutcome {
+  readonly key: string;
+  readonly versionId?: string;
+  readonly status: ObjectOutcome['status'];
+  readonly reason?: string;
+  readonly rowsIn: number;
+  readonly rowsClean: number;
+  readonly duplicates: number;
+  readonly quarantined: number;
+  readonly outputs: ObjectOutcome['outputs'];
+}
+
+export interface CleaningTotals {
+  readonly rowsIn: number;
+  readonly rowsClean: number;
+  readonly duplicates: number;
+  readonly quarantined: number;
+}
+
+export interface WeightRow {
+  readonly name: string;
+  readonly truth: number;
+  readonly fitted: number;
+  readonly standardError: number | null;
+  /** |fitted − truth| / standard error. */
+  readonly absZ: number | null;
+}
+
+export interface SamplePrediction {
+  readonly label: string;
+  readonly row: Readonly<Record<string, string | number>>;
+  readonly result: RowPrediction;
+}
+
+export interface LocalBuckets {
+  readonly raw: string;
+  readonly curated: string;
+  readonly models: string;
+  readonly accessLogs: string;
+}
+
+/** What the sample requests to the predict API got back. */
+export interface PredictAnswers {
+  readonly status: number;
+  readonly modelVersion: string;
+  readonly samples: readonly SamplePrediction[];
+  readonly injected: {
+    readonly feature: string;
+    readonly value: number;
+    readonly profileMean: number;
+    readonly profileStd: number;
+  };
+  /** GET /model answered 200 with this version. */
+  readonly cardVersion: string;
+}
+
+export interface S3Output {
+  readonly what: string;
+  readonly uri: string;
+}
+
+export interface LocalPipelineSummary {
+  readonly seconds: number;
+  readonly steps: readonly { readonly step: string; readonly seconds: number }[];
+  readonly moto: { readonly endpoint: string; readonly pid: number };
+  readonly buckets: LocalBuckets;
+  readonly data: {
+    readonly rows: number;
+    readonly files: number;
+    readonly seed: number;
+    readonly bytes: number;
+    /** Malformed rows appended on purpose (counted in rows). */
+    readonly badRows: number;
+    /** Duplicates the generator wrote (what de-duplication should find). */
+    readonly generatedDuplicates: number;
+    readonly rawKeys: readonly {
+      readonly key: string;
+      readonly versionId?: string;
+      readonly bytes: number;
+    }[];
+  };
+  readonly preprocess: {
+    readonly files: readonly FileOutcome[];
+    readonly totals: CleaningTotals;
+    readonly quarantineByReason: Readonly<Record<string, number>>;
+    /** rowsIn = clean + duplicates + quarantined, summed over files, and equal to the rows written. */
+    readonly reconciled: boolean;
+  };
+  readonly plan: PlanOutput;
+  readonly training: {
+    readonly hosts: number;
+    /** The plan's p when more than this machine runs at once (or than there are objects). */
+    readonly plannedP: number;
+    readonly hostObjects: readonly {
+      readonly host: string;
+      readonly objects: number;
+      readonly bytes: number;
+    }[];
+    readonly candidate: string;
+    readonly seconds: number;
+  };
+  readonly model: {
+    readonly version: string;
+    readonly key: string;
+    readonly rows: number;
+    readonly metrics: ModelMetrics;
+    readonly category: string;
+    readonly features: readonly string[];
+    readonly weights: readonly number[];
+    readonly bias: number;
+    readonly standardErrors?: readonly number[];
+  };
+  readonly evaluation: { readonly better: boolean; readonly reason: string };
+  readonly promotion: { readonly promoted: boolean; readonly key: string; readonly reason: string };
+  readonly truth: {
+    readonly weights: readonly WeightRow[];
+    readonly bias: WeightRow;
+    readonly noiseStd: number;
+  };
+  readonly predict: PredictAnswers & { readonly url: string; readonly anomalyZ: number };
+  readonly outputs: {
+    readonly workDir: string;
+    readonly summaryPath: string;
+    readonly truthPath: string;
+    readonly modelPath: string;
+    readonly hostsDir: string;
+    readonly s3: readonly S3Output[];
+  };
+}

@@ -1,0 +1,93 @@
+import type { PlanOutput } from '../../../lambda/handlers/plan';
+import type { MotoServer } from '../moto-server';
+import type { LocalBuckets, LocalPipelineSummary, PredictAnswers } from '../pipeline-summary';
+import type { StepTime } from '../run-clock';
+import type { PromotedModel } from '../steps/evaluate-promote';
+import type { GeneratedData } from '../steps/generate-data';
+import type { TrainedCandidate } from '../steps/train-hosts';
+import type { RawObject } from '../steps/upload-raw';
+import type { WorkDir } from '../work-dir';
+import { s3Outputs } from './s3-outputs';
+import { truthComparison } from './truth-comparison';
+
+/** What the steps returned, as the orchestrator holds it at the end of the run. */
+export interface RunResults {
+  readonly seconds: number;
+  readonly steps: readonly StepTime[];
+  readonly moto: MotoServer;
+  readonly buckets: LocalBuckets;
+  /** The generator's settings (rows before the malformed ones) and what it wrote. */
+  readonly data: { readonly rows: number; readonly files: number; readonly seed: number } & GeneratedData;
+  readonly rawKeys: readonly RawObject[];
+  readonly preprocess: LocalPipelineSummary['preprocess'];
+  readonly plan: PlanOutput;
+  readonly training: TrainedCandidate;
+  readonly model: PromotedModel;
+  readonly predict: PredictAnswers & { readonly url: string; readonly anomalyZ: number };
+  readonly dir: WorkDir;
+}
+
+/** The summary document (summary.json and what the CLI prints), field order as the format reads it. */
+export function assembleSummary(run: RunResults): LocalPipelineSummary {
+  const { data, training, dir } = run;
+  const { evaluation, promotion, artifact } = run.model;
+  return {
+    seconds: run.seconds,
+    steps: run.steps,
+    moto: { endpoint: run.moto.endpoint, pid: run.moto.pid },
+    buckets: run.buckets,
+    data: {
+      rows: data.rows + data.badRows,
+      files: data.files,
+      seed: data.seed,
+      bytes: data.totalBytes,
+      badRows: data.badRows,
+      generatedDuplicates: data.written.truth.duplicates,
+      rawKeys: run.rawKeys.map((k) => ({ key: k.key, versionId: k.versionId, bytes: k.bytes })),
+    },
+    preprocess: run.preprocess,
+    plan: run.plan,
+    training: {
+      hosts: training.hosts,
+      plannedP: run.plan.p,
+      hostObjects: training.trained.hosts.map((h) => ({
+        host: h.host,
+        objects: h.objects.length,
+        bytes: h.bytes,
+      })),
+      candidate: training.candidate,
+      seconds: training.seconds,
+    },
+    model: {
+      version: artifact.version,
+      key: promotion.key,
+      rows: artifact.rows,
+      metrics: artifact.metrics,
+      category: artifact.category,
+      features: artifact.features,
+      weights: artifact.weights,
+      bias: artifact.bias,
+      ...(artifact.standardErrors ? { standardErrors: artifact.standardErrors } : {}),
+    },
+    evaluation: { better: evaluation.better, reason: evaluation.reason },
+    promotion: { promoted: promotion.promoted, key: promotion.key, reason: promotion.reason },
+    truth: truthComparison(artifact, data.written.truth),
+    predict: run.predict,
+    outputs: {
+      workDir: dir.workDir,
+      summaryPath: dir.summaryPath,
+      truthPath: data.written.truthPath,
+      modelPath: dir.modelPath,
+      hostsDir: dir.hostsDir,
+      s3: s3Outputs({
+        buckets: run.buckets,
+        rawObjects: run.rawKeys.length,
+        files: run.preprocess.files,
+        job: training.job,
+        candidate: training.candidate,
+        hosts: training.hosts,
+        modelKey: promotion.key,
+      }),
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import type { FileOutcome, LocalBuckets, S3Output } from '../pipeline-summary';
+import { RAW_PREFIX } from '../steps/upload-raw';
+
+type CuratedKind = 'clean' | 'train' | 'stats' | 'report' | 'quarantine';
+const CURATED_KINDS: readonly CuratedKind[] = ['clean', 'train', 'stats', 'report', 'quarantine'];
+
+/** Where the run left its objects in S3: one line per kind, with an example key where there is one. */
+export function s3Outputs(run: {
+  readonly buckets: LocalBuckets;
+  readonly rawObjects: number;
+  readonly files: readonly FileOutcome[];
+  readonly job: string;
+  readonly candidate: string;
+  readonly hosts: number;
+  readonly modelKey: string;
+}): S3Output[] {
+  const { buckets, files } = run;
+  // One example key per curated output kind (the quarantine one from a file that has some).
+  const exampleOf = (kind: CuratedKind): string | undefined => {
+    const file = kind === 'quarantine' ? (files.find((f) => f.quarantined > 0) ?? files[0]) : files[0];
+    return file?.outputs?.[kind];
+  };
+  return [
+    {
+      what: `raw objects (${run.rawObjects}, versioned)`,
+      uri: `s3://${buckets.raw}/${RAW_PREFIX}`,
+    },
+    ...CURATED_KINDS.map((kind) => {
+      const key = exampleOf(kind);
+      return key
+        ? { what: `curated ${kind}, e.g.`, uri: `s3://${buckets.curated}/${key}` }
+        : {
+            what: `curated ${kind}`,
+            uri: `s3://${buckets.curated}/${kind === 'report' ? 'reports' : kind}/`,
+          };
+    }),
+    { what: 'training candidate', uri: run.candidate },
+    ...(run.hosts > 1
+      ? [{ what: 'shard partials', uri: `s3://${buckets.models}/training/${run.job}/partials/` }]
+      : []),
+    { what: 'model artifact', uri: `s3://${buckets.models}/${run.modelKey}` },
+    { what: 'serving pointer', uri: `s3://${buckets.models}/models/current.json` },
+  ];
+}
