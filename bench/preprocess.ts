@@ -261,6 +261,8 @@ function main(): void {
       command: () => ({ file: node, args: [lineSplit, input] }),
     },
   ];
+  const unknown = [...wanted].filter((w) => !all.some((p) => p.name === w || p.group === w));
+  if (unknown.length) throw new Error(`--peers: no peer named ${unknown.join(', ')}`);
   const peers = all.filter((p) => wanted.has(p.name) || wanted.has(p.group));
   const outDir = (peer: Peer) => join(dir, `out-${rows}-${peer.name}`);
 
