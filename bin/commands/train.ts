@@ -14,7 +14,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { DEFAULT_DATASET_SCHEMA, type DatasetSchema } from '../../lambda/core/dataset-schema';
 import type { ModelArtifact } from '../../lambda/core/model-artifact';
-import type { StatsPartial } from '../../lambda/core/stats-partial';
+import { parseStatsPartial, type StatsPartial } from '../../lambda/core/stats-partial';
 import {
   FILL_MODES,
   artifactFromResult,
@@ -43,14 +43,16 @@ ${OK_OR_FAILURE_HELP}
 
 ${SCHEMA_HELP}`;
 
-/** A statistics partial, named when it is not JSON (it is one of ours, but may be truncated). */
+/** A statistics partial, checked; named when it is not JSON (it is one of ours, but may be truncated). */
 async function readStats(path: string): Promise<{ bytes: Buffer; stats: StatsPartial }> {
   const bytes = await readFile(path);
+  let value: unknown;
   try {
-    return { bytes, stats: JSON.parse(bytes.toString('utf8')) as StatsPartial };
+    value = JSON.parse(bytes.toString('utf8'));
   } catch {
     throw new Error(`${path}: not valid JSON (a statistics partial from factory preprocess)`);
   }
+  return { bytes, stats: parseStatsPartial(value, path) };
 }
 
 function codeVersion(): string {

@@ -10,31 +10,48 @@
  * two usable records, every record with the same units/instances (no slope to see), or a negative
  * estimate (noise larger than the signal).
  */
-export type TrainingEngine = 'sagemaker' | 'batch';
+import { z } from 'zod';
+import { documentProblems } from './document-problems';
 
-export const TRAINING_ENGINES: readonly TrainingEngine[] = ['sagemaker', 'batch'];
+export const trainingEngineSchema = z.enum(['sagemaker', 'batch'], {
+  error: 'must be "sagemaker" or "batch"',
+});
+export type TrainingEngine = z.infer<typeof trainingEngineSchema>;
 
-/** One finished training job, reduced to what calibration needs. */
-export interface JobRecord {
-  readonly jobName: string;
-  readonly engine: TrainingEngine;
-  /** Units of work (rows) the job processed. */
-  readonly units: number;
-  /** Instances the job ran on (SageMaker InstanceCount, Batch array size or 1). */
-  readonly instances: number;
-  /** Billed seconds per instance (SageMaker BillableTimeInSeconds; Batch stoppedAt − startedAt). */
-  readonly billableSeconds: number;
-  /**
-   * Seconds before the work itself began (SageMaker 'Starting' + 'Downloading' transitions;
-   * Batch createdAt → startedAt: queueing and provisioning).
-   */
-  readonly startupSeconds: number;
-  /** Wall-clock seconds from creation to end: the fit's y. */
-  readonly wallSeconds: number;
-  readonly instanceType?: string;
-  /** ISO time the job ended. */
-  readonly endedAt?: string;
-}
+export const TRAINING_ENGINES: readonly TrainingEngine[] = trainingEngineSchema.options;
+
+const COUNT = 'must be a whole number ≥ 1';
+const count = z.number({ error: COUNT }).int(COUNT).min(1, COUNT);
+const SECONDS = 'must be a finite number of seconds ≥ 0';
+const seconds = z.number({ error: SECONDS }).min(0, SECONDS);
+
+/**
+ * One finished training job, reduced to what calibration needs: a per-job object
+ * `capacity/records/<engine>/<jobName>.json` or an entry of `capacity/job-records.json`.
+ */
+export const jobRecordSchema = z
+  .object({
+    jobName: z.string({ error: 'must be a job name' }).min(1, 'must be a job name'),
+    engine: trainingEngineSchema,
+    /** Units of work (rows) the job processed. */
+    units: count,
+    /** Instances the job ran on (SageMaker InstanceCount, Batch array size or 1). */
+    instances: count,
+    /** Billed seconds per instance (SageMaker BillableTimeInSeconds; Batch stoppedAt − startedAt). */
+    billableSeconds: seconds,
+    /**
+     * Seconds before the work itself began (SageMaker 'Starting' + 'Downloading' transitions;
+     * Batch createdAt → startedAt: queueing and provisioning).
+     */
+    startupSeconds: seconds,
+    /** Wall-clock seconds from creation to end: the fit's y. */
+    wallSeconds: seconds,
+    instanceType: z.string().optional(),
+    /** ISO time the job ended. */
+    endedAt: z.string().optional(),
+  })
+  .readonly();
+export type JobRecord = z.infer<typeof jobRecordSchema>;
 
 export interface CalibrationDefaults {
   /** c when no fit is possible. */
@@ -63,12 +80,13 @@ export interface Calibration {
   readonly rmseSeconds?: number;
 }
 
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
-const isSeconds = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
-
 /** A record calibration can use: whole positive units and instances, finite non-negative seconds. */
 export function isUsableRecord(record: JobRecord): boolean {
-  return isCount(record.units) && isCount(record.instances) && isSeconds(record.wallSeconds);
+  return (
+    count.safeParse(record.units).success &&
+    count.safeParse(record.instances).success &&
+    seconds.safeParse(record.wallSeconds).success
+  );
 }
 
 /** Least-squares c and t0 from job records, or the defaults with the reason. */
@@ -134,53 +152,38 @@ export class JobRecordFormatError extends Error {
   }
 }
 
-/** Validates one parsed JSON value as a JobRecord; throws JobRecordFormatError naming the field. */
+/**
+ * One job record, checked: the reader of every per-job object. `where` names it in the error
+ * (`record.units: ...`, or the object key). Throws JobRecordFormatError naming each bad field.
+ */
 export function parseJobRecord(value: unknown, where = 'record'): JobRecord {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new JobRecordFormatError(`${where} is not an object`);
-  }
-  const v = value as Record<string, unknown>;
-  const need = (field: string, ok: boolean) => {
-    if (!ok)
-      throw new JobRecordFormatError(`${where}.${field} is missing or invalid: ${JSON.stringify(v[field])}`);
-  };
-  need('jobName', typeof v.jobName === 'string' && v.jobName.length > 0);
-  need('engine', TRAINING_ENGINES.includes(v.engine as TrainingEngine));
-  need('units', isCount(v.units));
-  need('instances', isCount(v.instances));
-  need('billableSeconds', isSeconds(v.billableSeconds));
-  need('startupSeconds', isSeconds(v.startupSeconds));
-  need('wallSeconds', isSeconds(v.wallSeconds));
-  need('instanceType', v.instanceType === undefined || typeof v.instanceType === 'string');
-  need('endedAt', v.endedAt === undefined || typeof v.endedAt === 'string');
-  return {
-    jobName: v.jobName as string,
-    engine: v.engine as TrainingEngine,
-    units: v.units as number,
-    instances: v.instances as number,
-    billableSeconds: v.billableSeconds as number,
-    startupSeconds: v.startupSeconds as number,
-    wallSeconds: v.wallSeconds as number,
-    ...(v.instanceType !== undefined ? { instanceType: v.instanceType as string } : {}),
-    ...(v.endedAt !== undefined ? { endedAt: v.endedAt as string } : {}),
-  };
-}
-
-/** The JSON document kept at `capacity/job-records.json`. */
-export interface JobRecordsDocument {
-  readonly format: typeof JOB_RECORDS_FORMAT;
-  readonly records: readonly JobRecord[];
+  const result = jobRecordSchema.safeParse(value);
+  if (result.success) return result.data;
+  throw new JobRecordFormatError(
+    `invalid job record: ${documentProblems(result.error, where, `${where}.`).join('; ')}`,
+  );
 }
 
 export const JOB_RECORDS_FORMAT = 'aiaas-factory/job-records@1';
 
-/** Parses a job-records document (or a bare array of records). */
+/** The JSON document kept at `capacity/job-records.json`. */
+export const jobRecordsDocumentSchema = z
+  .object({
+    format: z.literal(JOB_RECORDS_FORMAT, { error: `must be "${JOB_RECORDS_FORMAT}"` }),
+    records: z.array(jobRecordSchema, { error: 'must be an array of job records' }).readonly(),
+  })
+  .readonly();
+export type JobRecordsDocument = z.infer<typeof jobRecordsDocumentSchema>;
+
+/**
+ * The records of a job-records document (or of a bare array of records, an older spelling).
+ * Throws JobRecordFormatError naming each bad field (`records[3].units: ...`).
+ */
 export function parseJobRecordsDocument(value: unknown): JobRecord[] {
-  const list = Array.isArray(value)
-    ? value
-    : typeof value === 'object' && value !== null && Array.isArray((value as { records?: unknown }).records)
-      ? (value as { records: unknown[] }).records
-      : undefined;
-  if (!list) throw new JobRecordFormatError('job records document has no "records" array');
-  return list.map((item, i) => parseJobRecord(item, `records[${i}]`));
+  const document = Array.isArray(value) ? { format: JOB_RECORDS_FORMAT, records: value } : value;
+  const result = jobRecordsDocumentSchema.safeParse(document);
+  if (result.success) return [...result.data.records];
+  throw new JobRecordFormatError(
+    `invalid job records document: ${documentProblems(result.error, 'document').join('; ')}`,
+  );
 }

@@ -34,8 +34,9 @@ import { plan } from '../core/planner';
 
 import { engineInstanceType, readPlanConfig, type PlanConfig } from '../core/env/plan';
 import { CURATED, trainingRowsPrefix } from '../core/object-keys';
+import { InvalidStatsPartialError, parseStatsPartial, type StatsPartial } from '../core/stats-partial';
 
-export { engineInstanceType, readPlanConfig, type PlanConfig };
+export { engineInstanceType, readPlanConfig, type PlanConfig, InvalidStatsPartialError };
 
 export interface PlanEvent {
   readonly engine?: TrainingEngine;
@@ -83,18 +84,6 @@ export class NoTrainingDataError extends Error {
   }
 }
 
-/** A statistics partial that lacks the counts the planner needs. */
-export class InvalidStatsPartialError extends Error {
-  readonly code = 'InvalidStatsPartial';
-  constructor(
-    readonly key: string,
-    message: string,
-  ) {
-    super(`${key}: ${message}`);
-    this.name = 'InvalidStatsPartial';
-  }
-}
-
 export class InvalidPlanEventError extends Error {
   readonly code = 'InvalidPlanEvent';
   constructor(message: string) {
@@ -106,28 +95,12 @@ export class InvalidPlanEventError extends Error {
 export const STATS_PREFIX = CURATED.stats;
 
 /** The counts the planner reads from one statistics partial (lambda/core/stats-partial.ts). */
-export interface PartialCounts {
-  readonly rowsComplete: number;
-  readonly rowsClean: number;
-  readonly bytesIn: number;
-}
+export type PartialCounts = Pick<StatsPartial, 'rowsComplete' | 'rowsClean' | 'bytesIn'>;
 
-/** Validates the counts of a parsed partial; throws InvalidStatsPartialError naming the key. */
+/** The counts of a parsed partial, checked whole; throws InvalidStatsPartialError naming the key. */
 export function partialCounts(key: string, value: unknown): PartialCounts {
-  if (typeof value !== 'object' || value === null)
-    throw new InvalidStatsPartialError(key, 'not a JSON object');
-  const v = value as Record<string, unknown>;
-  const count = (field: keyof PartialCounts): number => {
-    const x = v[field];
-    if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0) {
-      throw new InvalidStatsPartialError(
-        key,
-        `${field} must be a whole number ≥ 0, got ${JSON.stringify(x)}`,
-      );
-    }
-    return x;
-  };
-  return { rowsComplete: count('rowsComplete'), rowsClean: count('rowsClean'), bytesIn: count('bytesIn') };
+  const { rowsComplete, rowsClean, bytesIn } = parseStatsPartial(value, key);
+  return { rowsComplete, rowsClean, bytesIn };
 }
 
 /** Keys of the statistics partials: `stats/**.json` (not the `.groups.csv` beside them). */
@@ -157,7 +130,7 @@ async function readCounts(
       try {
         parsed = JSON.parse(text);
       } catch {
-        throw new InvalidStatsPartialError(keys[i], 'not valid JSON');
+        throw new InvalidStatsPartialError(keys[i], ['not valid JSON']);
       }
       out[i] = partialCounts(keys[i], parsed);
     }

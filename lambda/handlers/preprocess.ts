@@ -63,7 +63,8 @@ import {
 } from '../adapters/s3-objects';
 import { FileRejectedError, ValidationError } from '../core/errors';
 import { isCsvKey, isCurrentVersion, outputFolders, outputKeys, type OutputKeys } from '../core/object-keys';
-import { PreprocessError, preprocessCsv, type PreprocessSink, type QualityReport } from '../core/preprocess';
+import { PreprocessError, preprocessCsv, type PreprocessSink } from '../core/preprocess';
+import { PREPROCESS_REPORT_FORMAT, type PreprocessReport } from '../core/preprocess-report';
 import {
   decodeObjectEvent,
   type DecodedEvent,
@@ -71,7 +72,7 @@ import {
   type ObjectRemoved,
 } from '../core/s3-event';
 
-export const PREPROCESS_REPORT_FORMAT = 'aiaas-factory/preprocess-report@1';
+export { PREPROCESS_REPORT_FORMAT };
 export const PREPROCESS_REJECTION_FORMAT = 'aiaas-factory/preprocess-rejection@1';
 
 export type ObjectStatus = 'processed' | 'rejected' | 'ignored' | 'gone' | 'superseded' | 'removed';
@@ -119,23 +120,8 @@ export interface PreprocessSummary {
   readonly results: readonly ObjectOutcome[];
 }
 
-/** The stored report (reports/...json): deterministic, no timestamps. */
-export interface StoredReport {
-  readonly format: typeof PREPROCESS_REPORT_FORMAT;
-  readonly status: 'processed' | 'rejected';
-  readonly input: {
-    readonly bucket: string;
-    readonly key: string;
-    readonly versionId?: string;
-    readonly etag?: string;
-    readonly size?: number;
-  };
-  readonly outputs: { readonly bucket: string } & Partial<OutputKeys>;
-  /** The core's quality report without its run time (processed only). */
-  readonly quality?: Omit<QualityReport, 'elapsedMs'>;
-  /** Why the file was rejected (rejected only). */
-  readonly rejection?: { readonly code: string; readonly reason: string; readonly message: string };
-}
+/** The stored report (reports/...json): one definition, in lambda/core/preprocess-report.ts. */
+export type StoredReport = PreprocessReport;
 
 export interface PreprocessDeps {
   readonly s3: S3Client;

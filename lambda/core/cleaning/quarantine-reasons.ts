@@ -4,14 +4,14 @@
  * turn the whole column into text), inf or overflow, an unclosed quote and a stray quote
  * (RFC 4180 violations pandas reads by guessing).
  */
-export type QuarantineReason = 'ragged_row' | 'non_numeric' | 'non_finite' | 'unclosed_quote' | 'stray_quote';
-export const QUARANTINE_REASONS: readonly QuarantineReason[] = [
+export const QUARANTINE_REASONS = [
   'ragged_row',
   'non_numeric',
   'non_finite',
   'unclosed_quote',
   'stray_quote',
-];
+] as const;
+export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
 
 /** A reason as a small number (0: none), so the row loops count and return no strings. */
 export const REASON_CODE: Readonly<Record<QuarantineReason, number>> = {

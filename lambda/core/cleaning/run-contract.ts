@@ -1,7 +1,7 @@
 /** What one cleaning run reads, where it writes, and what it returns. */
 import type { DatasetSchema } from '../dataset-schema';
 import type { StatsPartial } from '../stats-partial';
-import type { QuarantineReason } from './quarantine-reasons';
+import type { QualityReport } from '../preprocess-report';
 
 /**
  * Opens the input's bytes from the start; called once per pass (twice, more after a restart).
@@ -35,28 +35,8 @@ export interface PreprocessOptions {
   readonly weakHashBitsForTest?: number;
 }
 
-export interface QualityReport {
-  readonly rowsIn: number;
-  readonly rowsClean: number;
-  readonly rowsComplete: number;
-  readonly duplicates: number;
-  readonly quarantined: number;
-  readonly quarantineByReason: Readonly<Record<QuarantineReason, number>>;
-  /** Clean rows per reason is not a thing; this is per column: missing cells among clean rows. */
-  readonly missingCells: Readonly<Record<string, number>>;
-  /** Numeric cells filled with the column mean in clean.csv. */
-  readonly filledCells: number;
-  readonly categories: number;
-  readonly rowsWithoutCategory: number;
-  /** Header columns not in the schema (kept as text). */
-  readonly extraColumns: readonly string[];
-  readonly bytesIn: number;
-  readonly elapsedMs: number;
-  /** Passes over the bytes (2; more after a hash collision restart). */
-  readonly passes: number;
-  /** Peak bytes of the de-duplication table. */
-  readonly dedupeTableBytes: number;
-}
+/** The core's data-quality report: one definition, with the stored report's (preprocess-report.ts). */
+export type { QualityReport };
 
 export interface PreprocessResult {
   readonly stats: StatsPartial;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import {
   calibrate,
+  JOB_RECORDS_FORMAT,
   JobRecordFormatError,
   mergeJobRecords,
   parseJobRecord,
@@ -132,6 +133,37 @@ describe('job records', () => {
     const records = [record('a', 10, 2, 30)];
     expect(parseJobRecordsDocument({ format: 'aiaas-factory/job-records@1', records })).toEqual(records);
     expect(parseJobRecordsDocument(records)).toEqual(records);
-    expect(() => parseJobRecordsDocument({})).toThrow(/no "records" array/);
+    expect(() => parseJobRecordsDocument({})).toThrow(/records: must be an array of job records/);
+  });
+
+  test('a malformed record names each bad field once, after where it was read', () => {
+    const bad = { ...record('a', 10, 2, 30), units: 0, wallSeconds: -1, jobName: '' };
+    expect(() => parseJobRecord(bad, 'capacity/records/sagemaker/a.json')).toThrow(
+      'invalid job record: capacity/records/sagemaker/a.json.jobName: must be a job name; ' +
+        'capacity/records/sagemaker/a.json.units: must be a whole number ≥ 1; ' +
+        'capacity/records/sagemaker/a.json.wallSeconds: must be a finite number of seconds ≥ 0',
+    );
+    expect(() => parseJobRecord([])).toThrow('invalid job record: record: must be an object');
+  });
+
+  test('a malformed document names the record and field, and its format', () => {
+    const records = [record('a', 10, 2, 30), { ...record('b', 10, 2, 30), engine: 'lambda' }];
+    expect(() => parseJobRecordsDocument({ format: 'aiaas-factory/job-records@1', records })).toThrow(
+      'invalid job records document: records[1].engine: must be "sagemaker" or "batch"',
+    );
+    expect(() => parseJobRecordsDocument({ format: 'x@1', records: [] })).toThrow(
+      'invalid job records document: format: must be "aiaas-factory/job-records@1"',
+    );
+  });
+
+  test('a snapshot document parses back to its records, and to the same bytes', () => {
+    const records: JobRecord[] = [
+      { ...record('a', 10, 2, 30), instanceType: 'ml.m5.large', endedAt: '2026-01-01T00:00:00.000Z' },
+      { ...record('b', 20, 1, 50), engine: 'batch' },
+    ];
+    const written = JSON.stringify({ format: JOB_RECORDS_FORMAT, records }, null, 2) + '\n';
+    const parsed = parseJobRecordsDocument(JSON.parse(written));
+    expect(parsed).toEqual(records);
+    expect(JSON.stringify({ format: JOB_RECORDS_FORMAT, records: parsed }, null, 2) + '\n').toBe(written);
   });
 });

@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { preprocessBytes } from '../../../lambda/core/preprocess';
-import { categoryProfiles, mergeStatsPartials, type StatsPartial } from '../../../lambda/core/stats-partial';
+import {
+  InvalidStatsPartialError,
+  categoryProfiles,
+  mergeStatsPartials,
+  parseStatsPartial,
+  type StatsPartial,
+} from '../../../lambda/core/stats-partial';
 import { SMALL_HEADER, SMALL_SCHEMA } from '../helpers/small-schema';
 
 const schema = SMALL_SCHEMA;
@@ -101,6 +107,67 @@ describe('stats partials', () => {
     const p = await stats(['t1,i,A,1,2,3']);
     const other = { ...p, columns: ['x', 'y', 'z'] } as StatsPartial;
     expect(() => mergeStatsPartials([p, other])).toThrow(/different columns/);
+  });
+});
+
+describe('parseStatsPartial', () => {
+  /** The bytes preprocess writes (the handler's stats/ object, `factory preprocess`'s stats.json). */
+  const written = (p: StatsPartial) => JSON.stringify(p, null, 2) + '\n';
+
+  test('a partial as written parses back to the partial and to the same bytes', async () => {
+    // Column a has no value at all: its mean, fill and filled moments are NaN, written as null.
+    const p = await stats(['t1,i,A,,2,3', 't2,i,B,,4,5', 't3,i,,,1,1']);
+    expect(written(p)).toContain('null');
+    const parsed = parseStatsPartial(JSON.parse(written(p)), 'stats/x/v-1.json');
+    expect(parsed).toEqual(p);
+    expect(written(parsed)).toBe(written(p));
+  });
+
+  test('a malformed partial is an error naming its key and each bad field once', async () => {
+    const p = JSON.parse(JSON.stringify(await stats(['t1,i,A,1,2,3'])));
+    const { bytesIn: _bytesIn, ...withoutBytes } = p;
+    const bad = {
+      ...withoutBytes,
+      format: 'aiaas-factory/stats-partial@0',
+      rowsComplete: -1,
+      moments: { ...p.moments, mean: [1, 2] },
+    };
+    const error = (() => {
+      try {
+        parseStatsPartial(bad, 'stats/x/v-1.json');
+      } catch (e) {
+        return e as InvalidStatsPartialError;
+      }
+      throw new Error('parsed');
+    })();
+    expect(error).toBeInstanceOf(InvalidStatsPartialError);
+    expect(error).toMatchObject({
+      name: 'InvalidStatsPartial',
+      code: 'InvalidStatsPartial',
+      key: 'stats/x/v-1.json',
+    });
+    expect(error.problems).toEqual([
+      'format: must be "aiaas-factory/stats-partial@1"',
+      'rowsComplete: must be a whole number ≥ 0',
+      'bytesIn: must be a whole number ≥ 0',
+      'moments.mean: has 2 entries, expected 3',
+    ]);
+    expect(error.message).toMatch(/^stats\/x\/v-1\.json: not a statistics partial: format: /);
+  });
+
+  test('entries out of line with the columns are named, once the shape is right', async () => {
+    const p = JSON.parse(JSON.stringify(await stats(['t1,i,A,1,2,3'])));
+    const short = { ...p, categories: { A: { ...p.categories.A, filledSum: [1] } } };
+    expect(() => parseStatsPartial(short)).toThrow(
+      'not a statistics partial: categories.A.filledSum: has 1 entries, expected 3 (one per column)',
+    );
+    expect(() => parseStatsPartial({ ...p, columns: ['a', 'y', 'b'] })).toThrow(
+      'statistics partial: not a statistics partial: columns: must be the features then the target; ' +
+        'numeric: must hold one entry per column, in the order of columns; ' +
+        'moments.columns: must equal columns; filledMoments.columns: must equal columns; ' +
+        'categories.A.moments.columns: must equal columns',
+    );
+    expect(() => parseStatsPartial(null)).toThrow('not a statistics partial: partial: must be an object');
   });
 });
 

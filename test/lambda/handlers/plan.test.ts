@@ -7,6 +7,7 @@ import type { JobRecord } from '../../../lambda/core/calibration';
 import { DEFAULT_DATASET_SCHEMA } from '../../../lambda/core/dataset-schema';
 import { ConfigError } from '../../../lambda/core/errors';
 import { preprocessBytes } from '../../../lambda/core/preprocess';
+import type { StatsPartial } from '../../../lambda/core/stats-partial';
 import {
   engineInstanceType,
   InvalidPlanEventError,
@@ -14,9 +15,19 @@ import {
   partialCounts,
   readPlanConfig,
   runPlan,
+  type PartialCounts,
   type PlanConfig,
 } from '../../../lambda/handlers/plan';
 import { captureEmf, enabledMetrics, silentMetrics, unitsOf, type EmfDocument } from '../../support/emf';
+import { SMALL_HEADER, SMALL_SCHEMA } from '../helpers/small-schema';
+
+/** A statistics partial as preprocess writes it, with the planner's counts set. */
+let onePartial: StatsPartial;
+beforeAll(async () => {
+  const csv = new TextEncoder().encode(SMALL_HEADER + '1,1,x,1,2,3\n');
+  onePartial = (await preprocessBytes(csv, SMALL_SCHEMA)).stats;
+});
+const partialWith = (counts: PartialCounts): StatsPartial => ({ ...onePartial, ...counts });
 
 const ENV = {
   CURATED_BUCKET: 'curated',
@@ -97,7 +108,21 @@ describe('helpers', () => {
 
   test('a partial without its counts is an error naming the key and field', () => {
     expect(() => partialCounts('stats/a/v-1.json', { rowsComplete: 3, rowsClean: 4 })).toThrow(
-      'stats/a/v-1.json: bytesIn must be a whole number ≥ 0, got undefined',
+      /^stats\/a\/v-1\.json: not a statistics partial: .*bytesIn: must be a whole number ≥ 0/,
+    );
+  });
+
+  test('a partial with a negative count is an error naming the key and field', () => {
+    const partial = { ...partialWith({ rowsComplete: 3, rowsClean: 4, bytesIn: 10 }), rowsClean: -1 };
+    expect(() => partialCounts('stats/a/v-1.json', partial)).toThrow(
+      'stats/a/v-1.json: not a statistics partial: rowsClean: must be a whole number ≥ 0',
+    );
+  });
+
+  test('the counts of a whole partial are read as written', () => {
+    const counts = { rowsComplete: 3, rowsClean: 4, bytesIn: 10 };
+    expect(partialCounts('stats/a/v-1.json', JSON.parse(JSON.stringify(partialWith(counts))))).toEqual(
+      counts,
     );
   });
 });
@@ -139,9 +164,17 @@ describe('runPlan against moto_server S3', () => {
     );
 
   async function putPartials(bucket: string) {
-    await put(bucket, 'stats/line-a/v-1.json', { rowsComplete: 600, rowsClean: 700, bytesIn: 70_000 });
+    await put(
+      bucket,
+      'stats/line-a/v-1.json',
+      partialWith({ rowsComplete: 600, rowsClean: 700, bytesIn: 70_000 }),
+    );
     await put(bucket, 'stats/line-a/v-1.groups.csv', 'category,count\n');
-    await put(bucket, 'stats/line-b/e-abc.json', { rowsComplete: 400, rowsClean: 450, bytesIn: 45_000 });
+    await put(
+      bucket,
+      'stats/line-b/e-abc.json',
+      partialWith({ rowsComplete: 400, rowsClean: 450, bytesIn: 45_000 }),
+    );
   }
 
   /** Runs the plan with metrics that publish; returns the EMF documents written and the error, if any. */
@@ -270,7 +303,11 @@ describe('runPlan against moto_server S3', () => {
 
   test('partials with no training rows are NoTrainingData', async () => {
     const config = await setup();
-    await put(config.curatedBucket, 'stats/x/v-1.json', { rowsComplete: 0, rowsClean: 5, bytesIn: 10 });
+    await put(
+      config.curatedBucket,
+      'stats/x/v-1.json',
+      partialWith({ rowsComplete: 0, rowsClean: 5, bytesIn: 10 }),
+    );
     await expect(runPlan({}, { s3, config, logger, metrics })).rejects.toThrow(/hold no complete rows/);
   });
 

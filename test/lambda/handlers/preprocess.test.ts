@@ -20,6 +20,8 @@ import type { PreprocessConfig } from '../../../lambda/core/env/preprocess';
 import { DEFAULT_DATASET_SCHEMA, encodeSchema } from '../../../lambda/core/dataset-schema';
 import { outputKeys, type OutputKeys } from '../../../lambda/core/object-keys';
 import { preprocessBytes } from '../../../lambda/core/preprocess';
+import { parseReport } from '../../../lambda/core/preprocess-report';
+import { parseStatsPartial } from '../../../lambda/core/stats-partial';
 import { objectDeletedEvent } from '../../../lambda/core/s3-event';
 import { generateSyntheticCsv } from '../../../lambda/core/synthetic-data';
 
@@ -188,6 +190,13 @@ describe('preprocess handler (mocked S3)', () => {
     expect(metrics.addMetric).toHaveBeenCalledWith('FilesRejected', 'Count', 1);
   });
 
+  it('writes a rejected report that parseReport reads back as written', async () => {
+    currentIs('v9');
+    await build()(eventBridge('in/big.csv', 2_000_000, 'v9'));
+    const written = JSON.parse(putBody(outputKeys({ key: 'in/big.csv', versionId: 'v9' }).report));
+    expect(parseReport(written)).toEqual(written);
+  });
+
   it('takes the size from HeadObject of the current version when the event has none', async () => {
     currentIs('v2', { size: 5_000_000 });
     const out = await build()(eventBridge('a.csv', undefined, 'v2'));
@@ -215,6 +224,11 @@ describe('preprocess handler (mocked S3)', () => {
     );
     expect(putKeys().at(-1)).toBe(keys.report);
     expect(puts().every((p) => p.Bucket === CURATED)).toBe(true);
+    // What the handler writes is what every reader's parse accepts, unchanged.
+    const report = JSON.parse(putBody(keys.report));
+    expect(parseReport(report, keys.report)).toEqual(report);
+    const stats = JSON.parse(putBody(keys.stats));
+    expect(parseStatsPartial(stats, keys.stats)).toEqual(stats);
     const result = out.results[0];
     expect(result).toMatchObject({ status: 'processed', rowsIn: 500, quarantined: 0 });
     expect(result.rowsIn).toBe(result.rowsClean! + result.duplicates! + result.quarantined!);
