@@ -1,3 +1,5 @@
+import { CURRENT_POINTER_KEY, partialsPrefix } from '../../../lambda/core/models-layout';
+import { CURATED } from '../../../lambda/core/object-keys';
 import type { FileOutcome, LocalBuckets, S3Output } from '../pipeline-summary';
 import { RAW_PREFIX } from '../steps/upload-raw';
 
@@ -31,14 +33,14 @@ export function s3Outputs(run: {
         ? { what: `curated ${kind}, e.g.`, uri: `s3://${buckets.curated}/${key}` }
         : {
             what: `curated ${kind}`,
-            uri: `s3://${buckets.curated}/${kind === 'report' ? 'reports' : kind}/`,
+            uri: `s3://${buckets.curated}/${CURATED[kind === 'report' ? 'reports' : kind]}`,
           };
     }),
     { what: 'training candidate', uri: run.candidate },
     ...(run.hosts > 1
-      ? [{ what: 'shard partials', uri: `s3://${buckets.models}/training/${run.job}/partials/` }]
+      ? [{ what: 'shard partials', uri: `s3://${buckets.models}/${partialsPrefix(run.job)}` }]
       : []),
     { what: 'model artifact', uri: `s3://${buckets.models}/${run.modelKey}` },
-    { what: 'serving pointer', uri: `s3://${buckets.models}/models/current.json` },
+    { what: 'serving pointer', uri: `s3://${buckets.models}/${CURRENT_POINTER_KEY}` },
   ];
 }
