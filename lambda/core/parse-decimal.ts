@@ -11,20 +11,14 @@
  * caller handles): optional spaces or tabs, `[+-]?`, digits with an optional `.` fraction (or a
  * fraction alone), an optional `[eE][+-]?digits` exponent, optional spaces or tabs.
  */
-export const POW10 = [
-  1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
-  1e20, 1e21, 1e22,
-];
-
-const SPACE = 0x20;
-const TAB = 0x09;
+import { Byte, Exact, POW10, decimalValue } from './plain-number';
 
 /** Parses bytes[start, end) as a decimal literal; NaN when it is not one (never throws). */
 export function parseDecimal(bytes: Uint8Array, start: number, end: number): number {
   let i = start;
   let e = end;
-  while (i < e && (bytes[i] === SPACE || bytes[i] === TAB)) i++;
-  while (e > i && (bytes[e - 1] === SPACE || bytes[e - 1] === TAB)) e--;
+  while (i < e && (bytes[i] === Byte.SPACE || bytes[i] === Byte.TAB)) i++;
+  while (e > i && (bytes[e - 1] === Byte.SPACE || bytes[e - 1] === Byte.TAB)) e--;
   const textStart = i;
   let negative = false;
   if (i < e) {
@@ -46,7 +40,7 @@ export function parseDecimal(bytes: Uint8Array, start: number, end: number): num
     if (d < 0 || d > 9) break;
     digits++;
     if (mantissa !== 0 || d !== 0) {
-      if (significant < 15) {
+      if (significant < Exact.DIGITS) {
         mantissa = mantissa * 10 + d;
         significant++;
       } else {
@@ -62,7 +56,7 @@ export function parseDecimal(bytes: Uint8Array, start: number, end: number): num
       if (d < 0 || d > 9) break;
       digits++;
       if (mantissa !== 0 || d !== 0) {
-        if (significant < 15) {
+        if (significant < Exact.DIGITS) {
           mantissa = mantissa * 10 + d;
           significant++;
           exp10--;
@@ -98,10 +92,11 @@ export function parseDecimal(bytes: Uint8Array, start: number, end: number): num
   if (i !== e) return NaN;
   if (!slow) {
     if (mantissa === 0) return negative ? -0 : 0;
-    let value: number | undefined;
-    if (exp10 >= 0 && exp10 <= 22) value = mantissa * POW10[exp10];
-    else if (exp10 < 0 && exp10 >= -22) value = mantissa / POW10[-exp10];
-    if (value !== undefined) return negative ? -value : value;
+    if (exp10 <= 0 && exp10 >= -22) return decimalValue(mantissa, -exp10, negative);
+    if (exp10 > 0 && exp10 <= 22) {
+      const value = mantissa * POW10[exp10];
+      return negative ? -value : value;
+    }
   }
   return Number(latin1(bytes, textStart, e));
 }

@@ -32,7 +32,8 @@ import {
 import { Moments, type MomentsJson } from './moments';
 import { addRows, rowsScratch } from './moments-rows';
 import { solveOls, type OlsFit } from './ols';
-import { POW10, parseDecimal } from './parse-decimal';
+import { parseDecimal } from './parse-decimal';
+import { Byte, Exact, decimalValue } from './plain-number';
 import { isMissingCell, preprocessCsv, type ByteSource, type PreprocessSink } from './preprocess';
 import { STATS_PARTIAL_FORMAT, compareCodePoints, type StatsPartial } from './stats-partial';
 
@@ -383,13 +384,6 @@ export class TrainingShard {
 }
 
 const MAX_SEEN_CATEGORIES = 64;
-const MINUS = 0x2d;
-const DOT = 0x2e;
-const DIGIT_0 = 0x30;
-const COMMA = 0x2c;
-const QUOTE = 0x22;
-const CR = 0x0d;
-const LF = 0x0a;
 const utf8 = new TextDecoder('utf-8');
 
 /**
@@ -465,9 +459,10 @@ export class CsvTrainingReader {
    * The fast path for the rows cleaned output is made of (the scanner's PlainRowReader): one
    * line, no quote or CR, the header's field count, every numeric cell `-?digits[.digits]` with
    * at most 15 digits. Such a cell's value is its integer mantissa divided by an exact power of
-   * ten, correctly rounded, so it equals parseDecimal's (and Number's) bit for bit. Any other row
-   * (a quote, a gap, an exponent, a ragged row, the end of the buffer) stops the fast path and
-   * goes through the general scan and onRow, errors included.
+   * ten (decimalValue, plain-number.ts: the step parseDecimal's fast path ends in), correctly
+   * rounded, so it equals parseDecimal's (and Number's) bit for bit. Any other row (a quote, a
+   * gap, an exponent, a ragged row, the end of the buffer) stops the fast path and goes through
+   * the general scan and onRow, errors included.
    */
   readPlainRows(buf: Uint8Array, pos: number, n: number): number {
     this.taken = 0;
@@ -498,38 +493,37 @@ export class CsvTrainingReader {
       let c = 0;
       if (j >= 0) {
         let negative = false;
-        if (i < n && buf[i] === MINUS) {
+        if (i < n && buf[i] === Byte.MINUS) {
           negative = true;
           i++;
         }
         let mantissa = 0;
         let digits = 0;
-        while (i < n && (c = buf[i] - DIGIT_0) >= 0 && c <= 9) {
+        while (i < n && (c = buf[i] - Byte.DIGIT_0) >= 0 && c <= 9) {
           mantissa = mantissa * 10 + c;
           digits++;
           i++;
         }
         if (digits === 0) return -1;
         let fraction = 0;
-        if (i < n && buf[i] === DOT) {
+        if (i < n && buf[i] === Byte.DOT) {
           i++;
-          while (i < n && (c = buf[i] - DIGIT_0) >= 0 && c <= 9) {
+          while (i < n && (c = buf[i] - Byte.DIGIT_0) >= 0 && c <= 9) {
             mantissa = mantissa * 10 + c;
             fraction++;
             i++;
           }
           if (fraction === 0) return -1;
         }
-        if (digits + fraction > 15 || i >= n) return -1;
+        if (digits + fraction > Exact.DIGITS || i >= n) return -1;
         c = buf[i];
-        if (c !== COMMA && c !== LF) return -1;
-        const v = fraction === 0 ? mantissa : mantissa / POW10[fraction];
-        values[j] = negative ? -v : v;
+        if (c !== Byte.COMMA && c !== Byte.LF) return -1;
+        values[j] = decimalValue(mantissa, fraction, negative);
       } else {
         while (i < n) {
           c = buf[i];
-          if (c === COMMA || c === LF) break;
-          if (c === QUOTE || c === CR) return -1;
+          if (c === Byte.COMMA || c === Byte.LF) break;
+          if (c === Byte.QUOTE || c === Byte.CR) return -1;
           i++;
         }
         if (i >= n) return -1;
@@ -538,7 +532,7 @@ export class CsvTrainingReader {
       ends[k] = i;
       k++;
       i++;
-      if (c === LF) break;
+      if (c === Byte.LF) break;
     }
     if (k !== width) return -1;
     this.rows++;

@@ -6,35 +6,30 @@
  * and bit for bit; test/lambda/core/cleaning/plain-row.test.ts holds the two equal.
  */
 import { ScannedRow } from '../csv-scanner';
-import { POW10, parseDecimal } from '../parse-decimal';
+import { parseDecimal } from '../parse-decimal';
+import { Byte, decimalValue } from '../plain-number';
 import type { Binding } from './header-binding';
 import { isMissingCell } from './missing-cells';
 import type { RowHasher } from './row-hash';
 
-const QUOTE = 0x22;
-const COMMA = 0x2c;
-const LF = 0x0a;
-const CR = 0x0d;
-const SPACE = 0x20;
-const TAB = 0x09;
 /** Bytes that end an unquoted field, or (a quote) send the row to the general scanner. */
 const FIELD_STOP = new Uint8Array(256);
-FIELD_STOP[QUOTE] = 1;
-FIELD_STOP[COMMA] = 1;
-FIELD_STOP[LF] = 1;
-FIELD_STOP[CR] = 1;
+FIELD_STOP[Byte.QUOTE] = 1;
+FIELD_STOP[Byte.COMMA] = 1;
+FIELD_STOP[Byte.LF] = 1;
+FIELD_STOP[Byte.CR] = 1;
 
 /**
  * Whether a row starting with byte `c0` is left to the scanner: blank lines (and rows starting
  * with a blank) are the scanner's to skip or read, in both passes alike (pass 2 relies on it).
  */
 export function leftToScanner(c0: number): boolean {
-  return c0 === LF || c0 === CR || c0 === SPACE || c0 === TAB;
+  return c0 === Byte.LF || c0 === Byte.CR || c0 === Byte.SPACE || c0 === Byte.TAB;
 }
 
 /** Where the next row starts after a plain row's line end (LF or CRLF) at `end`. */
 export function nextRowStart(buf: Uint8Array, end: number): number {
-  return end + (buf[end] === CR ? 2 : 1);
+  return end + (buf[end] === Byte.CR ? 2 : 1);
 }
 
 export class PlainRowParser {
@@ -64,10 +59,10 @@ export class PlainRowParser {
    */
   lastLineEnd(buf: Uint8Array, n: number, pos: number): number {
     const known = this.limit;
-    if (buf === this.limitBuf && n === this.limitN && known > pos && buf[known] === LF) return known;
+    if (buf === this.limitBuf && n === this.limitN && known > pos && buf[known] === Byte.LF) return known;
     if (buf !== this.limitBuf) this.words = new DataView(buf.buffer, buf.byteOffset, buf.length);
     let limit = n - 1;
-    while (limit >= 0 && buf[limit] !== LF) limit--;
+    while (limit >= 0 && buf[limit] !== Byte.LF) limit--;
     this.limitBuf = buf;
     this.limitN = n;
     this.limit = limit;
@@ -85,9 +80,9 @@ export class PlainRowParser {
    *
    * Hand-written because it is the hot loop: one walk over the bytes finds the field ends and
    * parses `-?digits[.digits]` cells of at most 9 digits in place. That is parseDecimal's fast
-   * path (same integer mantissa, same power of ten, one IEEE division), so the value is the same
-   * double; every other numeric cell (spaces, exponents, `+`, NA words, longer digit runs) goes
-   * to parseDecimal itself.
+   * path (same integer mantissa, then the same decimalValue step of plain-number.ts), so the
+   * value is the same double; every other numeric cell (spaces, exponents, `+`, NA words, longer
+   * digit runs) goes to parseDecimal itself.
    */
   parse(
     buf: Uint8Array,
@@ -111,7 +106,7 @@ export class PlainRowParser {
       const j = role[k];
       if (j >= 0) {
         let negative = false;
-        if (buf[i] === 0x2d) {
+        if (buf[i] === Byte.MINUS) {
           negative = true;
           i++;
         }
@@ -119,32 +114,31 @@ export class PlainRowParser {
         // No bounds checks: every loop stops at the LF at `limit`.
         let mantissa = 0;
         const intStart = i;
-        let d = buf[i] - 0x30;
+        let d = buf[i] - Byte.DIGIT_0;
         while (d >>> 0 <= 9) {
           mantissa = (Math.imul(mantissa, 10) + d) | 0;
-          d = buf[++i] - 0x30;
+          d = buf[++i] - Byte.DIGIT_0;
         }
         let digits = i - intStart;
         let fraction = 0;
-        if (d === 0x2e - 0x30) {
+        if (d === Byte.DOT - Byte.DIGIT_0) {
           const fractionStart = ++i;
-          d = buf[i] - 0x30;
+          d = buf[i] - Byte.DIGIT_0;
           while (d >>> 0 <= 9) {
             mantissa = (Math.imul(mantissa, 10) + d) | 0;
-            d = buf[++i] - 0x30;
+            d = buf[++i] - Byte.DIGIT_0;
           }
           fraction = i - fractionStart;
           digits += fraction;
         }
-        const c = d + 0x30;
-        if (digits > 0 && digits <= 9 && (c === COMMA || c === LF || c === CR)) {
-          const v = fraction === 0 ? mantissa : mantissa / POW10[fraction];
-          values[base + j] = negative ? -v : v;
-        } else if (i === s && (c === COMMA || c === LF || c === CR)) {
+        const c = d + Byte.DIGIT_0;
+        if (digits > 0 && digits <= 9 && (c === Byte.COMMA || c === Byte.LF || c === Byte.CR)) {
+          values[base + j] = decimalValue(mantissa, fraction, negative);
+        } else if (i === s && (c === Byte.COMMA || c === Byte.LF || c === Byte.CR)) {
           values[base + j] = NaN; // an empty cell: missing
         } else {
           while (FIELD_STOP[buf[i]] === 0) i++;
-          if (buf[i] === QUOTE) return -1;
+          if (buf[i] === Byte.QUOTE) return -1;
           const v = parseDecimal(buf, s, i);
           if (v !== v) {
             if (!isMissingCell(buf, s, i)) return -1;
@@ -180,9 +174,9 @@ export class PlainRowParser {
       fieldEnd[k] = i;
       const c = buf[i];
       if (k < nf - 1) {
-        if (c !== COMMA) return -1;
+        if (c !== Byte.COMMA) return -1;
         i++;
-      } else if (c === LF || (c === CR && i < limit && buf[i + 1] === LF)) {
+      } else if (c === Byte.LF || (c === Byte.CR && i < limit && buf[i + 1] === Byte.LF)) {
         if (hash) hasher.finish();
         return i;
       }
