@@ -33,6 +33,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { startMoto, type MotoServer } from '../../bin/local/moto-server';
 import { readEvaluateConfig, runEvaluate, type EvaluateOutput } from '../../lambda/handlers/evaluate';
+import { preprocessBytes } from '../../lambda/core/preprocess';
 import { readPlanConfig, runPlan, type PlanOutput } from '../../lambda/handlers/plan';
 import { DEFAULT_DATASET_SCHEMA } from '../../lambda/core/dataset-schema';
 import type { ModelArtifact } from '../../lambda/core/model-artifact';
@@ -338,18 +339,27 @@ export function resolvedDefinition(ctx: RunContext): {
   return { logicalId, definition: JSON.parse(definitionText) as Record<string, unknown>, roleArn };
 }
 
-/** A statistics partial as preprocess writes it, as far as the plan step reads it (its counts). */
+/**
+ * A statistics partial as preprocess writes it (preprocess's own output for a small file), with
+ * the counts the plan step sizes the run by set to `rows`: the plan reads whole partials.
+ */
 async function seedTrainingData(ctx: RunContext, rows: number): Promise<void> {
+  const csv = new TextEncoder().encode(
+    'ts,id,category,a,b,y\n2024-01-01,L1,A,1,2,3\n2024-01-02,L1,B,2,3,5\n',
+  );
+  const schema = { timestamp: 'ts', ids: ['id'], category: 'category', features: ['a', 'b'], target: 'y' };
+  const partial = {
+    ...(await preprocessBytes(csv, schema)).stats,
+    rowsIn: rows + 10,
+    rowsClean: rows + 5,
+    rowsComplete: rows,
+    bytesIn: rows * 90,
+  };
   await ctx.clients.s3.send(
     new PutObjectCommand({
       Bucket: ctx.curatedBucket,
       Key: 'stats/production/line-001/v-1.json',
-      Body: JSON.stringify({
-        rowsIn: rows + 10,
-        rowsClean: rows + 5,
-        rowsComplete: rows,
-        bytesIn: rows * 90,
-      }),
+      Body: JSON.stringify(partial),
     }),
   );
 }
