@@ -14,7 +14,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { DEFAULT_DATASET_SCHEMA, type DatasetSchema } from '../../lambda/core/dataset-schema';
 import type { ModelArtifact } from '../../lambda/core/model-artifact';
-import { parseStatsPartial, type StatsPartial } from '../../lambda/core/stats-partial';
+import { parseStatsPartial, type StatsPartial } from '../../lambda/core/stats-partial-schema';
 import {
   FILL_MODES,
   artifactFromResult,

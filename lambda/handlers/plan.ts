@@ -34,7 +34,7 @@ import { plan } from '../core/planner';
 
 import { engineInstanceType, readPlanConfig, type PlanConfig } from '../core/env/plan';
 import { CURATED, trainingRowsPrefix } from '../core/object-keys';
-import { InvalidStatsPartialError, parseStatsPartial, type StatsPartial } from '../core/stats-partial';
+import { InvalidStatsPartialError, parseStatsPartial, type StatsPartial } from '../core/stats-partial-schema';
 
 export { engineInstanceType, readPlanConfig, type PlanConfig, InvalidStatsPartialError };
 

@@ -1,12 +1,7 @@
 import fc from 'fast-check';
 import { preprocessBytes } from '../../../lambda/core/preprocess';
-import {
-  InvalidStatsPartialError,
-  categoryProfiles,
-  mergeStatsPartials,
-  parseStatsPartial,
-  type StatsPartial,
-} from '../../../lambda/core/stats-partial';
+import { categoryProfiles, mergeStatsPartials, type StatsPartial } from '../../../lambda/core/stats-partial';
+import { InvalidStatsPartialError, parseStatsPartial } from '../../../lambda/core/stats-partial-schema';
 import { SMALL_HEADER, SMALL_SCHEMA } from '../helpers/small-schema';
 
 const schema = SMALL_SCHEMA;

@@ -21,7 +21,7 @@ import { DEFAULT_DATASET_SCHEMA, encodeSchema } from '../../../lambda/core/datas
 import { outputKeys, type OutputKeys } from '../../../lambda/core/object-keys';
 import { preprocessBytes } from '../../../lambda/core/preprocess';
 import { parseReport } from '../../../lambda/core/preprocess-report';
-import { parseStatsPartial } from '../../../lambda/core/stats-partial';
+import { parseStatsPartial } from '../../../lambda/core/stats-partial-schema';
 import { objectDeletedEvent } from '../../../lambda/core/s3-event';
 import { generateSyntheticCsv } from '../../../lambda/core/synthetic-data';
 
