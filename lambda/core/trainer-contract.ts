@@ -37,26 +37,30 @@ export interface TrainerConfig {
   readonly plannedSeconds?: number;
 }
 
-export const HYPERPARAMETERS = [
-  'holdout',
-  'fill',
-  'ridge',
-  'schema',
-  'input_kind',
-  'channel',
-  'partials_s3_uri',
-  'partials_dir',
-  'model_s3_uri',
-  'model_path',
-  'input_s3_uri',
-  'input_dir',
-  'shards',
-  'code_version',
-  'wait_timeout_seconds',
-  'poll_milliseconds',
-  'planned_seconds',
-] as const;
-export type Hyperparameter = (typeof HYPERPARAMETERS)[number];
+/** Each setting's hyperparameter name: the one spelling both directions use. */
+export const HYPERPARAMETER_OF = {
+  holdout: 'holdout',
+  fill: 'fill',
+  ridge: 'ridge',
+  schema: 'schema',
+  inputKind: 'input_kind',
+  channel: 'channel',
+  partialsS3Uri: 'partials_s3_uri',
+  partialsDir: 'partials_dir',
+  modelS3Uri: 'model_s3_uri',
+  modelPath: 'model_path',
+  inputS3Uri: 'input_s3_uri',
+  inputDir: 'input_dir',
+  shards: 'shards',
+  codeVersion: 'code_version',
+  waitTimeoutSeconds: 'wait_timeout_seconds',
+  pollMilliseconds: 'poll_milliseconds',
+  plannedSeconds: 'planned_seconds',
+} as const satisfies Record<keyof TrainerSettings, string>;
+
+/** Every hyperparameter name the trainer knows, from the one map above. */
+export const HYPERPARAMETERS = Object.values(HYPERPARAMETER_OF);
+export type Hyperparameter = (typeof HYPERPARAMETER_OF)[keyof typeof HYPERPARAMETER_OF];
 
 export class TrainerConfigError extends Error {
   readonly code = 'bad_config';
@@ -169,27 +173,6 @@ export interface TrainerSettings {
   readonly pollMilliseconds?: number;
   readonly plannedSeconds?: number;
 }
-
-/** Each setting's hyperparameter name: the one spelling both directions use. */
-export const HYPERPARAMETER_OF: Readonly<Record<keyof TrainerSettings, Hyperparameter>> = {
-  holdout: 'holdout',
-  fill: 'fill',
-  ridge: 'ridge',
-  schema: 'schema',
-  inputKind: 'input_kind',
-  channel: 'channel',
-  partialsS3Uri: 'partials_s3_uri',
-  partialsDir: 'partials_dir',
-  modelS3Uri: 'model_s3_uri',
-  modelPath: 'model_path',
-  inputS3Uri: 'input_s3_uri',
-  inputDir: 'input_dir',
-  shards: 'shards',
-  codeVersion: 'code_version',
-  waitTimeoutSeconds: 'wait_timeout_seconds',
-  pollMilliseconds: 'poll_milliseconds',
-  plannedSeconds: 'planned_seconds',
-};
 
 /** The settings as SageMaker hyperparameters: every value a string, unset ones left out. */
 export function toHyperparameters(settings: TrainerSettings): Record<string, string> {
