@@ -153,26 +153,8 @@ export function parseTrainerConfig(
   };
 }
 
-/** What a deployment or a local run sets; every field optional, names as in TrainerConfig. */
-export interface TrainerSettings {
-  readonly holdout?: number;
-  readonly fill?: FillMode;
-  readonly ridge?: number;
-  readonly schema?: DatasetSchema;
-  readonly inputKind?: 'raw' | 'curated';
-  readonly channel?: string;
-  readonly partialsS3Uri?: string;
-  readonly partialsDir?: string;
-  readonly modelS3Uri?: string;
-  readonly modelPath?: string;
-  readonly inputS3Uri?: string;
-  readonly inputDir?: string;
-  readonly shards?: number;
-  readonly codeVersion?: string;
-  readonly waitTimeoutSeconds?: number;
-  readonly pollMilliseconds?: number;
-  readonly plannedSeconds?: number;
-}
+/** What a deployment or a local run sets: TrainerConfig's fields, flat and each optional. */
+export type TrainerSettings = Partial<TrainOptions & Omit<TrainerConfig, 'train'>>;
 
 /** The settings as SageMaker hyperparameters: every value a string, unset ones left out. */
 export function toHyperparameters(settings: TrainerSettings): Record<string, string> {
