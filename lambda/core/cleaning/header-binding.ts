@@ -3,7 +3,7 @@
  * target, in that order) and which are text (the schema's timestamp, ids and category, and any
  * extra column: the pandas reference reads them with dtype=str).
  */
-import type { DatasetSchema } from '../dataset-schema';
+import { type DatasetSchema, textColumns } from '../dataset-schema';
 import { type ScannedRow, ROW_OK, fieldText } from '../csv-scanner';
 import { PreprocessError } from '../preprocess-error';
 
@@ -31,7 +31,7 @@ export function bindHeader(row: ScannedRow, schema: DatasetSchema, numeric: read
   if (dup !== undefined)
     throw new PreprocessError('bad_header', `column "${dup}" is named twice in the header`);
   const role = new Int32Array(header.length).fill(-1);
-  const needed = [schema.timestamp, ...schema.ids, schema.category, ...numeric];
+  const needed = [...textColumns(schema), ...numeric];
   const missing = needed.filter((c) => !header.includes(c));
   if (missing.length > 0) {
     throw new PreprocessError('missing_column', `header lacks schema column(s): ${missing.join(', ')}`);
