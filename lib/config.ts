@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { DEFAULT_DATASET_SCHEMA, decodeSchema, encodeSchema } from '../lambda/core/dataset-schema';
-import { FILL_MISSING_MODES, SERVING_DEFAULTS } from '../lambda/core/env/predict';
+import {
+  EXTRA_FIELD_MODES,
+  FILL_MISSING_MODES,
+  SERVING_DEFAULTS,
+  UNKNOWN_CATEGORY_MODES,
+} from '../lambda/core/env/predict';
 import { FILL_MODES } from '../lambda/core/train';
 import { TRAINING_DEFAULTS } from '../lambda/core/trainer-contract';
 
@@ -154,6 +159,10 @@ export const factoryConfigSchema = z
         maxBodyBytes: positiveInt.max(6 * 1024 * 1024).default(SERVING_DEFAULTS.maxBodyBytes),
         anomalyZ: z.number().positive().default(SERVING_DEFAULTS.anomalyZ),
         fillMissing: z.enum(FILL_MISSING_MODES).default(SERVING_DEFAULTS.fillMissing),
+        /** Row keys that are not model inputs (ids, timestamp, target, others): 'ignore' and list them, or 'reject'. */
+        extraFields: z.enum(EXTRA_FIELD_MODES).default(SERVING_DEFAULTS.extraFields),
+        /** A category without a training profile: 'flag' (categoryKnown false, no anomaly flags) or 'reject'. */
+        unknownCategory: z.enum(UNKNOWN_CATEGORY_MODES).default(SERVING_DEFAULTS.unknownCategory),
         modelCacheSeconds: z.number().int().nonnegative().default(SERVING_DEFAULTS.modelCacheSeconds),
         rateLimit: positiveInt.default(100),
         burstLimit: positiveInt.default(200),

@@ -1,17 +1,26 @@
 /**
- * `factory predict --model model.json [--input rows.jsonl] [--fill-missing mean] [--anomaly-z 3]`
+ * `factory predict --model model.json [--input rows.jsonl] [--fill-missing mean] [--anomaly-z 3]
+ *  [--extra-fields ignore|reject] [--unknown-category flag|reject]`
  *
  * Scores JSON lines (one row object per line, the same row shape as POST /predict; stdin when no
  * --input) and prints one JSON line per input row, in order: the API's per-row prediction, or
  * `{ "row": i, "error": "..." }` for a row that cannot be scored (i counts the non-blank lines
  * from 0, like the API's row index). The other rows are still scored. Exit codes: 0 every row
  * scored; 1 a row was invalid, or bad usage or input; 2 no usable model (missing, unreadable, not
- * JSON or not a valid artifact).
+ * JSON or not a valid artifact). Keys of a row that are not model inputs are ignored by default and
+ * named once on stderr at the end.
  */
 import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { decodeRows, type DecodeOptions } from '../../lambda/core/predict-request';
+import {
+  decodeRows,
+  EXTRA_FIELD_MODES,
+  UNKNOWN_CATEGORY_MODES,
+  type DecodeOptions,
+  type ExtraFields,
+  type UnknownCategory,
+} from '../../lambda/core/predict-request';
 import {
   compileModel,
   InvalidModelError,
@@ -26,6 +35,11 @@ export const PREDICT_USAGE = `usage: factory predict --model model.json [--input
   --input PATH         JSON lines, one row object per line (default: stdin)
   --fill-missing MODE  reject (default) or mean: fill missing features with training means
   --anomaly-z Z        |z| above Z flags a feature as an anomaly (default 3)
+  --extra-fields MODE  ignore (default) or reject keys that are not model inputs (ids, timestamp,
+                       target, others); ignored keys are named once on stderr
+  --unknown-category MODE
+                       flag (default: categoryKnown false, no anomaly flags) or reject a row whose
+                       category has no training profile
 Prints one JSON line per input row: the API's per-row answer, or {"row": i, "error": "..."}.
 Exit codes: 0 every row scored; 1 a row was invalid, or bad usage or input (one line on stderr);
 2 no usable model (the file is missing, unreadable, not JSON or not a model artifact).`;
@@ -40,6 +54,8 @@ export interface PredictIo {
 export interface PredictLinesResult {
   readonly rows: number;
   readonly invalid: number;
+  /** Keys that are not model inputs, ignored: each once over the input, in first-seen order. */
+  readonly ignoredFields: readonly string[];
 }
 
 function write(out: Writable, text: string): Promise<void> {
@@ -56,7 +72,7 @@ function scoreBatch(
   lines: readonly string[],
   firstRow: number,
   options: DecodeOptions & ScoreOptions,
-): { text: string; invalid: number } {
+): { text: string; invalid: number; ignoredFields: readonly string[] } {
   const parsed: unknown[] = new Array<unknown>(lines.length);
   const parseErrors: (string | undefined)[] = new Array<string | undefined>(lines.length);
   for (let i = 0; i < lines.length; i++) {
@@ -96,7 +112,7 @@ function scoreBatch(
     );
     text += JSON.stringify(result) + '\n';
   }
-  return { text, invalid };
+  return { text, invalid, ignoredFields: decoded.ignoredFields };
 }
 
 /** Reads JSON lines from `input`, writes one output line per non-blank input line. */
@@ -104,16 +120,18 @@ export async function predictLines(
   model: CompiledModel,
   input: Readable,
   output: Writable,
-  options: Pick<DecodeOptions, 'fillMissing'> & ScoreOptions,
+  options: Pick<DecodeOptions, 'fillMissing' | 'extraFields' | 'unknownCategory'> & ScoreOptions,
 ): Promise<PredictLinesResult> {
   const decodeOptions = { ...options, maxRows: Infinity };
   let rows = 0;
   let invalid = 0;
+  const ignored = new Set<string>();
   let batch: string[] = [];
   const flush = async () => {
     const out = scoreBatch(model, batch, rows, decodeOptions);
     rows += batch.length;
     invalid += out.invalid;
+    for (const name of out.ignoredFields) ignored.add(name);
     batch = [];
     await write(output, out.text);
   };
@@ -123,7 +141,7 @@ export async function predictLines(
     if (batch.length === BATCH) await flush();
   }
   if (batch.length > 0) await flush();
-  return { rows, invalid };
+  return { rows, invalid, ignoredFields: [...ignored] };
 }
 
 /** The model could not be loaded: the "no model" outcome, exit 2. */
@@ -165,6 +183,8 @@ export async function run(
         input: { type: 'string' },
         'fill-missing': { type: 'string' },
         'anomaly-z': { type: 'string' },
+        'extra-fields': { type: 'string' },
+        'unknown-category': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: false,
@@ -181,7 +201,18 @@ export async function run(
     const z = zText === undefined ? 3 : zText.trim() === '' ? NaN : Number(zText);
     if (!Number.isFinite(z) || z <= 0)
       throw new UsageError(`--anomaly-z must be a number > 0, got "${zText}"`);
-    const options = { fillMissing: fill, anomalyZ: z } as const;
+    const extraFields = values['extra-fields'] ?? 'ignore';
+    if (!(EXTRA_FIELD_MODES as readonly string[]).includes(extraFields))
+      throw new UsageError(`--extra-fields must be "ignore" or "reject", got "${extraFields}"`);
+    const unknownCategory = values['unknown-category'] ?? 'flag';
+    if (!(UNKNOWN_CATEGORY_MODES as readonly string[]).includes(unknownCategory))
+      throw new UsageError(`--unknown-category must be "flag" or "reject", got "${unknownCategory}"`);
+    const options = {
+      fillMissing: fill,
+      anomalyZ: z,
+      extraFields: extraFields as ExtraFields,
+      unknownCategory: unknownCategory as UnknownCategory,
+    } as const;
     const inputPath = values.input;
     let model: CompiledModel;
     try {
@@ -218,6 +249,13 @@ export async function run(
       throw readError === undefined ? error : cannotRead();
     }
     if (readError !== undefined) throw cannotRead();
+    if (result.ignoredFields.length > 0) {
+      const names = result.ignoredFields;
+      const shown = names.slice(0, 20).map((n) => JSON.stringify(n.length > 60 ? `${n.slice(0, 60)}…` : n));
+      console.error(
+        `factory predict: ignored ${names.length === 1 ? 'a field' : `${names.length} fields`} that ${names.length === 1 ? 'is' : 'are'} not model inputs: ${shown.join(', ')}${names.length > 20 ? ` and ${names.length - 20} more` : ''}`,
+      );
+    }
     if (result.invalid > 0) {
       console.error(`factory predict: ${result.invalid} of ${result.rows} rows were invalid`);
       return EXIT.failure;

@@ -3,6 +3,11 @@
  * into one row-major Float64Array, collecting every problem (with row index and field) instead
  * of stopping at the first. Pure: takes the parsed JSON value, returns plain data, never throws.
  *
+ * A row may be a real row of the user's data: keys that are not model inputs (ids, timestamp, the
+ * target, anything else) are ignored and listed once (`ignoredFields`), or, with `extraFields:
+ * 'reject'`, one problem per row names them. A row whose `w·x` overflows a double is a problem
+ * naming the feature, never a prediction of null.
+ *
  * It is the hot loop of serving, so it is hand-written: one pass over each row's keys, a Map from
  * feature name to column, a stamp array instead of a per-row Set, no per-row allocation on the
  * happy path (a schema library here would allocate several objects per cell).
@@ -14,6 +19,8 @@ export interface RequestProblem {
   readonly row?: number;
   /** The field (feature, category column, `rows`, or a top-level key) the problem is about. */
   readonly field?: string;
+  /** `extra_field`: every key of the row that is not a model input (`field` is the first). */
+  readonly fields?: readonly string[];
   readonly code: RequestProblemCode;
   readonly message: string;
 }
@@ -28,10 +35,12 @@ export type RequestProblemCode =
   | 'row_not_object'
   | 'missing_category'
   | 'category_not_string'
-  | 'unknown_feature'
+  | 'extra_field'
+  | 'unknown_category'
   | 'missing_feature'
   | 'not_a_number'
-  | 'not_finite';
+  | 'not_finite'
+  | 'overflow';
 
 /** What the decoder needs to know about the model: satisfied by a compiled model. */
 export interface DecodeSpec {
@@ -43,9 +52,24 @@ export interface DecodeSpec {
   readonly featureIndex: ReadonlyMap<string, number>;
   /** Training means over all rows, per feature (the artifact's `scaling.mean`). */
   readonly globalMean: Float64Array;
-  /** Per-category training means, per feature (from the Gaussian profiles). */
+  /** Per-category training means, per feature (from the Gaussian profiles); undefined for an unknown category. */
   readonly categoryMean: (category: string) => Float64Array | undefined;
+  /** The model's weights, per feature: with them a row whose `w·x` overflows is a problem. */
+  readonly weights?: Float64Array;
+  /** The model's bias, added last as scoring adds it. */
+  readonly bias?: number;
 }
+
+/** What to do with row keys that are not model inputs (ids, timestamp, target, anything else). */
+export const EXTRA_FIELD_MODES = ['ignore', 'reject'] as const;
+export type ExtraFields = (typeof EXTRA_FIELD_MODES)[number];
+
+/** What to do with a category that has no training profile (no z-scores, no anomaly flags). */
+export const UNKNOWN_CATEGORY_MODES = ['flag', 'reject'] as const;
+export type UnknownCategory = (typeof UNKNOWN_CATEGORY_MODES)[number];
+
+/** At most this many ignored field names are listed in an answer (all are counted). */
+export const MAX_LISTED_IGNORED_FIELDS = 100;
 
 export interface DecodeOptions {
   /** More rows than this is a `too_many_rows` problem. */
@@ -56,6 +80,10 @@ export interface DecodeOptions {
   readonly maxListedProblems?: number;
   /** Added to row indexes in problems (a caller decoding a long input in batches). @default 0 */
   readonly rowOffset?: number;
+  /** 'ignore': keys that are not model inputs are skipped and listed once; 'reject': a problem. @default 'ignore' */
+  readonly extraFields?: ExtraFields;
+  /** 'flag': a row of an unknown category is scored with `categoryKnown: false`; 'reject': a problem. @default 'flag' */
+  readonly unknownCategory?: UnknownCategory;
 }
 
 /** Where filled values came from: the row's category profile mean, or the global training mean. */
@@ -78,6 +106,10 @@ export interface DecodedRows {
   readonly problems: readonly RequestProblem[];
   /** Problems found, listed or not. */
   readonly problemCount: number;
+  /** Keys that are not model inputs, skipped (extraFields 'ignore'): each once, in first-seen order, at most MAX_LISTED_IGNORED_FIELDS. */
+  readonly ignoredFields: readonly string[];
+  /** Distinct ignored keys, listed or not. */
+  readonly ignoredFieldCount: number;
 }
 
 export const DEFAULT_MAX_LISTED_PROBLEMS = 10_000;
@@ -111,10 +143,33 @@ class ProblemList {
   }
 }
 
+/** Distinct names, in first-seen order; the first `max` kept. */
+class NameSet {
+  private readonly seen = new Set<string>();
+  readonly listed: string[] = [];
+  constructor(private readonly max: number) {}
+  add(name: string): void {
+    if (this.seen.has(name)) return;
+    this.seen.add(name);
+    if (this.listed.length < this.max) this.listed.push(name.length > 200 ? `${name.slice(0, 200)}…` : name);
+  }
+  get count(): number {
+    return this.seen.size;
+  }
+}
+
+/** `"a", "b", "c" and 4 more`: a row's extra keys, named once, the message bounded. */
+function nameList(names: readonly string[], max = 5): string {
+  const shown = names.slice(0, max).map(quoteField).join(', ');
+  return names.length > max ? `${shown} and ${names.length - max} more` : shown;
+}
+
 const EMPTY = new Float64Array(0);
 
 function emptyResult(problems: ProblemList): DecodedRows {
   return {
+    ignoredFields: [],
+    ignoredFieldCount: 0,
     count: 0,
     x: EMPTY,
     categories: [],
@@ -206,6 +261,10 @@ function decodeRowsInto(
   const { categoryKey, featureIndex } = spec;
   const fill = options.fillMissing === 'mean';
   const rowOffset = options.rowOffset ?? 0;
+  const rejectExtra = options.extraFields === 'reject';
+  const rejectUnknownCategory = options.unknownCategory === 'reject';
+  const ignored = new NameSet(MAX_LISTED_IGNORED_FIELDS);
+  const weights = spec.weights;
 
   for (let i = 0; i < n; i++) {
     const row = rows[i];
@@ -225,6 +284,7 @@ function decodeRowsInto(
     let seen = 0;
     let hasCategory = false;
     let invalid = false;
+    let extra: string[] | undefined;
     for (const key in row) {
       const value = (row as Record<string, unknown>)[key];
       if (key === categoryKey) {
@@ -244,13 +304,8 @@ function decodeRowsInto(
       }
       const j = featureIndex.get(key);
       if (j === undefined) {
-        invalid = true;
-        problems.add({
-          row: r,
-          field: key,
-          code: 'unknown_feature',
-          message: `row ${r}: unknown feature ${quoteField(key)}; the model's features are ${spec.features.join(', ')}`,
-        });
+        if (rejectExtra) (extra ??= []).push(key);
+        else ignored.add(key);
         continue;
       }
       if (typeof value === 'number') {
@@ -290,6 +345,16 @@ function decodeRowsInto(
         });
       }
     }
+    if (extra) {
+      invalid = true;
+      problems.add({
+        row: r,
+        field: extra[0],
+        fields: extra,
+        code: 'extra_field',
+        message: `row ${r}: ${extra.length === 1 ? 'a field' : `${extra.length} fields`} not in the model: ${nameList(extra)} (this service rejects fields that are not model inputs; GET /model lists them)`,
+      });
+    }
     if (!hasCategory) {
       invalid = true;
       problems.add({
@@ -297,6 +362,14 @@ function decodeRowsInto(
         field: categoryKey,
         code: 'missing_category',
         message: `row ${r}: missing the category field ${quoteField(categoryKey)}`,
+      });
+    } else if (rejectUnknownCategory && !invalid && spec.categoryMean(categories[i]) === undefined) {
+      invalid = true;
+      problems.add({
+        row: r,
+        field: categoryKey,
+        code: 'unknown_category',
+        message: `row ${r}: ${quoteField(categoryKey)} ${describeValue(categories[i])} has no training profile (this service rejects unknown categories)`,
       });
     }
     if (seen < nf) {
@@ -326,9 +399,18 @@ function decodeRowsInto(
         }
       }
     }
+    if (!invalid && weights) {
+      const problem = overflowProblem(spec.features, weights, spec.bias ?? 0, x, base, r);
+      if (problem) {
+        invalid = true;
+        problems.add(problem);
+      }
+    }
     if (invalid) rowInvalid[i] = 1;
   }
   return {
+    ignoredFields: ignored.listed,
+    ignoredFieldCount: ignored.count,
     count: n,
     x: tooMany ? EMPTY : x,
     categories,
@@ -337,5 +419,44 @@ function decodeRowsInto(
     rowInvalid,
     problems: problems.listed,
     problemCount: problems.count,
+  };
+}
+
+/**
+ * A row whose `Σ wⱼxⱼ` is not a finite double (1.7e308 times a weight above 1, or finite terms
+ * whose sum overflows): a problem naming the feature, the term that overflows or else the largest
+ * one. Undefined for a row that scores to a finite number (the usual case: one pass, no allocation).
+ */
+function overflowProblem(
+  features: readonly string[],
+  weights: Float64Array,
+  bias: number,
+  x: Float64Array,
+  base: number,
+  r: number,
+): RequestProblem | undefined {
+  const nf = features.length;
+  let sum = 0;
+  for (let j = 0; j < nf; j++) sum += weights[j] * x[base + j];
+  sum += bias;
+  if (sum - sum === 0) return undefined;
+  let at = 0;
+  let largest = -1;
+  for (let j = 0; j < nf; j++) {
+    const c = Math.abs(weights[j] * x[base + j]);
+    if (c > largest) {
+      largest = c;
+      at = j;
+    }
+  }
+  const name = features[at];
+  const term = Number.isFinite(largest)
+    ? `the terms w·x sum past the largest double (the largest, ${quoteField(name)}, is ${x[base + at]} × ${weights[at]})`
+    : `${quoteField(name)} = ${x[base + at]} times its weight ${weights[at]} overflows a double`;
+  return {
+    row: r,
+    field: name,
+    code: 'overflow',
+    message: `row ${r}: no finite prediction: ${term}`,
   };
 }

@@ -90,8 +90,11 @@ export interface RowPrediction {
   /** Features with |z| above the threshold (a value off a zero-spread profile counts as infinitely far). */
   readonly anomalies: readonly string[];
   readonly modelVersion: string;
-  /** Present and true when the row's category has no training profile. */
-  readonly unknownCategory?: true;
+  /**
+   * False when the row's category has no training profile: then there are no z-scores and no
+   * anomaly flags (serving.unknownCategory 'reject' refuses such rows instead).
+   */
+  readonly categoryKnown: boolean;
   /** A human-readable remark (why there are no z-scores). */
   readonly note?: string;
   /** Features that were missing and filled with a training mean (only with fill-missing = mean). */
@@ -195,9 +198,9 @@ export function predictRow(
     zScores,
     anomalies: anomalies ?? NO_ANOMALIES,
     modelVersion: model.version,
+    categoryKnown: profile !== undefined,
   };
   if (!profile) {
-    result.unknownCategory = true;
     result.note = `category ${JSON.stringify(category)} has no training profile: no z-scores or anomaly flags`;
   }
   if (filled) {

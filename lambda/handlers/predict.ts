@@ -1,6 +1,7 @@
 /**
  * The serving entry point behind API Gateway (REST API, Lambda proxy integration, event v1):
  *   POST /predict  { "rows": [ { "<category>": "...", "<feature>": number, ... } ] }
+ *                  (other keys of a real row, ids, timestamp, target, are ignored and listed)
  *   GET  /model    the model card
  * Thin: decode the event, validate with the pure decoder, score with the pure core, answer.
  * Every failure is a JSON `{ message, ... }` with a 4xx/5xx status, never a stack trace.
@@ -32,7 +33,8 @@ export interface ModelSource {
 }
 
 export interface PredictDeps {
-  readonly config: Pick<PredictConfig, 'maxRows' | 'maxBodyBytes' | 'anomalyZ' | 'fillMissing'>;
+  readonly config: Pick<PredictConfig, 'maxRows' | 'maxBodyBytes' | 'anomalyZ' | 'fillMissing'> &
+    Partial<Pick<PredictConfig, 'extraFields' | 'unknownCategory'>>;
   readonly models: ModelSource;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -47,6 +49,11 @@ export type PredictHandler = (
 export interface PredictResponse {
   readonly modelVersion: string;
   readonly predictions: readonly RowPrediction[];
+  /**
+   * Row keys that are not model inputs (ids, timestamp, target, anything else), each once over the
+   * request (at most 100 listed); present only when there were some. They did not affect the answer.
+   */
+  readonly ignoredFields?: readonly string[];
 }
 
 /** Every non-2xx body. */
@@ -227,7 +234,10 @@ export function createPredictHandler(deps: PredictDeps): PredictHandler {
     metrics.addMetric('Predictions', MetricUnit.Count, predictions.length);
     metrics.addMetric('Anomalies', MetricUnit.Count, anomalies);
     logger.info('predicted', { rows: predictions.length, anomalies, modelVersion: model.version });
-    const response: PredictResponse = { modelVersion: model.version, predictions };
+    const response: PredictResponse =
+      decoded.ignoredFields.length > 0
+        ? { modelVersion: model.version, predictions, ignoredFields: decoded.ignoredFields }
+        : { modelVersion: model.version, predictions };
     return respond(200, response, { 'x-model-version': model.version });
   }
 

@@ -62,6 +62,8 @@ export class ServingStack extends Stack {
         maxBodyBytes: serving.maxBodyBytes,
         anomalyZ: serving.anomalyZ,
         fillMissing: serving.fillMissing,
+        extraFields: serving.extraFields,
+        unknownCategory: serving.unknownCategory,
         metricsNamespace: metricsNamespace(config),
       }),
     }).bindBucket(PREDICT_BUCKETS.models, props.models, { read: true, prefixes: [MODELS_PREFIX] });

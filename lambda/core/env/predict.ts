@@ -1,6 +1,14 @@
 /** The predict handler's environment: written by the serving stack, read by the handler. */
 import { finiteNumber, oneOf, optionalString, requiredString, serviceEnvironment, wholeNumber } from './vars';
 import { DEFAULT_METRICS_NAMESPACE, type Env } from './vars';
+import {
+  EXTRA_FIELD_MODES,
+  UNKNOWN_CATEGORY_MODES,
+  type ExtraFields,
+  type UnknownCategory,
+} from '../predict-request';
+
+export { EXTRA_FIELD_MODES, UNKNOWN_CATEGORY_MODES, type ExtraFields, type UnknownCategory };
 
 export const PREDICT_BUCKETS = { models: 'MODELS_BUCKET' } as const;
 
@@ -17,6 +25,8 @@ export const SERVING_DEFAULTS = {
   maxBodyBytes: 1024 * 1024,
   anomalyZ: 3,
   fillMissing: 'reject' as FillMissing,
+  extraFields: 'ignore' as ExtraFields,
+  unknownCategory: 'flag' as UnknownCategory,
 };
 
 export interface PredictConfig {
@@ -32,6 +42,10 @@ export interface PredictConfig {
   readonly anomalyZ: number;
   /** FILL_MISSING (default 'reject'): 'mean' fills missing features with training means. */
   readonly fillMissing: FillMissing;
+  /** EXTRA_FIELDS (default 'ignore'): row keys that are not model inputs are ignored and listed, or 'reject'ed. */
+  readonly extraFields: ExtraFields;
+  /** UNKNOWN_CATEGORY (default 'flag'): a row of an unseen category is scored with categoryKnown false, or 'reject'ed. */
+  readonly unknownCategory: UnknownCategory;
   /** METRICS_NAMESPACE (default AiaasFactory): CloudWatch namespace of the EMF metrics. */
   readonly metricsNamespace: string;
   /** POWERTOOLS_SERVICE_NAME (default 'predict'). */
@@ -47,6 +61,8 @@ export function predictEnvironment(settings: PredictSettings): Record<string, st
     MAX_BODY_BYTES: String(settings.maxBodyBytes),
     ANOMALY_Z: String(settings.anomalyZ),
     FILL_MISSING: settings.fillMissing,
+    EXTRA_FIELDS: settings.extraFields,
+    UNKNOWN_CATEGORY: settings.unknownCategory,
     ...serviceEnvironment(settings),
   };
 }
@@ -67,6 +83,8 @@ export function readPredictConfig(env: Env = process.env): PredictConfig {
       fallback: SERVING_DEFAULTS.anomalyZ,
     }),
     fillMissing: oneOf(env, 'FILL_MISSING', FILL_MISSING_MODES, SERVING_DEFAULTS.fillMissing),
+    extraFields: oneOf(env, 'EXTRA_FIELDS', EXTRA_FIELD_MODES, SERVING_DEFAULTS.extraFields),
+    unknownCategory: oneOf(env, 'UNKNOWN_CATEGORY', UNKNOWN_CATEGORY_MODES, SERVING_DEFAULTS.unknownCategory),
     metricsNamespace: optionalString(env, 'METRICS_NAMESPACE', DEFAULT_METRICS_NAMESPACE),
     serviceName: optionalString(env, 'POWERTOOLS_SERVICE_NAME', 'predict'),
   };

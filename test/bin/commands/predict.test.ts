@@ -75,11 +75,56 @@ describe('factory predict', () => {
         'row 1: "temperature" must be a JSON number, got the string "hot"; row 1: missing feature "vibration" (missing values are rejected unless the service fills them with training means)',
     });
     expect(lines[2]).toEqual({ row: 2, error: expect.stringMatching(/^invalid JSON: /) });
-    expect(lines[3]).toMatchObject({ unknownCategory: true, zScores: null, modelVersion: 'v1' });
+    expect(lines[3]).toMatchObject({ categoryKnown: false, zScores: null, modelVersion: 'v1' });
     expect(lines[4].row).toBe(4);
     expect(lines[4].error).toMatch(/^row 4: "temperature" must be a finite number, got Infinity/);
-    expect(lines[4].error).toMatch(/unknown feature "speed"/);
     expect(console.error).toHaveBeenCalledWith('factory predict: 3 of 5 rows were invalid');
+  });
+
+  test('real rows are scored with their extra keys ignored, named once on stderr', async () => {
+    const real = (i: number) => ({
+      UDI: i,
+      ...good,
+      'Product ID': `M${i}`,
+      quality: 70,
+      'Machine failure': 0,
+    });
+    const stdin = Array.from({ length: 3 }, (_, i) => JSON.stringify(real(i))).join('\n');
+    const { code, lines } = await runCli(['--model', modelPath], stdin);
+    expect(code).toBe(0);
+    expect(lines).toEqual([expected(good), expected(good), expected(good)]);
+    expect(console.error).toHaveBeenCalledTimes(1);
+    expect(console.error).toHaveBeenCalledWith(
+      'factory predict: ignored 4 fields that are not model inputs: "UDI", "Product ID", "quality", "Machine failure"',
+    );
+  });
+
+  test('--extra-fields reject refuses a real row with one short error naming each extra key once', async () => {
+    const real = { UDI: 1, ...good, 'Product ID': 'M1', TWF: 0, HDF: 0, PWF: 0, OSF: 0, RNF: 0 };
+    const { code, lines } = await runCli(
+      ['--model', modelPath, '--extra-fields', 'reject'],
+      JSON.stringify(real),
+    );
+    expect(code).toBe(1);
+    expect(lines[0]).toEqual({
+      row: 0,
+      error:
+        'row 0: 7 fields not in the model: "UDI", "Product ID", "TWF", "HDF", "PWF" and 2 more (this service rejects fields that are not model inputs; GET /model lists them)',
+    });
+  });
+
+  test('a row whose w·x overflows gets an error naming the feature; --unknown-category reject refuses unseen categories', async () => {
+    const stdin = [
+      JSON.stringify({ ...good, vibration: 1.7e308 }),
+      JSON.stringify({ ...good, category: 'Z' }),
+    ].join('\n');
+    const { code, lines } = await runCli(['--model', modelPath, '--unknown-category', 'reject'], stdin);
+    expect(code).toBe(1);
+    expect(lines[0]).toEqual({
+      row: 0,
+      error: 'row 0: no finite prediction: "vibration" = 1.7e+308 times its weight 2 overflows a double',
+    });
+    expect(lines[1].error).toMatch(/^row 1: "category" the string "Z" has no training profile/);
   });
 
   test('row indexes stay right across batches', async () => {
@@ -108,6 +153,8 @@ describe('factory predict', () => {
     [['--model', 'MODEL', '--fill-missing', 'zero'], /--fill-missing must be "mean" or "reject"/],
     [['--model', 'MODEL', '--anomaly-z', 'zero'], /--anomaly-z must be a number > 0/],
     [['--model', 'MODEL', '--anomaly-z', ''], /--anomaly-z must be a number > 0/],
+    [['--model', 'MODEL', '--extra-fields', 'drop'], /--extra-fields must be "ignore" or "reject"/],
+    [['--model', 'MODEL', '--unknown-category', 'x'], /--unknown-category must be "flag" or "reject"/],
     [['--model', 'MODEL', '--input', 'missing.jsonl'], /cannot read missing.jsonl: ENOENT/],
     [['--model', 'MODEL', '--bogus'], /Unknown option '--bogus' \(factory predict --help\)$/],
   ])('exits 1 with one line for bad usage or input %j', async (argv, message) => {

@@ -1,11 +1,17 @@
 import fc from 'fast-check';
-import { decodePredictRequest, decodeRows, type DecodeOptions } from '../../../lambda/core/predict-request';
+import {
+  decodePredictRequest,
+  decodeRows,
+  MAX_LISTED_IGNORED_FIELDS,
+  type DecodeOptions,
+} from '../../../lambda/core/predict-request';
 import { compileModel } from '../../../lambda/core/scoring';
 import { artifactFixture } from '../model-fixture';
 
 const model = compileModel(artifactFixture());
 const reject: DecodeOptions = { maxRows: 1000, fillMissing: 'reject' };
 const fill: DecodeOptions = { maxRows: 1000, fillMissing: 'mean' };
+const strict: DecodeOptions = { ...reject, extraFields: 'reject' };
 const row = (extra: Record<string, unknown> = {}) => ({
   category: 'A',
   temperature: 71,
@@ -46,20 +52,20 @@ describe('decodePredictRequest', () => {
   });
 
   test('unknown top-level fields are reported alongside the row problems', () => {
-    expect(codes({ rows: [row({ colour: 1 })], model: 'x' })).toEqual([
+    expect(codes({ rows: [row({ colour: 1 })], model: 'x' }, strict)).toEqual([
       [undefined, 'model', 'unknown_field'],
-      [0, 'colour', 'unknown_feature'],
+      [0, 'colour', 'extra_field'],
     ]);
   });
 
   test('too many rows is reported once and every row is still checked', () => {
     const decoded = decodePredictRequest({ rows: [row(), row({ speed: 1 }), row()] }, model, {
-      ...reject,
+      ...strict,
       maxRows: 2,
     });
     expect(decoded.problems.map((p) => [p.row, p.field, p.code])).toEqual([
       [undefined, 'rows', 'too_many_rows'],
-      [1, 'speed', 'unknown_feature'],
+      [1, 'speed', 'extra_field'],
     ]);
     expect(decoded.problems[0].message).toBe('3 rows is more than the limit of 2 per request');
   });
@@ -72,19 +78,90 @@ describe('decodePredictRequest', () => {
     ]);
   });
 
-  test('unknown features are listed with the model feature names in the message', () => {
-    const decoded = decodePredictRequest({ rows: [row({ speed: 3, __proto__x: 1 })] }, model, reject);
-    expect(decoded.problems.map((p) => p.field)).toEqual(['speed', '__proto__x']);
-    expect(decoded.problems[0].message).toBe(
-      'row 0: unknown feature "speed"; the model\'s features are temperature, pressure, vibration',
-    );
+  test('keys that are not model inputs are ignored by default and listed once over the request', () => {
+    const real = (i: number) =>
+      row({ UDI: i, 'Product ID': `M${i}`, 'Machine failure': 0, 'Air temperature [K]': 300 });
+    const decoded = decodePredictRequest({ rows: [real(1), real(2), row({ speed: 3 })] }, model, reject);
+    expect(decoded.problemCount).toBe(0);
+    expect(decoded.ignoredFields).toEqual([
+      'UDI',
+      'Product ID',
+      'Machine failure',
+      'Air temperature [K]',
+      'speed',
+    ]);
+    expect(decoded.ignoredFieldCount).toBe(5);
+    expect(Array.from(decoded.x.subarray(0, 3))).toEqual([71, 5.2, 0.21]);
   });
 
-  test('a __proto__ key from JSON is an unknown feature, not a prototype change', () => {
+  test('ignored names are listed up to the cap and all counted', () => {
+    const extra = Object.fromEntries(Array.from({ length: 150 }, (_, k) => [`x${k}`, k]));
+    const decoded = decodePredictRequest({ rows: [row(extra)] }, model, reject);
+    expect(decoded.ignoredFields).toHaveLength(MAX_LISTED_IGNORED_FIELDS);
+    expect(decoded.ignoredFieldCount).toBe(150);
+  });
+
+  test('with extraFields reject, a row with extra keys is one problem naming each key once, without the feature list', () => {
+    const body = { rows: [row({ UDI: 1, 'Product ID': 'M1', TWF: 0, HDF: 0, PWF: 0, OSF: 0, RNF: 0 })] };
+    const decoded = decodePredictRequest(body, model, strict);
+    expect(decoded.problems).toEqual([
+      {
+        row: 0,
+        field: 'UDI',
+        fields: ['UDI', 'Product ID', 'TWF', 'HDF', 'PWF', 'OSF', 'RNF'],
+        code: 'extra_field',
+        message:
+          'row 0: 7 fields not in the model: "UDI", "Product ID", "TWF", "HDF", "PWF" and 2 more (this service rejects fields that are not model inputs; GET /model lists them)',
+      },
+    ]);
+    expect(decoded.ignoredFields).toEqual([]);
+  });
+
+  test('a __proto__ key from JSON is an extra field, not a prototype change', () => {
     const body = JSON.parse(
       '{"rows":[{"category":"A","temperature":1,"pressure":2,"vibration":3,"__proto__":{"x":1}}]}',
     );
-    expect(codes(body)).toEqual([[0, '__proto__', 'unknown_feature']]);
+    expect(codes(body, strict)).toEqual([[0, '__proto__', 'extra_field']]);
+    expect(decodePredictRequest(body, model, reject).ignoredFields).toEqual(['__proto__']);
+  });
+
+  test('an unknown category is decoded by default and, with unknownCategory reject, is a problem', () => {
+    expect(codes({ rows: [row({ category: 'Z' })] })).toEqual([]);
+    const decoded = decodePredictRequest({ rows: [row(), row({ category: 'Z' })] }, model, {
+      ...reject,
+      unknownCategory: 'reject',
+    });
+    expect(decoded.problems).toEqual([
+      {
+        row: 1,
+        field: 'category',
+        code: 'unknown_category',
+        message:
+          'row 1: "category" the string "Z" has no training profile (this service rejects unknown categories)',
+      },
+    ]);
+    expect(Array.from(decoded.rowInvalid)).toEqual([0, 1]);
+  });
+
+  test('a row whose w·x overflows a double is an overflow problem naming the feature', () => {
+    // The fixture's weights are 0.5, -0.25 and 2: 1.7e308 × 2 is past the largest double, and
+    // 8.5e307 + 1e308 sum past it.
+    const decoded = decodePredictRequest(
+      { rows: [row(), row({ vibration: 1.7e308 }), row({ temperature: 1.7e308, vibration: 5e307 })] },
+      model,
+      reject,
+    );
+    expect(decoded.problems.map((p) => [p.row, p.field, p.code])).toEqual([
+      [1, 'vibration', 'overflow'],
+      [2, 'vibration', 'overflow'],
+    ]);
+    expect(decoded.problems[0].message).toBe(
+      'row 1: no finite prediction: "vibration" = 1.7e+308 times its weight 2 overflows a double',
+    );
+    expect(decoded.problems[1].message).toBe(
+      'row 2: no finite prediction: the terms w·x sum past the largest double (the largest, "vibration", is 5e+307 × 2)',
+    );
+    expect(Array.from(decoded.rowInvalid)).toEqual([0, 1, 1]);
   });
 
   test('missing features and null values are rejected by default, each with row and field', () => {
@@ -140,12 +217,12 @@ describe('decodePredictRequest', () => {
     const decoded = decodePredictRequest(
       { rows: [{ category: 1, temperature: 'x', speed: 2 }, row(), { pressure: NaN }] },
       model,
-      reject,
+      strict,
     );
     expect(decoded.problems.map((p) => [p.row, p.field, p.code])).toEqual([
       [0, 'category', 'category_not_string'],
       [0, 'temperature', 'not_a_number'],
-      [0, 'speed', 'unknown_feature'],
+      [0, 'speed', 'extra_field'],
       [0, 'pressure', 'missing_feature'],
       [0, 'vibration', 'missing_feature'],
       [2, 'pressure', 'not_finite'],

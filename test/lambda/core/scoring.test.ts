@@ -149,7 +149,7 @@ describe('predictRow', () => {
     expect(result.prediction).toBe(score([72, 5.5, 0.3]).prediction);
     expect(result.zScores).toBeNull();
     expect(result.anomalies).toEqual([]);
-    expect(result.unknownCategory).toBe(true);
+    expect(result.categoryKnown).toBe(false);
     expect(result.note).toBe('category "Z" has no training profile: no z-scores or anomaly flags');
   });
 

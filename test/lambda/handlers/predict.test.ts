@@ -86,6 +86,7 @@ describe('POST /predict', () => {
           zScores: { temperature: 1, pressure: 1, vibration: (0.3 - 0.2) / 0.05 },
           anomalies: [],
           modelVersion: 'v1',
+          categoryKnown: true,
         },
         {
           prediction: 45 - 1.375 + 0.6 + 10,
@@ -94,7 +95,7 @@ describe('POST /predict', () => {
           zScores: null,
           anomalies: [],
           modelVersion: 'v1',
-          unknownCategory: true,
+          categoryKnown: false,
           note: 'category "Z" has no training profile: no z-scores or anomaly flags',
         },
       ],
@@ -134,18 +135,72 @@ describe('POST /predict', () => {
     const result = await handler(post(body));
     expect(result.statusCode).toBe(400);
     const parsed = parse(result);
-    expect(parsed.message).toBe('the request has 4 problems');
+    expect(parsed.message).toBe('the request has 3 problems');
     expect(parsed.code).toBe('validation_failed');
     expect(parsed.reason).toBe('invalid_request');
-    expect(parsed.errorCount).toBe(4);
+    expect(parsed.errorCount).toBe(3);
     expect(
       (parsed.errors as { row: number; field: string; code: string }[]).map((e) => [e.row, e.field, e.code]),
     ).toEqual([
       [0, 'temperature', 'not_finite'],
       [0, 'pressure', 'not_finite'],
-      [0, 'speed', 'unknown_feature'],
       [0, 'vibration', 'missing_feature'],
     ]);
+  });
+
+  test('a real row with ids, timestamp and target answers 200 and lists the ignored keys once', async () => {
+    const { handler } = makeDeps();
+    const real = { ...row, line_id: 'L01', timestamp: '2024-05-01T10:00:00Z', quality: 71.2 };
+    const result = await handler(post({ rows: [real, { ...real, line_id: 'L02' }] }));
+    expect(result.statusCode).toBe(200);
+    const body = parse(result) as unknown as { predictions: unknown[]; ignoredFields: string[] };
+    expect(body.predictions).toHaveLength(2);
+    expect(body.ignoredFields).toEqual(['line_id', 'timestamp', 'quality']);
+  });
+
+  test('a request without extra keys has no ignoredFields', async () => {
+    const { handler } = makeDeps();
+    const result = await handler(post({ rows: [row] }));
+    expect(parse(result)).not.toHaveProperty('ignoredFields');
+  });
+
+  test('with extraFields reject, each row with extra keys is one problem naming them, in a short message', async () => {
+    const { handler } = makeDeps({ config: { ...config, extraFields: 'reject' } });
+    const real = { ...row, UDI: 1, 'Product ID': 'M14860', 'Machine failure': 0 };
+    const result = await handler(post({ rows: [real] }));
+    expect(result.statusCode).toBe(400);
+    const errors = parse(result).errors as { code: string; fields: string[]; message: string }[];
+    expect(errors.map((e) => [e.code, e.fields])).toEqual([
+      ['extra_field', ['UDI', 'Product ID', 'Machine failure']],
+    ]);
+    expect(errors[0].message).toBe(
+      'row 0: 3 fields not in the model: "UDI", "Product ID", "Machine failure" (this service rejects fields that are not model inputs; GET /model lists them)',
+    );
+  });
+
+  test('a row whose w·x overflows is a 400 naming the feature, not a 200 with a null prediction', async () => {
+    const { handler } = makeDeps();
+    const result = await handler(post({ rows: [row, { ...row, vibration: 1.7e308 }] }));
+    expect(result.statusCode).toBe(400);
+    expect(parse(result).errors).toEqual([
+      {
+        row: 1,
+        field: 'vibration',
+        code: 'overflow',
+        message: 'row 1: no finite prediction: "vibration" = 1.7e+308 times its weight 2 overflows a double',
+      },
+    ]);
+  });
+
+  test('an unknown category answers categoryKnown false, or a 400 with unknownCategory reject', async () => {
+    const flag = await makeDeps().handler(post({ rows: [{ ...row, category: 'Z' }] }));
+    expect(
+      (parse(flag) as unknown as { predictions: { categoryKnown: boolean }[] }).predictions[0],
+    ).toMatchObject({ categoryKnown: false, zScores: null });
+    const { handler } = makeDeps({ config: { ...config, unknownCategory: 'reject' } });
+    const result = await handler(post({ rows: [{ ...row, category: 'Z' }] }));
+    expect(result.statusCode).toBe(400);
+    expect((parse(result).errors as { code: string }[]).map((e) => e.code)).toEqual(['unknown_category']);
   });
 
   test('more rows than MAX_ROWS is a 400', async () => {
@@ -373,6 +428,8 @@ describe('readPredictConfig', () => {
       maxBodyBytes: 1048576,
       anomalyZ: 3,
       fillMissing: 'reject',
+      extraFields: 'ignore',
+      unknownCategory: 'flag',
       metricsNamespace: 'AiaasFactory',
       serviceName: 'predict',
     });
@@ -387,6 +444,8 @@ describe('readPredictConfig', () => {
         MAX_BODY_BYTES: '2048',
         ANOMALY_Z: '2.5',
         FILL_MISSING: 'mean',
+        EXTRA_FIELDS: 'reject',
+        UNKNOWN_CATEGORY: 'reject',
         METRICS_NAMESPACE: 'Ns',
       }),
     ).toEqual({
@@ -396,6 +455,8 @@ describe('readPredictConfig', () => {
       maxBodyBytes: 2048,
       anomalyZ: 2.5,
       fillMissing: 'mean',
+      extraFields: 'reject',
+      unknownCategory: 'reject',
       metricsNamespace: 'Ns',
       serviceName: 'predict',
     });
