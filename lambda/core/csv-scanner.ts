@@ -42,6 +42,8 @@ export class ScannedRow {
   end = 0;
   /** 1-based physical line of the row's first byte. */
   line = 0;
+  /** 1-based physical line of its last byte (after line ends inside quoted fields). */
+  lastLine = 0;
   fieldCount = 0;
   /** Field content [fieldStart, fieldEnd): inside the quotes for quoted fields. Only the first `capacity` fields are stored. */
   fieldStart: Int32Array;
@@ -101,6 +103,11 @@ export class CsvScanner {
   private readonly plainRows: PlainRowReader | undefined;
   /** Rows found so far (handed to the callback or read by `plainRows`). */
   rows = 0;
+
+  /** Physical lines scanned so far (after finish(): in the whole input, a last line without a line end too). */
+  get lines(): number {
+    return this.line - 1;
+  }
 
   constructor(
     private readonly onRow: (row: ScannedRow) => void,
@@ -336,6 +343,7 @@ export class CsvScanner {
     row.start = pos;
     row.end = rowEnd;
     row.line = line;
+    row.lastLine = line + innerLines;
     row.fieldCount = f;
     row.flags = flags;
     this.rows++;

@@ -10,6 +10,10 @@ export type PreprocessErrorCode =
   | 'bad_header'
   /** A column the dataset schema needs is not in the header. */
   | 'missing_column'
+  /** More header columns than the configured limit (preprocess.maxColumns). */
+  | 'too_many_columns'
+  /** More distinct categories than the configured limit (preprocess.maxCategories). */
+  | 'too_many_categories'
   /** More bytes than the configured limit. */
   | 'too_large'
   /** Not UTF-8 text. */

@@ -16,10 +16,14 @@ const count = z.number({ error: COUNT }).int(COUNT).min(0, COUNT);
 
 const qualityReportObject = z.object({
   rowsIn: count,
+  /** Physical lines read (the header, blank lines and every line of a multi-line row). */
+  linesIn: count,
   rowsClean: count,
   rowsComplete: count,
   duplicates: count,
   quarantined: count,
+  /** Physical lines the quarantined rows span: far above `quarantined` when a quote swallowed a block. */
+  quarantinedLines: count,
   /** Quarantined rows per reason, every reason present. */
   quarantineByReason: z.record(z.enum(QUARANTINE_REASONS), count).readonly(),
   /** Clean rows per reason is not a thing; this is per column: missing cells among clean rows. */
@@ -28,8 +32,10 @@ const qualityReportObject = z.object({
   filledCells: count,
   categories: count,
   rowsWithoutCategory: count,
-  /** Header columns not in the schema (kept as text). */
+  /** Header columns not in the schema. */
   extraColumns: z.array(z.string()).readonly(),
+  /** Those of them pandas reads as numbers: filled, de-duplicated and grouped as numbers. */
+  extraNumericColumns: z.array(z.string()).readonly(),
   bytesIn: count,
   elapsedMs: z.number().min(0, 'must not be negative'),
   /** Passes over the bytes (2; more after a hash collision restart). */

@@ -34,6 +34,7 @@
  */
 import type { DatasetSchema } from './dataset-schema';
 import { cleaningRun } from './cleaning/cleaning-run';
+import { ColumnsUntyped, columnTypes } from './cleaning/column-typing';
 import { HashCollision } from './cleaning/duplicate-confirmation';
 import type { PreprocessOptions, PreprocessResult, PreprocessSink } from './cleaning/run-contract';
 import { PreprocessError } from './preprocess-error';
@@ -56,12 +57,21 @@ export type {
 export async function preprocessCsv(options: PreprocessOptions): Promise<PreprocessResult> {
   const started = Date.now();
   let passes = 0;
+  let numericExtras: readonly string[] | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const result = await cleaningRun(options, attempt);
+      const result = await cleaningRun(options, attempt, numericExtras);
       passes += 2;
       return { ...result, report: { ...result.report, elapsedMs: Date.now() - started, passes } };
     } catch (error) {
+      if (error instanceof ColumnsUntyped && numericExtras === undefined) {
+        // Extra columns: type them over the whole file first (column-typing.ts), then start again.
+        const types = await columnTypes(options);
+        numericExtras = types.numericExtras;
+        if (types.read) passes += 1;
+        attempt--;
+        continue;
+      }
       if (!(error instanceof HashCollision)) throw error;
       passes += 2;
       await options.sink.reset();

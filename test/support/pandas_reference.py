@@ -5,9 +5,10 @@ fillna with the column means, groupby(category).mean), and a comparer.
     pandas_reference.py run IN.csv SCHEMA_JSON               -> prints JSON summary (bench peer)
 
 Reads with float_precision='round_trip': pandas' default C float parser is not correctly
-rounded (it can be 1 ulp off), the round-trip one is. Text columns (everything the schema does
-not call numeric, including extra columns) are read as str so that pandas does not infer numbers
-from ids; default NA words stay missing, as in the core.
+rounded (it can be 1 ulp off), the round-trip one is. The schema's text columns (timestamp, ids,
+category) are read as str so that pandas does not infer numbers from ids; every other column is
+typed by pandas itself (an extra column of numbers is numeric: filled, compared as numbers and
+averaged); default NA words stay missing, as in the core.
 """
 import json
 import sys
@@ -16,12 +17,21 @@ import numpy as np
 import pandas as pd
 
 
+def text_columns(schema):
+    ts = [schema["timestamp"]] if schema.get("timestamp") else []
+    return ts + list(schema.get("ids") or []) + [schema["category"]]
+
+
 def read(path, schema, header=None):
     numeric = schema["features"] + [schema["target"]]
-    cols = pd.read_csv(path, nrows=0).columns
-    dtype = {c: str for c in cols if c not in numeric}
+    dtype = {c: str for c in text_columns(schema)}
     dtype.update({c: "float64" for c in numeric})
     return pd.read_csv(path, dtype=dtype, float_precision="round_trip")
+
+
+def numeric_columns(data, schema):
+    text = set(text_columns(schema))
+    return [c for c in data.columns if c not in text and pd.api.types.is_numeric_dtype(data[c])]
 
 
 def reference(path, schema):
@@ -44,8 +54,8 @@ def close(a, b, rtol=1e-12):
 
 def compare(path, out_dir, schema):
     problems = []
-    numeric = schema["features"] + [schema["target"]]
     data, groups, counts = reference(path, schema)
+    numeric = numeric_columns(data, schema)
     ours = read(f"{out_dir}/clean.csv", schema)
     if list(ours.columns) != list(data.columns):
         problems.append(f"clean.csv columns {list(ours.columns)} != {list(data.columns)}")
@@ -67,6 +77,9 @@ def compare(path, out_dir, schema):
                 problems.append(f"clean.csv {c} row {i}: {a[i]!r} != pandas {b[i]!r}")
     g = pd.read_csv(f"{out_dir}/group_stats.csv", dtype={"category": str}, float_precision="round_trip",
                     keep_default_na=False, na_values=[""])
+    if sorted(g.columns) != sorted(["category", "count"] + list(groups.columns)):
+        problems.append(f"group_stats columns {list(g.columns)} != pandas {['category', 'count'] + list(groups.columns)}")
+        return problems
     if [str(x) for x in g["category"].tolist()] != [str(x) for x in groups.index.tolist()]:
         problems.append(f"group_stats categories {g['category'].tolist()} != pandas {groups.index.tolist()}")
         return problems

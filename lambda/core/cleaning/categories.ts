@@ -1,6 +1,15 @@
-/** The category column's values, interned as small indexes in order of first appearance. */
+/**
+ * The category column's values, interned as small indexes in order of first appearance. Their
+ * number is bounded (preprocess.maxCategories): every category costs its sums and moments, and a
+ * serial number in the category column would otherwise take gigabytes and write a stats.json of
+ * hundreds of megabytes.
+ */
 import { FIELD_ESCAPED, type ScannedRow, fieldText } from '../csv-scanner';
+import { PreprocessError } from '../preprocess-error';
 import { isMissingCell } from './missing-cells';
+
+/** Most distinct categories accepted unless configured. */
+export const DEFAULT_MAX_CATEGORIES = 10000;
 
 const utf8 = new TextDecoder('utf-8');
 
@@ -21,6 +30,14 @@ export class Categories {
   /** The first unescaped categories' bytes, and their indexes, to find them without a string. */
   private readonly knownBytes: Uint8Array[] = [];
   private readonly ofBytes: number[] = [];
+  private readonly limit: number;
+
+  constructor(
+    maxCategories = DEFAULT_MAX_CATEGORIES,
+    private readonly column = 'category',
+  ) {
+    this.limit = maxCategories;
+  }
 
   get count(): number {
     return this.names.length;
@@ -48,6 +65,13 @@ export class Categories {
     let c = this.index.get(name);
     if (c === undefined) {
       c = this.names.length;
+      if (c >= this.limit) {
+        throw new PreprocessError(
+          'too_many_categories',
+          `category column "${this.column}" has more than ${this.limit} distinct values, the limit ` +
+            `(preprocess.maxCategories); is it a serial number or a measurement?`,
+        );
+      }
       this.index.set(name, c);
       this.names.push(name);
     }

@@ -22,18 +22,36 @@ import { Unescaper } from './unescaper';
 /** Input bytes scanned between two output flushes in pass 2. */
 const OUTPUT_PIECE = 1 << 20;
 
-export async function cleaningRun(options: PreprocessOptions, attempt: number): Promise<PreprocessResult> {
-  const { schema, sink } = options;
-  const numeric = numericColumns(schema);
+export async function cleaningRun(
+  options: PreprocessOptions,
+  attempt: number,
+  /** The extra columns pandas reads as numbers (column-typing.ts), or undefined when not known yet. */
+  numericExtras: readonly string[] | undefined,
+): Promise<PreprocessResult> {
+  const { schema, sink, maxColumns } = options;
+  const schemaD = numericColumns(schema).length;
+  const numeric = [...numericColumns(schema), ...(numericExtras ?? [])];
   const maxBytes = options.maxBytes ?? 1 << 30;
   const hasher = new RowHasher(Math.imul(attempt + 1, 0x9e3779b9));
   const unescaper = new Unescaper();
   const weak = attempt === 0 ? options.weakHashBitsForTest : undefined;
 
-  const pass1 = new FirstPass(schema, numeric, hasher, unescaper, options.sizeHint, weak);
+  const pass1 = new FirstPass(
+    schema,
+    numeric,
+    hasher,
+    unescaper,
+    options.sizeHint,
+    weak,
+    schemaD,
+    maxColumns,
+    options.maxCategories,
+    numericExtras !== undefined,
+  );
   const counter = { bytes: 0 };
   const scanner1 = new CsvScanner((row) => pass1.onRow(row), {
     maxRowBytes: options.maxRowBytes,
+    maxFields: maxColumns,
     plainRows: pass1,
   });
   for await (const chunk of checkedBytes(options.open, maxBytes, counter)) scanner1.push(plainBytes(chunk));
@@ -43,7 +61,7 @@ export async function cleaningRun(options: PreprocessOptions, attempt: number): 
   if (binding === null) throw new PreprocessError('empty_file', 'input has no header row');
   pass1.finish();
 
-  const fill = new MeanFill(numeric, pass1.stats.means());
+  const fill = new MeanFill(numeric, pass1.stats.means(), schemaD);
   const confirmation = new DuplicateConfirmation(pass1.duplicates, binding.textColumns, unescaper);
   const out = new CleaningOutputs(sink, binding.headerBytes);
   const pass2 = new SecondPass(
@@ -56,10 +74,11 @@ export async function cleaningRun(options: PreprocessOptions, attempt: number): 
     confirmation,
     fill,
     out,
+    maxColumns,
   );
   const scanner2 = new CsvScanner(
     (row) => pass2.onRow(row),
-    { maxRowBytes: options.maxRowBytes, plainRows: pass2 },
+    { maxRowBytes: options.maxRowBytes, maxFields: maxColumns, plainRows: pass2 },
     () => out.flushRun(),
   );
   let bytes2 = 0;
@@ -89,6 +108,9 @@ export async function cleaningRun(options: PreprocessOptions, attempt: number): 
   return runResult({
     schema,
     numeric,
+    schemaD,
+    linesIn: scanner1.lines,
+    quarantinedLines: pass1.quarantinedLines,
     binding: pass2.binding!,
     rowsIn: pass1.rows,
     duplicates: pass1.duplicates.count,

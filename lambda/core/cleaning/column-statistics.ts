@@ -2,6 +2,9 @@
  * Column accumulation over the kept (de-duplicated) rows of pass 1: per numeric column its sum
  * and present count (whose ratio is the fill mean), per category its count, sums and missing
  * counts, per category the moments of its complete rows, and per text column its missing cells.
+ * The numeric columns are the schema's (features and target, the first `schemaD`) and then the
+ * extra columns pandas reads as numbers: those are summed and filled too, but the moments and
+ * "complete" (a row the trainer can use) cover the schema's columns only.
  * Sums are Neumaier-compensated (KahanSum's arithmetic on typed arrays), so a partial merges
  * exactly with others (stats-partial.ts).
  */
@@ -21,11 +24,13 @@ function kahanAdd(sum: Float64Array, comp: Float64Array, j: number, x: number): 
 export class ColumnStatistics {
   /** Kept rows. */
   clean = 0;
-  /** Kept rows without a numeric gap. */
+  /** Kept rows without a gap in the schema's numeric columns. */
   complete = 0;
   /** Kept rows whose category is missing. */
   noCategory = 0;
   readonly d: number;
+  /** The schema's numeric columns: the first schemaD of the d. */
+  readonly schemaD: number;
   /** Per numeric column: compensated sum (sum + comp) and present cells over kept rows. */
   readonly colSum: Float64Array;
   readonly colComp: Float64Array;
@@ -48,22 +53,24 @@ export class ColumnStatistics {
   private readonly queueNext: Int32Array;
   private readonly queueRows: Int32Array;
   private readonly rowsScratch: Float64Array;
+  /** The batch's schema columns packed (stride schemaD) for the moments, when d > schemaD. */
+  private readonly packed: Float64Array | null;
+  private readonly schemaNumeric: readonly string[];
 
-  constructor(
-    private readonly numeric: readonly string[],
-    headerLength: number,
-    batchCapacity: number,
-  ) {
+  constructor(numeric: readonly string[], schemaD: number, headerLength: number, batchCapacity: number) {
     const d = numeric.length;
     this.d = d;
+    this.schemaD = schemaD;
+    this.schemaNumeric = numeric.slice(0, schemaD);
+    this.packed = d > schemaD ? new Float64Array(batchCapacity * schemaD) : null;
     this.colSum = new Float64Array(d);
     this.colComp = new Float64Array(d);
     this.colPresent = new Float64Array(d);
     this.textMissing = new Float64Array(headerLength);
-    this.noCategoryMoments = new Moments(numeric);
+    this.noCategoryMoments = new Moments(this.schemaNumeric);
     this.queueNext = new Int32Array(batchCapacity);
     this.queueRows = new Int32Array(batchCapacity);
-    this.rowsScratch = rowsScratch(d);
+    this.rowsScratch = rowsScratch(schemaD);
   }
 
   /** Per numeric column: the mean of its present cells over kept rows (NaN when none). */
@@ -76,11 +83,13 @@ export class ColumnStatistics {
   /**
    * Adds the batch's kept rows (first[i] < 0) in row order: sums, counts and missing cells, and
    * each category's complete rows to its moments four at a time (moments-rows.ts, the same bits
-   * as one at a time). Sets `complete[i]`. `categories` is the number of categories known.
+   * as one at a time). Sets `complete[i]` (no gap in the schema's columns) and `gapFree[i]` (no
+   * numeric gap at all). `categories` is the number of categories known.
    */
   add(batch: StagedRows, categories: number): void {
     this.ensureCategories(categories);
     const d = this.d;
+    const schemaD = this.schemaD;
     const values = batch.values;
     const texts = batch.textColumns;
     const gaps = batch.textGaps;
@@ -91,6 +100,7 @@ export class ColumnStatistics {
       const at = i * d;
       const c = batch.category[i];
       let complete = true;
+      let gapFree = true;
       if (c >= 0) {
         this.catCount[c]++;
         const sum = this.catSum[c];
@@ -103,7 +113,8 @@ export class ColumnStatistics {
             this.colPresent[j]++;
             kahanAdd(sum, comp, j, v);
           } else {
-            complete = false;
+            if (j < schemaD) complete = false;
+            else gapFree = false;
             missing[j]++;
           }
         }
@@ -114,11 +125,14 @@ export class ColumnStatistics {
           if (v === v) {
             kahanAdd(this.colSum, this.colComp, j, v);
             this.colPresent[j]++;
-          } else {
+          } else if (j < schemaD) {
             complete = false;
+          } else {
+            gapFree = false;
           }
         }
       }
+      batch.gapFree[i] = complete && gapFree ? 1 : 0;
       if (complete) {
         this.complete++;
         batch.complete[i] = 1;
@@ -138,6 +152,13 @@ export class ColumnStatistics {
       for (let t = 0; t < texts.length; t++) this.textMissing[texts[t]] += gaps[i * texts.length + t];
     }
     const rows = this.queueRows;
+    let momentValues = values;
+    const packed = this.packed;
+    if (packed !== null) {
+      for (let i = 0; i < count; i++)
+        for (let j = 0; j < schemaD; j++) packed[i * schemaD + j] = values[i * d + j];
+      momentValues = packed;
+    }
     for (let q = 0; q < this.queuedKeyCount; q++) {
       const key = this.queuedKeys[q];
       let n = 0;
@@ -145,7 +166,7 @@ export class ColumnStatistics {
       this.queueHead[key] = -1;
       addRows(
         key === 0 ? this.noCategoryMoments : this.catMoments[key - 1],
-        values,
+        momentValues,
         rows,
         n,
         this.rowsScratch,
@@ -160,7 +181,7 @@ export class ColumnStatistics {
       this.catSum.push(new Float64Array(this.d));
       this.catComp.push(new Float64Array(this.d));
       this.catMissing.push(new Float64Array(this.d));
-      this.catMoments.push(new Moments(this.numeric));
+      this.catMoments.push(new Moments(this.schemaNumeric));
     }
     if (this.queueHead.length < n + 1) {
       const size = Math.max(n + 1, this.queueHead.length * 2);

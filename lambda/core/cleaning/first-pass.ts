@@ -11,6 +11,7 @@
 import type { PlainRowReader, ScannedRow } from '../csv-scanner';
 import type { DatasetSchema } from '../dataset-schema';
 import { ColumnStatistics } from './column-statistics';
+import { ColumnsUntyped } from './column-typing';
 import { Categories } from './categories';
 import { DuplicateProposals } from './duplicate-proposals';
 import { GeneralRowParser } from './general-row';
@@ -20,6 +21,7 @@ import type { RowHasher } from './row-hash';
 import {
   RowStatus,
   STATUS_DUPLICATE,
+  STATUS_EXTRA_GAPS,
   STATUS_INCOMPLETE,
   STATUS_ORIGINAL,
   STATUS_PLAIN,
@@ -37,11 +39,13 @@ export class FirstPass implements PlainRowReader {
   /** Rows read by the last readPlainRows call. */
   taken = 0;
   quarantined = 0;
+  /** Physical lines of the quarantined rows. */
+  quarantinedLines = 0;
   /** Quarantined rows per reason code. */
   readonly byReason = new Float64Array(6);
   readonly status = new RowStatus();
   readonly duplicates = new DuplicateProposals();
-  readonly categories = new Categories();
+  readonly categories: Categories;
   binding: Binding | null = null;
   /** Set with the binding. */
   stats!: ColumnStatistics;
@@ -64,7 +68,14 @@ export class FirstPass implements PlainRowReader {
     private readonly sizeHint: number | undefined,
     /** Row hashes masked to this many bits (a test hook), or undefined. */
     weakHashBits: number | undefined,
+    /** The schema's numeric columns: the first schemaD of `numeric` (the rest: numeric extras). */
+    private readonly schemaD: number,
+    private readonly maxColumns: number | undefined,
+    maxCategories: number | undefined,
+    /** Whether the extra columns' types are known (false: a header with extras throws ColumnsUntyped). */
+    private readonly typed: boolean,
   ) {
+    this.categories = new Categories(maxCategories, schema.category);
     this.d = numeric.length;
     this.values = new Float64Array(this.d);
     this.hashMask = weakHashBits === undefined ? -1 : (1 << weakHashBits) - 1;
@@ -84,6 +95,7 @@ export class FirstPass implements PlainRowReader {
     if (reason !== 0) {
       this.status.flags[r] = STATUS_QUARANTINED;
       this.quarantined++;
+      this.quarantinedLines += row.lastLine - row.line + 1;
       this.byReason[reason]++;
       return;
     }
@@ -135,13 +147,14 @@ export class FirstPass implements PlainRowReader {
   }
 
   private bind(row: ScannedRow): void {
-    const binding = bindHeader(row, this.schema, this.numeric);
+    const binding = bindHeader(row, this.schema, this.numeric, this.maxColumns);
+    if (!this.typed && binding.extras.length > 0) throw new ColumnsUntyped();
     const width = binding.header.length;
     this.textGap = new Uint8Array(width);
     this.plain = new PlainRowParser(binding, this.hasher, this.textGap);
     this.general = new GeneralRowParser(binding, this.hasher, this.textGap, this.unescaper);
     this.batch = new StagedRows(this.d, binding.textColumns, width);
-    this.stats = new ColumnStatistics(this.numeric, width, this.batch.capacity);
+    this.stats = new ColumnStatistics(this.numeric, this.schemaD, width, this.batch.capacity);
     this.binding = binding;
   }
 
@@ -208,7 +221,9 @@ export class FirstPass implements PlainRowReader {
     }
     this.stats.add(batch, this.categories.count);
     for (let i = 0; i < count; i++) {
-      if (batch.first[i] < 0 && batch.complete[i] === 0) status[batch.row[i]] |= STATUS_INCOMPLETE;
+      if (batch.first[i] < 0 && batch.gapFree[i] === 0)
+        status[batch.row[i]] |=
+          batch.complete[i] === 0 ? STATUS_INCOMPLETE : STATUS_INCOMPLETE | STATUS_EXTRA_GAPS;
     }
     batch.count = 0;
   }

@@ -1,11 +1,15 @@
 /**
  * The header row bound to the schema: which columns are numeric (the schema's features and
- * target, in that order) and which are text (the schema's timestamp, ids and category, and any
- * extra column: the pandas reference reads them with dtype=str).
+ * target, in that order, then the extra columns pandas would read as numbers, found by
+ * column-typing.ts) and which are text (the schema's timestamp, ids and category, and the other
+ * extra columns).
  */
-import { type DatasetSchema, textColumns } from '../dataset-schema';
+import { type DatasetSchema, schemaColumns, textColumns } from '../dataset-schema';
 import { type ScannedRow, ROW_OK, fieldText } from '../csv-scanner';
 import { PreprocessError } from '../preprocess-error';
+
+/** Most header columns accepted unless configured (preprocess.maxColumns); the scanner stores as many fields. */
+export const DEFAULT_MAX_COLUMNS = 4096;
 
 export interface Binding {
   readonly header: string[];
@@ -15,13 +19,28 @@ export interface Binding {
   readonly textColumns: Int32Array;
   /** Header index of the category column. */
   readonly categoryAt: number;
-  /** Header columns not in the schema (kept as text). */
+  /** Header columns not in the schema (numeric ones among them are in `numeric` too). */
   readonly extras: string[];
   readonly headerBytes: Uint8Array;
 }
 
-/** Binds the header row; throws PreprocessError (bad_header, missing_column) for the file. */
-export function bindHeader(row: ScannedRow, schema: DatasetSchema, numeric: readonly string[]): Binding {
+/**
+ * Binds the header row; `numeric` is the schema's numeric columns, then any numeric extra
+ * columns. Throws PreprocessError (bad_header, missing_column) for the file.
+ */
+export function bindHeader(
+  row: ScannedRow,
+  schema: DatasetSchema,
+  numeric: readonly string[],
+  maxColumns = DEFAULT_MAX_COLUMNS,
+): Binding {
+  // Before any name is decoded: a 30,000-column header is refused, not held as 30,000 strings.
+  if (row.fieldCount > maxColumns || row.fieldCount > row.capacity) {
+    throw new PreprocessError(
+      'too_many_columns',
+      `header has ${row.fieldCount} columns, over the limit of ${Math.min(maxColumns, row.capacity)} (preprocess.maxColumns)`,
+    );
+  }
   if (row.flags !== ROW_OK) {
     throw new PreprocessError('bad_header', `header row (line ${row.line}) has a quote error`);
   }
@@ -43,7 +62,7 @@ export function bindHeader(row: ScannedRow, schema: DatasetSchema, numeric: read
   role.forEach((j, k) => {
     if (j < 0) texts.push(k);
   });
-  const known = new Set(needed);
+  const known = new Set(schemaColumns(schema));
   return {
     header,
     role,

@@ -3,6 +3,9 @@
  * drop_duplicates: each missing numeric cell of a kept row becomes its column's mean over the
  * kept rows (column-statistics.ts), written as the shortest text of that double. The filled rows
  * also go into `moments`, which merged with the complete rows' moments describes clean.csv.
+ * Extra numeric columns (after the schema's first `schemaD`) are filled alike; the moments cover
+ * the schema's columns, and a row whose gaps are all in extra columns is already among the
+ * complete rows' moments.
  */
 import type { ScannedRow } from '../csv-scanner';
 import { FIELD_PLAIN } from '../csv-scanner';
@@ -18,7 +21,7 @@ const FILLED_ORDER = Int32Array.from({ length: FILLED_BATCH }, (_, i) => i);
 const enc = new TextEncoder();
 
 export class MeanFill {
-  /** Moments of the filled rows. */
+  /** Moments of the filled rows with a gap in the schema's columns. */
   readonly moments: Moments;
   /** Cells filled so far. */
   cells = 0;
@@ -33,13 +36,13 @@ export class MeanFill {
     numeric: readonly string[],
     /** Per numeric column: its mean over the kept rows (NaN when it has none). */
     readonly values: Float64Array,
+    private readonly schemaD: number = numeric.length,
   ) {
-    const d = numeric.length;
-    this.moments = new Moments(numeric);
+    this.moments = new Moments(numeric.slice(0, schemaD));
     this.text = Array.from(values, (v) => enc.encode(formatNumber(v)));
-    this.gaps = new Uint8Array(d);
-    this.batch = new Float64Array(FILLED_BATCH * d);
-    this.rowsScratch = rowsScratch(d);
+    this.gaps = new Uint8Array(numeric.length);
+    this.batch = new Float64Array(FILLED_BATCH * schemaD);
+    this.rowsScratch = rowsScratch(schemaD);
   }
 
   /**
@@ -50,18 +53,23 @@ export class MeanFill {
     const bytes = row.bytes;
     const d = values.length;
     const gaps = this.gaps;
+    const schemaD = this.schemaD;
+    let schemaGap = false;
     for (let j = 0; j < d; j++) {
       if (values[j] !== values[j]) {
         gaps[j] = 1;
         values[j] = this.values[j];
+        if (j < schemaD) schemaGap = true;
       } else {
         gaps[j] = 0;
       }
     }
-    // Batched for addRows (same bits as moments.add row by row).
-    const at = this.batched++ * d;
-    for (let j = 0; j < d; j++) this.batch[at + j] = values[j];
-    if (this.batched === FILLED_BATCH) this.flush();
+    if (schemaGap) {
+      // Batched for addRows (same bits as moments.add row by row).
+      const at = this.batched++ * schemaD;
+      for (let j = 0; j < schemaD; j++) this.batch[at + j] = values[j];
+      if (this.batched === FILLED_BATCH) this.flush();
+    }
     // A kept row's bytes are its fields (quoted ones with their quotes) joined by commas, so the
     // row is copied in spans around the gaps, each gap (with any quotes) replaced by the fill.
     let from = row.start;

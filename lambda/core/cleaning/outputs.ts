@@ -38,7 +38,7 @@ export class CleaningOutputs {
     this.clean.byte(LF);
     this.train.bytes(headerBytes, 0, headerBytes.length);
     this.train.byte(LF);
-    const qHeader = enc.encode('line,reason,raw\n');
+    const qHeader = enc.encode('line,last_line,reason,raw\n');
     this.quarantine.bytes(qHeader, 0, qHeader.length);
   }
 
@@ -73,10 +73,13 @@ export class CleaningOutputs {
     this.runEnd = -1;
   }
 
-  /** A quarantined row: its first line number, its reason and its raw text, CSV-quoted. */
+  /**
+   * A quarantined row: its first and last physical line (far apart when a stray quote swallowed
+   * a block), its reason and its raw text, CSV-quoted.
+   */
   quarantineRow(row: ScannedRow, reason: string): void {
     const raw = quoteCsv(utf8.decode(row.bytes.subarray(row.start, row.end)));
-    const line = enc.encode(`${row.line},${reason},${raw}\n`);
+    const line = enc.encode(`${row.line},${row.lastLine},${reason},${raw}\n`);
     this.quarantine.bytes(line, 0, line.length);
   }
 

@@ -10,6 +10,11 @@ export const STATUS_ORIGINAL = 4;
 export const STATUS_INCOMPLETE = 8;
 /** Read by the plain-row fast path: one line, no quotes, not starting with a blank byte. */
 export const STATUS_PLAIN = 16;
+/**
+ * With STATUS_INCOMPLETE: the gaps are in extra numeric columns only, so the row is complete for
+ * the trainer (train.csv gets its bytes) and filled for clean.csv.
+ */
+export const STATUS_EXTRA_GAPS = 32;
 
 export class RowStatus {
   /** Per row, its STATUS_ bits. */

@@ -31,6 +31,10 @@ export interface PreprocessOptions {
   readonly sizeHint?: number;
   /** Longest row accepted. @default 1 MiB */
   readonly maxRowBytes?: number;
+  /** Most header columns accepted (file-level `too_many_columns`). @default 4096 */
+  readonly maxColumns?: number;
+  /** Most distinct categories accepted (file-level `too_many_categories`). @default 10000 */
+  readonly maxCategories?: number;
   /** Test hook: mask row hashes to this many bits on the first attempt to force collisions. */
   readonly weakHashBitsForTest?: number;
 }

@@ -23,7 +23,14 @@ import type { PreprocessResult, QualityReport } from './run-contract';
 /** What a run counted and accumulated, from both passes. */
 export interface RunTotals {
   readonly schema: DatasetSchema;
+  /** The schema's numeric columns, then the extra columns pandas reads as numbers. */
   readonly numeric: readonly string[];
+  /** How many of `numeric` are the schema's (the statistics partial covers those). */
+  readonly schemaD: number;
+  /** Physical lines in the input (the header and blank lines too). */
+  readonly linesIn: number;
+  /** Physical lines of the quarantined rows (one row may span many: an unclosed quote). */
+  readonly quarantinedLines: number;
   /** The header as pass 2 read it. */
   readonly binding: Binding;
   readonly rowsIn: number;
@@ -44,10 +51,11 @@ function jsonNumber(v: number): number | null {
 
 /** The run's documents; the report's elapsedMs and passes are the caller's to set. */
 export function runResult(t: RunTotals): PreprocessResult {
-  const { stats: s, fill, numeric: names, binding: b } = t;
+  const { stats: s, fill, numeric: names, binding: b, schemaD } = t;
   const d = names.length;
+  const schemaNames = names.slice(0, schemaD);
   const fillValues = fill.values;
-  const numeric: ColumnStats[] = names.map((name, j) => {
+  const numeric: ColumnStats[] = schemaNames.map((name, j) => {
     const sum = s.colSum[j] + s.colComp[j];
     const present = s.colPresent[j];
     return { name, present, missing: s.clean - present, sum, mean: jsonNumber(sum / present) };
@@ -67,13 +75,13 @@ export function runResult(t: RunTotals): PreprocessResult {
     const mean = filledSum.map((x) => x / count);
     categories[catNames[c]] = {
       count,
-      filledSum: filledSum.map(jsonNumber),
-      mean: mean.map(jsonNumber),
+      filledSum: filledSum.slice(0, schemaD).map(jsonNumber),
+      mean: mean.slice(0, schemaD).map(jsonNumber),
       moments: s.catMoments[c].toJSON(),
     };
     groupLines.push([csvField(catNames[c]), String(count), ...mean.map(formatNumber)].join(','));
   }
-  const moments = Moments.mergeAll(names, [...s.catMoments, s.noCategoryMoments]);
+  const moments = Moments.mergeAll(schemaNames, [...s.catMoments, s.noCategoryMoments]);
   const missingCells: Record<string, number> = {};
   b.header.forEach((name, k) => {
     const j = b.role[k];
@@ -84,7 +92,7 @@ export function runResult(t: RunTotals): PreprocessResult {
   ) as Record<QuarantineReason, number>;
   const partial: StatsPartial = {
     format: STATS_PARTIAL_FORMAT,
-    columns: [...names],
+    columns: schemaNames,
     features: [...t.schema.features],
     target: t.schema.target,
     category: t.schema.category,
@@ -97,21 +105,24 @@ export function runResult(t: RunTotals): PreprocessResult {
     bytesIn: t.bytesIn,
     numeric,
     moments: moments.toJSON(),
-    filledMoments: Moments.mergeAll(names, [moments, fill.moments]).toJSON(),
+    filledMoments: Moments.mergeAll(schemaNames, [moments, fill.moments]).toJSON(),
     categories,
   };
   const report: QualityReport = {
     rowsIn: t.rowsIn,
+    linesIn: t.linesIn,
     rowsClean: s.clean,
     rowsComplete: s.complete,
     duplicates: t.duplicates,
     quarantined: t.quarantined,
+    quarantinedLines: t.quarantinedLines,
     quarantineByReason,
     missingCells,
     filledCells: fill.cells,
     categories: catNames.length,
     rowsWithoutCategory: s.noCategory,
     extraColumns: b.extras,
+    extraNumericColumns: names.slice(schemaD),
     bytesIn: t.bytesIn,
     elapsedMs: 0,
     passes: 2,

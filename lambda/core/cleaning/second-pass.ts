@@ -24,6 +24,7 @@ import type { RowHasher } from './row-hash';
 import {
   type RowStatus,
   STATUS_DUPLICATE,
+  STATUS_EXTRA_GAPS,
   STATUS_INCOMPLETE,
   STATUS_ORIGINAL,
   STATUS_PLAIN,
@@ -56,6 +57,7 @@ export class SecondPass implements PlainRowReader {
     private readonly duplicates: DuplicateConfirmation,
     private readonly fill: MeanFill,
     private readonly out: CleaningOutputs,
+    private readonly maxColumns: number | undefined,
   ) {
     this.values = new Float64Array(numeric.length);
   }
@@ -89,6 +91,7 @@ export class SecondPass implements PlainRowReader {
     out.flushRun();
     this.general.classify(row, this.values);
     this.write(row, r, st);
+    this.trainRow(row, st);
   }
 
   /** The fast path, called by the scanner at every row start; stops at the first row it leaves. */
@@ -142,7 +145,10 @@ export class SecondPass implements PlainRowReader {
           row.end = end;
           if (st === (STATUS_PLAIN | STATUS_INCOMPLETE))
             this.fill.write(row, this.binding.role, this.values, out.clean);
-          else this.write(row, r, st);
+          else {
+            this.write(row, r, st);
+            this.trainRow(row, st);
+          }
           pos = nextRowStart(buf, end);
         }
         r++;
@@ -154,7 +160,7 @@ export class SecondPass implements PlainRowReader {
   }
 
   private bind(row: ScannedRow): void {
-    const binding = bindHeader(row, this.schema, this.numeric);
+    const binding = bindHeader(row, this.schema, this.numeric, this.maxColumns);
     // Pass 2 hashes nothing: the text gaps the parsers note go unread.
     const textGap = new Uint8Array(binding.header.length);
     this.plain = new PlainRowParser(binding, this.hasher, textGap);
@@ -174,5 +180,12 @@ export class SecondPass implements PlainRowReader {
       return;
     }
     this.fill.write(row, this.binding!.role, this.values, this.out.clean);
+  }
+
+  /** A kept row whose gaps are in extra numeric columns only: its bytes to train.csv too. */
+  private trainRow(row: ScannedRow, st: number): void {
+    if ((st & (STATUS_EXTRA_GAPS | STATUS_DUPLICATE)) !== STATUS_EXTRA_GAPS) return;
+    this.out.train.bytes(row.bytes, row.start, row.end);
+    this.out.train.byte(LF);
   }
 }

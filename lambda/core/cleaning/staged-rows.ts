@@ -17,8 +17,10 @@ export class StagedRows {
   readonly values: Float64Array;
   /** Row i's missing text cells at [i * t, i * t + t), t = textColumns.length (1 = missing). */
   readonly textGaps: Uint8Array;
-  /** After summing: 1 when a kept row has no numeric gap. */
+  /** After summing: 1 when a kept row has no gap in the schema's numeric columns. */
   readonly complete: Uint8Array;
+  /** After summing: 1 when a kept row has no numeric gap at all (extra numeric columns too). */
+  readonly gapFree: Uint8Array;
 
   constructor(
     d: number,
@@ -36,5 +38,6 @@ export class StagedRows {
     this.values = new Float64Array(capacity * d);
     this.textGaps = new Uint8Array(capacity * textColumns.length);
     this.complete = new Uint8Array(capacity);
+    this.gapFree = new Uint8Array(capacity);
   }
 }

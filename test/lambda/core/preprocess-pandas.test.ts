@@ -29,6 +29,24 @@ describe('the cleaning core agrees with pandas', () => {
     expect(compareWithPandas(join(FIXTURES, name), out, schema)).toEqual([]);
   });
 
+  // Real-shaped files with their own schemas: names with spaces and brackets, no timestamp,
+  // extra columns of numbers (gaps, NA words, `1E-06` and `-0.00000142` spellings) that pandas
+  // fills, compares as numbers and averages, and extra text columns holding number-like text.
+  const OWN = join(FIXTURES, 'own-data');
+  test.each(readdirSync(OWN).filter((f) => f.endsWith('.csv')))(
+    'on the real-shaped file %s',
+    async (name) => {
+      const schemaPath = join(OWN, name.replace(/\.csv$/, '.schema.json'));
+      const out = join(work, name);
+      const { report } = await preprocessFile(join(OWN, name), out, { schemaPath });
+      expect(report.extraNumericColumns.length).toBeGreaterThan(0);
+      expect(report.duplicates).toBeGreaterThan(0);
+      expect(compareWithPandas(join(OWN, name), out, decodeSchema(readFileSync(schemaPath, 'utf8')))).toEqual(
+        [],
+      );
+    },
+  );
+
   test('on 20,000 generated production rows with duplicates and gaps', async () => {
     const input = join(work, 'generated.csv');
     const dataset = new SyntheticDataset({ rows: 20000, seed: 7 });

@@ -65,13 +65,13 @@ describe('preprocessCsv', () => {
       't1,i,A,1,2,3\nt2,i,A,1,2\nt3,i,A,x,2,3\nt4,i,A,inf,2,3\nt5,i,A,1"2,2,3\nt6,"a\nb",A,1,2,3,4\nt7,i,A,1,2,"3\n';
     const out = await run(csv);
     expect(text(out.quarantine)).toBe(
-      'line,reason,raw\n' +
-        '3,ragged_row,"t2,i,A,1,2"\n' +
-        '4,non_numeric,"t3,i,A,x,2,3"\n' +
-        '5,non_finite,"t4,i,A,inf,2,3"\n' +
-        '6,stray_quote,"t5,i,A,1""2,2,3"\n' +
-        '7,ragged_row,"t6,""a\nb"",A,1,2,3,4"\n' +
-        '9,unclosed_quote,"t7,i,A,1,2,""3\n"\n',
+      'line,last_line,reason,raw\n' +
+        '3,3,ragged_row,"t2,i,A,1,2"\n' +
+        '4,4,non_numeric,"t3,i,A,x,2,3"\n' +
+        '5,5,non_finite,"t4,i,A,inf,2,3"\n' +
+        '6,6,stray_quote,"t5,i,A,1""2,2,3"\n' +
+        '7,8,ragged_row,"t6,""a\nb"",A,1,2,3,4"\n' +
+        '9,10,unclosed_quote,"t7,i,A,1,2,""3\n"\n',
     );
     expect(out.report.quarantineByReason).toEqual({
       ragged_row: 2,
