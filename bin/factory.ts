@@ -21,6 +21,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'clean one CSV: dedupe, fill, group statistics',
     load: () => import('./commands/preprocess'),
   },
+  schema: {
+    summary: 'read a CSV sample and print its dataset schema (JSON)',
+    load: () => import('./commands/schema'),
+  },
   plan: { summary: 'size capacity with T = n/p', load: () => import('./commands/plan') },
   train: { summary: 'fit the linear quality model exactly', load: () => import('./commands/train') },
   predict: {

@@ -21,26 +21,44 @@ export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
-const name = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a column name: letters, digits, underscore');
+/**
+ * A column name exactly as the CSV header spells it (`Torque [Nm]`, `Rotational speed [rpm]`): any
+ * non-empty text. Users never rename columns. No AWS identifier is made from one: names travel as
+ * JSON values (a Lambda environment variable, a SageMaker hyperparameter, the model artifact).
+ */
+const name = z.string().min(1, 'must be a non-empty column name');
+/** The longest dataset schema, as JSON: SageMaker's limit on one hyperparameter value. */
+export const DATASET_SCHEMA_MAX_CHARACTERS = 2500;
+
 const positiveInt = z.number().int().positive();
 const days = z.number().int().min(1).max(36500);
 
 const datasetSchema = z
   .object({
-    timestamp: name,
-    ids: z.array(name),
+    /** Optional: many exports have no timestamp column. */
+    timestamp: name.optional(),
+    ids: z.array(name).default([]),
     category: name,
     features: z.array(name).min(1).max(64),
     target: name,
   })
   .strict()
   .superRefine((value, ctx) => {
+    // An empty name is already reported on its key: say each problem once.
+    if ([value.timestamp, value.category, value.target, ...value.ids, ...value.features].includes('')) return;
     try {
       decodeSchema(encodeSchema(value));
     } catch (error) {
       ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+    // The schema travels as one JSON value: a SageMaker hyperparameter (at most 2,500 characters)
+    // and a Lambda environment variable (4 KB for all of a function's variables).
+    const length = encodeSchema(value).length;
+    if (length > DATASET_SCHEMA_MAX_CHARACTERS) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `is ${length} characters as JSON, more than the ${DATASET_SCHEMA_MAX_CHARACTERS} a SageMaker hyperparameter holds`,
+      });
     }
   });
 

@@ -8,19 +8,21 @@ import { UsageError } from './command-line';
 
 export const SCHEMA_HELP = `Schema file (--schema FILE): one JSON object naming the CSV's columns by role, e.g.
   {
-    "timestamp": "measured_at",
-    "ids": ["plant", "line"],
-    "category": "product",
-    "features": ["temp_c", "pressure_bar", "spindle_rpm"],
-    "target": "defect_rate"
+    "timestamp": "Measured at",
+    "ids": ["Plant", "Product ID"],
+    "category": "Type",
+    "features": ["Air temperature [K]", "Torque [Nm]", "Rotational speed [rpm]"],
+    "target": "Tool wear [min]"
   }
-  timestamp  one column name, kept as text
-  ids        a list of column names kept as text (may be [])
+  timestamp  optional: one column name, kept as text; leave the key out when the file has none
+  ids        optional: a list of column names kept as text (default [])
   category   one column name: group statistics and per-category profiles are keyed by it
   features   a list of numeric column names, at least one, in model order
   target     one numeric column name: what the model predicts
-Every name is a non-empty string and no column is named twice. The CSV's header must hold every
-named column, in any order; other columns pass through as text. Without --schema:
+A name is the column's header text exactly as written (spaces, brackets, units, any characters);
+no column is named twice. The CSV's header must hold every named column, in any order; other
+columns are kept too. \`factory schema FILE.csv --target COL\` writes one from a sample of the file.
+The same object is cdk.json's "factory": { "dataset": ... }. Without --schema:
   ${JSON.stringify(DEFAULT_DATASET_SCHEMA)}`;
 
 /** Reads and checks a schema file; any problem is a usage error naming the file. */

@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '../..');
-const COMMANDS = ['generate', 'preprocess', 'plan', 'train', 'predict', 'local'];
+const COMMANDS = ['generate', 'preprocess', 'schema', 'plan', 'train', 'predict', 'local'];
 
 let work: string;
 let dist: string;
@@ -161,19 +161,21 @@ describe('help', () => {
     expect(factory(['help', name]).stdout).toBe(r.stdout);
   });
 
-  test.each(['preprocess', 'train'])(
+  test.each(['preprocess', 'train', 'schema'])(
     'factory %s --help documents the schema file with an example',
     (name) => {
       const { stdout } = factory([name, '--help']);
       expect(stdout).toContain('Schema file (--schema FILE): one JSON object');
-      expect(stdout).toMatch(/"features": \["temp_c", "pressure_bar", "spindle_rpm"\]/);
+      expect(stdout).toMatch(
+        /"features": \["Air temperature \[K\]", "Torque \[Nm\]", "Rotational speed \[rpm\]"\]/,
+      );
     },
   );
 });
 
 /** [args, exit code, the one line on stderr]. */
 const FAILURES: [string, string[], number, RegExp][] = [
-  ['no command', [], 1, /^factory: no command given; one of generate, preprocess, plan/],
+  ['no command', [], 1, /^factory: no command given; one of generate, preprocess, schema, plan/],
   ['an unknown command', ['fly'], 1, /^factory: unknown command "fly"/],
   ...COMMANDS.map((name): [string, string[], number, RegExp] => [
     `${name}: an unknown flag`,

@@ -41,8 +41,8 @@ describe('config', () => {
       'column "a" is named twice',
     ],
     [
-      { dataset: { timestamp: 't', ids: [], category: 'c', features: ['bad name'], target: 'y' } },
-      'factory.dataset.features.0: got "bad name"; must be a column name',
+      { dataset: { timestamp: 't', ids: [], category: 'c', features: [''], target: 'y' } },
+      'factory.dataset.features.0: got ""; must be a non-empty column name',
     ],
     [{ preprocess: { maxObjectBytes: -1 } }, 'factory.preprocess.maxObjectBytes: got -1'],
     [{ preprocess: { reservedConcurrency: 0 } }, 'factory.preprocess.reservedConcurrency: got 0'],

@@ -18,11 +18,11 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 describe('the schema file', () => {
   test("the help's example is a valid schema", () => {
     expect(decodeSchema(helpExample())).toEqual({
-      timestamp: 'measured_at',
-      ids: ['plant', 'line'],
-      category: 'product',
-      features: ['temp_c', 'pressure_bar', 'spindle_rpm'],
-      target: 'defect_rate',
+      timestamp: 'Measured at',
+      ids: ['Plant', 'Product ID'],
+      category: 'Type',
+      features: ['Air temperature [K]', 'Torque [Nm]', 'Rotational speed [rpm]'],
+      target: 'Tool wear [min]',
     });
   });
 
@@ -33,9 +33,22 @@ describe('the schema file', () => {
     expect(block && JSON.parse(block)).toEqual(JSON.parse(helpExample()));
   });
 
+  test('a file without timestamp and ids is a schema with none', async () => {
+    writeFileSync(
+      join(dir, 's.json'),
+      '{"category":"Type","features":["Torque [Nm]"],"target":"Tool wear [min]"}',
+    );
+    await expect(readSchemaFile(join(dir, 's.json'))).resolves.toEqual({
+      ids: [],
+      category: 'Type',
+      features: ['Torque [Nm]'],
+      target: 'Tool wear [min]',
+    });
+  });
+
   test('reads a valid file', async () => {
     writeFileSync(join(dir, 's.json'), helpExample());
-    await expect(readSchemaFile(join(dir, 's.json'))).resolves.toMatchObject({ target: 'defect_rate' });
+    await expect(readSchemaFile(join(dir, 's.json'))).resolves.toMatchObject({ target: 'Tool wear [min]' });
   });
 
   test.each([
