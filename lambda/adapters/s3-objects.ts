@@ -34,6 +34,8 @@ export interface ObjectHead {
   readonly size: number;
   readonly versionId?: string;
   readonly etag?: string;
+  /** GetObject's Content-Encoding (`gzip` for many uploads); the bytes decide (file-source.ts). */
+  readonly contentEncoding?: string;
 }
 
 const unquote = (etag: string | undefined) => etag?.replace(/^"(.*)"$/, '$1');
@@ -152,7 +154,12 @@ export async function downloadToFile(
     },
   });
   await pipeline(body, limit, createWriteStream(path));
-  return { size: bytes, versionId: out.VersionId, etag: unquote(out.ETag) };
+  return {
+    size: bytes,
+    versionId: out.VersionId,
+    etag: unquote(out.ETag),
+    ...(out.ContentEncoding ? { contentEncoding: out.ContentEncoding } : {}),
+  };
 }
 
 /** True when a read failed because that object (version) no longer exists or changed. */

@@ -203,13 +203,47 @@ export class CsvScanner {
   /** Carries buf[pos..) (the start of an unfinished row) to the next chunk. */
   private keep(buf: Uint8Array, pos: number): void {
     if (pos >= buf.length) return;
-    if (buf.length - pos > this.maxRowBytes) {
-      throw new PreprocessError(
+    if (buf.length - pos > this.maxRowBytes) throw this.rowTooLong(buf, pos);
+    this.carry = buf.slice(pos);
+  }
+
+  /**
+   * The error for an unfinished row past maxRowBytes: an open quote (the row swallows lines) or
+   * one field that long (a blob, a pasted log): told apart so the message does not send the user
+   * looking for a quote that is not there. Walks the row once, on this error path only.
+   */
+  private rowTooLong(buf: Uint8Array, pos: number): PreprocessError {
+    let field = 1;
+    let fieldStart = pos;
+    let inQuote = false;
+    let quoteLine = this.line;
+    let line = this.line;
+    for (let i = pos; i < buf.length; i++) {
+      const c = buf[i];
+      if (inQuote) {
+        if (c === QUOTE) inQuote = false;
+        else if (c === LF) line++;
+      } else if (c === QUOTE) {
+        inQuote = true;
+        quoteLine = line;
+      } else if (c === COMMA) {
+        field++;
+        fieldStart = i + 1;
+      }
+    }
+    const limit = this.maxRowBytes;
+    if (inQuote) {
+      return new PreprocessError(
         'row_too_long',
-        `row at line ${this.line} is longer than ${this.maxRowBytes} bytes (an unclosed quote?)`,
+        `row at line ${this.line}: the quote opened on line ${quoteLine} is still open after ` +
+          `${buf.length - pos} bytes, over the row limit of ${limit} bytes (an unclosed quote?)`,
       );
     }
-    this.carry = buf.slice(pos);
+    return new PreprocessError(
+      'row_too_long',
+      `row at line ${this.line}: field ${field} is ${buf.length - fieldStart} bytes and not ended, ` +
+        `over the row limit of ${limit} bytes`,
+    );
   }
 
   /** Scans one row starting at `pos`; returns the offset after its line end, or -1 if the buffer ends first. */

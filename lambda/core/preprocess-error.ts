@@ -20,6 +20,8 @@ export type PreprocessErrorCode =
   | 'invalid_utf8'
   /** NUL bytes: a binary file, or UTF-16. */
   | 'nul_byte'
+  /** Gzip by its first bytes, but the stream is damaged or cut short. */
+  | 'bad_gzip'
   /** One row longer than the scanner accepts (usually an unclosed quote early in a big file). */
   | 'row_too_long'
   /** The second read returned different bytes from the first. */

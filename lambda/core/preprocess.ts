@@ -40,6 +40,7 @@ import type { PreprocessOptions, PreprocessResult, PreprocessSink } from './clea
 import { PreprocessError } from './preprocess-error';
 
 export { PreprocessError, type PreprocessErrorCode } from './preprocess-error';
+export { DEFAULT_MAX_CATEGORIES, DEFAULT_MAX_COLUMNS } from './cleaning/limits';
 export { isMissingCell } from './cleaning/missing-cells';
 export { QUARANTINE_REASONS, type QuarantineReason } from './cleaning/quarantine-reasons';
 export type {

@@ -45,9 +45,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
-import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { s3Client } from '../adapters/clients';
+import { fileSource } from '../adapters/file-source';
 import { lambdaEntry } from '../adapters/lambda-entry';
 import { removeOutputs, s3OutputPort, settleOutputs, type OutputPort } from '../adapters/output-replacement';
 import { readPreprocessConfig, type PreprocessConfig } from '../core/env/preprocess';
@@ -62,7 +62,8 @@ import {
   type ObjectHead,
 } from '../adapters/s3-objects';
 import { FileRejectedError, ValidationError } from '../core/errors';
-import { isCsvKey, isCurrentVersion, outputFolders, outputKeys, type OutputKeys } from '../core/object-keys';
+import { INPUT_SUFFIXES, inputKind, layoutKey } from '../core/input-key';
+import { isCurrentVersion, outputFolders, outputKeys, type OutputKeys } from '../core/object-keys';
 import { PreprocessError, preprocessCsv, type PreprocessSink } from '../core/preprocess';
 import { PREPROCESS_REPORT_FORMAT, type PreprocessReport } from '../core/preprocess-report';
 import {
@@ -137,6 +138,19 @@ export interface PreprocessDeps {
 }
 
 const CSV_TYPE = 'text/csv; charset=utf-8';
+const NOT_INPUT = `key does not end in ${INPUT_SUFFIXES.join(', ')} (any case)`;
+
+/**
+ * The port for one raw key whose outputs are laid out under `layout` (input-key.ts layoutKey):
+ * the raw bucket is asked about the real key.
+ */
+function portFor(port: OutputPort, realKey: string, layout: string): OutputPort {
+  if (realKey === layout) return port;
+  return {
+    ...port,
+    currentVersion: (bucket, key) => port.currentVersion(bucket, key === layout ? realKey : key),
+  };
+}
 const JSON_TYPE = 'application/json';
 const json = (value: unknown) => JSON.stringify(value, null, 2) + '\n';
 
@@ -236,11 +250,16 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
       logger.error('event from the curated bucket ignored: check the event rule');
       return ignore('curated_bucket', 'event came from the curated bucket');
     }
-    if (!isCsvKey(object.key)) return ignore('not_csv', 'key does not end in .csv');
+    const kind = inputKind(object.key);
+    if (kind === null) return ignore('not_csv', NOT_INPUT);
+    if (kind.format === 'jsonl')
+      return ignore('jsonl_not_read', 'JSON Lines objects are not read yet (only CSV)');
+    const layoutObject = { ...object, key: layoutKey(object.key) };
+    const port = portFor(outputs, object.key, layoutObject.key);
 
     let keys: OutputKeys;
     try {
-      keys = outputKeys(object);
+      keys = outputKeys(layoutObject);
     } catch (error) {
       if (!(error instanceof FileRejectedError)) throw error;
       // No key derived from this input fits in S3, so there is nowhere to put a report.
@@ -267,21 +286,31 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
     const started = Date.now();
     const outcome = await withTempDir('preprocess-', async (dir): Promise<ObjectOutcome> => {
       const path = join(dir, 'input.csv');
+      let contentEncoding: string | undefined;
       try {
-        await downloadToFile(s3, object, path, { maxBytes: config.maxObjectBytes });
+        contentEncoding = (await downloadToFile(s3, object, path, { maxBytes: config.maxObjectBytes }))
+          .contentEncoding;
       } catch (error) {
         if (objectGone(error)) return gone(error);
         if (error instanceof FileRejectedError) return reject(object, keys, error, size);
         throw error;
+      }
+      // Gzip by the bytes (the event carries no Content-Encoding; names and headers may not say).
+      const source = await fileSource(path);
+      if (source.gzip || contentEncoding !== undefined || kind.gzipName) {
+        logger.info('input encoding', { gzip: source.gzip, contentEncoding: contentEncoding ?? null });
       }
       const sink = new OutputStreams(s3, config.curatedBucket, keys, deps.partSize);
       let result;
       try {
         result = await preprocessCsv({
           schema: config.schema,
+          // The limit applies to the decompressed bytes too: a gzip bomb stops at it.
           maxBytes: config.maxObjectBytes,
-          sizeHint: size,
-          open: () => createReadStream(path, { highWaterMark: 1 << 20 }),
+          maxColumns: config.maxColumns,
+          maxCategories: config.maxCategories,
+          sizeHint: source.gzip ? undefined : size,
+          open: source.open,
           sink,
           weakHashBitsForTest: deps.weakHashBitsForTest,
         });
@@ -352,7 +381,7 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
       const written = Object.entries(done.outputs ?? {})
         .filter(([name]) => name !== 'bucket')
         .map(([, key]) => key as string);
-      const settled = await settleOutputs(outputs, object, written);
+      const settled = await settleOutputs(port, layoutObject, written);
       // A newer version (or a delete) arrived while this one was processed: its own run removes
       // the rest, and this run's outputs were withdrawn.
       if (!settled.current) return superseded(settled.now, settled.withdrawn.length);
@@ -412,11 +441,15 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
       logger.error('event from the curated bucket ignored: check the event rule');
       return ignore('curated_bucket', 'event came from the curated bucket');
     }
-    if (!isCsvKey(removed.key)) return ignore('not_csv', 'key does not end in .csv');
+    const kind = inputKind(removed.key);
+    if (kind === null) return ignore('not_csv', NOT_INPUT);
+    if (kind.format === 'jsonl')
+      return ignore('jsonl_not_read', 'JSON Lines objects are not read yet (only CSV)');
+    const layout = layoutKey(removed.key);
 
     const current = await headCurrent(s3, removed.bucket, removed.key);
     if (current !== null) {
-      const identity = { key: removed.key, versionId: current.versionId, etag: current.etag };
+      const identity = { key: layout, versionId: current.versionId, etag: current.etag };
       let report: string;
       try {
         report = outputKeys(identity).report;
@@ -424,7 +457,7 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
         if (error instanceof FileRejectedError) return ignore(error.reason, error.message);
         throw error;
       }
-      const [reports] = outputFolders(removed.key).filter((f) => f.startsWith('reports/'));
+      const [reports] = outputFolders(layout).filter((f) => f.startsWith('reports/'));
       if ((await listKeys(s3, config.curatedBucket, reports)).includes(report)) {
         return ignore('current_version_in_place', 'the current version of the key already has its outputs');
       }
@@ -442,7 +475,7 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
       });
     }
 
-    const result = await removeOutputs(outputs, removed.bucket, removed.key);
+    const result = await removeOutputs(portFor(outputs, removed.key, layout), removed.bucket, layout);
     if (result.recreated) {
       return ignore('recreated', 'the key was written again; the run for its new version writes its outputs');
     }

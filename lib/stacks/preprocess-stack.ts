@@ -9,7 +9,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { functionNetwork } from '../network-plan';
 import { PREPROCESS_BUCKETS, preprocessEnvironment } from '../../lambda/core/env/preprocess';
+import { INPUT_SUFFIXES } from '../../lambda/core/input-key';
 import { CURATED_PREFIXES } from '../../lambda/core/object-keys';
 import { metricsNamespace, type FactoryConfig } from '../config';
 import { NodeFunction } from '../constructs/node-function';
@@ -72,13 +74,15 @@ export class PreprocessStack extends Stack {
               unreservedBecause:
                 "No reservation by default: a new account's Lambda quota (as low as 10) has no room for one and the deploy would fail. Bursts of uploads queue as asynchronous events that Lambda retries for up to 6 hours (maxEventAge) before the DLQ; set preprocess.reservedConcurrency with quotas.lambdaConcurrency to reserve.",
             },
-      vpc: props.vpc,
+      network: functionNetwork(config, props.vpc),
       logKey: props.key,
       logRetention: config.retention.logDays as logs.RetentionDays,
       stage: config.stage,
       environment: preprocessEnvironment({
         schema: config.dataset,
         maxObjectBytes: config.preprocess.maxObjectBytes,
+        maxColumns: config.preprocess.maxColumns,
+        maxCategories: config.preprocess.maxCategories,
         metricsNamespace: metricsNamespace(config),
       }),
     })
@@ -135,7 +139,14 @@ export class PreprocessStack extends Stack {
       eventPattern: {
         source: ['aws.s3'],
         detailType: ['Object Created', 'Object Deleted'],
-        detail: { bucket: { name: [props.raw.bucketName] }, object: { key: events.Match.suffix('.csv') } },
+        // Suffixes ignoring case (`LINE-7.CSV`, `x.csv.gz`): a key the rule misses is never
+        // processed and nothing says so. The handler checks the same list (input-key.ts).
+        detail: {
+          bucket: { name: [props.raw.bucketName] },
+          object: {
+            key: events.Match.anyOf(...INPUT_SUFFIXES.map((s) => events.Match.suffixEqualsIgnoreCase(s))),
+          },
+        },
       },
       targets: [
         new targets.LambdaFunction(this.function, {

@@ -6,10 +6,8 @@
  */
 import { FIELD_ESCAPED, type ScannedRow, fieldText } from '../csv-scanner';
 import { PreprocessError } from '../preprocess-error';
+import { DEFAULT_MAX_CATEGORIES } from './limits';
 import { isMissingCell } from './missing-cells';
-
-/** Most distinct categories accepted unless configured. */
-export const DEFAULT_MAX_CATEGORIES = 10000;
 
 const utf8 = new TextDecoder('utf-8');
 

@@ -7,9 +7,7 @@
 import { type DatasetSchema, schemaColumns, textColumns } from '../dataset-schema';
 import { type ScannedRow, ROW_OK, fieldText } from '../csv-scanner';
 import { PreprocessError } from '../preprocess-error';
-
-/** Most header columns accepted unless configured (preprocess.maxColumns); the scanner stores as many fields. */
-export const DEFAULT_MAX_COLUMNS = 4096;
+import { DEFAULT_MAX_COLUMNS } from './limits';
 
 export interface Binding {
   readonly header: string[];

@@ -10,6 +10,7 @@ import type { ByteSource } from './run-contract';
 export async function* checkedBytes(open: ByteSource, maxBytes: number, counter: { bytes: number }) {
   let tail: Uint8Array | null = null;
   for await (const chunk of open()) {
+    const at = counter.bytes;
     counter.bytes += chunk.length;
     if (counter.bytes > maxBytes) {
       throw new PreprocessError('too_large', `input is larger than the limit of ${maxBytes} bytes`);
@@ -17,15 +18,22 @@ export async function* checkedBytes(open: ByteSource, maxBytes: number, counter:
     if (Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).indexOf(0) !== -1) {
       throw new PreprocessError('nul_byte', 'input holds NUL bytes: not a text CSV (UTF-16 or binary?)');
     }
-    tail = checkUtf8(tail, chunk);
+    const checked = checkUtf8(tail, chunk);
+    if (typeof checked === 'number') throw await invalidUtf8(open, at - (tail?.length ?? 0) + checked);
+    tail = checked;
     yield chunk;
   }
-  if (tail !== null) throw new PreprocessError('invalid_utf8', 'input ends inside a UTF-8 sequence');
+  if (tail !== null)
+    throw await invalidUtf8(open, counter.bytes - tail.length, 'the input ends inside a character');
 }
 
-/** Validates `chunk` after the carried incomplete sequence `tail`; returns the new tail. */
-function checkUtf8(tail: Uint8Array | null, chunk: Uint8Array): Uint8Array | null {
+/**
+ * Validates `chunk` after the carried incomplete sequence `tail`; returns the new tail, or the
+ * offset of the first invalid byte counted from the start of `tail` (or of `chunk` without one).
+ */
+function checkUtf8(tail: Uint8Array | null, chunk: Uint8Array): Uint8Array | null | number {
   let data = chunk;
+  let skipped = 0;
   if (tail !== null) {
     data = new Uint8Array(tail.length + Math.min(chunk.length, 4));
     data.set(tail);
@@ -34,7 +42,8 @@ function checkUtf8(tail: Uint8Array | null, chunk: Uint8Array): Uint8Array | nul
     const need = sequenceLength(tail[0]);
     const head = data.subarray(0, need);
     if (head.length < need) return head.slice();
-    if (!isUtf8(head)) throw invalidUtf8();
+    if (!isUtf8(head)) return firstInvalid(head);
+    skipped = need;
     data = chunk.subarray(need - tail.length);
   }
   // Find an incomplete sequence at the end.
@@ -45,7 +54,7 @@ function checkUtf8(tail: Uint8Array | null, chunk: Uint8Array): Uint8Array | nul
     if (b >= 0xc0 && sequenceLength(b) > k) cut = data.length - k;
     break;
   }
-  if (!isUtf8(data.subarray(0, cut))) throw invalidUtf8();
+  if (!isUtf8(data.subarray(0, cut))) return skipped + firstInvalid(data.subarray(0, cut));
   return cut < data.length ? data.slice(cut) : null;
 }
 
@@ -56,8 +65,48 @@ function sequenceLength(lead: number): number {
   return 1;
 }
 
-function invalidUtf8(): PreprocessError {
-  return new PreprocessError('invalid_utf8', 'input is not UTF-8 text');
+/** The offset of the first byte that starts no valid UTF-8 sequence (the error path only). */
+function firstInvalid(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const n = sequenceLength(bytes[i]);
+    const lead = bytes[i];
+    if ((lead & 0xc0) === 0x80 || lead >= 0xf8) return i;
+    if (i + n > bytes.length || !isUtf8(bytes.subarray(i, i + n))) return i;
+    i += n;
+  }
+  return bytes.length;
+}
+
+/**
+ * The invalid_utf8 error naming the line and byte: the line is counted by reading the input
+ * again up to the offset (a failure is rare, and counting line ends on the way would cost every
+ * valid file a pass over its bytes).
+ */
+async function invalidUtf8(
+  open: ByteSource,
+  offset: number,
+  what = 'a byte that is not UTF-8',
+): Promise<PreprocessError> {
+  let line = 1;
+  let lineStart = 0;
+  let at = 0;
+  for await (const chunk of open()) {
+    const end = Math.min(chunk.length, offset - at);
+    for (let i = 0; i < end; i++) {
+      if (chunk[i] === 0x0a) {
+        line++;
+        lineStart = at + i + 1;
+      }
+    }
+    at += chunk.length;
+    if (at >= offset) break;
+  }
+  return new PreprocessError(
+    'invalid_utf8',
+    `line ${line}, byte ${offset - lineStart + 1} of the line (byte offset ${offset} in the file): ${what}; ` +
+      'not UTF-8 text (Latin-1 or Windows-1252? save it as UTF-8)',
+  );
 }
 
 /**

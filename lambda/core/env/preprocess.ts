@@ -1,4 +1,5 @@
 /** The preprocess handler's environment: written by the preprocess stack, read by the handler. */
+import { DEFAULT_MAX_CATEGORIES, DEFAULT_MAX_COLUMNS } from '../cleaning/limits';
 import { encodeSchema, type DatasetSchema } from '../dataset-schema';
 import { datasetSchema, readServiceConfig, requiredString, serviceEnvironment, wholeNumber } from './vars';
 import type { Env, ServiceConfig } from './vars';
@@ -14,14 +15,21 @@ export interface PreprocessConfig extends ServiceConfig {
   readonly schema: DatasetSchema;
   /** MAX_OBJECT_BYTES (required): larger objects are rejected before download. */
   readonly maxObjectBytes: number;
+  /** MAX_COLUMNS (default 4096): a header with more columns is refused. */
+  readonly maxColumns: number;
+  /** MAX_CATEGORIES (default 10000): a file with more distinct categories is refused. */
+  readonly maxCategories: number;
 }
 
-export type PreprocessSettings = Pick<PreprocessConfig, 'schema' | 'maxObjectBytes' | 'metricsNamespace'>;
+export type PreprocessSettings = Pick<PreprocessConfig, 'schema' | 'maxObjectBytes' | 'metricsNamespace'> &
+  Partial<Pick<PreprocessConfig, 'maxColumns' | 'maxCategories'>>;
 
 export function preprocessEnvironment(settings: PreprocessSettings): Record<string, string> {
   return {
     DATASET_SCHEMA: encodeSchema(settings.schema),
     MAX_OBJECT_BYTES: String(settings.maxObjectBytes),
+    MAX_COLUMNS: String(settings.maxColumns ?? DEFAULT_MAX_COLUMNS),
+    MAX_CATEGORIES: String(settings.maxCategories ?? DEFAULT_MAX_CATEGORIES),
     ...serviceEnvironment(settings),
   };
 }
@@ -31,6 +39,8 @@ export function readPreprocessConfig(env: Env = process.env): PreprocessConfig {
     curatedBucket: requiredString(env, PREPROCESS_BUCKETS.curated, 'the curated bucket name'),
     schema: datasetSchema(env, 'DATASET_SCHEMA'),
     maxObjectBytes: wholeNumber(env, 'MAX_OBJECT_BYTES', { min: 1 }),
+    maxColumns: wholeNumber(env, 'MAX_COLUMNS', { min: 1, fallback: DEFAULT_MAX_COLUMNS }),
+    maxCategories: wholeNumber(env, 'MAX_CATEGORIES', { min: 1, fallback: DEFAULT_MAX_CATEGORIES }),
     ...readServiceConfig(env, 'preprocess'),
   };
 }

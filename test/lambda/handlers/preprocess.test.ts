@@ -16,6 +16,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import type { PreprocessConfig } from '../../../lambda/core/env/preprocess';
 import { DEFAULT_DATASET_SCHEMA, encodeSchema } from '../../../lambda/core/dataset-schema';
 import { outputKeys, type OutputKeys } from '../../../lambda/core/object-keys';
@@ -33,6 +34,8 @@ const config: PreprocessConfig = {
   curatedBucket: CURATED,
   schema: DEFAULT_DATASET_SCHEMA,
   maxObjectBytes: 1_000_000,
+  maxColumns: 4096,
+  maxCategories: 10000,
   serviceName: 'preprocess',
   metricsNamespace: 'Test',
 };
@@ -303,6 +306,74 @@ describe('preprocess handler (mocked S3)', () => {
     expect(out.results[0]).toMatchObject({ status: 'rejected' });
     const keys = outputKeys({ key: 'bin.csv', versionId: 'v1' });
     expect(putKeys()).toEqual([keys.rejection, keys.report]);
+  });
+});
+
+describe('preprocess handler: keys of any case and gzip objects', () => {
+  const csv = () => Buffer.from(generateSyntheticCsv({ rows: 300, seed: 4 }).files[0], 'latin1');
+
+  /** Processes `bytes` under `key` (version v1); returns the summary and the written keys. */
+  async function processes(key: string, bytes: Buffer, contentEncoding?: string) {
+    currentIs('v1');
+    s3Mock.on(GetObjectCommand).callsFake(() => ({
+      Body: body(bytes),
+      ContentLength: bytes.length,
+      VersionId: 'v1',
+      ContentEncoding: contentEncoding,
+    }));
+    return build()(eventBridge(key, bytes.length, 'v1'));
+  }
+
+  it.each(['LINE-7.CSV', 'exports/Line-7.Csv'])(
+    'processes %s, its outputs under the key with .csv appended',
+    async (key) => {
+      const out = await processes(key, csv());
+      expect(out.results[0]).toMatchObject({ key, status: 'processed', rowsIn: 300 });
+      const keys = outputKeys({ key: `${key}.csv`, versionId: 'v1' });
+      expect(new Set(putKeys())).toEqual(new Set(processedKeys(keys)));
+      // The version check asks raw about the real key, never the layout's.
+      const heads = s3Mock.commandCalls(HeadObjectCommand).map((c) => c.args[0].input.Key);
+      expect(new Set(heads)).toEqual(new Set([key]));
+    },
+  );
+
+  it('gunzips x.csv.gz (Content-Encoding gzip) into the same clean rows as the plain file', async () => {
+    const plain = await processes('x.csv', csv());
+    const plainClean = putBody(outputKeys({ key: 'x.csv', versionId: 'v1' }).clean);
+    s3Mock.reset();
+    s3Mock.on(PutObjectCommand).resolves({ ETag: '"etag"' });
+    s3Mock.on(ListObjectsV2Command).resolves({});
+    const gz = await processes('x.csv.gz', gzipSync(csv()), 'gzip');
+    expect(gz.results[0]).toMatchObject({ status: 'processed', rowsIn: plain.results[0].rowsIn });
+    const keys = outputKeys({ key: 'x.csv.gz.csv', versionId: 'v1' });
+    expect(putBody(keys.clean)).toBe(plainClean);
+    expect(JSON.parse(putBody(keys.report)).quality.bytesIn).toBe(csv().length);
+  });
+
+  it('gunzips gzip bytes under a plain .csv name, known by the magic bytes alone', async () => {
+    const out = await processes('line-pc/upload.csv', gzipSync(csv()));
+    expect(out.results[0]).toMatchObject({ status: 'processed', rowsIn: 300 });
+  });
+
+  it('rejects a damaged gzip object as bad_gzip with a report', async () => {
+    const cut = gzipSync(csv()).subarray(0, 200);
+    const out = await processes('cut.csv.gz', cut);
+    expect(out.results[0]).toMatchObject({ status: 'rejected', reason: 'bad_gzip' });
+    const keys = outputKeys({ key: 'cut.csv.gz.csv', versionId: 'v1' });
+    expect(putKeys()).toEqual([keys.rejection, keys.report]);
+  });
+
+  it('refuses a gzip object that inflates past MAX_OBJECT_BYTES as too_large', async () => {
+    const bomb = gzipSync(Buffer.concat([csv(), Buffer.alloc(2_000_000, 0x20)]));
+    expect(bomb.length).toBeLessThan(1_000_000);
+    const out = await processes('bomb.csv.gz', bomb);
+    expect(out.results[0]).toMatchObject({ status: 'rejected', reason: 'too_large' });
+  });
+
+  it('ignores a JSON Lines key (read by a later release) with a reason, reading nothing', async () => {
+    const out = await build()(eventBridge('firehose/batch.JSONL.GZ', 10, 'v1'));
+    expect(out.results[0]).toMatchObject({ status: 'ignored', reason: 'jsonl_not_read' });
+    expect(s3Mock.calls()).toHaveLength(0);
   });
 });
 

@@ -5,7 +5,7 @@ describe('preprocess stack', () => {
   const { stacks, config } = platform();
   const template = Template.fromStack(stacks.preprocess);
 
-  it('runs the preprocess handler on Node.js 24, ARM64, traced, in the isolated subnets', () => {
+  it('runs the preprocess handler on Node.js 24, ARM64, traced (outside the VPC on the lean dev network)', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
@@ -14,7 +14,7 @@ describe('preprocess stack', () => {
       Timeout: 300,
       TracingConfig: { Mode: 'Active' },
       ReservedConcurrentExecutions: Match.absent(),
-      VpcConfig: { SubnetIds: Match.anyValue(), SecurityGroupIds: Match.anyValue() },
+      VpcConfig: Match.absent(),
       EphemeralStorage: { Size: 1280 },
       Environment: {
         Variables: Match.objectLike({
@@ -56,12 +56,15 @@ describe('preprocess stack', () => {
     });
   });
 
-  it('is triggered by EventBridge Object Created events for CSV keys in the raw bucket', () => {
+  it('is triggered by EventBridge Object Created events for CSV and JSON Lines keys of any case in the raw bucket', () => {
+    const key = ['.csv', '.csv.gz', '.jsonl', '.jsonl.gz', '.ndjson', '.ndjson.gz'].map((suffix) => ({
+      suffix: { 'equals-ignore-case': suffix },
+    }));
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.s3'],
         'detail-type': ['Object Created', 'Object Deleted'],
-        detail: { bucket: { name: [Match.anyValue()] }, object: { key: [{ suffix: '.csv' }] } },
+        detail: { bucket: { name: [Match.anyValue()] }, object: { key } },
       },
       Targets: [
         Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 21600 } }),

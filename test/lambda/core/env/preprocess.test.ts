@@ -25,9 +25,21 @@ describe('readPreprocessConfig', () => {
       curatedBucket: 'curated',
       schema: DEFAULT_DATASET_SCHEMA,
       maxObjectBytes: 536870912,
+      maxColumns: 4096,
+      maxCategories: 10000,
       serviceName: 'preprocess',
       metricsNamespace: 'AiaasFactory',
     });
+  });
+
+  it('reads the hostile-file limits MAX_COLUMNS and MAX_CATEGORIES, naming a bad one', () => {
+    expect(readPreprocessConfig({ ...good, MAX_COLUMNS: '600', MAX_CATEGORIES: '50' })).toMatchObject({
+      maxColumns: 600,
+      maxCategories: 50,
+    });
+    expect(configError({ ...good, MAX_CATEGORIES: 'many' }).message).toMatch(
+      /MAX_CATEGORIES must be a whole number/,
+    );
   });
 
   it('takes POWERTOOLS_SERVICE_NAME and METRICS_NAMESPACE when set', () => {
