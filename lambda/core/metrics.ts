@@ -84,3 +84,88 @@ export function linearModelMetrics(
   }
   return into;
 }
+
+/** Holdout (or in-sample) metrics of a pass/fail model at its threshold. */
+export interface ClassificationMetrics {
+  /** Mean negative log-likelihood (scikit-learn `log_loss`). */
+  readonly logLoss: number;
+  /** Area under the ROC curve (ties counted half, as scikit-learn `roc_auc_score`); NaN with one class. */
+  readonly auc: number;
+  readonly accuracy: number;
+  /** TP / (TP + FP); 0 when nothing is predicted positive (scikit-learn's zero_division=0). */
+  readonly precision: number;
+  /** TP / (TP + FN). */
+  readonly recall: number;
+  readonly threshold: number;
+  readonly confusion: { readonly tp: number; readonly fp: number; readonly tn: number; readonly fn: number };
+  /** Efron's R² of the probabilities, 1 − Σ(y − p)² / Σ(y − ȳ)²; RMSE = √Brier; MAE = mean |y − p|. */
+  readonly r2: number;
+  readonly rmse: number;
+  readonly mae: number;
+  readonly rows: number;
+}
+
+/**
+ * Classification metrics from logits and 0/1 labels (the rows measured, held in memory: the
+ * AUC needs them ranked).
+ */
+export function classificationMetrics(
+  logits: Float64Array,
+  labels: Uint8Array,
+  threshold: number,
+): ClassificationMetrics {
+  const n = logits.length;
+  let loss = 0;
+  let tp = 0;
+  let fp = 0;
+  let tn = 0;
+  let fn = 0;
+  let positives = 0;
+  let sse = 0;
+  let sae = 0;
+  for (let i = 0; i < n; i++) {
+    const eta = logits[i];
+    const y = labels[i];
+    const softplus = eta > 0 ? eta + Math.log1p(Math.exp(-eta)) : Math.log1p(Math.exp(eta));
+    loss += softplus - y * eta;
+    const p = eta >= 0 ? 1 / (1 + Math.exp(-eta)) : Math.exp(eta) / (1 + Math.exp(eta));
+    sse += (y - p) ** 2;
+    sae += Math.abs(y - p);
+    positives += y;
+    const predicted = p >= threshold;
+    if (predicted && y === 1) tp++;
+    else if (predicted) fp++;
+    else if (y === 1) fn++;
+    else tn++;
+  }
+  // AUC by ranks (Mann-Whitney U): sort by logit, tied logits share their average rank.
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => logits[a] - logits[b]);
+  let rankSum = 0;
+  for (let i = 0; i < n;) {
+    let j = i;
+    while (j + 1 < n && logits[order[j + 1]] === logits[order[i]]) j++;
+    const rank = (i + j) / 2 + 1;
+    for (let t = i; t <= j; t++) if (labels[order[t]] === 1) rankSum += rank;
+    i = j + 1;
+  }
+  const negatives = n - positives;
+  const auc =
+    positives > 0 && negatives > 0
+      ? (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives)
+      : NaN;
+  const ybar = positives / n;
+  const syy = positives * (1 - ybar) ** 2 + negatives * ybar ** 2;
+  return {
+    logLoss: loss / n,
+    auc,
+    accuracy: (tp + tn) / n,
+    precision: tp + fp > 0 ? tp / (tp + fp) : 0,
+    recall: tp + fn > 0 ? tp / (tp + fn) : 0,
+    threshold,
+    confusion: { tp, fp, tn, fn },
+    r2: syy > 0 ? 1 - sse / syy : sse === 0 ? 1 : 0,
+    rmse: Math.sqrt(sse / n),
+    mae: sae / n,
+    rows: n,
+  };
+}

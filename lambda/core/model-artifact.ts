@@ -39,6 +39,30 @@ export const modelMetricsSchema = z
     rows: z.number().int().nonnegative(),
     /** Which rows: 'holdout' or 'train' (holdout fraction 0). */
     on: z.enum(['holdout', 'train']),
+    /**
+     * Classification only, on the same rows: log-loss (the metric promote compares), ROC AUC,
+     * accuracy, precision and recall at `threshold`, the confusion matrix. r2/rmse/mae are then
+     * of the probabilities (Efron's R², √Brier, mean |y − p|).
+     */
+    classification: z
+      .object({
+        logLoss: finite,
+        auc: z.number().nullable(),
+        accuracy: finite,
+        precision: finite,
+        recall: finite,
+        threshold: finite,
+        confusion: z
+          .object({
+            tp: z.number().int(),
+            fp: z.number().int(),
+            tn: z.number().int(),
+            fn: z.number().int(),
+          })
+          .readonly(),
+      })
+      .readonly()
+      .optional(),
   })
   .readonly();
 export type ModelMetrics = z.infer<typeof modelMetricsSchema>;
@@ -96,7 +120,20 @@ export const modelArtifactSchema = z
     target: name,
     category: name,
     features: z.array(name).min(1, 'must be a non-empty list of names').readonly(),
-    /** In the order of `features`, original (unscaled) units. */
+    /**
+     * 'regression' (absent in older artifacts): prediction = wᵀx + b. 'classification': wᵀx + b
+     * is the log-odds of `classes.positive`, probability = 1 / (1 + e^−(wᵀx + b)).
+     */
+    task: z.enum(['regression', 'classification']).optional(),
+    /** Classification: the target value coded 1 (positive) and 0 (negative). */
+    classes: z.object({ negative: finite, positive: finite }).readonly().optional(),
+    /** Classification: `label` is the positive class when probability ≥ threshold. */
+    threshold: z.number().min(0).max(1).optional(),
+    /** Classification: Newton iterations (passes over the rows) the fit took. */
+    iterations: z.number().int().nonnegative().optional(),
+    /** What the trainer warns about (constant or collinear features, by name); absent when none. */
+    warnings: z.array(z.string()).readonly().optional(),
+    /** In the order of `features`, original (unscaled) units; log-odds for classification. */
     weights: vector,
     bias: finite,
     /**
@@ -140,6 +177,10 @@ export const modelArtifactSchema = z
     const problem = (path: (string | number)[], message: string) =>
       ctx.addIssue({ code: 'custom', path, message });
     if (new Set(a.features).size !== d) problem(['features'], 'must be distinct');
+    if (a.task === 'classification') {
+      if (!a.classes) problem(['classes'], 'must be set for a classification model');
+      if (a.threshold === undefined) problem(['threshold'], 'must be set for a classification model');
+    }
     // A request row names the category and each feature in one object: they cannot share a name.
     if (a.features.includes(a.category))
       problem(['features'], `must not include the category column "${a.category}"`);
@@ -219,6 +260,13 @@ export interface BuildArtifactInput {
   readonly lineage: ModelLineage;
   readonly capacity: CapacityUsed;
   readonly data?: ModelArtifact['data'];
+  /** @default 'regression' */
+  readonly task?: 'regression' | 'classification';
+  readonly classes?: ModelArtifact['classes'];
+  readonly threshold?: number;
+  readonly iterations?: number;
+  /** Written only when there is at least one. */
+  readonly warnings?: readonly string[];
   /** @default now */
   readonly trainedAt?: Date;
 }
@@ -267,6 +315,15 @@ export function buildArtifact(input: BuildArtifactInput): ModelArtifact {
     target: input.target,
     category: input.category,
     features: [...input.features],
+    task: input.task ?? 'regression',
+    ...(input.task === 'classification'
+      ? {
+          classes: input.classes,
+          threshold: input.threshold,
+          ...(input.iterations !== undefined ? { iterations: input.iterations } : {}),
+        }
+      : {}),
+    ...(input.warnings && input.warnings.length > 0 ? { warnings: [...input.warnings] } : {}),
     weights: [...input.weights],
     bias: input.bias,
     standardErrors: [...input.standardErrors],

@@ -1,20 +1,24 @@
-import type { Moments } from './moments';
+import type { Tsqr } from './tsqr';
 
 /**
- * Ordinary least squares (optionally ridge) from merged sufficient statistics.
+ * Ordinary least squares (optionally ridge) from a merged QR factor (lambda/core/tsqr.ts), as
+ * scikit-learn's `LinearRegression` computes it: the centred problem min ‖X_c w − y_c‖ solved
+ * by `lstsq`, singular values at or below ε·σ_max (ε = 2.2e-16, scipy's default `cond`) treated as
+ * zero, the minimum-norm solution in centred, unscaled units, b = ȳ − wᵀx̄. So a constant or
+ * collinear feature still gives a model (a constant feature weighs 0) and a warning naming it;
+ * features in tiny units (1e-13) fit, because the cut-off is relative, not absolute.
  *
- * The solve works on the standardised problem: with s_j the population standard deviation of
- * feature j (n denominator, as scikit-learn's StandardScaler), Z = (X - x̄) / s has ZᵀZ = C_xx / (s sᵀ)
- * and Zᵀy = C_xy / s, both read straight from the centred co-moments. Solving
- * (ZᵀZ + ridge·I) β = Zᵀy by Cholesky and mapping back w = β / s, b = ȳ - wᵀx̄ gives exactly
- * `LinearRegression` (ridge 0) or `make_pipeline(StandardScaler(), Ridge(alpha=ridge))`.
- * Scaling first keeps the factorisation well conditioned whatever the features' units.
+ * The QR's R₁₁ is an R factor of X_c and its last column Qᵀy_c, so the SVD of the small k×k R₁₁
+ * (one-sided Jacobi: accurate to the last digits of each singular value, even the small ones)
+ * answers exactly what lstsq's SVD of the n×k X_c would. A ridge penalty is on the standardised
+ * problem (`make_pipeline(StandardScaler(), Ridge(alpha))`): (X_cᵀX_c + α·D²) w = X_cᵀy_c with D
+ * the features' population standard deviations, solved as the stacked least squares [R₁₁; √α D].
  */
 
 /** Base of the trainer's typed numeric errors; `code` is stable for callers and logs. */
 export class SolveError extends Error {
   constructor(
-    readonly code: 'SINGULAR_MATRIX' | 'COLLINEAR_FEATURES',
+    readonly code: 'SINGULAR_MATRIX' | 'COLLINEAR_FEATURES' | 'NO_MODEL',
     message: string,
     /** The features the problem is about. */
     readonly features: readonly string[],
@@ -24,7 +28,7 @@ export class SolveError extends Error {
   }
 }
 
-/** The normal equations cannot be solved: too few rows, or non-finite statistics. */
+/** No model is defined: no rows, non-finite statistics, or fewer rows than weights to determine. */
 export class SingularMatrixError extends SolveError {
   constructor(message: string, features: readonly string[]) {
     super('SINGULAR_MATRIX', message, features);
@@ -32,8 +36,8 @@ export class SingularMatrixError extends SolveError {
 }
 
 /**
- * A feature is constant (collinear with the intercept) or an exact linear combination of
- * other features; `features` names the feature and the ones it depends on.
+ * Kept for callers that catch it by name: rank deficiency no longer throws (it gives the
+ * minimum-norm model and a warning); only other solvers may still raise it.
  */
 export class CollinearFeaturesError extends SolveError {
   constructor(message: string, features: readonly string[]) {
@@ -42,17 +46,12 @@ export class CollinearFeaturesError extends SolveError {
 }
 
 export interface OlsOptions {
-  /** Feature columns of the moments, in model order. */
+  /** Feature columns, in model order (the QR's columns are these then the target). */
   readonly features: readonly string[];
-  /** Target column of the moments. */
+  /** Target column (the QR's last column). */
   readonly target: string;
   /** Ridge penalty on the standardised problem (scikit-learn `Ridge(alpha)` after StandardScaler). @default 0 */
   readonly ridge?: number;
-  /**
-   * A feature whose squared Cholesky pivot on the correlation matrix (1 - R² of that feature on
-   * the ones before it) falls below this is reported as collinear. @default 1e-10
-   */
-  readonly collinearityTolerance?: number;
 }
 
 export interface OlsFit {
@@ -63,168 +62,217 @@ export interface OlsFit {
   readonly bias: number;
   /** Means and population standard deviations of the features used for the solve. */
   readonly scaling: { readonly mean: number[]; readonly std: number[] };
-  /** Standard errors of `weights` from σ̂² (XᵀX)⁻¹ (sandwich form when ridge > 0). */
+  /** Standard errors of `weights` from σ̂² (X_cᵀX_c)⁺ (sandwich form when ridge > 0). */
   readonly standardErrors: number[];
   readonly biasStandardError: number;
-  /** σ̂² = RSS / (n - d - 1). */
+  /** σ̂² = RSS / (n - rank - 1). */
   readonly residualVariance: number;
-  /** In-sample fit, exact from the moments. */
+  /** In-sample fit, exact from the factor. */
   readonly train: { readonly r2: number; readonly rmse: number; readonly rows: number };
   readonly rows: number;
   readonly ridge: number;
+  /** Numerical rank of the centred features (as lstsq's `rank`). */
+  readonly rank: number;
+  /** Human-readable warnings naming features (constant, collinear). */
+  readonly warnings: string[];
 }
 
-/** Lower-triangular Cholesky factor of a symmetric d×d row-major matrix; returns the failing pivot index on breakdown. */
-export function choleskyFactor(
-  a: ArrayLike<number>,
-  d: number,
-  tolerance = 0,
-): { ok: true; l: Float64Array } | { ok: false; index: number; l: Float64Array } {
-  const l = new Float64Array(d * d);
-  for (let j = 0; j < d; j++) {
-    let s = a[j * d + j];
-    for (let k = 0; k < j; k++) s -= l[j * d + k] * l[j * d + k];
-    if (!(s > tolerance)) return { ok: false, index: j, l };
-    const ljj = Math.sqrt(s);
-    l[j * d + j] = ljj;
-    for (let i = j + 1; i < d; i++) {
-      let t = a[i * d + j];
-      for (let k = 0; k < j; k++) t -= l[i * d + k] * l[j * d + k];
-      l[i * d + j] = t / ljj;
+/** scipy.linalg.lstsq's default cut-off (`cond = eps`), which LinearRegression uses. */
+export const RANK_EPSILON = 2.220446049250313e-16;
+
+export interface Svd {
+  /** Singular values, in the order of the columns of V (not sorted). */
+  readonly s: Float64Array;
+  /** U·Σ columns are `us` (m×k, column j = σ_j u_j), row-major m×k. */
+  readonly us: Float64Array;
+  /** Right singular vectors, row-major k×k (column j is v_j). */
+  readonly v: Float64Array;
+}
+
+/**
+ * One-sided Jacobi SVD of an m×k row-major matrix (m ≥ k): rotates column pairs until they are
+ * orthogonal to working precision. Small singular values come out to high relative accuracy,
+ * which the rank decision relative to σ_max needs.
+ */
+export function jacobiSvd(a: ArrayLike<number>, m: number, k: number): Svd {
+  const g = Float64Array.from(a);
+  const v = new Float64Array(k * k);
+  for (let j = 0; j < k; j++) v[j * k + j] = 1;
+  for (let sweep = 0; sweep < 60; sweep++) {
+    let rotated = false;
+    for (let i = 0; i < k - 1; i++) {
+      for (let j = i + 1; j < k; j++) {
+        let alpha = 0;
+        let beta = 0;
+        let gamma = 0;
+        for (let t = 0; t < m; t++) {
+          const x = g[t * k + i];
+          const y = g[t * k + j];
+          alpha += x * x;
+          beta += y * y;
+          gamma += x * y;
+        }
+        if (gamma === 0 || Math.abs(gamma) <= RANK_EPSILON * Math.sqrt(alpha * beta)) continue;
+        rotated = true;
+        const zeta = (beta - alpha) / (2 * gamma);
+        const tan = Math.sign(zeta || 1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
+        const cos = 1 / Math.sqrt(1 + tan * tan);
+        const sin = cos * tan;
+        for (let t = 0; t < m; t++) {
+          const x = g[t * k + i];
+          const y = g[t * k + j];
+          g[t * k + i] = cos * x - sin * y;
+          g[t * k + j] = sin * x + cos * y;
+        }
+        for (let t = 0; t < k; t++) {
+          const x = v[t * k + i];
+          const y = v[t * k + j];
+          v[t * k + i] = cos * x - sin * y;
+          v[t * k + j] = sin * x + cos * y;
+        }
+      }
     }
+    if (!rotated) break;
   }
-  return { ok: true, l };
+  const s = new Float64Array(k);
+  for (let j = 0; j < k; j++) {
+    let scale = 0;
+    for (let t = 0; t < m; t++) scale = Math.max(scale, Math.abs(g[t * k + j]));
+    let ss = 0;
+    if (scale > 0) for (let t = 0; t < m; t++) ss += (g[t * k + j] / scale) ** 2;
+    s[j] = scale * Math.sqrt(ss);
+  }
+  return { s, us: g, v };
 }
 
-/** Solves L Lᵀ x = b for a Cholesky factor L. */
-export function choleskySolve(l: Float64Array, d: number, b: ArrayLike<number>): Float64Array {
-  const y = new Float64Array(d);
-  for (let i = 0; i < d; i++) {
-    let s = b[i];
-    for (let k = 0; k < i; k++) s -= l[i * d + k] * y[k];
-    y[i] = s / l[i * d + i];
+/**
+ * Minimum-norm solution of min ‖A w − b‖ from A's SVD, singular values ≤ cutoff dropped:
+ * w = Σ_j v_j (u_jᵀ b) / σ_j over the kept j.
+ */
+function svdSolve(svd: Svd, m: number, k: number, b: ArrayLike<number>, keep: boolean[]): Float64Array {
+  const w = new Float64Array(k);
+  for (let j = 0; j < k; j++) {
+    if (!keep[j]) continue;
+    const sj = svd.s[j];
+    // u_jᵀ b = (σ_j u_j)ᵀ b / σ_j
+    let ub = 0;
+    for (let t = 0; t < m; t++) ub += svd.us[t * k + j] * b[t];
+    const coef = ub / (sj * sj);
+    for (let t = 0; t < k; t++) w[t] += svd.v[t * k + j] * coef;
   }
-  const x = new Float64Array(d);
-  for (let i = d - 1; i >= 0; i--) {
-    let s = y[i];
-    for (let k = i + 1; k < d; k++) s -= l[k * d + i] * x[k];
-    x[i] = s / l[i * d + i];
-  }
-  return x;
+  return w;
 }
 
-function columnIndex(m: Moments, name: string): number {
-  const i = m.columns.indexOf(name);
-  if (i < 0) throw new Error(`moments have no column "${name}" (columns: ${m.columns.join(', ')})`);
-  return i;
-}
+const quote = (names: readonly string[]) => names.map((f) => `"${f}"`).join(', ');
 
-/** Solves the (ridge) least-squares problem from merged moments over at least the features and the target. */
-export function solveOls(m: Moments, options: OlsOptions): OlsFit {
+/** Solves the (ridge) least-squares problem from a QR over exactly the features then the target. */
+export function solveOls(qr: Tsqr, options: OlsOptions): OlsFit {
   const features = [...options.features];
   const d = features.length;
   const ridge = options.ridge ?? 0;
-  const tolerance = options.collinearityTolerance ?? 1e-10;
   if (!(ridge >= 0) || !Number.isFinite(ridge))
     throw new RangeError(`ridge must be a finite number >= 0, got ${ridge}`);
-  const fi = features.map((f) => columnIndex(m, f));
-  const ti = columnIndex(m, options.target);
-  const n = m.n;
-  if (n < d + 1 || (ridge === 0 && n < d + 2)) {
+  const expected = [...features, options.target];
+  if (qr.columns.length !== expected.length || qr.columns.some((c, i) => c !== expected[i]))
+    throw new Error(`QR columns [${qr.columns.join(', ')}] are not the features then the target`);
+  const n = qr.n;
+  if (n === 0) throw new SingularMatrixError('no training rows: no model is defined', features);
+  if (ridge === 0 && n < d + 2) {
     throw new SingularMatrixError(
-      `${n} rows cannot determine ${d} weights and a bias: need at least ${d + (ridge === 0 ? 2 : 1)} rows`,
+      `${n} rows cannot determine ${d} weights, a bias and the residual spread: need at least ${d + 2} rows. ` +
+        `Use fewer features (list only the columns that matter in the schema) or a ridge penalty (--ridge R, training.ridge) ` +
+        `to fit more features than rows`,
       features,
     );
   }
-  const bad = [...fi, ti].find((i) => !Number.isFinite(m.mean[i]) || !Number.isFinite(m.comoment(i, i)));
-  if (bad !== undefined)
-    throw new SingularMatrixError(`column "${m.columns[bad]}" has non-finite statistics`, features);
-
-  const mean = fi.map((i) => m.mean[i]);
-  const std = fi.map((i) => Math.sqrt(Math.max(0, m.comoment(i, i)) / n));
-  const constant = features.filter((_, j) => !(std[j] > 1e-12 * Math.max(1, Math.abs(mean[j]))));
-  if (constant.length > 0) {
-    throw new CollinearFeaturesError(
-      `constant feature${constant.length > 1 ? 's' : ''} ${constant.map((f) => `"${f}"`).join(', ')}: collinear with the bias`,
-      constant,
+  const r = qr.factor();
+  const p = qr.p;
+  if (!r.every(Number.isFinite) || !qr.shift.every(Number.isFinite)) {
+    const bad = expected.filter(
+      (_, j) => !Number.isFinite(qr.shift[j]) || !Number.isFinite(r[(1 + j) * p + 1 + j]),
     );
+    throw new SingularMatrixError(`non-finite values in ${quote(bad.length ? bad : expected)}`, features);
   }
-
-  // Correlation matrix R (unit diagonal): ZᵀZ = n·R. Solve (R + ridge/n·I) β = Zᵀy / n.
-  const r = new Float64Array(d * d);
-  for (let a = 0; a < d; a++) {
-    for (let b = 0; b < d; b++) r[a * d + b] = m.comoment(fi[a], fi[b]) / (n * std[a] * std[b]);
+  const r00 = r[0];
+  const mean = features.map((_, j) => qr.shift[j] + r[1 + j] / r00);
+  const ybar = qr.shift[d] + r[1 + d] / r00;
+  // R₁₁ (d×d) and z = the target column of rows 1..d; ryy the residual of y on [1, X].
+  const r11 = new Float64Array(d * d);
+  const z = new Float64Array(d);
+  for (let i = 0; i < d; i++) {
+    for (let j = i; j < d; j++) r11[i * d + j] = r[(1 + i) * p + 1 + j];
+    z[i] = r[(1 + i) * p + 1 + d];
   }
-  const g = new Float64Array(d);
-  for (let a = 0; a < d; a++) g[a] = m.comoment(fi[a], ti) / (n * std[a]);
-  const lambda = ridge / n;
-  const A = Float64Array.from(r);
-  for (let a = 0; a < d; a++) A[a * d + a] += lambda;
+  const ryy = r[(1 + d) * p + 1 + d];
+  const std = features.map((_, j) => {
+    let ss = 0;
+    for (let i = 0; i <= j; i++) ss += r11[i * d + j] ** 2;
+    return Math.sqrt(ss / n);
+  });
 
-  const factor = choleskyFactor(A, d, ridge === 0 ? tolerance : 0);
-  if (!factor.ok) throw collinearity(r, d, factor.index, features, ridge);
-  const l = factor.l;
-  const beta = choleskySolve(l, d, g);
-  // One step of iterative refinement: the residual of the scaled system, solved again.
-  const res = new Float64Array(d);
-  for (let a = 0; a < d; a++) {
-    let s = g[a];
-    for (let b = 0; b < d; b++) s -= A[a * d + b] * beta[b];
-    res[a] = s;
-  }
-  const fix = choleskySolve(l, d, res);
-  for (let a = 0; a < d; a++) beta[a] += fix[a];
-
-  const weights = features.map((_, a) => beta[a] / std[a]);
-  const ybar = m.mean[ti];
+  // The system to decompose: R₁₁, or [R₁₁; √α D] with a ridge. Scaled by its largest entry
+  // first (the solution does not change when A and b are scaled alike) so squares cannot overflow.
+  const m = ridge > 0 ? 2 * d : d;
+  const a = new Float64Array(m * d);
+  a.set(r11);
+  if (ridge > 0) for (let j = 0; j < d; j++) a[(d + j) * d + j] = Math.sqrt(ridge) * std[j];
+  let big = 0;
+  for (const v of a) big = Math.max(big, Math.abs(v));
+  for (const v of z) big = Math.max(big, Math.abs(v));
+  const unit = big > 0 ? 1 / big : 1;
+  for (let i = 0; i < a.length; i++) a[i] *= unit;
+  const b = new Float64Array(m);
+  for (let i = 0; i < d; i++) b[i] = z[i] * unit;
+  const svd = jacobiSvd(a, m, d);
+  const smax = Math.max(0, ...svd.s);
+  const keep = Array.from(svd.s, (s) => s > RANK_EPSILON * smax && s > 0);
+  const rank = keep.filter(Boolean).length;
+  const w = svdSolve(svd, m, d, b, keep);
+  const weights = Array.from(w);
   let bias = ybar;
-  for (let a = 0; a < d; a++) bias -= weights[a] * mean[a];
+  for (let j = 0; j < d; j++) bias -= weights[j] * mean[j];
 
-  // RSS = C_yy - 2βᵀ(Zᵀy) + βᵀ(ZᵀZ)β, in the scaled units (×n).
-  const cyy = m.comoment(ti, ti);
-  let cross = 0;
-  let quad = 0;
-  for (let a = 0; a < d; a++) {
-    cross += beta[a] * g[a];
-    let s = 0;
-    for (let b = 0; b < d; b++) s += r[a * d + b] * beta[b];
-    quad += beta[a] * s;
+  // Residual: ‖R₁₁ w − z‖² + ryy², total ‖z‖² + ryy² (= Σ (y − ȳ)²).
+  let rss = ryy * ryy;
+  let syy = ryy * ryy;
+  for (let i = 0; i < d; i++) {
+    let s = -z[i];
+    for (let j = i; j < d; j++) s += r11[i * d + j] * weights[j];
+    rss += s * s;
+    syy += z[i] * z[i];
   }
-  const rss = Math.max(0, cyy - n * (2 * cross - quad));
-  const dof = n - d - 1;
+  const dof = ridge > 0 ? n - d - 1 : n - rank - 1;
   const sigma2 = dof > 0 ? rss / dof : NaN;
 
-  // Cov(β) = σ̂² (ZᵀZ + λI)⁻¹ ZᵀZ (ZᵀZ + λI)⁻¹; with ridge 0 this is σ̂² (ZᵀZ)⁻¹.
-  const inv = new Float64Array(d * d);
-  const e = new Float64Array(d);
-  for (let c = 0; c < d; c++) {
-    e.fill(0);
-    e[c] = 1;
-    const col = choleskySolve(l, d, e);
-    for (let a = 0; a < d; a++) inv[a * d + c] = col[a] / n;
+  // Cov(w) = σ̂² A⁺ (X_cᵀX_c) A⁺ with A = X_cᵀX_c + α D², A⁺ = V Σ⁻² Vᵀ (in unscaled units).
+  const ainv = new Float64Array(d * d);
+  for (let j = 0; j < d; j++) {
+    if (!keep[j]) continue;
+    const sj = svd.s[j] / unit;
+    for (let s = 0; s < d; s++)
+      for (let t = 0; t < d; t++) ainv[s * d + t] += (svd.v[s * d + j] * svd.v[t * d + j]) / (sj * sj);
   }
-  let covBeta = inv;
+  let cov = ainv;
   if (ridge > 0) {
-    const tmp = new Float64Array(d * d);
-    for (let a = 0; a < d; a++)
-      for (let b = 0; b < d; b++) {
+    // M = R₁₁ A⁻¹, Cov = Mᵀ M.
+    const mm = new Float64Array(d * d);
+    for (let i = 0; i < d; i++)
+      for (let t = 0; t < d; t++) {
         let s = 0;
-        for (let k = 0; k < d; k++) s += inv[a * d + k] * n * r[k * d + b];
-        tmp[a * d + b] = s;
+        for (let j = i; j < d; j++) s += r11[i * d + j] * ainv[j * d + t];
+        mm[i * d + t] = s;
       }
-    covBeta = new Float64Array(d * d);
-    for (let a = 0; a < d; a++)
-      for (let b = 0; b < d; b++) {
-        let s = 0;
-        for (let k = 0; k < d; k++) s += tmp[a * d + k] * inv[k * d + b];
-        covBeta[a * d + b] = s;
+    cov = new Float64Array(d * d);
+    for (let s = 0; s < d; s++)
+      for (let t = 0; t < d; t++) {
+        let acc = 0;
+        for (let i = 0; i < d; i++) acc += mm[i * d + s] * mm[i * d + t];
+        cov[s * d + t] = acc;
       }
   }
-  const standardErrors = features.map((_, a) => Math.sqrt(sigma2 * covBeta[a * d + a]) / std[a]);
-  // Var(b) = σ̂²/n + x̄ᵀ Cov(w) x̄, Cov(w) = D⁻¹ Cov(β) D⁻¹.
+  const standardErrors = features.map((_, j) => Math.sqrt(sigma2 * Math.max(0, cov[j * d + j])));
   let vb = sigma2 / n;
-  for (let a = 0; a < d; a++)
-    for (let b = 0; b < d; b++) vb += (mean[a] / std[a]) * sigma2 * covBeta[a * d + b] * (mean[b] / std[b]);
+  for (let s = 0; s < d; s++) for (let t = 0; t < d; t++) vb += mean[s] * sigma2 * cov[s * d + t] * mean[t];
 
   return {
     features,
@@ -233,43 +281,46 @@ export function solveOls(m: Moments, options: OlsOptions): OlsFit {
     bias,
     scaling: { mean, std },
     standardErrors,
-    biasStandardError: Math.sqrt(vb),
+    biasStandardError: Math.sqrt(Math.max(0, vb)),
     residualVariance: sigma2,
-    train: { r2: cyy > 0 ? 1 - rss / cyy : rss === 0 ? 1 : 0, rmse: Math.sqrt(rss / n), rows: n },
+    train: { r2: syy > 0 ? 1 - rss / syy : rss === 0 ? 1 : 0, rmse: Math.sqrt(rss / n), rows: n },
     rows: n,
     ridge,
+    rank,
+    warnings: rankWarnings(features, svd, keep, std, ridge),
   };
 }
 
-/** Names the feature whose pivot broke down and the earlier features it is a combination of. */
-function collinearity(r: Float64Array, d: number, k: number, features: string[], ridge: number): SolveError {
-  if (ridge > 0) {
-    return new SingularMatrixError(
-      `the ridge system is not positive definite at feature "${features[k]}"`,
-      features,
+/**
+ * Names what made the problem rank deficient: constant features (zero spread in the training
+ * rows: weight 0), then each dropped direction's features (a linear combination of each other).
+ */
+export function rankWarnings(
+  features: readonly string[],
+  svd: Svd,
+  keep: readonly boolean[],
+  std: readonly number[],
+  ridge: number,
+): string[] {
+  const d = features.length;
+  const warnings: string[] = [];
+  const constant = features.filter((_, j) => std[j] === 0);
+  if (constant.length > 0)
+    warnings.push(
+      `constant feature${constant.length > 1 ? 's' : ''} ${quote(constant)} in the training rows: weight 0 (as scikit-learn); drop ${constant.length > 1 ? 'them' : 'it'} from the schema`,
+    );
+  if (ridge > 0) return warnings;
+  for (let j = 0; j < d; j++) {
+    if (keep[j]) continue;
+    const col = Array.from({ length: d }, (_, t) => Math.abs(svd.v[t * d + j]));
+    const top = Math.max(...col);
+    const named = features.filter((_, t) => col[t] > 1e-6 * top && std[t] !== 0);
+    if (named.length === 0) continue;
+    warnings.push(
+      named.length === 1
+        ? `feature "${named[0]}" is numerically constant relative to the others (below ε·σ_max): minimum-norm weights, as scikit-learn`
+        : `features ${quote(named)} are collinear (one is a linear combination of the others): minimum-norm weights, as scikit-learn; drop one for a unique model or use a ridge > 0`,
     );
   }
-  // Regress feature k on features 0..k-1 (whose block is positive definite) to find its partners.
-  const partners: string[] = [];
-  if (k > 0) {
-    const sub = new Float64Array(k * k);
-    const rhs = new Float64Array(k);
-    for (let a = 0; a < k; a++) {
-      rhs[a] = r[a * d + k];
-      for (let b = 0; b < k; b++) sub[a * k + b] = r[a * d + b];
-    }
-    const f = choleskyFactor(sub, k);
-    if (f.ok) {
-      const c = choleskySolve(f.l, k, rhs);
-      const big = Math.max(...Array.from(c, Math.abs));
-      for (let a = 0; a < k; a++) if (Math.abs(c[a]) > 1e-6 * big) partners.push(features[a]);
-    }
-  }
-  const named = [features[k], ...partners];
-  return new CollinearFeaturesError(
-    partners.length > 0
-      ? `feature "${features[k]}" is a linear combination of ${partners.map((p) => `"${p}"`).join(', ')}; drop one or use a ridge > 0`
-      : `feature "${features[k]}" is collinear with the other features; drop one or use a ridge > 0`,
-    named,
-  );
+  return [...new Set(warnings)];
 }

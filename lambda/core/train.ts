@@ -2,10 +2,13 @@
  * Training orchestration, the same in every place it runs (CLI, SageMaker hosts, Batch array
  * jobs): rows → per-shard partial → merge → solve → holdout metrics → artifact.
  *
- * A shard's partial holds the training rows' moments (features + target), the holdout rows'
- * moments and the holdout rows themselves (d + 1 doubles each: MAE needs every residual, and
- * residuals need the final model), per-category Gaussian accumulators, counts and lineage.
- * Partials merge exactly (Chan), so p shards give the one-pass answer: T = n/p.
+ * A shard's partial holds the training rows' QR factor (features + target: lambda/core/tsqr.ts,
+ * exact to cond · 1e-16 where co-moments would lose cond²), the target's distinct values (task
+ * auto, the classes), the holdout rows themselves (d + 1 doubles each: MAE and AUC need every
+ * held-out row, and those need the final model), per-category Gaussian accumulators, counts and
+ * lineage. Partials merge as one pass would (stacked factors re-triangularised), so p shards give
+ * the one-pass answer: T = n/p. Classification adds Newton passes over each shard's spilled rows
+ * (lambda/core/logistic.ts), whose gradients and Hessians add across shards.
  *
  * Which rows: the de-duplication and fill are preprocess's (lambda/core/preprocess.ts), never
  * re-implemented here. A raw CSV runs through `preprocessCsv` and the trainer reads the rows it
@@ -13,14 +16,28 @@
  * the default, or `clean` rows (de-duplicated, mean-filled: the article's semantics) for fill
  * 'mean'. Curated input (preprocess's own `train/` or `clean/` output) is read directly. Either
  * way the same rows reach the fit, so training a raw file equals training its preprocess output.
- * With fill 'none' and holdout 0 the statistics partial preprocess returns already holds those
- * rows' moments and per-category profiles, so a raw file's rows are not parsed a second time.
+ * The rows are always read for the fit: preprocess's statistics partial holds co-moments, which
+ * square the condition number (only `factory train DIR --task regression --holdout 0` takes them).
  */
 import { CsvScanner, FIELD_ESCAPED, FIELD_PLAIN, ROW_OK, fieldText, type ScannedRow } from './csv-scanner';
 import type { DatasetSchema } from './dataset-schema';
-import { numericColumns } from './dataset-schema';
+import { numericColumns, textColumns } from './dataset-schema';
 import { RowHasher32, checkHoldoutFraction, hashFraction } from './holdout';
-import { MetricsAccumulator, linearModelMetrics } from './metrics';
+import {
+  ClassificationError,
+  LogisticPass,
+  TargetValues,
+  chooseClasses,
+  chooseTask,
+  newtonIterate,
+  newtonStart,
+  originalUnits,
+  type Classes,
+  type LogisticPoint,
+  type Task,
+  type TaskSetting,
+} from './logistic';
+import { MetricsAccumulator, classificationMetrics, linearModelMetrics } from './metrics';
 import {
   buildArtifact,
   canonicalHash,
@@ -29,26 +46,31 @@ import {
   type ModelArtifact,
   type ModelMetrics,
 } from './model-artifact';
-import { Moments, type MomentsJson } from './moments';
-import { addRows, rowsScratch } from './moments-rows';
-import { solveOls, type OlsFit } from './ols';
+import { Moments } from './moments';
+import { solveOls } from './ols';
 import { parseDecimal } from './parse-decimal';
 import { Byte, Exact, decimalValue } from './plain-number';
 import { isMissingCell, preprocessCsv, type ByteSource, type PreprocessSink } from './preprocess';
+import { memorySpill, type RowSpill, type RowSpillFactory } from './row-spill';
 import { STATS_PARTIAL_FORMAT, compareCodePoints, type StatsPartial } from './stats-partial';
+import { Tsqr, type TsqrJson } from './tsqr';
 
 export type FillMode = 'none' | 'mean';
 export const FILL_MODES: readonly FillMode[] = ['none', 'mean'];
 
-export const TRAINING_PARTIAL_FORMAT = 'aiaas-factory/training-partial@2';
+export const TRAINING_PARTIAL_FORMAT = 'aiaas-factory/training-partial@3';
 
 export interface TrainOptions {
   readonly schema: DatasetSchema;
   /** Fraction of rows (by row hash) held out for metrics, in [0, 1). */
   readonly holdout: number;
   readonly fill: FillMode;
-  /** Ridge penalty on the standardised problem; 0 is ordinary least squares. */
+  /** Ridge penalty on the standardised problem; 0 is ordinary least squares (or unpenalised logistic). */
   readonly ridge: number;
+  /** 'auto' (default): classification when the target has exactly two distinct values. */
+  readonly task?: TaskSetting;
+  /** Classification: the target value that is the positive class. @default the rarer value */
+  readonly positiveClass?: number;
 }
 
 /** A typed, user-facing problem with the training input. */
@@ -145,8 +167,10 @@ export interface TrainingPartialJson {
   readonly category: string;
   readonly fill: FillMode;
   readonly holdout: number;
-  readonly train: MomentsJson;
-  readonly holdoutMoments: MomentsJson;
+  /** The training rows' QR factor (features + target). */
+  readonly train: TsqrJson;
+  /** The training rows' target values (up to two, with counts): the task and the classes. */
+  readonly targetValues: { values: number[]; counts: number[]; more: boolean };
   /** Rows in the holdout buffer (its length is holdoutRows × (features + 1)). */
   readonly holdoutRows: number;
   readonly profiles: Readonly<Record<string, ProfileJson>>;
@@ -154,24 +178,25 @@ export interface TrainingPartialJson {
   readonly counts: TrainingCounts;
 }
 
-/** Training rows staged per addRows call (bit for bit the same moments as adding them one by one). */
-const STAGE_ROWS = 256;
-const STAGE_ORDER = Int32Array.from({ length: STAGE_ROWS }, (_, i) => i);
+/** Rows staged before they go to the spill. */
+const SPILL_ROWS = 4096;
 
 /** One shard's accumulating partial. */
 export class TrainingShard {
   readonly columns: string[];
   readonly d: number;
-  private trainMoments: Moments;
-  private holdoutMomentsAcc: Moments;
+  private trainQr: Tsqr;
   private holdoutBuf: Float64Array;
   holdoutRows = 0;
-  /** Holdout rows already in holdoutMomentsAcc (the rest are added from holdoutBuf on read). */
-  private holdoutAdded = 0;
-  /** Training rows waiting for addRows, packed [x₁..x_d, y]. */
-  private readonly stage: Float64Array;
-  private staged = 0;
-  private readonly scratch: Float64Array;
+  /** The training rows' target values (task auto, the classes). */
+  targetValues = new TargetValues();
+  /**
+   * The training rows kept for the passes logistic regression makes (task auto or
+   * classification); null for regression, which needs one pass only.
+   */
+  readonly spill: RowSpill | null;
+  private readonly spillStage: Float64Array;
+  private spillStaged = 0;
   /**
    * Whether addRow accumulates the per-category profiles (and counts rows without a category).
    * False when the caller takes both from preprocess statistics over the same rows instead.
@@ -188,50 +213,47 @@ export class TrainingShard {
     withoutCategory: 0,
   };
 
+  /**
+   * `spill`: where the training rows go when the task may be classification (a factory makes a
+   * new one; an existing spill is shared, as the per-object shards of trainObject share their
+   * shard's). @default in memory
+   */
   constructor(
     readonly options: TrainOptions,
     readonly shard = '0',
+    spill?: RowSpill | RowSpillFactory | null,
   ) {
     checkHoldoutFraction(options.holdout);
     this.columns = numericColumns(options.schema);
     this.d = options.schema.features.length;
-    this.trainMoments = new Moments(this.columns);
-    this.holdoutMomentsAcc = new Moments(this.columns);
+    this.trainQr = new Tsqr(this.columns);
     this.holdoutBuf = new Float64Array(options.holdout > 0 ? 1024 * (this.d + 1) : 0);
-    this.stage = new Float64Array(STAGE_ROWS * (this.d + 1));
-    this.scratch = rowsScratch(this.d + 1);
-  }
-
-  /** The training rows' moments (features + target). */
-  get train(): Moments {
-    if (this.staged > 0) {
-      addRows(this.trainMoments, this.stage, STAGE_ORDER, this.staged, this.scratch);
-      this.staged = 0;
-    }
-    return this.trainMoments;
-  }
-
-  set train(m: Moments) {
-    this.staged = 0;
-    this.trainMoments = m;
-  }
-
-  /** The holdout rows' moments (features + target). */
-  get holdoutMoments(): Moments {
     const stride = this.d + 1;
-    while (this.holdoutAdded < this.holdoutRows) {
-      const count = Math.min(STAGE_ROWS, this.holdoutRows - this.holdoutAdded);
-      const at = this.holdoutAdded * stride;
-      const rows = this.holdoutBuf.subarray(at, at + count * stride);
-      addRows(this.holdoutMomentsAcc, rows, STAGE_ORDER, count, this.scratch);
-      this.holdoutAdded += count;
-    }
-    return this.holdoutMomentsAcc;
+    const wanted = (options.task ?? 'auto') !== 'regression';
+    this.spill =
+      !wanted || spill === null
+        ? null
+        : typeof spill === 'function'
+          ? spill(stride)
+          : (spill ?? memorySpill(stride));
+    this.spillStage = new Float64Array(this.spill ? SPILL_ROWS * stride : 0);
   }
 
-  set holdoutMoments(m: Moments) {
-    this.holdoutMomentsAcc = m;
-    this.holdoutAdded = this.holdoutRows;
+  /** The training rows' QR factor (features + target). */
+  get train(): Tsqr {
+    return this.trainQr;
+  }
+
+  set train(q: Tsqr) {
+    this.trainQr = q;
+  }
+
+  /** Sends the staged training rows to the spill. */
+  flushSpill(): void {
+    if (this.spill && this.spillStaged > 0) {
+      this.spill.append(this.spillStage.subarray(0, this.spillStaged * (this.d + 1)));
+      this.spillStaged = 0;
+    }
   }
 
   /** Adds one complete row: `values` = features then target; `hash` from the row's canonical content. */
@@ -256,12 +278,12 @@ export class TrainingShard {
       for (let j = 0; j < stride; j++) this.holdoutBuf[at + j] = values[j];
       this.holdoutRows++;
     } else {
-      const stage = this.stage;
-      const at = this.staged * stride;
-      for (let j = 0; j < stride; j++) stage[at + j] = values[j];
-      if (++this.staged === STAGE_ROWS) {
-        addRows(this.trainMoments, stage, STAGE_ORDER, STAGE_ROWS, this.scratch);
-        this.staged = 0;
+      this.trainQr.add(values);
+      this.targetValues.add(values[this.d]);
+      if (this.spill) {
+        const at = this.spillStaged * stride;
+        for (let j = 0; j < stride; j++) this.spillStage[at + j] = values[j];
+        if (++this.spillStaged === SPILL_ROWS) this.flushSpill();
       }
     }
   }
@@ -291,7 +313,13 @@ export class TrainingShard {
       );
     }
     this.train.merge(other.train);
-    this.holdoutMoments.merge(other.holdoutMoments);
+    this.targetValues.merge(other.targetValues);
+    other.flushSpill();
+    if (other.spill && other.spill !== this.spill && this.spill) {
+      // Separate spills (shards read apart, then merged in one process): the rows move over.
+      const mine = this.spill;
+      other.spill.forEachChunk((c) => mine.append(c));
+    }
     if (other.holdoutRows > 0) {
       if (consume && this.holdoutRows === 0) {
         // Take the other shard's rows instead of copying them (it is not used again).
@@ -309,7 +337,6 @@ export class TrainingShard {
         this.holdoutBuf.set(theirs, used);
       }
       this.holdoutRows += other.holdoutRows;
-      this.holdoutAdded = this.holdoutRows;
     }
     for (const [name, p] of other.profiles) {
       const mine = this.profiles.get(name);
@@ -335,7 +362,7 @@ export class TrainingShard {
         fill: this.options.fill,
         holdout: this.options.holdout,
         train: this.train.toJSON(),
-        holdoutMoments: this.holdoutMoments.toJSON(),
+        targetValues: this.targetValues.toJSON(),
         holdoutRows: this.holdoutRows,
         profiles,
         inputs: [...this.inputs],
@@ -346,14 +373,19 @@ export class TrainingShard {
   }
 
   /** Rebuilds a shard from its partial; `options.schema` supplies the text columns the partial does not carry. */
-  static fromPartial(json: TrainingPartialJson, holdout: Float64Array, options: TrainOptions): TrainingShard {
+  static fromPartial(
+    json: TrainingPartialJson,
+    holdout: Float64Array,
+    options: TrainOptions,
+    spill: RowSpill | RowSpillFactory | null = null,
+  ): TrainingShard {
     if (json.format !== TRAINING_PARTIAL_FORMAT) {
       throw new TrainingInputError(
         'bad_partial',
         `partial "${json.shard}" has format ${JSON.stringify(json.format)}`,
       );
     }
-    const s = new TrainingShard({ ...options, fill: json.fill, holdout: json.holdout }, json.shard);
+    const s = new TrainingShard({ ...options, fill: json.fill, holdout: json.holdout }, json.shard, spill);
     if (
       json.features.join('\u0000') !== options.schema.features.join('\u0000') ||
       json.target !== options.schema.target
@@ -370,11 +402,10 @@ export class TrainingShard {
         `partial "${json.shard}" holds ${holdout.length} holdout values, expected ${json.holdoutRows * stride}`,
       );
     }
-    s.train = Moments.fromJSON(json.train);
-    s.holdoutMoments = Moments.fromJSON(json.holdoutMoments);
+    s.train = Tsqr.fromJSON(json.train);
+    s.targetValues = TargetValues.fromJSON(json.targetValues);
     s.holdoutBuf = Float64Array.from(holdout);
     s.holdoutRows = json.holdoutRows;
-    s.holdoutAdded = json.holdoutRows;
     for (const [name, p] of Object.entries(json.profiles))
       s.profiles.set(name, ProfileAccumulator.fromJSON(p));
     s.inputs.push(...json.inputs);
@@ -437,7 +468,7 @@ export class CsvTrainingReader {
     const header: string[] = [];
     for (let k = 0; k < row.fieldCount; k++) header.push(fieldText(row, k));
     const numeric = numericColumns(this.schema);
-    const texts = [this.schema.timestamp, ...this.schema.ids, this.schema.category];
+    const texts = textColumns(this.schema);
     const missing = [...texts, ...numeric].filter((c) => !header.includes(c));
     if (missing.length > 0) {
       throw new TrainingInputError(
@@ -649,19 +680,14 @@ export interface TrainingSource {
   readonly stats?: StatsPartial;
 }
 
-/**
- * Whether the statistics partial preprocess returns for an object is all the fit needs: fill
- * 'none' with holdout 0 fits exactly the complete de-duplicated rows, whose moments (and
- * per-category moments, the profiles) the partial carries, so no row is read a second time.
- */
-export function statsSuffice(options: TrainOptions): boolean {
-  return options.fill === 'none' && options.holdout === 0;
-}
-
 /** Reads one object into `shard`; returns its lineage entry. Raw input is de-duplicated and filled by preprocess's core. */
 export async function trainObject(source: TrainingSource, shard: TrainingShard): Promise<LineageInput> {
   const options = shard.options;
-  let local = new TrainingShard(options, shard.shard);
+  // The object's rows go straight to the shard's spill; a restarted read (preprocess's reset)
+  // cuts the spill back to where this object began.
+  shard.flushSpill();
+  const mark = shard.spill?.rows ?? 0;
+  let local = new TrainingShard(options, shard.shard, shard.spill);
   let reader = new CsvTrainingReader(options.schema, local, source.key);
   if (source.kind === 'curated') {
     const stats = options.fill === 'none' ? source.stats : undefined;
@@ -669,21 +695,14 @@ export async function trainObject(source: TrainingSource, shard: TrainingShard):
     for await (const chunk of source.open()) reader.push(chunk);
     reader.finish();
     if (stats) profilesFromStats(local, source.key, stats);
-  } else if (statsSuffice(options)) {
-    const ignore = () => undefined;
-    const result = await preprocessCsv({
-      schema: options.schema,
-      open: source.open,
-      sink: { train: ignore, clean: ignore, quarantine: ignore, reset: ignore },
-      sizeHint: source.sizeHint,
-    });
-    local = shardPartFromStats(source.key, result.stats, options);
   } else {
     // Fill 'none': the train rows' per-category profiles are in preprocess's statistics (its
     // category moments are over exactly these rows), so the rows are read only for the split.
     const statsProfiles = options.fill === 'none';
     const fresh = () => {
-      local = new TrainingShard(options, shard.shard);
+      local.flushSpill();
+      shard.spill?.truncate(mark);
+      local = new TrainingShard(options, shard.shard, shard.spill);
       local.profilesFromRows = !statsProfiles;
       reader = new CsvTrainingReader(options.schema, local, source.key);
     };
@@ -747,28 +766,93 @@ export function shardSources<T extends { readonly key: string }>(
 }
 
 /** Merges shards in shard-name order (so any arrival order gives the same bytes). */
-export function mergeShards(shards: readonly TrainingShard[], options: TrainOptions): TrainingShard {
+export function mergeShards(
+  shards: readonly TrainingShard[],
+  options: TrainOptions,
+  spill: RowSpill | RowSpillFactory | null = null,
+): TrainingShard {
   const sorted = [...shards].sort((a, b) => compareCodePoints(a.shard, b.shard));
-  const total = new TrainingShard(options, 'merged');
+  const total = new TrainingShard(options, 'merged', spill);
   for (const s of sorted) total.merge(s);
   total.inputs.sort((a, b) => compareCodePoints(a.key, b.key));
   return total;
 }
 
+/** The fitted linear predictor, in original units (log-odds for classification). */
+export interface LinearFit {
+  readonly features: readonly string[];
+  readonly weights: number[];
+  readonly bias: number;
+  readonly scaling: { readonly mean: number[]; readonly std: number[] };
+  readonly standardErrors: number[];
+  readonly biasStandardError: number;
+  /** σ̂² for regression; 1 (the binomial dispersion) for classification. */
+  readonly residualVariance: number;
+  readonly rows: number;
+  /** Constant or collinear features, by name. */
+  readonly warnings: string[];
+}
+
 export interface TrainingResult {
-  readonly fit: OlsFit;
+  readonly task: Task;
+  readonly fit: LinearFit;
   readonly metrics: ModelMetrics;
   readonly profiles: Record<string, GaussianProfile>;
   readonly counts: TrainingCounts;
   readonly inputs: LineageInput[];
+  /** Classification: the class coding, the label threshold and the Newton passes made. */
+  readonly classes?: Classes;
+  readonly threshold?: number;
+  readonly iterations?: number;
 }
 
 /**
- * Solves the merged shard and measures it: on the holdout rows when there are any (R², RMSE and
- * MAE over every held-out residual), else in-sample from the moments (MAE then needs the rows,
- * which a one-pass fit does not keep, so it is null).
+ * One logistic pass over all training rows at `point`, however the shards meet: in one process
+ * over each shard's spill (`localPasses`), or across hosts through S3 (lambda/trainer).
  */
-export function solveMerged(merged: TrainingShard): TrainingResult {
+export type PassRunner = (point: LogisticPoint, iteration: number) => Promise<LogisticPass>;
+
+/** Passes over the spills of shards in one process, added in shard-name order (as hosts merge). */
+export function localPasses(shards: readonly TrainingShard[]): PassRunner {
+  const sorted = [...shards].sort((a, b) => compareCodePoints(a.shard, b.shard));
+  return async (point) => {
+    let total: LogisticPass | null = null;
+    for (const s of sorted) {
+      const part = shardPass(s, point);
+      total = total ? total.merge(part) : part;
+    }
+    return total!;
+  };
+}
+
+/** One shard's pass over its own spilled training rows. */
+export function shardPass(shard: TrainingShard, point: LogisticPoint): LogisticPass {
+  const pass = new LogisticPass(shard.d);
+  shard.flushSpill();
+  if (!shard.spill) throw new Error(`shard ${shard.shard} kept no rows for classification passes`);
+  const stride = shard.d + 1;
+  shard.spill.forEachChunk((rows) => pass.addRows(rows, rows.length / stride, point));
+  return pass;
+}
+
+/** The label threshold on the probability. */
+export const CLASSIFICATION_THRESHOLD = 0.5;
+
+function profilesOf(merged: TrainingShard): Record<string, GaussianProfile> {
+  const profiles: Record<string, GaussianProfile> = {};
+  for (const name of [...merged.profiles.keys()].sort(compareCodePoints))
+    profiles[name] = merged.profiles.get(name)!.profile();
+  return profiles;
+}
+
+/**
+ * Solves the merged shard and measures it: on the holdout rows when there are any, else
+ * in-sample. Regression: one QR solve (R², RMSE and MAE over every held-out residual; in-sample
+ * MAE needs the rows, which a one-pass fit does not keep, so it is null). Classification (task
+ * from the target, `chooseTask`): Newton passes through `passes` (default: over the merged
+ * shard's own spill), log-loss, AUC, accuracy, precision, recall and the confusion matrix.
+ */
+export async function solveMerged(merged: TrainingShard, passes?: PassRunner): Promise<TrainingResult> {
   const { schema, ridge } = merged.options;
   if (merged.train.n === 0) {
     throw new TrainingInputError(
@@ -776,6 +860,10 @@ export function solveMerged(merged: TrainingShard): TrainingResult {
       `no training rows: ${merged.counts.rowsIn} rows in, ${merged.counts.duplicates} duplicates, ${merged.counts.quarantined} quarantined, ${merged.counts.incomplete} incomplete`,
     );
   }
+  const task = chooseTask(merged.options.task ?? 'auto', merged.targetValues, schema.target);
+  const profiles = profilesOf(merged);
+  const base = { profiles, counts: { ...merged.counts }, inputs: [...merged.inputs] };
+  if (task === 'classification') return { ...(await solveClassification(merged, passes)), ...base };
   const fit = solveOls(merged.train, { features: schema.features, target: schema.target, ridge });
   let metrics: ModelMetrics;
   if (merged.holdoutRows > 0) {
@@ -789,10 +877,112 @@ export function solveMerged(merged: TrainingShard): TrainingResult {
   } else {
     metrics = { r2: fit.train.r2, rmse: fit.train.rmse, mae: null, rows: fit.train.rows, on: 'train' };
   }
-  const profiles: Record<string, GaussianProfile> = {};
-  for (const name of [...merged.profiles.keys()].sort(compareCodePoints))
-    profiles[name] = merged.profiles.get(name)!.profile();
-  return { fit, metrics, profiles, counts: { ...merged.counts }, inputs: [...merged.inputs] };
+  return { task, fit, metrics, ...base };
+}
+
+async function solveClassification(
+  merged: TrainingShard,
+  passes: PassRunner | undefined,
+): Promise<Pick<TrainingResult, 'task' | 'fit' | 'metrics' | 'classes' | 'threshold' | 'iterations'>> {
+  const { schema, ridge } = merged.options;
+  const d = merged.d;
+  const classes = chooseClasses(merged.targetValues, schema.target, merged.options.positiveClass);
+  const positives = merged.targetValues.counts[merged.targetValues.values.indexOf(classes.positive)];
+  // Standardisation from the QR (means and population spreads of the training rows).
+  const r = merged.train.factor();
+  const p = merged.train.p;
+  const n = merged.train.n;
+  const means = merged.train.means();
+  const mean = Array.from(means.subarray(0, d));
+  const std = Array.from({ length: d }, (_, j) => {
+    let ss = 0;
+    for (let i = 1; i <= 1 + j; i++) ss += r[i * p + 1 + j] ** 2;
+    return Math.sqrt(ss / n);
+  });
+  const invStd = std.map((v) => (v > 0 ? 1 / v : 0));
+  const run = passes ?? localPasses([merged]);
+  let state = newtonStart(d, positives, n);
+  while (!state.converged) {
+    const pass = await run(
+      { theta: Float64Array.from(state.theta), mean, invStd, positive: classes.positive },
+      state.iteration,
+    );
+    state = newtonIterate(state, pass, { ridge });
+  }
+  const units = originalUnits(state, mean, invStd);
+  const warnings: string[] = [];
+  const constant = schema.features.filter((_, j) => std[j] === 0);
+  if (constant.length > 0)
+    warnings.push(
+      `constant feature${constant.length > 1 ? 's' : ''} ${constant.map((f) => `"${f}"`).join(', ')} in the training rows: weight 0; drop ${constant.length > 1 ? 'them' : 'it'} from the schema`,
+    );
+  const fit: LinearFit = {
+    features: [...schema.features],
+    ...units,
+    scaling: { mean, std },
+    residualVariance: 1,
+    rows: n,
+    warnings,
+  };
+  // Metrics on the holdout rows, else in-sample over the spilled rows (held here to rank them).
+  let logits: Float64Array;
+  let labels: Uint8Array;
+  const stride = d + 1;
+  const logit = (rows: Float64Array, o: number) => {
+    let eta = fit.bias;
+    for (let j = 0; j < d; j++) eta += fit.weights[j] * rows[o + j];
+    return eta;
+  };
+  if (merged.holdoutRows > 0) {
+    const rows = merged.holdoutValues();
+    logits = new Float64Array(merged.holdoutRows);
+    labels = new Uint8Array(merged.holdoutRows);
+    for (let i = 0; i < merged.holdoutRows; i++) {
+      logits[i] = logit(rows, i * stride);
+      labels[i] = rows[i * stride + d] === classes.positive ? 1 : 0;
+    }
+  } else {
+    merged.flushSpill();
+    if (!merged.spill || merged.spill.rows !== n)
+      throw new ClassificationError(
+        'NOT_CONVERGED',
+        'in-sample classification metrics need every training row in one place: use a holdout > 0 across hosts',
+      );
+    logits = new Float64Array(n);
+    labels = new Uint8Array(n);
+    let i = 0;
+    merged.spill.forEachChunk((rows) => {
+      for (let o = 0; o < rows.length; o += stride, i++) {
+        logits[i] = logit(rows, o);
+        labels[i] = rows[o + d] === classes.positive ? 1 : 0;
+      }
+    });
+  }
+  const c = classificationMetrics(logits, labels, CLASSIFICATION_THRESHOLD);
+  const metrics: ModelMetrics = {
+    r2: c.r2,
+    rmse: c.rmse,
+    mae: c.mae,
+    rows: c.rows,
+    on: merged.holdoutRows > 0 ? 'holdout' : 'train',
+    classification: {
+      logLoss: c.logLoss,
+      auc: Number.isFinite(c.auc) ? c.auc : null,
+      accuracy: c.accuracy,
+      precision: c.precision,
+      recall: c.recall,
+      threshold: c.threshold,
+      confusion: c.confusion,
+    },
+  };
+  return {
+    task: 'classification',
+    fit,
+    metrics,
+    classes,
+    threshold: CLASSIFICATION_THRESHOLD,
+    iterations: state.iteration,
+  };
 }
 
 /** Partial → bytes: the JSON document and the holdout rows as little-endian doubles. */
@@ -828,6 +1018,8 @@ export function configHash(options: TrainOptions): string {
     fill: options.fill,
     holdout: options.holdout,
     ridge: options.ridge,
+    task: options.task ?? 'auto',
+    ...(options.positiveClass !== undefined ? { positiveClass: options.positiveClass } : {}),
   });
 }
 
@@ -850,6 +1042,11 @@ export function artifactFromResult(
     profiles: result.profiles,
     metrics: result.metrics,
     rows: fit.rows,
+    task: result.task,
+    ...(result.task === 'classification'
+      ? { classes: result.classes, threshold: result.threshold, iterations: result.iterations }
+      : {}),
+    warnings: fit.warnings,
     fill: options.fill,
     ridge: options.ridge,
     holdout: options.holdout,
@@ -867,18 +1064,24 @@ export function artifactFromResult(
 export async function trainSources(
   sources: readonly TrainingSource[],
   options: TrainOptions,
-  meta: TrainingMeta & { readonly shards?: number },
+  meta: TrainingMeta & { readonly shards?: number; readonly spill?: RowSpillFactory },
 ): Promise<{ artifact: ModelArtifact; result: TrainingResult }> {
   const p = meta.shards ?? 1;
   const shards: TrainingShard[] = [];
-  for (let i = 0; i < p; i++) {
-    const shard = new TrainingShard(options, String(i).padStart(5, '0'));
-    for (const source of shardSources(sources, i, p)) await trainObject(source, shard);
-    shards.push(shard);
+  try {
+    for (let i = 0; i < p; i++) {
+      const shard = new TrainingShard(options, String(i).padStart(5, '0'), meta.spill);
+      shards.push(shard);
+      for (const source of shardSources(sources, i, p)) await trainObject(source, shard);
+    }
+    // One shard is its own merge (its inputs are already in key order): no copy of its holdout
+    // rows. Several: merged without their rows; each classification pass visits every shard's.
+    const merged = p === 1 ? shards[0] : mergeShards(shards, options, null);
+    const result = await solveMerged(merged, localPasses(shards));
+    return { artifact: artifactFromResult(result, options, meta), result };
+  } finally {
+    for (const s of shards) s.spill?.dispose();
   }
-  // One shard is its own merge (its inputs are already in key order): no copy of its holdout rows.
-  const result = solveMerged(p === 1 ? shards[0] : mergeShards(shards, options));
-  return { artifact: artifactFromResult(result, options, meta), result };
 }
 
 /**
@@ -897,6 +1100,10 @@ export function shardFromStats(
   if (options.fill !== 'none' || options.holdout !== 0) {
     throw new RangeError('statistics partials suffice only for fill none with holdout 0');
   }
+  if (options.task !== 'regression')
+    throw new RangeError(
+      'statistics partials suffice only for task regression (the task needs the target values)',
+    );
   const shard = new TrainingShard(options, 'stats');
   for (const { key, stats, lineage } of [...partials].sort((a, b) => compareCodePoints(a.key, b.key))) {
     const part = shardPartFromStats(key, stats, options);
@@ -911,7 +1118,7 @@ export function shardFromStats(
  * fit, per-category moments as the profiles, the partial's counts. Lineage is the caller's.
  */
 function shardPartFromStats(key: string, stats: StatsPartial, options: TrainOptions): TrainingShard {
-  const part = new TrainingShard(options, 'stats');
+  const part = new TrainingShard({ ...options, task: 'regression' }, 'stats');
   const d = part.d;
   if (stats.format !== STATS_PARTIAL_FORMAT) {
     throw new TrainingInputError(
@@ -925,7 +1132,9 @@ function shardPartFromStats(key: string, stats: StatsPartial, options: TrainOpti
       `${key}: columns [${stats.columns}] differ from the schema's [${part.columns}]`,
     );
   }
-  part.train = Moments.fromJSON(stats.moments);
+  // Co-moments only: the R factor from their Cholesky (exact to cond² · 1e-16, not cond · 1e-16).
+  const moments = Moments.fromJSON(stats.moments);
+  part.train = Tsqr.fromComoments(part.columns, moments.n, moments.mean, (i, j) => moments.comoment(i, j));
   let inCategories = 0;
   for (const [name, c] of Object.entries(stats.categories)) {
     const m = Moments.fromJSON(c.moments);

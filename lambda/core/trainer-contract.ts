@@ -6,10 +6,16 @@
  * Unknown names are errors, so a typo cannot silently train with a default.
  */
 import { DEFAULT_DATASET_SCHEMA, decodeSchema, encodeSchema, type DatasetSchema } from './dataset-schema';
+import { TASK_SETTINGS, type TaskSetting } from './logistic';
 import { FILL_MODES, type FillMode, type TrainOptions } from './train';
 
 /** The training defaults, defined once: the deployable config takes them as its zod defaults. */
-export const TRAINING_DEFAULTS = { holdout: 0.2, fill: 'none' as FillMode, ridge: 0 };
+export const TRAINING_DEFAULTS = {
+  holdout: 0.2,
+  fill: 'none' as FillMode,
+  ridge: 0,
+  task: 'auto' as TaskSetting,
+};
 
 export interface TrainerConfig {
   readonly train: TrainOptions;
@@ -42,6 +48,8 @@ export const HYPERPARAMETER_OF = {
   holdout: 'holdout',
   fill: 'fill',
   ridge: 'ridge',
+  task: 'task',
+  positiveClass: 'positive_class',
   schema: 'schema',
   inputKind: 'input_kind',
   channel: 'channel',
@@ -129,6 +137,14 @@ export function parseTrainerConfig(
     (v) => v >= 0 && Number.isFinite(v),
     'a number >= 0',
   );
+  const task = (strings.task || TRAINING_DEFAULTS.task) as TaskSetting;
+  if (!TASK_SETTINGS.includes(task))
+    throw new TrainerConfigError(
+      `hyperparameter task=${JSON.stringify(strings.task)}: must be ${TASK_SETTINGS.join(', ')}`,
+    );
+  const positiveClass = strings.positive_class
+    ? number(strings, 'positive_class', 0, Number.isFinite, 'a number (a value of the target)')
+    : undefined;
   const shards = strings.shards
     ? number(strings, 'shards', 1, (v) => Number.isInteger(v) && v >= 1, 'a whole number >= 1')
     : undefined;
@@ -136,7 +152,7 @@ export function parseTrainerConfig(
     ? number(strings, 'planned_seconds', 0, (v) => v >= 0, 'a number >= 0')
     : undefined;
   return {
-    train: { schema, holdout, fill, ridge },
+    train: { schema, holdout, fill, ridge, task, ...(positiveClass !== undefined ? { positiveClass } : {}) },
     inputKind,
     channel: strings.channel || 'train',
     partialsS3Uri: strings.partials_s3_uri || undefined,

@@ -8,12 +8,17 @@
  *           files i, i + p, ... of the sorted list). One host: solves and writes
  *           <root>/model/model.json. Several: each writes its partial to `partials_s3_uri` (or
  *           the shared `partials_dir`); the first of the sorted hosts waits for all, merges,
- *           solves and writes the model. On failure: the reason in <root>/output/failure, exit 1.
+ *           solves and writes the model. Classification (Newton, one pass per iteration): every
+ *           host keeps its rows in a spill file and answers each iteration the first host
+ *           publishes in the same store (./iterations.ts) until it writes done.json.
+ *           On failure: the reason in <root>/output/failure, exit 1.
  *   batch   An AWS Batch array child: shard AWS_BATCH_JOB_ARRAY_INDEX of AWS_BATCH_JOB_ARRAY_SIZE
  *           (or TRAINER_SHARDS) takes objects i, i + p, ... of the sorted list under
  *           TRAINER_INPUT_S3_URI (or TRAINER_INPUT_DIR) and writes its partial.
  *   reduce  The Batch finish: waits for the partials, merges, solves, writes model.json to
- *           TRAINER_MODEL_S3_URI and/or TRAINER_MODEL_PATH.
+ *           TRAINER_MODEL_S3_URI and/or TRAINER_MODEL_PATH. Array children have exited by then,
+ *           so a classification target's Newton passes run here, over every input object in
+ *           this one process (SageMaker spreads them over its hosts).
  *
  * <root> is /opt/ml unless SM_ROOT says otherwise (tests emulate the layout in a temp dir).
  */
@@ -22,16 +27,21 @@ import { dirname, join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { putJson } from '../adapters/model-store';
 import { documentText } from '../core/document-text';
+import { chooseTask } from '../core/logistic';
 import type { ModelArtifact } from '../core/model-artifact';
 import {
   TrainingShard,
   artifactFromResult,
+  localPasses,
   mergeShards,
   shardSources,
   solveMerged,
   trainObject,
+  trainSources,
   type TrainingSource,
 } from '../core/train';
+import { fileSpills } from './file-spill';
+import { finishIterations, followIterations, leaderPasses } from './iterations';
 import {
   hyperparametersFromEnv,
   parseTrainerConfig,
@@ -83,7 +93,7 @@ async function readJson<T>(path: string, fallback?: T): Promise<T> {
 }
 
 async function defaultS3(): Promise<S3Client> {
-  const { s3Client } = await import('../adapters/clients');
+  const { s3Client } = await import('../adapters/s3-client');
   return s3Client();
 }
 
@@ -153,10 +163,26 @@ async function sagemakerTrain(
   if (p > 1 && idc[config.channel]?.S3DistributionType === 'FullyReplicated')
     sources = shardSources(sources, index, p);
   log({ message: 'shard start', host: rc.current_host, index, hosts: p, objects: sources.length });
-  const shard = new TrainingShard(config.train, shardName(index));
-  await trainShard(shard, sources, log);
+  const shard = new TrainingShard(config.train, shardName(index), fileSpills);
+  try {
+    await trainShard(shard, sources, log);
+    await sagemakerSolve(shard, index, p, config, rc, root, s3, log);
+  } finally {
+    shard.spill?.dispose();
+  }
+}
 
-  let shards: TrainingShard[] = [shard];
+async function sagemakerSolve(
+  shard: TrainingShard,
+  index: number,
+  p: number,
+  config: TrainerConfig,
+  rc: ResourceConfig,
+  root: string,
+  s3: () => Promise<S3Client>,
+  log: (e: Record<string, unknown>) => void,
+): Promise<void> {
+  let result;
   if (p > 1) {
     const store = await partialsStore(config, s3);
     if (!store)
@@ -165,14 +191,27 @@ async function sagemakerTrain(
       );
     await writePartial(store, shard);
     log({ message: 'partial written', shard: shard.shard, to: store.location });
-    if (index !== 0) return;
-    const names = await waitForPartials(store, p, {
-      timeoutMs: config.waitTimeoutSeconds * 1000,
-      pollMs: config.pollMilliseconds,
-    });
-    shards = await Promise.all(names.map((n) => readPartial(store, n, config.train)));
+    const timing = { timeoutMs: config.waitTimeoutSeconds * 1000, pollMs: config.pollMilliseconds };
+    if (index !== 0) {
+      if ((config.train.task ?? 'auto') !== 'regression') {
+        const passes = await followIterations(store, shard, timing);
+        log({ message: 'iterations followed', shard: shard.shard, passes });
+      }
+      return;
+    }
+    try {
+      const names = await waitForPartials(store, p, timing);
+      const shards = await Promise.all(names.map((n) => readPartial(store, n, config.train)));
+      result = await solveMerged(
+        mergeShards(shards, config.train),
+        leaderPasses(store, shard, names, timing),
+      );
+    } finally {
+      await finishIterations(store, result ? 'ok' : 'failed');
+    }
+  } else {
+    result = await solveMerged(shard, localPasses([shard]));
   }
-  const result = solveMerged(mergeShards(shards, config.train));
   const artifact = artifactFromResult(result, config.train, {
     codeVersion: config.codeVersion,
     capacity: {
@@ -224,7 +263,7 @@ async function batchTrain(
   else throw new TrainerConfigError('batch mode needs TRAINER_INPUT_S3_URI (or TRAINER_INPUT_DIR)');
   const mine = shardSources(all, index, size);
   log({ message: 'shard start', index, size, objects: mine.length });
-  const shard = new TrainingShard(config.train, shardName(index));
+  const shard = new TrainingShard(config.train, shardName(index), null);
   await trainShard(shard, mine, log);
   await writePartial(store, shard);
   log({ message: 'partial written', shard: shard.shard, to: store.location });
@@ -250,7 +289,29 @@ async function batchReduce(
     pollMs: config.pollMilliseconds,
   });
   const shards = await Promise.all(names.map((n) => readPartial(store, n, config.train)));
-  const result = solveMerged(mergeShards(shards, config.train));
+  const merged = mergeShards(shards, config.train);
+  let result;
+  if (
+    chooseTask(config.train.task ?? 'auto', merged.targetValues, config.train.schema.target) ===
+    'classification'
+  ) {
+    // The children have exited with their rows: the Newton passes read the inputs here.
+    let all: TrainingSource[];
+    if (config.inputS3Uri) all = await s3Sources(await s3(), config.inputS3Uri, config.inputKind);
+    else if (config.inputDir) all = await localSources(config.inputDir, config.inputKind);
+    else
+      throw new TrainerConfigError(
+        'reduce of a classification needs TRAINER_INPUT_S3_URI (or TRAINER_INPUT_DIR)',
+      );
+    log({ message: 'classification passes in the reduce', objects: all.length });
+    result = (
+      await trainSources(all, config.train, {
+        codeVersion: config.codeVersion,
+        capacity: { engine: 'batch', instances: size, shards: size },
+        spill: fileSpills,
+      })
+    ).result;
+  } else result = await solveMerged(merged);
   const artifact = artifactFromResult(result, config.train, {
     codeVersion: config.codeVersion,
     capacity: {

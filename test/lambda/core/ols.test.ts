@@ -3,14 +3,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { Moments } from '../../../lambda/core/moments';
-import { CollinearFeaturesError, SingularMatrixError, solveOls } from '../../../lambda/core/ols';
+import { SingularMatrixError, solveOls } from '../../../lambda/core/ols';
+import { Tsqr } from '../../../lambda/core/tsqr';
 import { linearData } from '../helpers/linear-data';
 
 const relative = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
 
-function momentsOf(columns: string[], rows: number[][]): Moments {
-  const m = new Moments(columns);
+function momentsOf(columns: string[], rows: number[][]): Tsqr {
+  const m = new Tsqr(columns);
   for (const r of rows) m.add(r);
   return m;
 }
@@ -81,52 +81,42 @@ describe('solveOls', () => {
     expect(fit.train.r2).toBeCloseTo(1, 12);
   });
 
-  it('reads features and target by name whatever the moments column order', () => {
-    const data = linearData(2000, 3, 3);
-    const reordered = data.rows.map((r) => [r[3], r[2], r[0], r[1]]);
-    const a = solveOls(momentsOf([...data.features, 'y'], data.rows), {
-      features: data.features,
-      target: 'y',
-    });
-    const b = solveOls(momentsOf(['y', 'f2', 'f0', 'f1'], reordered), {
-      features: data.features,
-      target: 'y',
-    });
-    a.weights.forEach((w, j) => expect(relative(b.weights[j], w)).toBeLessThan(1e-12));
-  });
-
-  it('rejects an exactly collinear feature naming it and its partners', () => {
+  it('gives a collinear feature set the minimum-norm weights and a warning naming them', () => {
     const rows = Array.from({ length: 50 }, (_, i) => {
       const a = Math.sin(i);
       const b = Math.cos(i * 1.7);
       return [a, b, 2 * a - 3 * b, a + b + 0.1 * Math.sin(i * 3.1)];
     });
-    const solve = () =>
-      solveOls(momentsOf(['a', 'b', 'c', 'y'], rows), { features: ['a', 'b', 'c'], target: 'y' });
-    expect(solve).toThrow(CollinearFeaturesError);
-    expect(solve).toThrow('feature "c" is a linear combination of "a", "b"');
-    try {
-      solve();
-    } catch (error) {
-      expect((error as CollinearFeaturesError).code).toBe('COLLINEAR_FEATURES');
-      expect((error as CollinearFeaturesError).features).toEqual(['c', 'a', 'b']);
-    }
+    const fit = solveOls(momentsOf(['a', 'b', 'c', 'y'], rows), { features: ['a', 'b', 'c'], target: 'y' });
+    expect(fit.rank).toBe(2);
+    expect(fit.warnings).toEqual([expect.stringMatching(/features "a", "b", "c" are collinear/)]);
+    // The minimum-norm solution is orthogonal to the null direction (2, -3, -1).
+    expect(Math.abs(2 * fit.weights[0] - 3 * fit.weights[1] - fit.weights[2])).toBeLessThan(1e-9);
+    const ref = sklearn(rows, 0);
+    fit.weights.forEach((w, j) => expect(Math.abs(w - ref.weights[j])).toBeLessThan(1e-9));
   });
 
   it('solves collinear features when a ridge is given', () => {
     const rows = Array.from({ length: 50 }, (_, i) => [Math.sin(i), 2 * Math.sin(i), Math.sin(i) + 1]);
     const fit = solveOls(momentsOf(['a', 'b', 'y'], rows), { features: ['a', 'b'], target: 'y', ridge: 1 });
     expect(fit.weights.every(Number.isFinite)).toBe(true);
+    expect(fit.warnings).toEqual([]);
   });
 
-  it('rejects a constant feature as collinear with the bias', () => {
-    const rows = Array.from({ length: 20 }, (_, i) => [i, 7, 2 * i]);
-    expect(() => solveOls(momentsOf(['a', 'k', 'y'], rows), { features: ['a', 'k'], target: 'y' })).toThrow(
-      /constant feature "k": collinear with the bias/,
-    );
+  it('gives a constant feature weight 0 and a warning naming it, even with a ridge', () => {
+    const rows = Array.from({ length: 20 }, (_, i) => [i, 7, 2 * i + Math.sin(i)]);
+    for (const ridge of [0, 1]) {
+      const fit = solveOls(momentsOf(['a', 'k', 'y'], rows), { features: ['a', 'k'], target: 'y', ridge });
+      expect(fit.weights[1]).toBe(0);
+      expect(fit.warnings).toEqual([
+        expect.stringMatching(/^constant feature "k" in the training rows: weight 0/),
+      ]);
+      const ref = sklearn(rows, ridge);
+      expect(relative(fit.weights[0], ref.weights[0])).toBeLessThan(1e-12);
+    }
   });
 
-  it('rejects too few rows with a SingularMatrixError', () => {
+  it('refuses more features than rows with a SingularMatrixError saying what to do', () => {
     const rows = [
       [1, 2, 3],
       [2, 3, 1],
@@ -134,7 +124,13 @@ describe('solveOls', () => {
     ];
     const solve = () => solveOls(momentsOf(['a', 'b', 'y'], rows), { features: ['a', 'b'], target: 'y' });
     expect(solve).toThrow(SingularMatrixError);
-    expect(solve).toThrow('3 rows cannot determine 2 weights and a bias: need at least 4 rows');
+    expect(solve).toThrow(/3 rows cannot determine 2 weights.*need at least 4 rows.*fewer features.*ridge/);
+  });
+
+  it('refuses no rows: no model is defined', () => {
+    expect(() => solveOls(new Tsqr(['a', 'y']), { features: ['a'], target: 'y', ridge: 1 })).toThrow(
+      /no training rows/,
+    );
   });
 
   it('puts every weight within 3 standard errors of the truth on 200k generated rows', () => {
@@ -161,14 +157,14 @@ describe('solveOls', () => {
           maxLength: data.rows.length,
         }),
         (shardOf) => {
-          const parts = Array.from({ length: 8 }, () => new Moments(columns));
+          const parts = Array.from({ length: 8 }, () => new Tsqr(columns));
           data.rows.forEach((r, i) => parts[shardOf[i]].add(r));
-          const merged = Moments.mergeAll(columns, parts);
+          const merged = parts.reduce((a, b) => a.merge(b), new Tsqr(columns));
           const fit = solveOls(merged, { features: data.features, target: 'y' });
           fit.weights.forEach((w, j) => expect(relative(w, whole.weights[j])).toBeLessThan(1e-12));
           // b = ȳ - Σ wⱼx̄ⱼ cancels large terms, so its error is measured against their size.
-          const terms =
-            Math.abs(merged.mean[5]) + whole.weights.reduce((s, w, j) => s + Math.abs(w * merged.mean[j]), 0);
+          const mean = merged.means();
+          const terms = Math.abs(mean[5]) + whole.weights.reduce((s, w, j) => s + Math.abs(w * mean[j]), 0);
           expect(Math.abs(fit.bias - whole.bias) / terms).toBeLessThan(1e-12);
         },
       ),
