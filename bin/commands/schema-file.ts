@@ -2,8 +2,16 @@
  * `--schema FILE` of preprocess and train: the dataset schema (lambda/core/dataset-schema.ts) as a
  * JSON file, its help text and its reader.
  */
-import { readFile } from 'node:fs/promises';
-import { DEFAULT_DATASET_SCHEMA, decodeSchema, type DatasetSchema } from '../../lambda/core/dataset-schema';
+import { existsSync, statSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  checkSchema,
+  DEFAULT_DATASET_SCHEMA,
+  decodeSchema,
+  encodeSchema,
+  type DatasetSchema,
+} from '../../lambda/core/dataset-schema';
 import { UsageError } from './command-line';
 
 export const SCHEMA_HELP = `Schema file (--schema FILE): one JSON object naming the CSV's columns by role, e.g.
@@ -39,4 +47,66 @@ export async function readSchemaFile(path: string): Promise<DatasetSchema> {
   } catch (error) {
     throw new UsageError(`--schema ${path}: ${(error as Error).message}`);
   }
+}
+
+/**
+ * The schema preprocess recorded in a directory it wrote (`DIR/stats.json`, or the first partial
+ * of `DIR/stats/`): its category, features and target, the columns training reads (and the
+ * timestamp and ids when the partial holds them). Undefined for a directory without a partial.
+ */
+export async function recordedSchema(dir: string): Promise<DatasetSchema | undefined> {
+  let path = join(dir, 'stats.json');
+  if (!existsSync(path)) {
+    const stats = join(dir, 'stats');
+    if (!existsSync(stats) || !statSync(stats).isDirectory()) return undefined;
+    const first = (await readdir(stats)).filter((f) => f.endsWith('.json')).sort()[0];
+    if (first === undefined) return undefined;
+    path = join(stats, first);
+  }
+  let value: { timestamp?: unknown; ids?: unknown; category?: unknown; features?: unknown; target?: unknown };
+  try {
+    value = JSON.parse(await readFile(path, 'utf8')) as typeof value;
+  } catch (error) {
+    throw new UsageError(
+      `${path}: cannot read the schema preprocess recorded (${(error as Error).message})`,
+      {
+        cause: error,
+      },
+    );
+  }
+  try {
+    // A partial that records the text columns too (timestamp, ids) gives them back as well.
+    return checkSchema({
+      ...(value.timestamp !== undefined ? { timestamp: value.timestamp } : {}),
+      ids: value.ids ?? [],
+      category: value.category,
+      features: value.features,
+      target: value.target,
+    });
+  } catch (error) {
+    throw new UsageError(`${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * The schema `factory train` uses: `--schema FILE` when given; else the one preprocess recorded in
+ * the input directories (every one must record the same); else the built-in default.
+ */
+export async function trainingSchema(
+  schemaFile: string | undefined,
+  inputs: readonly string[],
+): Promise<DatasetSchema> {
+  if (schemaFile !== undefined) return readSchemaFile(schemaFile);
+  let found: { dir: string; schema: DatasetSchema } | undefined;
+  for (const input of inputs) {
+    if (!existsSync(input) || !statSync(input).isDirectory()) continue;
+    const schema = await recordedSchema(input);
+    if (schema === undefined) continue;
+    if (found && encodeSchema(found.schema) !== encodeSchema(schema))
+      throw new UsageError(
+        `${found.dir} and ${input} were preprocessed with different schemas: give --schema FILE`,
+      );
+    found ??= { dir: input, schema };
+  }
+  return found?.schema ?? DEFAULT_DATASET_SCHEMA;
 }

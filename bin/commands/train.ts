@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { DEFAULT_DATASET_SCHEMA, type DatasetSchema } from '../../lambda/core/dataset-schema';
+import type { DatasetSchema } from '../../lambda/core/dataset-schema';
 import type { ModelArtifact } from '../../lambda/core/model-artifact';
 import { parseStatsPartial, type StatsPartial } from '../../lambda/core/stats-partial-schema';
 import {
@@ -27,7 +27,7 @@ import {
 } from '../../lambda/core/train';
 import { listFiles, localSource } from '../../lambda/trainer/sources';
 import { EXIT, OK_OR_FAILURE_HELP, fail, parseFlags, UsageError } from './command-line';
-import { readSchemaFile, SCHEMA_HELP } from './schema-file';
+import { SCHEMA_HELP, trainingSchema } from './schema-file';
 
 export const TRAIN_USAGE = `usage: factory train IN.csv|DIR [IN2.csv|DIR ...] --out model.json [options]
   IN.csv             raw CSV: de-duplicated (and mean-filled with --fill mean) by preprocess's core first
@@ -37,7 +37,8 @@ export const TRAIN_USAGE = `usage: factory train IN.csv|DIR [IN2.csv|DIR ...] --
   --fill none|mean   none: fit the complete rows (default); mean: fill then fit (the article)
   --ridge R          ridge penalty on the standardised problem (default 0: ordinary least squares)
   --shards P         deal the inputs over P partials, merged before the solve (default 1)
-  --schema FILE      dataset schema JSON (default: the built-in production-line schema; format below)
+  --schema FILE      dataset schema JSON (default: the schema preprocess recorded in DIR/stats.json,
+                     else the built-in production-line schema; format below)
   --json             print the summary as JSON
 ${OK_OR_FAILURE_HELP}
 
@@ -198,8 +199,8 @@ export async function run(argv: string[]): Promise<number> {
       (v) => Number.isInteger(v) && v >= 1,
       'a whole number >= 1',
     );
-    const schema: DatasetSchema =
-      values.schema === undefined ? DEFAULT_DATASET_SCHEMA : await readSchemaFile(values.schema);
+    // --schema, else the schema preprocess recorded in DIR/stats.json, else the default.
+    const schema: DatasetSchema = await trainingSchema(values.schema, positionals);
     const options: TrainOptions = { schema, holdout, fill, ridge };
     const plan = await planInputs(positionals, fill);
     const meta = {
