@@ -1,18 +1,20 @@
 /**
  * `factory train IN.csv|DIR ... --out model.json [--holdout F] [--fill none|mean] [--ridge R]
- *  [--shards P] [--schema schema.json] [--json]`
+ *  [--task auto|regression|classification] [--positive-class V] [--shards P] [--schema schema.json] [--json]`
  *
  * A CSV file is raw input: it runs through preprocess's de-duplication (and, with --fill mean,
  * its mean fill) before the fit, exactly as the pipeline would. A directory is preprocess
  * output (`factory preprocess --out DIR`: train.csv / clean.csv / stats.json, or the bucket
- * layout train/ clean/ stats/): its rows are read as they are, and with --holdout 0 and fill
- * none its statistics partials alone suffice, so no row is read at all.
+ * layout train/ clean/ stats/): its rows are read as they are, and with --task regression,
+ * --holdout 0 and fill none its statistics partials alone suffice, so no row is read at all
+ * (co-moments: exact to cond² · 1e-16 rather than the QR fit's cond · 1e-16).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { DatasetSchema } from '../../lambda/core/dataset-schema';
+import { TASK_SETTINGS, type TaskSetting } from '../../lambda/core/logistic';
 import type { ModelArtifact } from '../../lambda/core/model-artifact';
 import { parseStatsPartial, type StatsPartial } from '../../lambda/core/stats-partial-schema';
 import {
@@ -25,6 +27,7 @@ import {
   type TrainOptions,
   type TrainingSource,
 } from '../../lambda/core/train';
+import { fileSpills } from '../../lambda/trainer/file-spill';
 import { listFiles, localSource } from '../../lambda/trainer/sources';
 import { EXIT, OK_OR_FAILURE_HELP, fail, parseFlags, UsageError } from './command-line';
 import { SCHEMA_HELP, trainingSchema } from './schema-file';
@@ -35,7 +38,11 @@ export const TRAIN_USAGE = `usage: factory train IN.csv|DIR [IN2.csv|DIR ...] --
   --out FILE         where to write the model artifact (JSON)
   --holdout F        fraction of rows held out by row hash for metrics, in [0, 1) (default 0.2)
   --fill none|mean   none: fit the complete rows (default); mean: fill then fit (the article)
-  --ridge R          ridge penalty on the standardised problem (default 0: ordinary least squares)
+  --ridge R          ridge (L2) penalty on the standardised problem (default 0: ordinary least squares,
+                     unpenalised logistic regression)
+  --task T           auto (default): classification (logistic regression) when the target has exactly
+                     two distinct values (pass/fail), else regression; or regression | classification
+  --positive-class V classification: the target value that is the positive class (default: the rarer)
   --shards P         deal the inputs over P partials, merged before the solve (default 1)
   --schema FILE      dataset schema JSON (default: the schema preprocess recorded in DIR/stats.json,
                      else the built-in production-line schema; format below)
@@ -146,10 +153,21 @@ function summary(artifact: ModelArtifact, out: string, fromStats: boolean): stri
     .map((f, j) => `${f}=${fmt(artifact.weights[j])}±${fmt(artifact.standardErrors?.[j] ?? NaN)}`)
     .join(' ');
   const on = m.on === 'holdout' ? `holdout ${m.rows} rows` : `in-sample`;
+  const c = m.classification;
+  const scores = c
+    ? `log-loss ${c.logLoss.toFixed(4)} AUC ${c.auc === null ? 'n/a' : c.auc.toFixed(4)} accuracy ${c.accuracy.toFixed(4)} ` +
+      `precision ${c.precision.toFixed(4)} recall ${c.recall.toFixed(4)} at ${c.threshold} ` +
+      `(TP ${c.confusion.tp} FP ${c.confusion.fp} TN ${c.confusion.tn} FN ${c.confusion.fn})`
+    : `R² ${m.r2.toFixed(4)} RMSE ${fmt(m.rmse)}${m.mae === null ? '' : ` MAE ${fmt(m.mae)}`}`;
+  const task =
+    artifact.task === 'classification'
+      ? `classification, logistic regression: P(${artifact.target} = ${artifact.classes?.positive}), ${artifact.iterations} Newton passes`
+      : 'regression, least squares';
   return (
-    `trained ${artifact.rows} rows (fill ${artifact.fill}${fromStats ? ', from statistics partials' : ''}): ` +
-    `R² ${m.r2.toFixed(4)} RMSE ${fmt(m.rmse)}${m.mae === null ? '' : ` MAE ${fmt(m.mae)}`} (${on}) | ` +
-    `bias ${fmt(artifact.bias)} | ${weights} | ${artifact.version} → ${out}`
+    `trained ${artifact.rows} rows (${task}; fill ${artifact.fill}${fromStats ? ', from statistics partials' : ''}): ` +
+    `${scores} (${on}) | ` +
+    `bias ${fmt(artifact.bias)} | ${weights}${artifact.task === 'classification' ? ' (log-odds)' : ''} | ${artifact.version} → ${out}` +
+    (artifact.warnings ?? []).map((w) => `\nwarning: ${w}`).join('')
   );
 }
 
@@ -163,6 +181,8 @@ export async function run(argv: string[]): Promise<number> {
         holdout: { type: 'string' },
         fill: { type: 'string' },
         ridge: { type: 'string' },
+        task: { type: 'string' },
+        'positive-class': { type: 'string' },
         shards: { type: 'string' },
         schema: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -201,14 +221,39 @@ export async function run(argv: string[]): Promise<number> {
     );
     // --schema, else the schema preprocess recorded in DIR/stats.json, else the default.
     const schema: DatasetSchema = await trainingSchema(values.schema, positionals);
-    const options: TrainOptions = { schema, holdout, fill, ridge };
+    const task = (values.task ?? 'auto') as TaskSetting;
+    if (!TASK_SETTINGS.includes(task))
+      throw new UsageError(`--task must be ${TASK_SETTINGS.join(', ')}, got ${JSON.stringify(values.task)}`);
+    const positiveClass =
+      values['positive-class'] === undefined
+        ? undefined
+        : numberOption(
+            'positive-class',
+            values['positive-class'],
+            0,
+            Number.isFinite,
+            'a number (a value of the target)',
+          );
+    const options: TrainOptions = {
+      schema,
+      holdout,
+      fill,
+      ridge,
+      task,
+      ...(positiveClass !== undefined ? { positiveClass } : {}),
+    };
     const plan = await planInputs(positionals, fill);
     const meta = {
       codeVersion: codeVersion(),
       capacity: { engine: 'local' as const, instances: 1, shards },
     };
     let artifact: ModelArtifact;
-    const fromStats = plan.statsComplete && plan.stats.length > 0 && fill === 'none' && holdout === 0;
+    const fromStats =
+      plan.statsComplete &&
+      plan.stats.length > 0 &&
+      fill === 'none' &&
+      holdout === 0 &&
+      task === 'regression';
     if (fromStats) {
       const partials = await Promise.all(
         plan.stats.map(async ({ key, path }) => {
@@ -220,7 +265,14 @@ export async function run(argv: string[]): Promise<number> {
           };
         }),
       );
-      artifact = artifactFromResult(solveMerged(shardFromStats(partials, options)), options, meta);
+      const fit = await solveMerged(shardFromStats(partials, options));
+      const approximate =
+        'fit from statistics partials alone (co-moments: exact to about cond² × 1e-16); train on the rows for the exact QR fit';
+      artifact = artifactFromResult(
+        { ...fit, fit: { ...fit.fit, warnings: [...fit.fit.warnings, approximate] } },
+        options,
+        meta,
+      );
     } else {
       if (plan.sources.length === 0) throw new UsageError('no CSV inputs found');
       if (shards > plan.sources.length) {
@@ -228,7 +280,7 @@ export async function run(argv: string[]): Promise<number> {
           `--shards ${shards} exceeds the ${plan.sources.length} input object(s): shards deal whole objects`,
         );
       }
-      artifact = (await trainSources(plan.sources, options, { ...meta, shards })).artifact;
+      artifact = (await trainSources(plan.sources, options, { ...meta, shards, spill: fileSpills })).artifact;
     }
     await mkdir(dirname(resolve(values.out)), { recursive: true });
     await writeFile(values.out, JSON.stringify(artifact, null, 2) + '\n');
@@ -239,6 +291,9 @@ export async function run(argv: string[]): Promise<number> {
           version: artifact.version,
           rows: artifact.rows,
           fromStats,
+          task: artifact.task,
+          ...(artifact.classes ? { classes: artifact.classes, iterations: artifact.iterations } : {}),
+          warnings: artifact.warnings ?? [],
           metrics: artifact.metrics,
           data: artifact.data,
           bias: artifact.bias,

@@ -825,6 +825,19 @@ export function localPasses(shards: readonly TrainingShard[]): PassRunner {
   };
 }
 
+/** Every training row of shards in one process, in shard-name order (in-sample metrics). */
+export type RowVisitor = (visit: (rows: Float64Array) => void) => void;
+
+export function shardRows(shards: readonly TrainingShard[]): RowVisitor {
+  const sorted = [...shards].sort((a, b) => compareCodePoints(a.shard, b.shard));
+  return (visit) => {
+    for (const s of sorted) {
+      s.flushSpill();
+      s.spill?.forEachChunk(visit);
+    }
+  };
+}
+
 /** One shard's pass over its own spilled training rows. */
 export function shardPass(shard: TrainingShard, point: LogisticPoint): LogisticPass {
   const pass = new LogisticPass(shard.d);
@@ -852,7 +865,11 @@ function profilesOf(merged: TrainingShard): Record<string, GaussianProfile> {
  * from the target, `chooseTask`): Newton passes through `passes` (default: over the merged
  * shard's own spill), log-loss, AUC, accuracy, precision, recall and the confusion matrix.
  */
-export async function solveMerged(merged: TrainingShard, passes?: PassRunner): Promise<TrainingResult> {
+export async function solveMerged(
+  merged: TrainingShard,
+  passes?: PassRunner,
+  rows?: RowVisitor,
+): Promise<TrainingResult> {
   const { schema, ridge } = merged.options;
   if (merged.train.n === 0) {
     throw new TrainingInputError(
@@ -863,7 +880,7 @@ export async function solveMerged(merged: TrainingShard, passes?: PassRunner): P
   const task = chooseTask(merged.options.task ?? 'auto', merged.targetValues, schema.target);
   const profiles = profilesOf(merged);
   const base = { profiles, counts: { ...merged.counts }, inputs: [...merged.inputs] };
-  if (task === 'classification') return { ...(await solveClassification(merged, passes)), ...base };
+  if (task === 'classification') return { ...(await solveClassification(merged, passes, rows)), ...base };
   const fit = solveOls(merged.train, { features: schema.features, target: schema.target, ridge });
   let metrics: ModelMetrics;
   if (merged.holdoutRows > 0) {
@@ -883,6 +900,7 @@ export async function solveMerged(merged: TrainingShard, passes?: PassRunner): P
 async function solveClassification(
   merged: TrainingShard,
   passes: PassRunner | undefined,
+  rowsOf: RowVisitor | undefined,
 ): Promise<Pick<TrainingResult, 'task' | 'fit' | 'metrics' | 'classes' | 'threshold' | 'iterations'>> {
   const { schema, ridge } = merged.options;
   const d = merged.d;
@@ -942,21 +960,20 @@ async function solveClassification(
       labels[i] = rows[i * stride + d] === classes.positive ? 1 : 0;
     }
   } else {
-    merged.flushSpill();
-    if (!merged.spill || merged.spill.rows !== n)
-      throw new ClassificationError(
-        'NOT_CONVERGED',
-        'in-sample classification metrics need every training row in one place: use a holdout > 0 across hosts',
-      );
     logits = new Float64Array(n);
     labels = new Uint8Array(n);
     let i = 0;
-    merged.spill.forEachChunk((rows) => {
-      for (let o = 0; o < rows.length; o += stride, i++) {
+    (rowsOf ?? shardRows([merged]))((rows) => {
+      for (let o = 0; o < rows.length && i < n; o += stride, i++) {
         logits[i] = logit(rows, o);
         labels[i] = rows[o + d] === classes.positive ? 1 : 0;
       }
     });
+    if (i !== n)
+      throw new ClassificationError(
+        'NOT_CONVERGED',
+        `in-sample classification metrics need every training row in one place (${i} of ${n} here): use a holdout > 0 across hosts`,
+      );
   }
   const c = classificationMetrics(logits, labels, CLASSIFICATION_THRESHOLD);
   const metrics: ModelMetrics = {
@@ -1077,7 +1094,7 @@ export async function trainSources(
     // One shard is its own merge (its inputs are already in key order): no copy of its holdout
     // rows. Several: merged without their rows; each classification pass visits every shard's.
     const merged = p === 1 ? shards[0] : mergeShards(shards, options, null);
-    const result = await solveMerged(merged, localPasses(shards));
+    const result = await solveMerged(merged, localPasses(shards), shardRows(shards));
     return { artifact: artifactFromResult(result, options, meta), result };
   } finally {
     for (const s of shards) s.spill?.dispose();
