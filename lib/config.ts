@@ -17,6 +17,10 @@ import { TRAINING_DEFAULTS } from '../lambda/core/trainer-contract';
  * naming the key, the value given and what is allowed.
  */
 
+/** `lean`: the dev default, cheap and still encrypted and least-privilege; `isolated`: prod's. */
+export const NETWORK_PROFILES = ['lean', 'isolated'] as const;
+export type NetworkProfile = (typeof NETWORK_PROFILES)[number];
+
 /** CloudWatch Logs accepts only these retention periods. */
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -209,7 +213,15 @@ export const factoryConfigSchema = z
       .prefault({}),
     network: z
       .object({
-        maxAzs: z.number().int().min(2).max(3).default(2),
+        /**
+         * `lean` (dev default): functions outside the VPC, training in the VPC, interface
+         * endpoints in one AZ and only those the training engine needs. `isolated` (prod
+         * default): everything in the VPC, endpoints in every AZ for every caller. `null`
+         * means the stage's default. The trade-off: README, "Network profiles".
+         */
+        profile: z.enum(NETWORK_PROFILES).nullable().default(null),
+        /** AZs of the VPC's subnets; 1 only with the lean profile. */
+        maxAzs: z.number().int().min(1).max(3).default(2),
         /** NAT gateways for outbound internet; 0 keeps the subnets isolated (VPC endpoints only). */
         natGateways: z.number().int().min(0).max(3).default(0),
       })
@@ -292,7 +304,8 @@ export const factoryConfigSchema = z
     tags: z.record(z.string().regex(/^[\w .:/=+\-@]{1,128}$/), z.string().max(256)).default({}),
   })
   .strict()
-  .superRefine(checkReservedConcurrency);
+  .superRefine(checkReservedConcurrency)
+  .superRefine(checkNetworkProfile);
 
 /** Lambda keeps this much account concurrency unreserved for functions without a reservation. */
 export const LAMBDA_UNRESERVED_MINIMUM = 100;
@@ -334,6 +347,37 @@ function checkReservedConcurrency(
       code: 'custom',
       path: ['quotas', 'lambdaConcurrency'],
       message: `reserving ${total} leaves ${quota - total} of ${quota} unreserved; Lambda requires at least ${LAMBDA_UNRESERVED_MINIMUM}: raise the quota or lower preprocess/serving.reservedConcurrency`,
+    });
+  }
+}
+
+/**
+ * What the lean profile cannot give: two AZs of isolation for functions it keeps outside the VPC
+ * are moot, but a single-AZ isolated VPC would make every function depend on one AZ; and the
+ * endpoint-only bucket policy denies the functions the lean profile runs outside the VPC.
+ */
+function checkNetworkProfile(
+  config: {
+    stage: 'dev' | 'prod';
+    network: { profile: NetworkProfile | null; maxAzs: number };
+    security: { vpcEndpointOnly: boolean | null };
+  },
+  ctx: z.core.$RefinementCtx,
+): void {
+  const profile = config.network.profile ?? defaultNetworkProfile(config.stage);
+  if (profile === 'isolated' && config.network.maxAzs < 2) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['network', 'maxAzs'],
+      message: `must be 2 or 3 with network.profile "isolated" (1 is allowed only with "lean")`,
+    });
+  }
+  const endpointOnly = config.security.vpcEndpointOnly ?? config.stage === 'prod';
+  if (profile === 'lean' && endpointOnly) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['security', 'vpcEndpointOnly'],
+      message: `must be false with network.profile "lean", which runs the functions outside the VPC (prod turns it on by default): set it to false, or network.profile to "isolated"`,
     });
   }
 }
@@ -440,6 +484,16 @@ function parseScalar(value: unknown): unknown {
  */
 export function metricsNamespace(config: Pick<FactoryConfig, 'prefix' | 'stage'>): string {
   return `AiaasFactory/${config.prefix}/${config.stage}`;
+}
+
+/** The network profile of a stage when `network.profile` is unset. */
+export function defaultNetworkProfile(stage: 'dev' | 'prod'): NetworkProfile {
+  return stage === 'prod' ? 'isolated' : 'lean';
+}
+
+/** The network profile in force: `network.profile`, or the stage's default. */
+export function resolveNetworkProfile(config: Pick<FactoryConfig, 'stage' | 'network'>): NetworkProfile {
+  return config.network.profile ?? defaultNetworkProfile(config.stage);
 }
 
 /** The security options with each stage's secure default filled in. */

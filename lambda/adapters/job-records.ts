@@ -34,6 +34,7 @@ import {
   type JobRecordsDocument,
   type TrainingEngine,
 } from '../core/calibration';
+import { ValidationError } from '../core/errors';
 
 export { JOB_RECORDS_KEY, JOB_RECORDS_PREFIX };
 
@@ -264,26 +265,43 @@ export type FinishedJob =
   | { readonly engine: 'sagemaker'; readonly trainingJobName: string }
   | { readonly engine: 'batch'; readonly jobId: string };
 
+/** A job of the other engine reached a describer: the deployment trains on one engine. */
+function wrongEngine(expected: TrainingEngine, got: TrainingEngine): ValidationError {
+  return new ValidationError(`this deployment trains on ${expected}; got a ${got} job`);
+}
+
+/** Describes a finished job as a record, or says why it makes none: one engine's API. */
+export type JobDescriber = (job: FinishedJob) => Promise<JobRecord | SkippedJob>;
+
+/** The SageMaker describer. A function deployed for one engine bundles only that engine's client. */
+export function sageMakerJobDescriber(client: SageMakerClient): JobDescriber {
+  return (job) => {
+    if (job.engine !== 'sagemaker') throw wrongEngine('sagemaker', job.engine);
+    return describeTrainingJobRecord(client, job.trainingJobName);
+  };
+}
+
+/** The AWS Batch describer. */
+export function batchJobDescriber(client: BatchClient): JobDescriber {
+  return async (job) => {
+    if (job.engine !== 'batch') throw wrongEngine('batch', job.engine);
+    const { records, skipped } = await describeBatchJobRecords(client, [job.jobId]);
+    return records[0] ?? skipped[0] ?? { jobName: job.jobId, engine: 'batch', reason: 'not-found' };
+  };
+}
+
 /**
  * After a training job ends (the state machine's step after training): describe it and, when it
  * makes a usable record, store it as `capacity/records/<engine>/<jobName>.json`. Returns the
  * record with its key, or the reason it was skipped. Safe to retry: the key is the job.
  */
 export async function recordFinishedJob(
-  clients: { readonly s3: S3Client; readonly sagemaker?: SageMakerClient; readonly batch?: BatchClient },
+  s3: S3Client,
   modelsBucket: string,
   job: FinishedJob,
+  describe: JobDescriber,
 ): Promise<{ readonly record: JobRecord; readonly key: string } | { readonly skipped: SkippedJob }> {
-  let result: JobRecord | SkippedJob;
-  if (job.engine === 'sagemaker') {
-    if (!clients.sagemaker)
-      throw new Error('recordFinishedJob: a SageMaker client is required for a SageMaker job');
-    result = await describeTrainingJobRecord(clients.sagemaker, job.trainingJobName);
-  } else {
-    if (!clients.batch) throw new Error('recordFinishedJob: a Batch client is required for a Batch job');
-    const { records, skipped } = await describeBatchJobRecords(clients.batch, [job.jobId]);
-    result = records[0] ?? skipped[0] ?? { jobName: job.jobId, engine: 'batch', reason: 'not-found' };
-  }
+  const result = await describe(job);
   if (isSkipped(result)) return { skipped: result };
-  return { record: result, key: await putJobRecord(clients.s3, modelsBucket, result) };
+  return { record: result, key: await putJobRecord(s3, modelsBucket, result) };
 }

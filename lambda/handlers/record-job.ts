@@ -9,15 +9,17 @@
  *
  * A job that makes no usable record (not finished, no `units` tag, no times) is skipped with its
  * reason, not an error: calibration is best effort and must never fail a training run.
+ *
+ * A deployment trains on one engine, so the function is deployed from that engine's entry
+ * (record-job-sagemaker.ts or record-job-batch.ts): its bundle holds one engine's SDK client, and
+ * an isolated VPC needs an interface endpoint for that API only (lib/network-plan.ts).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { BatchClient } from '@aws-sdk/client-batch';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { batchClient, s3Client, sageMakerClient } from '../adapters/clients';
+import { s3Client } from '../adapters/clients';
 import { lambdaEntry } from '../adapters/lambda-entry';
 import { readModelsStepConfig, type ModelsStepConfig } from '../core/env/models-steps';
-import { recordFinishedJob, type FinishedJob } from '../adapters/job-records';
+import { recordFinishedJob, type FinishedJob, type JobDescriber } from '../adapters/job-records';
 import type { JobRecord } from '../core/calibration';
 import { ValidationError } from '../core/errors';
 
@@ -27,8 +29,8 @@ export type RecordJobOutput =
 
 export interface RecordJobDeps {
   readonly s3: S3Client;
-  readonly sagemaker: SageMakerClient;
-  readonly batch: BatchClient;
+  /** The engine's describer: `sageMakerJobDescriber` or `batchJobDescriber`. */
+  readonly describe: JobDescriber;
   readonly modelsBucket: string;
   readonly logger: Logger;
 }
@@ -49,7 +51,7 @@ export function decodeFinishedJob(event: unknown): FinishedJob {
 
 export async function runRecordJob(event: unknown, deps: RecordJobDeps): Promise<RecordJobOutput> {
   const job = decodeFinishedJob(event);
-  const result = await recordFinishedJob(deps, deps.modelsBucket, job);
+  const result = await recordFinishedJob(deps.s3, deps.modelsBucket, job, deps.describe);
   if ('skipped' in result) {
     deps.logger.warn('training job not recorded for calibration', { ...result.skipped });
     return { skipped: result.skipped.reason, jobName: result.skipped.jobName };
@@ -58,18 +60,22 @@ export async function runRecordJob(event: unknown, deps: RecordJobDeps): Promise
   return { recorded: result.key, record: result.record };
 }
 
-/** The Lambda entry point: MODELS_BUCKET read on the first invocation, clients created once. */
-export const handler = lambdaEntry<ModelsStepConfig, unknown, RecordJobOutput>({
-  name: 'record-job',
-  readConfig: (env) => readModelsStepConfig('record-job', env),
-  create: ({ config, logger }) => {
-    const deps: RecordJobDeps = {
-      s3: s3Client(),
-      sagemaker: sageMakerClient(),
-      batch: batchClient(),
-      modelsBucket: config.modelsBucket,
-      logger,
-    };
-    return (event) => runRecordJob(event, deps);
-  },
-});
+/**
+ * The Lambda entry point of one engine's record step: MODELS_BUCKET read on the first
+ * invocation, clients created once.
+ */
+export function recordJobHandler(describer: () => JobDescriber) {
+  return lambdaEntry<ModelsStepConfig, unknown, RecordJobOutput>({
+    name: 'record-job',
+    readConfig: (env) => readModelsStepConfig('record-job', env),
+    create: ({ config, logger }) => {
+      const deps: RecordJobDeps = {
+        s3: s3Client(),
+        describe: describer(),
+        modelsBucket: config.modelsBucket,
+        logger,
+      };
+      return (event) => runRecordJob(event, deps);
+    },
+  });
+}

@@ -14,16 +14,26 @@ import { grantObjectWrites } from './object-grants';
 export const PROJECT_ROOT = path.join(__dirname, '..', '..');
 
 export interface NodeFunctionProps {
-  /** File name under lambda/handlers/ without extension, e.g. `preprocess`. */
+  /** The handler's name, e.g. `preprocess`: its service name in logs and metrics. */
   readonly handler: string;
+  /**
+   * File name under lambda/handlers/ without extension, when it is not the handler's name (one
+   * handler with an entry per training engine, so each bundle holds one engine's client).
+   * @default the handler's name
+   */
+  readonly entry?: string;
   readonly description: string;
   /** Chosen from the handler's benchmark. @default 512 */
   readonly memorySize?: number;
   /** @default Duration.seconds(30) */
   readonly timeout?: Duration;
   readonly environment?: Record<string, string>;
-  /** Functions run in the VPC's isolated subnets and reach AWS through endpoints. */
-  readonly vpc: ec2.IVpc;
+  /**
+   * Where the function runs: in the VPC's private subnets (reaching AWS through its endpoints),
+   * or outside it, with the true reason it needs nothing there (it becomes the acknowledgement
+   * of the "Lambda inside VPC" findings). lib/network-plan.ts decides which.
+   */
+  readonly network: FunctionNetwork;
   readonly securityGroups?: ec2.ISecurityGroup[];
   /** Retention of the function's own log group. */
   readonly logRetention: logs.RetentionDays;
@@ -40,6 +50,9 @@ export interface NodeFunctionProps {
   readonly ephemeralStorageSize?: number;
 }
 
+/** A function's network: in the VPC, or outside it for a stated reason. */
+export type FunctionNetwork = { readonly vpc: ec2.IVpc } | { readonly outsideVpcBecause: string };
+
 /**
  * The house Lambda function: Node.js 24 on ARM64 (cheaper per GB-second), X-Ray tracing, the SDK
  * bundled and minified by local esbuild (synth needs no Docker and no network), source maps on,
@@ -52,10 +65,11 @@ export class NodeFunction extends NodejsFunction {
       encryptionKey: props.logKey,
       removalPolicy: props.stage === 'dev' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
-    const role = executionRole(scope, `${id}Role`, logGroup);
+    const vpc = 'vpc' in props.network ? props.network.vpc : undefined;
+    const role = executionRole(scope, `${id}Role`, logGroup, vpc !== undefined);
     super(scope, id, {
       role,
-      entry: path.join(PROJECT_ROOT, 'lambda', 'handlers', `${props.handler}.ts`),
+      entry: path.join(PROJECT_ROOT, 'lambda', 'handlers', `${props.entry ?? props.handler}.ts`),
       handler: 'handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
@@ -65,10 +79,10 @@ export class NodeFunction extends NodejsFunction {
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      vpc: props.vpc,
+      vpc,
       // The 'private' group: isolated by default, with egress only when NAT is configured.
-      vpcSubnets: { subnetGroupName: 'private' },
-      securityGroups: props.securityGroups,
+      vpcSubnets: vpc ? { subnetGroupName: 'private' } : undefined,
+      securityGroups: vpc ? props.securityGroups : undefined,
       reservedConcurrentExecutions: 'reserved' in props.concurrency ? props.concurrency.reserved : undefined,
       ephemeralStorageSize: props.ephemeralStorageSize
         ? Size.mebibytes(props.ephemeralStorageSize)
@@ -92,9 +106,12 @@ export class NodeFunction extends NodejsFunction {
         // Bundle the AWS SDK too: pinned versions, smaller cold start than the runtime's copy.
         externalModules: [],
         forceDockerBundling: false,
+        // index.meta.json beside the bundle: test/lib/network-plan.test.ts reads from it which
+        // SDK clients the deployed code contains, so no interface endpoint goes without a caller.
+        metafile: true,
       },
     });
-    acknowledgeHouseDefaults(this, logGroup, role);
+    acknowledgeHouseDefaults(this, logGroup, role, props.network);
     if ('unreservedBecause' in props.concurrency) {
       Validations.of(this).acknowledge({
         id: 'NIST.800.53.R5-LambdaConcurrency',
@@ -134,7 +151,7 @@ export interface BucketAccess {
  * DescribeSubnets, DeleteNetworkInterface, AssignPrivateIpAddresses, UnassignPrivateIpAddresses).
  * X-Ray and data grants are added to it by CDK and `bindBucket`.
  */
-function executionRole(scope: Construct, id: string, logGroup: logs.LogGroup): iam.Role {
+function executionRole(scope: Construct, id: string, logGroup: logs.LogGroup, inVpc: boolean): iam.Role {
   const role = new iam.Role(scope, id, {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
   });
@@ -145,6 +162,7 @@ function executionRole(scope: Construct, id: string, logGroup: logs.LogGroup): i
       resources: [logGroup.logGroupArn],
     }),
   );
+  if (!inVpc) return role;
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
       sid: 'VpcNetworkInterfaces',
@@ -163,16 +181,29 @@ function executionRole(scope: Construct, id: string, logGroup: logs.LogGroup): i
 }
 
 /** Findings every house function has, with the reason the house default is what it is. */
-function acknowledgeHouseDefaults(fn: NodejsFunction, logGroup: logs.LogGroup, role: iam.Role): void {
-  Validations.of(fn).acknowledge({
-    id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
-    reason:
-      'The function runs in the VPC isolated subnets; its SubnetIds are a cross-stack reference the guard rule cannot resolve, and template tests assert VpcConfig.',
-  });
+function acknowledgeHouseDefaults(
+  fn: NodejsFunction,
+  logGroup: logs.LogGroup,
+  role: iam.Role,
+  network: FunctionNetwork,
+): void {
   Validations.of(logGroup).acknowledge({
     id: 'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
     reason:
       'Encrypted with the platform KMS key from the data-lake stack (a cross-stack reference the guard rule cannot resolve); template tests assert KmsKeyId.',
+  });
+  if ('outsideVpcBecause' in network) {
+    const reason = network.outsideVpcBecause;
+    Validations.of(fn).acknowledge(
+      { id: 'cdk-validator-cfnguard::lambda_inside_vpc_check', reason },
+      { id: 'NIST.800.53.R5-LambdaInsideVPC', reason },
+    );
+    return;
+  }
+  Validations.of(fn).acknowledge({
+    id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
+    reason:
+      'The function runs in the VPC isolated subnets; its SubnetIds are a cross-stack reference the guard rule cannot resolve, and template tests assert VpcConfig.',
   });
   Validations.of(role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',

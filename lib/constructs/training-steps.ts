@@ -1,5 +1,4 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -15,11 +14,15 @@ import {
 } from '../../lambda/core/models-layout';
 import { CURATED } from '../../lambda/core/object-keys';
 import { wildcardResourceFinding } from '../acknowledgements';
-import { NodeFunction } from './node-function';
+import type { TrainingEngine } from '../network-plan';
+import { NodeFunction, type FunctionNetwork } from './node-function';
 import { trainingJobsArn } from './training-jobs';
 
 export interface TrainingStepsProps {
-  readonly vpc: ec2.IVpc;
+  /** In the VPC or outside it: lib/network-plan.ts `functionNetwork`. */
+  readonly network: FunctionNetwork;
+  /** The engine runs train on: the record step bundles and may call only that engine's API. */
+  readonly engine: TrainingEngine;
   /** Encrypts the functions' log groups (its policy must admit CloudWatch Logs). */
   readonly logKey: kms.IKey;
   readonly logRetention: logs.RetentionDays;
@@ -51,12 +54,14 @@ export class TrainingSteps extends Construct {
       handler: string,
       description: string,
       environment: Record<string, string>,
+      entry?: string,
     ) => {
       const fn = new NodeFunction(this, name, {
         handler,
+        entry,
         description,
         timeout: Duration.minutes(1),
-        vpc: props.vpc,
+        network: props.network,
         logKey: props.logKey,
         logRetention: props.logRetention,
         stage: props.stage,
@@ -112,26 +117,36 @@ export class TrainingSteps extends Construct {
       'record-job',
       'Keeps each finished training job as a calibration record for the planner',
       {},
+      `record-job-${props.engine}`,
     ).bindBucket(MODELS_BUCKET_VARIABLE, props.models, { write: true, prefixes: [JOB_RECORDS_PREFIX] });
-    this.recordJob.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'DescribeTrainingJobs',
-        actions: ['sagemaker:DescribeTrainingJob', 'sagemaker:ListTags'],
-        resources: [trainingJobsArn(this)],
-      }),
-    );
-    this.recordJob.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'DescribeBatchJobs',
-        actions: ['batch:DescribeJobs'],
-        resources: ['*'],
-      }),
-    );
-    // The role is a sibling of the function (NodeFunction creates it first), so the finding is on it.
-    Validations.of(this.recordJob.role!).acknowledge({
-      id: wildcardResourceFinding(this, trainingJobsArn(this)),
-      reason:
-        'Training job names are generated per run (train-<run uuid>); the grant is limited to that name prefix.',
-    });
+    if (props.engine === 'sagemaker') {
+      this.recordJob.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'DescribeTrainingJobs',
+          actions: ['sagemaker:DescribeTrainingJob', 'sagemaker:ListTags'],
+          resources: [trainingJobsArn(this)],
+        }),
+      );
+      // The role is a sibling of the function (NodeFunction creates it first), so the finding is on it.
+      Validations.of(this.recordJob.role!).acknowledge({
+        id: wildcardResourceFinding(this, trainingJobsArn(this)),
+        reason:
+          'Training job names are generated per run (train-<run uuid>); the grant is limited to that name prefix.',
+      });
+    } else {
+      this.recordJob.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'DescribeBatchJobs',
+          // DescribeJobs has no resource-level permissions (Service Authorization Reference, AWS Batch).
+          actions: ['batch:DescribeJobs'],
+          resources: ['*'],
+        }),
+      );
+      Validations.of(this.recordJob.role!).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'batch:DescribeJobs has no resource-level permissions (Service Authorization Reference, "Actions defined by AWS Batch"); it only reads job details.',
+      });
+    }
   }
 }

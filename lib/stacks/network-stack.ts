@@ -5,37 +5,16 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FactoryConfig } from '../config';
 import { houseKey } from '../constructs/house-key';
+import { networkPlan, type NetworkPlan } from '../network-plan';
 
 export interface NetworkStackProps extends StackProps {
   readonly config: FactoryConfig;
 }
 
-/** Interface endpoints the training, serving and plan steps need to reach AWS without internet. */
-const INTERFACE_ENDPOINTS: Record<string, ec2.InterfaceVpcEndpointAwsService> = {
-  SageMakerApi: ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_API,
-  SageMakerRuntime: ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME,
-  Batch: ec2.InterfaceVpcEndpointAwsService.BATCH,
-  Ecr: ec2.InterfaceVpcEndpointAwsService.ECR,
-  EcrDocker: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
-  Logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
-  Monitoring: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
-  Sts: ec2.InterfaceVpcEndpointAwsService.STS,
-  Kms: ec2.InterfaceVpcEndpointAwsService.KMS,
-  Ecs: ec2.InterfaceVpcEndpointAwsService.ECS,
-  EcsAgent: ec2.InterfaceVpcEndpointAwsService.ECS_AGENT,
-  EcsTelemetry: ec2.InterfaceVpcEndpointAwsService.ECS_TELEMETRY,
-  Ssm: ec2.InterfaceVpcEndpointAwsService.SSM,
-  SsmMessages: ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES,
-  Ec2Messages: ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES,
-  Ec2: ec2.InterfaceVpcEndpointAwsService.EC2,
-  StepFunctions: ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
-  Sqs: ec2.InterfaceVpcEndpointAwsService.SQS,
-  XRay: ec2.InterfaceVpcEndpointAwsService.XRAY,
-};
-
 /**
- * A VPC with isolated private subnets in two AZs and no NAT gateway: training, Batch instances
- * and functions reach AWS only through the S3 gateway endpoint and interface endpoints, so
+ * A VPC with isolated private subnets (in `network.maxAzs` AZs) and no NAT gateway: what runs in
+ * it reaches AWS only through the S3 gateway endpoint and the interface endpoints its callers
+ * need (lib/network-plan.ts: every endpoint has a caller, tested against the bundles), so
  * production data never crosses the internet. Flow logs record every rejected and accepted flow.
  */
 export class NetworkStack extends Stack {
@@ -46,6 +25,10 @@ export class NetworkStack extends Stack {
   public readonly flowLogKey: kms.Key;
   /** Security group of the interface endpoints: HTTPS from inside the VPC only. */
   public readonly endpointSecurityGroup: ec2.SecurityGroup;
+  /** The interface endpoints, by service name (`sagemaker.api`, `ecs-agent`, ...). */
+  public readonly interfaceEndpoints: ReadonlyMap<string, ec2.InterfaceVpcEndpoint>;
+  /** What the config asks of the network: profile, function placement, endpoints. */
+  public readonly plan: NetworkPlan;
 
   /**
    * The region's AZs as CloudFormation resolves them (`Fn::GetAZs`), never a lookup: with
@@ -105,14 +88,51 @@ export class NetworkStack extends Stack {
       allowAllOutbound: false,
     });
     this.endpointSecurityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), 'HTTPS from the VPC');
-    for (const [name, service] of Object.entries(INTERFACE_ENDPOINTS)) {
-      this.vpc.addInterfaceEndpoint(name, {
-        service,
-        subnets,
-        privateDnsEnabled: true,
-        securityGroups: [this.endpointSecurityGroup],
-        open: false,
-      });
+    const plan = (this.plan = networkPlan(props.config));
+    // Lean: one AZ's endpoint serves the whole VPC through private DNS (cross-AZ traffic is
+    // billed per GB, an endpoint per AZ by the hour whether used or not).
+    const privateSubnets = this.vpc.selectSubnets(subnets).subnets;
+    const endpointSubnets = { subnets: privateSubnets.slice(0, plan.endpointAzs) };
+    const endpoints = new Map<string, ec2.InterfaceVpcEndpoint>();
+    for (const need of plan.endpoints) {
+      endpoints.set(
+        need.service,
+        this.vpc.addInterfaceEndpoint(endpointId(need.service), {
+          service: new ec2.InterfaceVpcEndpointAwsService(need.service),
+          subnets: endpointSubnets,
+          privateDnsEnabled: true,
+          securityGroups: [this.endpointSecurityGroup],
+          open: false,
+        }),
+      );
     }
+    this.interfaceEndpoints = endpoints;
   }
+}
+
+/**
+ * The construct id of each service's endpoint, as first deployed. A new id would replace the
+ * endpoint, and CloudFormation creates the replacement first: its private DNS name would collide
+ * with the old endpoint's, which still exists, and the update would fail.
+ */
+const ENDPOINT_IDS: Readonly<Record<string, string>> = {
+  'sagemaker.api': 'SageMakerApi',
+  batch: 'Batch',
+  'ecr.api': 'Ecr',
+  'ecr.dkr': 'EcrDocker',
+  logs: 'Logs',
+  ecs: 'Ecs',
+  'ecs-agent': 'EcsAgent',
+  'ecs-telemetry': 'EcsTelemetry',
+};
+
+/** The endpoint's construct id: as first deployed, or one made from the service name. */
+function endpointId(service: string): string {
+  return (
+    ENDPOINT_IDS[service] ??
+    service
+      .split(/[.-]/)
+      .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+      .join('')
+  );
 }

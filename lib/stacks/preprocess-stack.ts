@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { functionNetwork } from '../network-plan';
 import { PREPROCESS_BUCKETS, preprocessEnvironment } from '../../lambda/core/env/preprocess';
 import { INPUT_SUFFIXES } from '../../lambda/core/input-key';
 import { CURATED_PREFIXES } from '../../lambda/core/object-keys';
@@ -73,7 +74,7 @@ export class PreprocessStack extends Stack {
               unreservedBecause:
                 "No reservation by default: a new account's Lambda quota (as low as 10) has no room for one and the deploy would fail. Bursts of uploads queue as asynchronous events that Lambda retries for up to 6 hours (maxEventAge) before the DLQ; set preprocess.reservedConcurrency with quotas.lambdaConcurrency to reserve.",
             },
-      vpc: props.vpc,
+      network: functionNetwork(config, props.vpc),
       logKey: props.key,
       logRetention: config.retention.logDays as logs.RetentionDays,
       stage: config.stage,

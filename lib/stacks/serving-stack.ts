@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { functionNetwork } from '../network-plan';
 import { PREDICT_BUCKETS, predictEnvironment } from '../../lambda/core/env/predict';
 import { MODELS_PREFIX } from '../../lambda/core/models-layout';
 import { metricsNamespace, type FactoryConfig } from '../config';
@@ -52,7 +53,7 @@ export class ServingStack extends Stack {
               unreservedBecause:
                 "No reservation by default: a new account's Lambda quota (as low as 10) has no room for one and the deploy would fail. The API stage throttles requests (serving.rateLimit, serving.burstLimit) and WAF limits each IP; set serving.reservedConcurrency with quotas.lambdaConcurrency to reserve.",
             },
-      vpc: props.vpc,
+      network: functionNetwork(config, props.vpc),
       logKey: props.key,
       logRetention: config.retention.logDays as logs.RetentionDays,
       stage: config.stage,

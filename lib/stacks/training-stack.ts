@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { functionNetwork } from '../network-plan';
 import { ec2TypeOf } from '../../lambda/core/instance-facts';
 import { sizeTrainingCapacity, type TrainingCapacity } from '../../lambda/core/planner';
 import { toHyperparameters, toTrainerEnvironment } from '../../lambda/core/trainer-contract';
@@ -108,7 +109,8 @@ export class TrainingStack extends Stack {
 
     const onSageMaker = training.engine === 'sagemaker';
     const steps = new TrainingSteps(this, 'Steps', {
-      vpc,
+      network: functionNetwork(config, vpc),
+      engine: training.engine,
       logKey: key,
       logRetention,
       stage: config.stage,

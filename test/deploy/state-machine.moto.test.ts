@@ -6,7 +6,6 @@
  * run the SageMaker and Batch `.sync` jobs: only those states are replaced (moto-gaps.ts).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { BatchClient } from '@aws-sdk/client-batch';
 import {
   CreateTrainingJobCommand,
   SageMakerClient,
@@ -17,6 +16,7 @@ import { parseLocation, readPointer } from '../../lambda/adapters/model-store';
 import { candidateLocation, readEvaluateConfig, runEvaluate } from '../../lambda/handlers/evaluate';
 import { runPlan, readPlanConfig, type PlanEvent } from '../../lambda/handlers/plan';
 import { readPromoteConfig, runPromote, type PromoteEvent } from '../../lambda/handlers/promote';
+import { sageMakerJobDescriber } from '../../lambda/adapters/job-records';
 import { decodeFinishedJob, runRecordJob } from '../../lambda/handlers/record-job';
 import { FAILING_LAMBDA_ERROR } from './moto-gaps';
 import {
@@ -121,19 +121,16 @@ async function checkHandlers(run: TrainingRun, ctx: RunContext): Promise<Handler
         credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
       };
       const sagemaker = new SageMakerClient(config);
-      const batch = new BatchClient(config);
       try {
         await sagemaker.send(new CreateTrainingJobCommand(sageMaker.request as CreateTrainingJobRequest));
         return await runRecordJob(inputOf(run, 'record-job'), {
           s3: ctx.clients.s3,
-          sagemaker,
-          batch,
+          describe: sageMakerJobDescriber(sagemaker),
           modelsBucket: ctx.environments['record-job'].MODELS_BUCKET!,
           logger: new Logger({ logLevel: 'SILENT' }),
         });
       } finally {
         sagemaker.destroy();
-        batch.destroy();
       }
     });
   }

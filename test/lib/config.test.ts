@@ -1,4 +1,4 @@
-import { ConfigError, configFromContext, parseConfig } from '../../lib/config';
+import { ConfigError, configFromContext, parseConfig, resolveNetworkProfile } from '../../lib/config';
 
 function problemsOf(raw: unknown): string {
   try {
@@ -19,6 +19,17 @@ describe('config', () => {
     expect(config.training.engine).toBe('sagemaker');
     expect(config.serving.auth).toBe('iam');
     expect(config.network.natGateways).toBe(0);
+  });
+
+  it('gives dev the lean network and prod the isolated one unless network.profile says otherwise', () => {
+    expect(resolveNetworkProfile(parseConfig({}))).toBe('lean');
+    expect(resolveNetworkProfile(parseConfig({ stage: 'prod' }))).toBe('isolated');
+    expect(resolveNetworkProfile(parseConfig({ network: { profile: 'isolated' } }))).toBe('isolated');
+    expect(
+      resolveNetworkProfile(
+        parseConfig({ stage: 'prod', network: { profile: 'lean' }, security: { vpcEndpointOnly: false } }),
+      ),
+    ).toBe('lean');
   });
 
   it.each([
@@ -68,7 +79,21 @@ describe('config', () => {
       'factory.serving.fillMissing: got "zero"; allowed: "reject" | "mean"',
     ],
     [{ serving: { maxRows: 0 } }, 'factory.serving.maxRows: got 0'],
-    [{ network: { maxAzs: 1 } }, 'factory.network.maxAzs: got 1'],
+    [
+      { network: { profile: 'isolated', maxAzs: 1 } },
+      'factory.network.maxAzs: got 1; must be 2 or 3 with network.profile "isolated"',
+    ],
+    [{ stage: 'prod', network: { maxAzs: 1 } }, 'factory.network.maxAzs: got 1; must be 2 or 3'],
+    [{ network: { maxAzs: 4 } }, 'factory.network.maxAzs: got 4'],
+    [{ network: { profile: 'open' } }, 'factory.network.profile: got "open"; allowed: "lean" | "isolated"'],
+    [
+      { network: { profile: 'lean' }, security: { vpcEndpointOnly: true } },
+      'factory.security.vpcEndpointOnly: got true; must be false with network.profile "lean"',
+    ],
+    [
+      { stage: 'prod', network: { profile: 'lean' } },
+      'factory.security.vpcEndpointOnly: got nothing; must be false',
+    ],
     [{ alarmEmail: 'not-an-email' }, 'factory.alarmEmail: got "not-an-email"; must be an e-mail address'],
     [{ colour: 'blue' }, 'factory: unknown key "colour"'],
     [{ training: { engin: 'batch' } }, 'factory.training: unknown key "engin"'],

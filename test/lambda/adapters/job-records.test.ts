@@ -23,6 +23,8 @@ import {
   loadJobRecords,
   putJobRecord,
   recordFinishedJob,
+  sageMakerJobDescriber,
+  batchJobDescriber,
   recordFromBatchJob,
   recordFromTrainingJob,
   saveJobRecords,
@@ -272,19 +274,23 @@ describe('job records against moto_server', () => {
       }),
     );
     await createTrainingJob('plan-calib-3', { units: '3000' }, 2);
-    const done = await recordFinishedJob({ s3, sagemaker, batch }, 'record-models', {
-      engine: 'sagemaker',
-      trainingJobName: 'plan-calib-3',
-    });
+    const done = await recordFinishedJob(
+      s3,
+      'record-models',
+      { engine: 'sagemaker', trainingJobName: 'plan-calib-3' },
+      sageMakerJobDescriber(sagemaker),
+    );
     expect(done).toMatchObject({
       key: 'capacity/records/sagemaker/plan-calib-3.json',
       record: { units: 3000, instances: 2 },
     });
     expect(await loadJobRecords(s3, 'record-models')).toEqual([(done as { record: JobRecord }).record]);
-    const unknown = await recordFinishedJob({ s3, batch }, 'record-models', {
-      engine: 'batch',
-      jobId: 'no-such-job',
-    });
+    const unknown = await recordFinishedJob(
+      s3,
+      'record-models',
+      { engine: 'batch', jobId: 'no-such-job' },
+      batchJobDescriber(batch),
+    );
     expect(unknown).toEqual({ skipped: { jobName: 'no-such-job', engine: 'batch', reason: 'not-found' } });
   });
 

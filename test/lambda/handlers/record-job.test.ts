@@ -3,18 +3,22 @@ import { BatchClient, DescribeJobsCommand } from '@aws-sdk/client-batch';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeTrainingJobCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
+import { batchJobDescriber, sageMakerJobDescriber } from '../../../lambda/adapters/job-records';
 import { decodeFinishedJob, runRecordJob } from '../../../lambda/handlers/record-job';
 
 const s3 = mockClient(S3Client);
 const sagemaker = mockClient(SageMakerClient);
 const batch = mockClient(BatchClient);
-const deps = () => ({
+const base = () => ({
   s3: new S3Client({ region: 'eu-west-1' }),
-  sagemaker: new SageMakerClient({ region: 'eu-west-1' }),
-  batch: new BatchClient({ region: 'eu-west-1' }),
   modelsBucket: 'models',
   logger: new Logger({ logLevel: 'SILENT' }),
 });
+const onSageMaker = () => ({
+  ...base(),
+  describe: sageMakerJobDescriber(new SageMakerClient({ region: 'eu-west-1' })),
+});
+const onBatch = () => ({ ...base(), describe: batchJobDescriber(new BatchClient({ region: 'eu-west-1' })) });
 
 beforeEach(() => {
   s3.reset();
@@ -37,7 +41,7 @@ describe('record-job step', () => {
     } as never);
     sagemaker.on(ListTagsCommand).resolves({ Tags: [{ Key: 'units', Value: '5000000' }] });
 
-    const out = await runRecordJob({ engine: 'sagemaker', trainingJobName: 'train-1' }, deps());
+    const out = await runRecordJob({ engine: 'sagemaker', trainingJobName: 'train-1' }, onSageMaker());
 
     expect(out).toMatchObject({
       recorded: 'capacity/records/sagemaker/train-1.json',
@@ -65,7 +69,7 @@ describe('record-job step', () => {
       ],
     } as never);
 
-    const out = await runRecordJob({ engine: 'batch', jobId: 'j-1' }, deps());
+    const out = await runRecordJob({ engine: 'batch', jobId: 'j-1' }, onBatch());
 
     expect(out).toEqual({ skipped: 'no-units', jobName: 'trainer-batch' });
     expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
@@ -81,5 +85,12 @@ describe('record-job step', () => {
     expect(() => decodeFinishedJob(event)).toThrow(
       /expected \{ engine: "sagemaker", trainingJobName \} or \{ engine: "batch", jobId \}/,
     );
+  });
+
+  it('refuses a job of the other engine: a deployment trains on one engine', async () => {
+    await expect(runRecordJob({ engine: 'batch', jobId: 'j-1' }, onSageMaker())).rejects.toThrow(
+      'this deployment trains on sagemaker; got a batch job',
+    );
+    expect(batch).not.toHaveReceivedCommand(DescribeJobsCommand);
   });
 });

@@ -18,16 +18,44 @@ describe('network stack', () => {
     });
   });
 
-  it.each(['sagemaker.api', 'batch', 'ecr.api', 'ecr.dkr', 'logs', 'sts', 'kms', 'ecs', 'ssm'])(
-    'adds a private-DNS interface endpoint for %s',
-    (service) => {
-      template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
-        VpcEndpointType: 'Interface',
-        PrivateDnsEnabled: true,
-        ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, `.${service}`]] },
-      });
-    },
-  );
+  it('has no interface endpoint on the lean dev network with SageMaker: nothing inside calls one', () => {
+    template.resourcePropertiesCountIs('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Interface' }, 0);
+  });
+
+  it.each(['sagemaker.api'])('gives prod a private-DNS interface endpoint in each AZ for %s', (service) => {
+    const prod = Template.fromStack(platform({ stage: 'prod' }).stacks.network);
+    prod.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Interface',
+      PrivateDnsEnabled: true,
+      SubnetIds: [Match.anyValue(), Match.anyValue()],
+      ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, `.${service}`]] },
+    });
+  });
+
+  it('keeps the construct ids endpoints were first deployed with (a new id would collide on private DNS)', () => {
+    const batch = Template.fromStack(
+      platform({ stage: 'prod', training: { engine: 'batch' } }).stacks.network,
+    );
+    const ids = Object.keys(
+      batch.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }),
+    );
+    expect(ids.map((id) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(
+      [
+        'VpcBatch',
+        'VpcEcr',
+        'VpcEcrDocker',
+        'VpcEcs',
+        'VpcEcsAgent',
+        'VpcEcsTelemetry',
+        'VpcLogs',
+      ].sort(),
+    );
+  });
+
+  it('runs in one AZ when the lean profile asks for one', () => {
+    const single = Template.fromStack(platform({ network: { maxAzs: 1 } }).stacks.network);
+    single.resourceCountIs('AWS::EC2::Subnet', 1);
+  });
 
   it('admits only HTTPS from the VPC to the endpoints', () => {
     template.hasResourceProperties('AWS::EC2::SecurityGroup', {

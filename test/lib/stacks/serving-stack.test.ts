@@ -10,7 +10,8 @@ describe('serving stack', () => {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       ReservedConcurrentExecutions: Match.absent(),
-      VpcConfig: Match.anyValue(),
+      // dev's lean network runs functions outside the VPC (test/lib/network-plan.test.ts).
+      VpcConfig: Match.absent(),
       Environment: {
         Variables: Match.objectLike({
           MODELS_BUCKET: Match.anyValue(),
