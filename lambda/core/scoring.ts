@@ -23,6 +23,12 @@ export interface CompiledModel extends DecodeSpec {
   readonly version: string;
   readonly weights: Float64Array;
   readonly bias: number;
+  /** Classification: the positive and negative class values and the label threshold; null for regression. */
+  readonly classification: {
+    readonly positive: number;
+    readonly negative: number;
+    readonly threshold: number;
+  } | null;
   readonly profiles: ReadonlyMap<string, CompiledProfile>;
   /** `{ <feature>: values[j], ... }` in one allocation with a fixed shape. */
   readonly contributionsRecord: (values: ArrayLike<number>) => Record<string, number>;
@@ -73,11 +79,20 @@ export interface ScoreOptions {
 }
 
 export interface RowPrediction {
-  /** `Σ wᵢxᵢ + b`, summed in feature order then the bias. */
+  /**
+   * Regression: `Σ wᵢxᵢ + b`, summed in feature order then the bias. Classification: the
+   * probability of the positive class, 1 / (1 + e^−logit), in [0, 1].
+   */
   readonly prediction: number;
+  /** Classification only: `Σ wᵢxᵢ + b`, the log-odds the contributions and the bias sum to. */
+  readonly logit?: number;
+  /** Classification only: the probability of the positive class (= prediction). */
+  readonly probability?: number;
+  /** Classification only: the positive class when probability ≥ the model's threshold, else the negative. */
+  readonly label?: number;
   /**
    * `wᵢxᵢ` per feature, keyed by the feature's name (any column name, `bias` included); added in
-   * model order and then `bias` they give `prediction` exactly.
+   * model order and then `bias` they give `prediction` exactly (classification: `logit`, in log-odds).
    */
   readonly contributions: Readonly<Record<string, number>>;
   /** The intercept `b`, beside the contributions so no feature name can collide with it. */
@@ -129,6 +144,10 @@ export function compileModel(value: unknown): CompiledModel {
     featureIndex: new Map(features.map((f, j) => [f, j])),
     weights: Float64Array.from(artifact.weights),
     bias: artifact.bias,
+    classification:
+      artifact.task === 'classification' && artifact.classes && artifact.threshold !== undefined
+        ? { ...artifact.classes, threshold: artifact.threshold }
+        : null,
     globalMean: Float64Array.from(artifact.scaling.mean),
     profiles,
     categoryMean: (category) => profiles.get(category)?.mean,
@@ -200,6 +219,16 @@ export function predictRow(
     modelVersion: model.version,
     categoryKnown: profile !== undefined,
   };
+  const cls = model.classification;
+  if (cls) {
+    // Log-odds: the contributions and the bias sum to the logit; the answer is its probability.
+    const probability =
+      prediction >= 0 ? 1 / (1 + Math.exp(-prediction)) : Math.exp(prediction) / (1 + Math.exp(prediction));
+    result.logit = prediction;
+    result.prediction = probability;
+    result.probability = probability;
+    result.label = probability >= cls.threshold ? cls.positive : cls.negative;
+  }
   if (!profile) {
     result.note = `category ${JSON.stringify(category)} has no training profile: no z-scores or anomaly flags`;
   }
