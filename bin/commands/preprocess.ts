@@ -1,5 +1,5 @@
 /**
- * `factory preprocess IN.csv --out DIR [--max-bytes N] [--schema schema.json]`
+ * `factory preprocess IN.csv --out DIR [--max-bytes N] [--schema schema.json] [--max-columns N] [--max-categories N]`
  *
  * Cleans one CSV with the streaming core (lambda/core/preprocess.ts) and writes DIR/clean.csv,
  * DIR/train.csv, DIR/group_stats.csv, DIR/stats.json, DIR/report.json and DIR/quarantine.csv.
@@ -7,18 +7,29 @@
  * no clean.csv behind (exit 1, one line on stderr).
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULT_DATASET_SCHEMA, decodeSchema, type DatasetSchema } from '../../lambda/core/dataset-schema';
-import { PreprocessError, preprocessCsv, type PreprocessResult } from '../../lambda/core/preprocess';
+import { fileSource } from '../../lambda/adapters/file-source';
+import { DEFAULT_DATASET_SCHEMA, type DatasetSchema } from '../../lambda/core/dataset-schema';
+import {
+  DEFAULT_MAX_CATEGORIES,
+  DEFAULT_MAX_COLUMNS,
+  PreprocessError,
+  preprocessCsv,
+  type PreprocessResult,
+} from '../../lambda/core/preprocess';
 import { EXIT, OK_OR_FAILURE_HELP, fail, parseFlags, UsageError } from './command-line';
 import { readSchemaFile, SCHEMA_HELP } from './schema-file';
 
 export const PREPROCESS_USAGE = `usage: factory preprocess IN.csv --out DIR [--max-bytes N] [--schema schema.json]
-  --out DIR        output directory (clean.csv, train.csv, group_stats.csv, stats.json, report.json, quarantine.csv)
-  --max-bytes N    reject inputs larger than N bytes (default 1 GiB)
-  --schema FILE    dataset schema JSON (default: the built-in production-line schema; format below)
-A file-level problem (no header, a missing column, over --max-bytes, not UTF-8) writes no clean.csv.
+  --out DIR            output directory (clean.csv, train.csv, group_stats.csv, stats.json, report.json, quarantine.csv)
+  --max-bytes N        reject inputs larger than N bytes, gzip inputs counted inflated (default 1 GiB)
+  --schema FILE        dataset schema JSON (default: the built-in production-line schema; format below)
+  --max-columns N      reject a header of more than N columns (default ${DEFAULT_MAX_COLUMNS})
+  --max-categories N   reject more than N distinct categories (default ${DEFAULT_MAX_CATEGORIES})
+IN.csv may be gzip-compressed (known by its bytes). Columns the schema does not name are kept;
+those pandas would read as numbers are filled, de-duplicated and averaged as numbers too.
+A file-level problem (no header, a missing column, over a limit, not UTF-8) writes no clean.csv.
 ${OK_OR_FAILURE_HELP}
 
 ${SCHEMA_HELP}`;
@@ -50,11 +61,18 @@ const STREAMS = ['clean', 'train', 'quarantine'] as const;
 export async function preprocessFile(
   input: string,
   out: string,
-  options: { maxBytes?: number; schemaPath?: string; schema?: DatasetSchema } = {},
+  options: {
+    maxBytes?: number;
+    schemaPath?: string;
+    schema?: DatasetSchema;
+    maxColumns?: number;
+    maxCategories?: number;
+  } = {},
 ): Promise<PreprocessResult> {
+  // A bad schema file is named as the problem, not the CSV.
   const schema =
     options.schema ??
-    (options.schemaPath ? decodeSchema(await readFile(options.schemaPath, 'utf8')) : DEFAULT_DATASET_SCHEMA);
+    (options.schemaPath ? await readSchemaFile(options.schemaPath) : DEFAULT_DATASET_SCHEMA);
   const maxBytes = options.maxBytes ?? 1 << 30;
   const size = (await stat(input)).size;
   if (size > maxBytes)
@@ -79,12 +97,15 @@ export async function preprocessFile(
     files ??= await openAll();
     await files[name].write(bytes);
   };
+  const source = await fileSource(input, { plain: () => readChunks(input) });
   try {
     const result = await preprocessCsv({
       schema,
       maxBytes,
-      sizeHint: size,
-      open: () => readChunks(input),
+      maxColumns: options.maxColumns,
+      maxCategories: options.maxCategories,
+      sizeHint: source.gzip ? undefined : size,
+      open: source.open,
       sink: {
         clean: writer('clean'),
         train: writer('train'),
@@ -108,6 +129,15 @@ export async function preprocessFile(
   }
 }
 
+/** A flag's positive whole number, or undefined when absent. */
+function positiveWhole(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(value) || value < 1)
+    throw new UsageError(`${flag} must be a positive whole number, got "${text}"`);
+  return value;
+}
+
 export async function run(argv: string[]): Promise<number> {
   try {
     const { values, positionals } = parseFlags({
@@ -117,6 +147,8 @@ export async function run(argv: string[]): Promise<number> {
         out: { type: 'string' },
         'max-bytes': { type: 'string' },
         schema: { type: 'string' },
+        'max-columns': { type: 'string' },
+        'max-categories': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -132,16 +164,25 @@ export async function run(argv: string[]): Promise<number> {
       !(/^\s*\d/.test(maxText!) && Number.isSafeInteger(maxBytes) && maxBytes > 0)
     )
       throw new UsageError(`--max-bytes must be a positive whole number, got "${maxText}"`);
+    const maxColumns = positiveWhole(values['max-columns'], '--max-columns');
+    const maxCategories = positiveWhole(values['max-categories'], '--max-categories');
     const schema = values.schema === undefined ? undefined : await readSchemaFile(values.schema);
     const [input] = positionals;
     // Read errors from the chunk reader carry no path: a directory or a missing file is named here.
     if (!(await stat(input)).isFile()) throw new Error(`${input}: not a file`);
     let r: PreprocessResult['report'];
     try {
-      r = (await preprocessFile(input, values.out, { maxBytes, schema })).report;
+      r = (await preprocessFile(input, values.out, { maxBytes, schema, maxColumns, maxCategories })).report;
     } catch (error) {
-      // A file-level problem with the input's content: name the input.
-      if (error instanceof PreprocessError) throw new Error(`${input}: ${error.message}`, { cause: error });
+      // A file-level problem with the input's content: name the input (and, for columns the
+      // header lacks under the built-in schema, how to give one).
+      if (error instanceof PreprocessError) {
+        const from =
+          error.code === 'missing_column' && values.schema === undefined
+            ? ' (the built-in schema: pass --schema FILE, which `factory schema IN.csv` writes)'
+            : '';
+        throw new Error(`${input}: ${error.message}${from}`, { cause: error });
+      }
       throw error;
     }
     const mbps = r.bytesIn / 1e6 / Math.max(r.elapsedMs / 1000, 1e-9);

@@ -361,6 +361,9 @@ export class CsvScanner {
       }
     }
     const line = this.line;
+    // A row cut by the end of the input inside a quote may end in a line end it holds itself:
+    // that line end closes its last line, so no further line starts.
+    if (i === rowEnd && rowEnd > pos && (buf[rowEnd - 1] === LF || buf[rowEnd - 1] === CR)) innerLines--;
     this.line += 1 + innerLines;
     if (f === 1 && flags === ROW_OK && quoted[0] === FIELD_PLAIN) {
       let blank = true;

@@ -92,7 +92,13 @@ export interface PreprocessOutputs extends PreprocessResult {
 export async function preprocessBytes(
   input: Uint8Array,
   schema: DatasetSchema,
-  options: { maxBytes?: number; chunkSize?: number; weakHashBitsForTest?: number } = {},
+  options: {
+    maxBytes?: number;
+    chunkSize?: number;
+    weakHashBitsForTest?: number;
+    maxColumns?: number;
+    maxCategories?: number;
+  } = {},
 ): Promise<PreprocessOutputs> {
   const chunkSize = options.chunkSize ?? 1 << 20;
   let parts: Record<'clean' | 'train' | 'quarantine', Uint8Array[]> = {
@@ -113,6 +119,8 @@ export async function preprocessBytes(
     sink,
     sizeHint: input.length,
     maxBytes: options.maxBytes,
+    maxColumns: options.maxColumns,
+    maxCategories: options.maxCategories,
     weakHashBitsForTest: options.weakHashBitsForTest,
     open: async function* () {
       for (let i = 0; i < input.length; i += chunkSize) yield input.subarray(i, i + chunkSize);

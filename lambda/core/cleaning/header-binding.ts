@@ -7,6 +7,7 @@
 import { type DatasetSchema, schemaColumns, textColumns } from '../dataset-schema';
 import { type ScannedRow, ROW_OK, fieldText } from '../csv-scanner';
 import { PreprocessError } from '../preprocess-error';
+import { missingColumnsMessage } from './header-advice';
 import { DEFAULT_MAX_COLUMNS } from './limits';
 
 export interface Binding {
@@ -44,15 +45,14 @@ export function bindHeader(
   }
   const header: string[] = [];
   for (let k = 0; k < row.fieldCount; k++) header.push(fieldText(row, k));
-  const dup = header.find((c, i) => header.indexOf(c) !== i);
+  const seen = new Set<string>();
+  const dup = header.find((c) => seen.size === seen.add(c).size);
   if (dup !== undefined)
     throw new PreprocessError('bad_header', `column "${dup}" is named twice in the header`);
   const role = new Int32Array(header.length).fill(-1);
   const needed = [...textColumns(schema), ...numeric];
-  const missing = needed.filter((c) => !header.includes(c));
-  if (missing.length > 0) {
-    throw new PreprocessError('missing_column', `header lacks schema column(s): ${missing.join(', ')}`);
-  }
+  const missing = needed.filter((c) => !seen.has(c));
+  if (missing.length > 0) throw new PreprocessError('missing_column', missingColumnsMessage(header, missing));
   numeric.forEach((name, j) => {
     role[header.indexOf(name)] = j;
   });

@@ -71,7 +71,7 @@ describe('preprocessCsv', () => {
         '5,5,non_finite,"t4,i,A,inf,2,3"\n' +
         '6,6,stray_quote,"t5,i,A,1""2,2,3"\n' +
         '7,8,ragged_row,"t6,""a\nb"",A,1,2,3,4"\n' +
-        '9,10,unclosed_quote,"t7,i,A,1,2,""3\n"\n',
+        '9,9,unclosed_quote,"t7,i,A,1,2,""3\n"\n',
     );
     expect(out.report.quarantineByReason).toEqual({
       ragged_row: 2,
