@@ -6,7 +6,7 @@ import type { CapacityUsed, ModelArtifact, ModelLineage, ModelMetrics } from './
 
 export interface ModelCardFeature {
   readonly name: string;
-  /** Change of the prediction per unit of this feature. */
+  /** Change of the prediction (classification: of the log-odds) per unit of this feature. */
   readonly weight: number;
   /** Training mean and standard deviation over all rows. */
   readonly trainingMean: number;
@@ -18,6 +18,14 @@ export interface ModelCard {
   readonly trainedAt: string;
   readonly target: string;
   readonly categoryField: string;
+  /** 'regression' (least squares) or 'classification' (logistic regression, pass/fail). */
+  readonly task: 'regression' | 'classification';
+  /** In words: what the model predicts and how well, for a person who is not a statistician. */
+  readonly summary: string;
+  /** Classification: the positive and negative target values and the label threshold. */
+  readonly classes?: { readonly positive: number; readonly negative: number; readonly threshold: number };
+  /** Constant or collinear features the trainer warned about. */
+  readonly warnings: readonly string[];
   /** How a prediction is made, in one line. */
   readonly formula: string;
   readonly features: readonly ModelCardFeature[];
@@ -53,7 +61,16 @@ export function modelCard(artifact: ModelArtifact): ModelCard {
     trainedAt: artifact.trainedAt,
     target: artifact.target,
     categoryField: artifact.category,
-    formula: `${artifact.target} = bias + Σ weightᵢ × featureᵢ`,
+    task: artifact.task ?? 'regression',
+    summary: cardSummary(artifact),
+    ...(artifact.task === 'classification' && artifact.classes && artifact.threshold !== undefined
+      ? { classes: { ...artifact.classes, threshold: artifact.threshold } }
+      : {}),
+    warnings: artifact.warnings ?? [],
+    formula:
+      artifact.task === 'classification'
+        ? `P(${artifact.target} = ${artifact.classes?.positive}) = 1 / (1 + e^−(bias + Σ weightᵢ × featureᵢ)); label ${artifact.classes?.positive} when P ≥ ${artifact.threshold}, else ${artifact.classes?.negative}`
+        : `${artifact.target} = bias + Σ weightᵢ × featureᵢ`,
     features: artifact.features.map((name, j) => ({
       name,
       weight: artifact.weights[j],
@@ -72,4 +89,19 @@ export function modelCard(artifact: ModelArtifact): ModelCard {
     lineage: artifact.lineage,
     capacity: artifact.capacity,
   };
+}
+
+/** One sentence on the task and its headline metrics. */
+export function cardSummary(artifact: ModelArtifact): string {
+  const m = artifact.metrics;
+  const on = m.on === 'holdout' ? `${m.rows} held-out rows` : `its ${m.rows} training rows`;
+  const c = m.classification;
+  if (artifact.task === 'classification' && c) {
+    return (
+      `Classification (logistic regression): the probability that ${artifact.target} is ${artifact.classes?.positive}. ` +
+      `On ${on}: accuracy ${c.accuracy.toFixed(3)}, ROC AUC ${c.auc === null ? 'n/a' : c.auc.toFixed(3)}, log-loss ${c.logLoss.toFixed(4)}, ` +
+      `precision ${c.precision.toFixed(3)} and recall ${c.recall.toFixed(3)} at ${c.threshold}.`
+    );
+  }
+  return `Regression (least squares): predicts ${artifact.target}. On ${on}: R² ${m.r2.toFixed(4)}, RMSE ${m.rmse.toPrecision(4)}.`;
 }

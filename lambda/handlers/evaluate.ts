@@ -63,12 +63,31 @@ export function readEvaluateConfig(env: Env = process.env): EvaluateConfig {
 
 export type EvaluateDeps = StepDeps<EvaluateConfig>;
 
-/** Candidate better than current? Lower holdout RMSE wins; no current means yes. */
+/**
+ * Candidate better than current? By the task's metric: lower holdout log-loss for
+ * classification, lower holdout RMSE for regression; no current model, or one of the other task
+ * (the target changed meaning), means yes.
+ */
 export function compareMetrics(
   candidate: ModelMetrics,
   current: ModelMetrics | null,
 ): { better: boolean; reason: string } {
   if (!current) return { better: true, reason: 'no current model' };
+  const ours = candidate.classification;
+  const theirs = current.classification;
+  if ((ours === undefined) !== (theirs === undefined)) {
+    return {
+      better: true,
+      reason: `the task changed (current ${theirs ? 'classification' : 'regression'}, candidate ${ours ? 'classification' : 'regression'})`,
+    };
+  }
+  if (ours && theirs) {
+    if (!Number.isFinite(theirs.logLoss))
+      return { better: true, reason: 'the current model has no usable log-loss' };
+    return ours.logLoss < theirs.logLoss
+      ? { better: true, reason: `log-loss ${ours.logLoss} < current ${theirs.logLoss}` }
+      : { better: false, reason: `log-loss ${ours.logLoss} ≥ current ${theirs.logLoss}` };
+  }
   if (!(typeof current.rmse === 'number' && Number.isFinite(current.rmse))) {
     return { better: true, reason: 'the current model has no usable RMSE' };
   }
@@ -105,6 +124,8 @@ export async function runEvaluate(event: EvaluateEvent, deps: EvaluateDeps): Pro
   logger.info('candidate evaluated', { ...output });
   metrics.addMetric('CandidateRmse', MetricUnit.NoUnit, candidate.metrics.rmse);
   metrics.addMetric('CandidateR2', MetricUnit.NoUnit, candidate.metrics.r2);
+  if (candidate.metrics.classification)
+    metrics.addMetric('CandidateLogLoss', MetricUnit.NoUnit, candidate.metrics.classification.logLoss);
   metrics.addMetric('CandidateBetter', MetricUnit.Count, verdict.better ? 1 : 0);
   metrics.publishStoredMetrics();
   return output;

@@ -10,6 +10,9 @@ describe('modelCard', () => {
       trainedAt: '2024-05-01T10:00:00.000Z',
       target: 'quality',
       categoryField: 'category',
+      task: 'regression',
+      summary: 'Regression (least squares): predicts quality. On 300 held-out rows: R² 0.9100, RMSE 0.8000.',
+      warnings: [],
       formula: 'quality = bias + Σ weightᵢ × featureᵢ',
       features: [
         { name: 'temperature', weight: 0.5, trainingMean: 75, trainingStd: 5 },
@@ -29,5 +32,35 @@ describe('modelCard', () => {
       lineage: artifact.lineage,
       capacity: artifact.capacity,
     });
+  });
+
+  test('says which task was trained: a classification card gives the probability formula, classes and metrics in words', () => {
+    const artifact = {
+      ...artifactFixture(),
+      task: 'classification' as const,
+      classes: { positive: 1, negative: 0 },
+      threshold: 0.5,
+      metrics: {
+        ...artifactFixture().metrics,
+        classification: {
+          logLoss: 0.31,
+          auc: 0.9,
+          accuracy: 0.88,
+          precision: 0.7,
+          recall: 0.6,
+          threshold: 0.5,
+          confusion: { tp: 6, fp: 3, tn: 80, fn: 4 },
+        },
+      },
+    };
+    const card = modelCard(artifact);
+    expect(card.task).toBe('classification');
+    expect(card.classes).toEqual({ positive: 1, negative: 0, threshold: 0.5 });
+    expect(card.formula).toBe(
+      'P(quality = 1) = 1 / (1 + e^−(bias + Σ weightᵢ × featureᵢ)); label 1 when P ≥ 0.5, else 0',
+    );
+    expect(card.summary).toMatch(
+      /^Classification \(logistic regression\): .* accuracy 0\.880, ROC AUC 0\.900, log-loss 0\.3100/,
+    );
   });
 });
