@@ -191,9 +191,9 @@ describe('preprocess handler against moto_server', () => {
   it('quarantines the bad rows with their line numbers and reasons', () => {
     const lines = firstObjects.get('quarantine')!.bytes.toString('utf8').trim().split('\n');
     expect(lines[0]).toBe('line,last_line,reason,raw');
-    expect(lines.slice(1).map((l) => l.split(',').slice(0, 2).join(','))).toEqual([
-      '3002,non_numeric',
-      '3003,ragged_row',
+    expect(lines.slice(1).map((l) => l.split(',').slice(0, 3).join(','))).toEqual([
+      '3002,3002,non_numeric',
+      '3003,3003,ragged_row',
     ]);
   });
 
