@@ -409,3 +409,50 @@ function renamingField<T>(from: string, to: string, f: () => T): T {
     throw error;
   }
 }
+
+/** How a training run's passes over the rows are spread (classification needs several). */
+export interface TrainingPasses {
+  /** Training rows (n). */
+  readonly rows: number;
+  /**
+   * Passes over the rows: 1 for regression (one QR pass); for classification the first pass
+   * plus one per Newton iteration (lambda/core/logistic.ts).
+   */
+  readonly passes: number;
+  readonly engine: 'sagemaker' | 'batch';
+  /** c, t0, s as calibrated. */
+  readonly secondsPerUnit: number;
+  readonly startupSeconds: number;
+  readonly serialSeconds: number;
+  /** One iteration's meeting of the hosts through S3 (publish, poll, merge); ≥ 0. */
+  readonly exchangeSeconds: number;
+}
+
+/**
+ * The cost model of a run with several passes, as the trainer spends them:
+ * - SageMaker: the hosts stay up across iterations (t0 once), every pass splits over p, and each
+ *   iteration after the first pass adds one exchange: T = t0 + s + (passes − 1)·e + c·(n·passes)/p,
+ *   i.e. n·passes units.
+ * - Batch: the array children exit after the first pass; the reduce runs the Newton passes over
+ *   all rows in one process: T = t0 + s + (passes − 1)·c·n + c·n/p.
+ * With passes = 1 both are the one-pass model exactly.
+ */
+export function trainingCostModel(t: TrainingPasses): CostModel {
+  const passes = requireWhole('passes', t.passes, 1);
+  if (!(t.exchangeSeconds >= 0))
+    throw new PlanInputError('exchangeSeconds', `must be ≥ 0, got ${t.exchangeSeconds}`);
+  if (t.engine === 'sagemaker') {
+    return {
+      units: t.rows * passes,
+      secondsPerUnit: t.secondsPerUnit,
+      startupSeconds: t.startupSeconds,
+      serialSeconds: t.serialSeconds + (passes - 1) * t.exchangeSeconds,
+    };
+  }
+  return {
+    units: t.rows,
+    secondsPerUnit: t.secondsPerUnit,
+    startupSeconds: t.startupSeconds,
+    serialSeconds: t.serialSeconds + (passes - 1) * t.secondsPerUnit * t.rows,
+  };
+}

@@ -30,7 +30,7 @@ import {
   type TrainingEngine,
 } from '../core/calibration';
 import { tryInstanceFacts } from '../core/instance-facts';
-import { plan } from '../core/planner';
+import { plan, trainingCostModel } from '../core/planner';
 
 import { engineInstanceType, readPlanConfig, type PlanConfig } from '../core/env/plan';
 import { CURATED, trainingRowsPrefix } from '../core/object-keys';
@@ -65,6 +65,8 @@ export interface PlanOutput {
   readonly bytesIn: number;
   /** Statistics partials read. */
   readonly partials: number;
+  /** Passes over the rows planned: 1, or TRAINING_TASK classification's CLASSIFICATION_PASSES. */
+  readonly passes: number;
   readonly calibration: {
     readonly c: number;
     readonly t0: number;
@@ -176,11 +178,17 @@ export async function runPlan(event: PlanEvent | null | undefined, deps: PlanDep
   });
   const pricePerHour = config.pricePerHour ?? tryInstanceFacts(instanceType)?.pricePerHour;
 
+  const passes = config.task === 'classification' ? config.classificationPasses : 1;
   const result = plan({
-    units: n,
-    secondsPerUnit: calibration.c,
-    startupSeconds: calibration.t0,
-    serialSeconds: config.serialSeconds,
+    ...trainingCostModel({
+      rows: n,
+      passes,
+      engine,
+      secondsPerUnit: calibration.c,
+      startupSeconds: calibration.t0,
+      serialSeconds: config.serialSeconds,
+      exchangeSeconds: config.exchangeSeconds,
+    }),
     deadlineSeconds: config.deadlineSeconds,
     minP: 1,
     maxP: config.maxInstances,
@@ -202,6 +210,7 @@ export async function runPlan(event: PlanEvent | null | undefined, deps: PlanDep
     inputPrefix: trainingRowsPrefix(config.fillMode),
     bytesIn,
     partials: keys.length,
+    passes,
     calibration: {
       c: calibration.c,
       t0: calibration.t0,

@@ -2,6 +2,7 @@
 import { TRAINING_ENGINES, type TrainingEngine } from '../calibration';
 import { ConfigError } from '../errors';
 import { ec2TypeOf, tryInstanceFacts } from '../instance-facts';
+import { TASK_SETTINGS, type TaskSetting } from '../logistic';
 import { FILL_MODES, type FillMode } from '../train';
 import {
   finiteNumber,
@@ -40,9 +41,24 @@ export interface PlanConfig extends ServiceConfig {
   readonly serialSeconds: number;
   /** FILL_MODE (default 'none'): 'none' trains on `train/` (complete rows), 'mean' on `clean/`. */
   readonly fillMode: FillMode;
+  /**
+   * TRAINING_TASK (default 'auto'): 'classification' plans CLASSIFICATION_PASSES passes over the
+   * rows (n·passes units, one exchange per iteration). 'auto' plans one pass: the statistics
+   * partials do not show whether the target is two-valued.
+   */
+  readonly task: TaskSetting;
+  /** CLASSIFICATION_PASSES (default 10): the first pass plus the Newton iterations expected. */
+  readonly classificationPasses: number;
+  /** EXCHANGE_SECONDS (default 4): one iteration's meeting of the hosts through S3 (two polls). */
+  readonly exchangeSeconds: number;
 }
 
-export type PlanSettings = Omit<PlanConfig, 'curatedBucket' | 'modelsBucket' | 'serviceName'>;
+type PlanDefaulted = 'task' | 'classificationPasses' | 'exchangeSeconds';
+export type PlanSettings = Omit<
+  PlanConfig,
+  'curatedBucket' | 'modelsBucket' | 'serviceName' | PlanDefaulted
+> &
+  Partial<Pick<PlanConfig, PlanDefaulted>>;
 
 export function planEnvironment(settings: PlanSettings): Record<string, string> {
   return {
@@ -55,6 +71,11 @@ export function planEnvironment(settings: PlanSettings): Record<string, string> 
     SECONDS_PER_UNIT: String(settings.secondsPerUnit),
     SERIAL_SECONDS: String(settings.serialSeconds),
     FILL_MODE: settings.fillMode,
+    ...(settings.task !== undefined ? { TRAINING_TASK: settings.task } : {}),
+    ...(settings.classificationPasses !== undefined
+      ? { CLASSIFICATION_PASSES: String(settings.classificationPasses) }
+      : {}),
+    ...(settings.exchangeSeconds !== undefined ? { EXCHANGE_SECONDS: String(settings.exchangeSeconds) } : {}),
     ...serviceEnvironment(settings),
   };
 }
@@ -91,6 +112,11 @@ export function readPlanConfig(env: Env = process.env): PlanConfig {
     secondsPerUnit: finiteNumber(env, 'SECONDS_PER_UNIT', { min: 0, exclusive: true }),
     serialSeconds: finiteNumber(env, 'SERIAL_SECONDS', { min: 0, fallback: 0 }),
     fillMode,
+    task: oneOf(env, 'TRAINING_TASK', TASK_SETTINGS, 'auto'),
+    classificationPasses: env.CLASSIFICATION_PASSES?.trim()
+      ? wholeNumber(env, 'CLASSIFICATION_PASSES', { min: 1 })
+      : 10,
+    exchangeSeconds: finiteNumber(env, 'EXCHANGE_SECONDS', { min: 0, fallback: 4 }),
     ...readServiceConfig(env, 'plan'),
   };
 }

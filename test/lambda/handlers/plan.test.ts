@@ -55,6 +55,9 @@ describe('readPlanConfig', () => {
       secondsPerUnit: 2,
       serialSeconds: 30,
       fillMode: 'none',
+      task: 'auto',
+      classificationPasses: 10,
+      exchangeSeconds: 4,
       serviceName: 'plan',
       metricsNamespace: 'AiaasFactory',
     });
@@ -212,8 +215,22 @@ describe('runPlan against moto_server S3', () => {
       inputPrefix: 'train/',
       bytesIn: 115_000,
       partials: 2,
+      passes: 1,
       calibration: { c: 2, t0: 60, source: 'defaults', reason: 'too-few-records', records: 0 },
     });
+  });
+
+  test('a classification plans n·passes units on SageMaker, plus one exchange per iteration', async () => {
+    const config = await setup({
+      TRAINING_TASK: 'classification',
+      CLASSIFICATION_PASSES: '3',
+      EXCHANGE_SECONDS: '5',
+      DEADLINE_SECONDS: '1000',
+    });
+    await putPartials(config.curatedBucket);
+    const output = await runPlan({}, { s3, config, logger, metrics });
+    // T(p) = 60 + 30 + 2·5 + 2·(1000·3)/p ≤ 1000 → p = 7 (857 s).
+    expect(output).toMatchObject({ passes: 3, p: 7, plannedSeconds: 60 + 30 + 10 + 6000 / 7 });
   });
 
   test('with FILL_MODE=mean, n is the clean rows and training reads clean/', async () => {
