@@ -53,8 +53,9 @@ export function bindHeader(
   const needed = [...textColumns(schema), ...numeric];
   const missing = needed.filter((c) => !seen.has(c));
   if (missing.length > 0) throw new PreprocessError('missing_column', missingColumnsMessage(header, missing));
+  const at = new Map(header.map((name, k) => [name, k]));
   numeric.forEach((name, j) => {
-    role[header.indexOf(name)] = j;
+    role[at.get(name)!] = j;
   });
   const texts: number[] = [];
   role.forEach((j, k) => {
@@ -65,7 +66,7 @@ export function bindHeader(
     header,
     role,
     textColumns: Int32Array.from(texts),
-    categoryAt: header.indexOf(schema.category),
+    categoryAt: at.get(schema.category)!,
     extras: header.filter((c) => !known.has(c)),
     headerBytes: row.bytes.slice(row.start, row.end),
   };
