@@ -7,6 +7,7 @@ import {
   SERVING_DEFAULTS,
   UNKNOWN_CATEGORY_MODES,
 } from '../lambda/core/env/predict';
+import { TASK_SETTINGS } from '../lambda/core/logistic';
 import { FILL_MODES } from '../lambda/core/train';
 import { TRAINING_DEFAULTS } from '../lambda/core/trainer-contract';
 
@@ -189,6 +190,13 @@ export const factoryConfigSchema = z
         fill: z.enum(FILL_MODES).default(TRAINING_DEFAULTS.fill),
         holdout: z.number().min(0).max(0.5).default(TRAINING_DEFAULTS.holdout),
         ridge: z.number().nonnegative().default(TRAINING_DEFAULTS.ridge),
+        /**
+         * 'auto': classification (logistic regression, Newton) when the target has exactly two
+         * distinct values (pass/fail), else regression (least squares); or either one forced.
+         */
+        task: z.enum(TASK_SETTINGS).default(TRAINING_DEFAULTS.task),
+        /** Classification: the target value that is the positive class; null = the rarer value. */
+        positiveClass: z.number().refine(Number.isFinite, 'must be a finite number').nullable().default(null),
       })
       .strict()
       .prefault({}),
