@@ -23,6 +23,22 @@ const extraCell = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(...TEXT) },
 );
 
+/** Spellings of one value (or one missing cell), for copies that pandas calls duplicates. */
+const SPELLINGS = [
+  ['1.5', '1.50', '15e-1'],
+  ['-0.00000142', '-1.42E-06'],
+  ['2', '2.0', '+2'],
+  ['0', '-0'],
+  MISSING,
+];
+
+function respelled(row: readonly string[], choice: number): string[] {
+  return row.map((cell, k) => {
+    const group = k >= 3 ? SPELLINGS.find((g) => g.includes(cell)) : undefined;
+    return group ? group[(choice + k) % group.length] : cell;
+  });
+}
+
 const missing = (cell: string) => isMissingCell(enc.encode(cell), 0, enc.encode(cell).length);
 const value = (cell: string) => (missing(cell) ? NaN : Number(cell.trim()));
 
@@ -44,7 +60,10 @@ function model(rows: string[][]): Model {
   const kept: string[][] = [];
   for (const r of rows) {
     const key = JSON.stringify(
-      r.map((cell, k) => (isNumeric(k) ? String(value(cell) || 0) : missing(cell) ? null : cell)),
+      // Numbers by value (-0 equals 0, every missing cell equals every other), text as written.
+      r.map((cell, k) =>
+        isNumeric(k) ? (value(cell) === 0 ? '0' : String(value(cell))) : missing(cell) ? null : cell,
+      ),
     );
     if (seen.has(key)) continue;
     seen.add(key);
@@ -88,8 +107,12 @@ describe('extra columns typed and cleaned as pandas does', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(row, { minLength: 1, maxLength: 40 }),
+        // Copies of earlier rows with their numbers spelled another way: duplicates to pandas.
+        fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 12 }),
         fc.integer({ min: 1, max: 64 }),
-        async (rows, chunkSize) => {
+        async (base, copies, chunkSize) => {
+          const rows = [...base];
+          for (const [pick, spelling] of copies) rows.push(respelled(rows[pick % rows.length], spelling));
           const csv = ['c,x,y,' + EXTRAS.join(','), ...rows.map((r) => r.join(','))].join('\n') + '\n';
           const out = await preprocessBytes(enc.encode(csv), schema, { chunkSize });
           const want = model(rows.map((r) => [...r]));
