@@ -31,6 +31,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'score rows with a model, with explanations',
     load: () => import('./commands/predict'),
   },
+  cost: {
+    summary: 'what the platform costs: idle, per training run, per million predictions',
+    load: () => import('./commands/cost'),
+  },
   local: {
     summary: 'run the whole pipeline locally against moto_server',
     load: () => import('./commands/local'),

@@ -3,11 +3,15 @@ import { join } from 'node:path';
 import { configFromContext, type FactoryConfig } from '../../lib/config';
 import { REPO_ROOT } from './trainer-hosts';
 
-/** The platform config as `cdk synth` would read it (cdk.json's `factory` context over the defaults). */
-export function platformConfig(): FactoryConfig {
+/** cdk.json's context, as `cdk synth` hands it to the app (empty without a cdk.json). */
+export function cdkJsonContext(): Record<string, unknown> {
   const path = join(REPO_ROOT, 'cdk.json');
-  const context = existsSync(path)
+  return existsSync(path)
     ? ((JSON.parse(readFileSync(path, 'utf8')) as { context?: Record<string, unknown> }).context ?? {})
     : {};
-  return configFromContext(context);
+}
+
+/** The platform config as `cdk synth` would read it (cdk.json's `factory` context over the defaults). */
+export function platformConfig(): FactoryConfig {
+  return configFromContext(cdkJsonContext());
 }

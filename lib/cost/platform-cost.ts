@@ -1,0 +1,134 @@
+/**
+ * The cost estimate of a configuration: the platform synthesized in-process (no bundling and no
+ * policy packs: the templates are what is priced), its templates priced by lib/cost/estimate.ts,
+ * the training run at the plan the training stack sized, the predictions at the predict
+ * function's memory. `factory cost` prints it; the dashboard shows its training and serving figures.
+ */
+import { App } from 'aws-cdk-lib';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { resolveNetworkProfile, type FactoryConfig } from '../config';
+import { createPlatform, type Platform } from '../platform';
+import {
+  idleCost,
+  millionPredictionsCost,
+  PRICE_TABLE,
+  sum,
+  trainingRunCost,
+  type CostItem,
+  type CostLine,
+  type StackTemplate,
+  type TrainingRunInput,
+} from './estimate';
+
+export interface CostEstimate {
+  readonly stage: FactoryConfig['stage'];
+  readonly networkProfile: string;
+  readonly engine: FactoryConfig['training']['engine'];
+  /** The region the prices are for, the date of the table, and a warning when it is not the deployment's. */
+  readonly prices: { readonly region: string; readonly date: string; readonly warning?: string };
+  readonly idleMonthlyUsd: number;
+  readonly perTrainingRunUsd: number;
+  readonly perMillionPredictionsUsd: number;
+  readonly predictionsPerUsd: number;
+  readonly items: readonly CostItem[];
+  readonly perTrainingRun: readonly CostLine[];
+  readonly perMillionPredictions: readonly CostLine[];
+  readonly unpriced: readonly string[];
+}
+
+/** The stacks of an assembly as the estimator reads them. */
+export function templatesOf(assembly: CloudAssembly): StackTemplate[] {
+  return assembly.stacks.map((stack) => ({
+    stackName: stack.stackName,
+    resources: (stack.template as { Resources?: StackTemplate['resources'] }).Resources ?? {},
+  }));
+}
+
+/** The training run the synthesized state machine makes, at the plan the training stack sized. */
+export function trainingRunOf(
+  platform: Platform,
+  config: FactoryConfig,
+  templates: StackTemplate[],
+): TrainingRunInput {
+  const onSageMaker = config.training.engine === 'sagemaker';
+  const capacity = onSageMaker ? platform.training.sageMakerCapacity : platform.training.batchCapacity;
+  const training = templates.find((t) => t.stackName === platform.training.stackName)!;
+  const resources = Object.values(training.resources);
+  const definition = resources.find((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+  // Every state of the definition once: an upper bound, since a run takes one branch per choice.
+  const states = (JSON.stringify(definition?.Properties?.DefinitionString ?? '').match(/\\"Type\\":/g) ?? [])
+    .length;
+  const steps = resources
+    .filter(
+      (r) =>
+        r.Type === 'AWS::Lambda::Function' && r.Properties?.Environment?.Variables?.POWERTOOLS_SERVICE_NAME,
+    )
+    .map((r) => ({ memoryMiB: r.Properties.MemorySize ?? 128, seconds: r.Properties.Timeout ?? 3 }));
+  return {
+    engine: config.training.engine,
+    instanceType: capacity.instanceFacts.instanceType,
+    instances: capacity.p,
+    plannedSeconds: capacity.plannedSeconds,
+    pricePerHour: capacity.pricePerHour,
+    stateTransitions: states,
+    steps,
+  };
+}
+
+/** Prices a synthesized platform. */
+export function estimatePlatform(
+  platform: Platform,
+  config: FactoryConfig,
+  assembly: CloudAssembly,
+): CostEstimate {
+  const templates = templatesOf(assembly);
+  const idle = idleCost(templates);
+  const perTrainingRun = trainingRunCost(trainingRunOf(platform, config, templates));
+  const serving = templates.find((t) => t.stackName === platform.serving.stackName)!;
+  const resources = Object.values(serving.resources);
+  const predict = resources.find(
+    (r) =>
+      r.Type === 'AWS::Lambda::Function' &&
+      r.Properties?.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'predict',
+  );
+  const perMillionPredictions = millionPredictionsCost({
+    memoryMiB: predict?.Properties?.MemorySize ?? 128,
+    // Lambda bills duration in 1 ms steps: the measured time rounded up.
+    billedMs: Math.max(1, Math.ceil(PRICE_TABLE.measured.predictHandlerMsP99.value)),
+    waf: Object.values(templates.flatMap((t) => Object.values(t.resources))).some(
+      (r) => r.Type === 'AWS::WAFv2::WebACL',
+    ),
+    tracing: predict?.Properties?.TracingConfig?.Mode === 'Active',
+    logRetentionDays: config.retention.logDays,
+    modelCacheSeconds: config.serving.modelCacheSeconds,
+  });
+  const perMillion = sum(perMillionPredictions);
+  const region = config.region ?? process.env.CDK_DEFAULT_REGION ?? process.env.AWS_REGION;
+  const warning =
+    region === undefined
+      ? `no region configured: ${PRICE_TABLE.region} list prices`
+      : region !== PRICE_TABLE.region
+        ? `no price table for ${region}: ${PRICE_TABLE.region} list prices shown, ${region} may differ`
+        : undefined;
+  return {
+    stage: config.stage,
+    networkProfile: resolveNetworkProfile(config),
+    engine: config.training.engine,
+    prices: { region: PRICE_TABLE.region, date: PRICE_TABLE.date, ...(warning ? { warning } : {}) },
+    idleMonthlyUsd: idle.monthlyUsd,
+    perTrainingRunUsd: sum(perTrainingRun),
+    perMillionPredictionsUsd: perMillion,
+    predictionsPerUsd: Math.floor(1e6 / perMillion),
+    items: idle.items,
+    perTrainingRun,
+    perMillionPredictions,
+    unpriced: idle.unpriced,
+  };
+}
+
+/** Synthesizes the platform of a config (templates only) and prices it. */
+export function estimateConfig(context: Record<string, unknown>, config: FactoryConfig): CostEstimate {
+  const app = new App({ context: { ...context, 'aws:cdk:bundling-stacks': [] } });
+  const platform = createPlatform(app, config);
+  return estimatePlatform(platform, config, app.synth());
+}
