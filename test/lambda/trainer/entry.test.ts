@@ -195,3 +195,83 @@ describe('trainer entry, AWS Batch array mode', () => {
     spy.mockRestore();
   });
 });
+
+/** The same files with a pass/fail target: quality above 88 is 1, else 0 (a missing cell stays missing). */
+function passFail(f: { name: string; bytes: Buffer }): { name: string; bytes: Buffer } {
+  const lines = f.bytes.toString('utf8').split('\n');
+  const out = lines.map((line, i) => {
+    if (i === 0 || line === '') return line;
+    const cut = line.lastIndexOf(',');
+    const q = line.slice(cut + 1);
+    return q === '' ? line : `${line.slice(0, cut + 1)}${Number(q) > 88 ? 1 : 0}`;
+  });
+  return { name: f.name, bytes: Buffer.from(out.join('\n')) };
+}
+
+describe('trainer entry, classification', () => {
+  let single: ModelArtifact;
+  const classified = () => files.map(passFail);
+
+  beforeAll(async () => {
+    const root = join(work, 'class-single');
+    layout(root, 'algo-1', ['algo-1'], classified(), { holdout: '0.2' });
+    expect(await runTrainer(['train'], { env: {}, smRoot: root, log: quiet })).toBe(0);
+    single = model(root);
+  });
+
+  it('trains a pass/fail target as a classification on one host (task auto)', () => {
+    expect(single.task).toBe('classification');
+    expect(single.classes).toEqual({ positive: 1, negative: 0 });
+    expect(single.iterations).toBeGreaterThan(2);
+    expect(single.metrics.classification?.auc).toBeGreaterThan(0.8);
+  });
+
+  it('gives the one-host weights within 1e-9 on three hosts meeting each Newton iteration through the partials store', async () => {
+    const hosts = ['algo-1', 'algo-2', 'algo-3'];
+    const partials = join(work, 'class-partials-3');
+    const roots = hosts.map((h) => join(work, `class-three-${h}`));
+    const mine = classified();
+    hosts.forEach((h, i) =>
+      layout(
+        roots[i],
+        h,
+        hosts,
+        mine.filter((_, k) => k % 3 === i),
+        { holdout: '0.2', partials_dir: partials, poll_milliseconds: '5', wait_timeout_seconds: '60' },
+      ),
+    );
+    const codes = await Promise.all(
+      roots.map((root) => runTrainer(['train'], { env: {}, smRoot: root, log: quiet })),
+    );
+    expect(codes).toEqual([0, 0, 0]);
+    const merged = model(roots[0]);
+    expect(merged.task).toBe('classification');
+    merged.weights.forEach((w, j) => expect(relative(w, single.weights[j])).toBeLessThan(1e-9));
+    expect(merged.iterations).toBe(single.iterations);
+    expect(merged.metrics.classification?.confusion).toEqual(single.metrics.classification?.confusion);
+    expect(
+      relative(merged.metrics.classification!.logLoss, single.metrics.classification!.logLoss),
+    ).toBeLessThan(1e-12);
+  });
+
+  it('gives the one-host weights from Batch children and a reduce that runs the passes', async () => {
+    const input = join(work, 'class-batch-input');
+    mkdirSync(input, { recursive: true });
+    for (const f of classified()) writeFileSync(join(input, f.name), f.bytes);
+    const base = {
+      TRAINER_INPUT_DIR: input,
+      TRAINER_PARTIALS_DIR: join(work, 'class-batch-partials'),
+      TRAINER_MODEL_PATH: join(work, 'class-batch-model', 'model.json'),
+      TRAINER_HOLDOUT: '0.2',
+      AWS_BATCH_JOB_ARRAY_SIZE: '2',
+    };
+    for (let i = 0; i < 2; i++)
+      expect(
+        await runTrainer(['batch'], { env: { ...base, AWS_BATCH_JOB_ARRAY_INDEX: String(i) }, log: quiet }),
+      ).toBe(0);
+    expect(await runTrainer(['reduce'], { env: base, log: quiet })).toBe(0);
+    const reduced = JSON.parse(readFileSync(base.TRAINER_MODEL_PATH, 'utf8')) as ModelArtifact;
+    expect(reduced.task).toBe('classification');
+    reduced.weights.forEach((w, j) => expect(relative(w, single.weights[j])).toBeLessThan(1e-9));
+  });
+});
