@@ -111,7 +111,7 @@ describe('extra columns typed and cleaned as pandas does', () => {
         fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 12 }),
         fc.integer({ min: 1, max: 64 }),
         async (base, copies, chunkSize) => {
-          const rows = [...base];
+          const rows: string[][] = [...base];
           for (const [pick, spelling] of copies) rows.push(respelled(rows[pick % rows.length], spelling));
           const csv = ['c,x,y,' + EXTRAS.join(','), ...rows.map((r) => r.join(','))].join('\n') + '\n';
           const out = await preprocessBytes(enc.encode(csv), schema, { chunkSize });
