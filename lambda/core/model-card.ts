@@ -105,3 +105,19 @@ export function cardSummary(artifact: ModelArtifact): string {
   }
   return `Regression (least squares): predicts ${artifact.target}. On ${on}: R² ${m.r2.toFixed(4)}, RMSE ${m.rmse.toPrecision(4)}.`;
 }
+
+/**
+ * The metrics in one line for a summary, by task: classification's log-loss, ROC AUC, accuracy,
+ * precision and recall at the threshold, or regression's R², RMSE and MAE.
+ */
+export function metricsText(m: ModelMetrics): string {
+  const c = m.classification;
+  if (c) {
+    return (
+      `log-loss ${c.logLoss.toFixed(4)}, AUC ${c.auc === null ? 'n/a' : c.auc.toFixed(4)}, accuracy ${c.accuracy.toFixed(4)}, ` +
+      `precision ${c.precision.toFixed(4)}, recall ${c.recall.toFixed(4)} at ${c.threshold} ` +
+      `(TP ${c.confusion.tp}, FP ${c.confusion.fp}, TN ${c.confusion.tn}, FN ${c.confusion.fn})`
+    );
+  }
+  return `R² ${m.r2.toFixed(4)}, RMSE ${m.rmse.toFixed(4)}, MAE ${m.mae === null ? 'n/a' : m.mae.toFixed(4)}`;
+}

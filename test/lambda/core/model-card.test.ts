@@ -1,4 +1,4 @@
-import { modelCard } from '../../../lambda/core/model-card';
+import { metricsText, modelCard } from '../../../lambda/core/model-card';
 import { artifactFixture } from '../model-fixture';
 
 describe('modelCard', () => {
@@ -61,6 +61,27 @@ describe('modelCard', () => {
     );
     expect(card.summary).toMatch(
       /^Classification \(logistic regression\): .* accuracy 0\.880, ROC AUC 0\.900, log-loss 0\.3100/,
+    );
+  });
+
+  test('metricsText gives the metrics of the task in one line', () => {
+    const m = artifactFixture().metrics;
+    expect(metricsText(m)).toMatch(/^R² 0\.9100, RMSE 0\.8000, MAE /);
+    expect(
+      metricsText({
+        ...m,
+        classification: {
+          logLoss: 0.31,
+          auc: null,
+          accuracy: 0.88,
+          precision: 0.7,
+          recall: 0.6,
+          threshold: 0.5,
+          confusion: { tp: 6, fp: 3, tn: 80, fn: 4 },
+        },
+      }),
+    ).toBe(
+      'log-loss 0.3100, AUC n/a, accuracy 0.8800, precision 0.7000, recall 0.6000 at 0.5 (TP 6, FP 3, TN 80, FN 4)',
     );
   });
 });
