@@ -225,6 +225,7 @@ export async function runPlan(event: PlanEvent | null | undefined, deps: PlanDep
   metrics.addMetric('PlannedInstances', MetricUnit.Count, output.p);
   metrics.addMetric('PlannedRows', MetricUnit.Count, output.n);
   metrics.addMetric('PlanInfeasible', MetricUnit.Count, output.feasible ? 0 : 1);
+  if (output.cost !== null) metrics.addMetric('PlannedCostUsd', MetricUnit.NoUnit, output.cost);
   metrics.publishStoredMetrics();
   return output;
 }

@@ -15,6 +15,7 @@
  * an isolated VPC needs an interface endpoint for that API only (lib/network-plan.ts).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { s3Client } from '../adapters/clients';
 import { lambdaEntry } from '../adapters/lambda-entry';
@@ -22,6 +23,7 @@ import { readModelsStepConfig, type ModelsStepConfig } from '../core/env/models-
 import { recordFinishedJob, type FinishedJob, type JobDescriber } from '../adapters/job-records';
 import type { JobRecord } from '../core/calibration';
 import { ValidationError } from '../core/errors';
+import { jobCostUsd } from '../core/job-cost';
 
 export type RecordJobOutput =
   | { readonly recorded: string; readonly record: JobRecord }
@@ -29,6 +31,8 @@ export type RecordJobOutput =
 
 export interface RecordJobDeps {
   readonly s3: S3Client;
+  /** Where the job's measured cost goes (MeasuredCostUsd), beside the plan's PlannedCostUsd. */
+  readonly metrics?: Metrics;
   /** The engine's describer: `sageMakerJobDescriber` or `batchJobDescriber`. */
   readonly describe: JobDescriber;
   readonly modelsBucket: string;
@@ -56,7 +60,16 @@ export async function runRecordJob(event: unknown, deps: RecordJobDeps): Promise
     deps.logger.warn('training job not recorded for calibration', { ...result.skipped });
     return { skipped: result.skipped.reason, jobName: result.skipped.jobName };
   }
-  deps.logger.info('training job recorded for calibration', { key: result.key, record: result.record });
+  const costUsd = jobCostUsd(result.record);
+  deps.logger.info('training job recorded for calibration', {
+    key: result.key,
+    record: result.record,
+    costUsd,
+  });
+  if (deps.metrics && costUsd !== undefined) {
+    deps.metrics.addMetric('MeasuredCostUsd', MetricUnit.NoUnit, costUsd);
+    deps.metrics.publishStoredMetrics();
+  }
   return { recorded: result.key, record: result.record };
 }
 
@@ -68,9 +81,10 @@ export function recordJobHandler(describer: () => JobDescriber) {
   return lambdaEntry<ModelsStepConfig, unknown, RecordJobOutput>({
     name: 'record-job',
     readConfig: (env) => readModelsStepConfig('record-job', env),
-    create: ({ config, logger }) => {
+    create: ({ config, logger, metrics }) => {
       const deps: RecordJobDeps = {
         s3: s3Client(),
+        metrics,
         describe: describer(),
         modelsBucket: config.modelsBucket,
         logger,

@@ -274,6 +274,25 @@ export interface PredictionsInput {
   readonly modelCacheSeconds: number;
 }
 
+/** The serving figures of a config for a predict function of `memoryMiB` (WAF and tracing as the platform sets them). */
+export function predictionsInputOf(
+  config: {
+    readonly retention: { readonly logDays: number };
+    readonly serving: { readonly modelCacheSeconds: number };
+  },
+  memoryMiB: number,
+  options: { readonly waf: boolean; readonly tracing: boolean },
+): PredictionsInput {
+  return {
+    memoryMiB,
+    // Lambda bills duration in 1 ms steps: the measured time rounded up.
+    billedMs: Math.max(1, Math.ceil(PRICE_TABLE.measured.predictHandlerMsP99.value)),
+    logRetentionDays: config.retention.logDays,
+    modelCacheSeconds: config.serving.modelCacheSeconds,
+    ...options,
+  };
+}
+
 /** One million single-row predictions through the API (a batch of rows per request costs less per row). */
 export function millionPredictionsCost(input: PredictionsInput): CostLine[] {
   const million = 1e6;

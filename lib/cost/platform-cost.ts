@@ -12,6 +12,7 @@ import {
   idleCost,
   millionPredictionsCost,
   PRICE_TABLE,
+  predictionsInputOf,
   sum,
   trainingRunCost,
   type CostItem,
@@ -91,17 +92,12 @@ export function estimatePlatform(
       r.Type === 'AWS::Lambda::Function' &&
       r.Properties?.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'predict',
   );
-  const perMillionPredictions = millionPredictionsCost({
-    memoryMiB: predict?.Properties?.MemorySize ?? 128,
-    // Lambda bills duration in 1 ms steps: the measured time rounded up.
-    billedMs: Math.max(1, Math.ceil(PRICE_TABLE.measured.predictHandlerMsP99.value)),
-    waf: Object.values(templates.flatMap((t) => Object.values(t.resources))).some(
-      (r) => r.Type === 'AWS::WAFv2::WebACL',
-    ),
-    tracing: predict?.Properties?.TracingConfig?.Mode === 'Active',
-    logRetentionDays: config.retention.logDays,
-    modelCacheSeconds: config.serving.modelCacheSeconds,
-  });
+  const perMillionPredictions = millionPredictionsCost(
+    predictionsInputOf(config, predict?.Properties?.MemorySize ?? 128, {
+      waf: templates.some((t) => Object.values(t.resources).some((r) => r.Type === 'AWS::WAFv2::WebACL')),
+      tracing: predict?.Properties?.TracingConfig?.Mode === 'Active',
+    }),
+  );
   const perMillion = sum(perMillionPredictions);
   const region = config.region ?? process.env.CDK_DEFAULT_REGION ?? process.env.AWS_REGION;
   const warning =

@@ -22,6 +22,8 @@ export interface MonitoringStackProps extends StackProps {
   readonly planFunction: lambda.IFunction;
   readonly predictFunction: lambda.IFunction;
   readonly api: apigw.RestApi;
+  /** List-price USD of one single-row prediction (lib/cost/estimate.ts), for the serving-cost widgets. */
+  readonly predictionUsd: number;
 }
 
 /** Alarm thresholds; each says why it is where it is. */
@@ -307,6 +309,38 @@ export class MonitoringStack extends Stack {
         right: [custom('predict', 'Anomalies')],
         width: 8,
       }),
+    );
+    // Cost: the plan's PlannedCostUsd beside the record step's MeasuredCostUsd (billable seconds ×
+    // instances × the planner's price), and serving at list prices (`factory cost` for the rest).
+    const hour = Duration.hours(1);
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Training run cost (USD): planned and measured',
+        left: [
+          custom('plan', 'PlannedCostUsd', 'Maximum', hour),
+          custom('record-job', 'MeasuredCostUsd', 'Maximum', hour),
+        ],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Serving cost (USD per hour, list prices)',
+        left: [
+          new cloudwatch.MathExpression({
+            expression: `predictions * ${props.predictionUsd}`,
+            usingMetrics: { predictions: custom('predict', 'Predictions', 'Sum', hour) },
+            label: 'API, Lambda, WAF, X-Ray, logs',
+            period: hour,
+          }),
+        ],
+        width: 8,
+      }),
+      new cloudwatch.TextWidget({
+        markdown: `### Cost at list prices\n**${Math.floor(1 / props.predictionUsd).toLocaleString('en-US')} predictions per dollar** (single-row requests; $${(props.predictionUsd * 1e6).toFixed(2)} per million).\nIdle per month and per training run: \`factory cost${config.stage === 'prod' ? ' -c factory.stage=prod' : ''}\`.`,
+        width: 8,
+        height: 6,
+      }),
+    );
+    this.dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }),
     );
 

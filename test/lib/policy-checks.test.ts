@@ -45,6 +45,9 @@ describe('policy checks', () => {
   it.each([
     ['dev', {}],
     ['prod', {}],
+    // Both network profiles on the Batch engine: its endpoints, and the record step's Batch role.
+    ['dev', { training: { engine: 'batch' } }],
+    ['prod', { training: { engine: 'batch' } }],
     // A fixed environment: acknowledgement ids must follow the literal account and region, and
     // nothing may need an AWS lookup (no credentials at synth).
     ['dev', { account: '123456789012', region: 'eu-west-1' }],

@@ -6,6 +6,7 @@ import { putJobRecord } from '../../../lambda/adapters/job-records';
 import type { JobRecord } from '../../../lambda/core/calibration';
 import { DEFAULT_DATASET_SCHEMA } from '../../../lambda/core/dataset-schema';
 import { ConfigError } from '../../../lambda/core/errors';
+import { instanceFacts } from '../../../lambda/core/instance-facts';
 import { preprocessBytes } from '../../../lambda/core/preprocess';
 import type { StatsPartial } from '../../../lambda/core/stats-partial';
 import {
@@ -328,7 +329,7 @@ describe('runPlan against moto_server S3', () => {
     await expect(runPlan({}, { s3, config, logger, metrics })).rejects.toThrow(/hold no complete rows/);
   });
 
-  test('a plan publishes PlannedSeconds, PlannedInstances, PlannedRows and PlanInfeasible 0 as one EMF document', async () => {
+  test('a plan publishes PlannedSeconds, PlannedInstances, PlannedRows, PlanInfeasible 0 and PlannedCostUsd as one EMF document', async () => {
     const config = await setup();
     await putPartials(config.curatedBucket);
     const { documents, error } = await planWithMetrics(config);
@@ -343,6 +344,7 @@ describe('runPlan against moto_server S3', () => {
       PlannedInstances: 'Count',
       PlannedRows: 'Count',
       PlanInfeasible: 'Count',
+      PlannedCostUsd: 'None',
     });
     expect(doc).toMatchObject({
       service: 'plan',
@@ -351,6 +353,11 @@ describe('runPlan against moto_server S3', () => {
       PlannedRows: 1000,
       PlanInfeasible: 0,
     });
+    // p × T × the instance-hour price of the planner's table.
+    expect(doc.PlannedCostUsd).toBeCloseTo(
+      (10 * 290 * instanceFacts(config.instanceType).pricePerHour) / 3600,
+      10,
+    );
   });
 
   test('an infeasible plan publishes PlanInfeasible 1 with the best p and its seconds', async () => {

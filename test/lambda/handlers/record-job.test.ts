@@ -1,4 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { JobRecord } from '../../../lambda/core/calibration';
+import { jobCostUsd } from '../../../lambda/core/job-cost';
 import { BatchClient, DescribeJobsCommand } from '@aws-sdk/client-batch';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeTrainingJobCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
@@ -92,5 +94,28 @@ describe('record-job step', () => {
       'this deployment trains on sagemaker; got a batch job',
     );
     expect(batch).not.toHaveReceivedCommand(DescribeJobsCommand);
+  });
+});
+
+describe('the measured cost of a recorded job', () => {
+  it('is billable seconds × instances × the instance-hour price of the planner table', () => {
+    expect(
+      jobCostUsd({
+        jobName: 'j',
+        engine: 'sagemaker',
+        units: 10,
+        instances: 2,
+        billableSeconds: 120,
+        wallSeconds: 300,
+        instanceType: 'ml.m5.xlarge',
+        endedAt: '2026-12-01T00:00:00.000Z',
+      } as JobRecord),
+    ).toBeCloseTo((120 * 2 * 0.23) / 3600, 12);
+  });
+
+  it('is unknown for an instance type the table does not price', () => {
+    expect(
+      jobCostUsd({ instances: 1, billableSeconds: 1, instanceType: 'ml.zz.huge' } as JobRecord),
+    ).toBeUndefined();
   });
 });
