@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_DATASET_SCHEMA, decodeSchema, encodeSchema } from '../lambda/core/dataset-schema';
 import { DEFAULT_MAX_CATEGORIES, DEFAULT_MAX_COLUMNS } from '../lambda/core/cleaning/limits';
+import { DELIMITERS, type Delimiter } from '../lambda/core/cleaning/delimited-input';
 import {
   EXTRA_FIELD_MODES,
   FILL_MISSING_MODES,
@@ -156,6 +157,15 @@ export const factoryConfigSchema = z
           .min(1, 'must be a whole number from 1 to 1000000')
           .max(1000000, 'must be a whole number from 1 to 1000000')
           .default(DEFAULT_MAX_CATEGORIES),
+        /**
+         * The raw files' field delimiter: a tab-, semicolon- or pipe-separated export is read as
+         * such; the curated outputs are comma-separated whatever it is.
+         */
+        delimiter: z
+          .enum(Object.keys(DELIMITERS) as [Delimiter, ...Delimiter[]], {
+            error: 'must be one of ",", "\\t" (tab), ";", "|"',
+          })
+          .default(','),
       })
       .strict()
       .prefault({}),

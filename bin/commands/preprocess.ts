@@ -11,6 +11,7 @@ import { mkdir, open, rename, rm, stat, writeFile, type FileHandle } from 'node:
 import { join } from 'node:path';
 import { fileSource } from '../../lambda/adapters/file-source';
 import { DEFAULT_DATASET_SCHEMA, type DatasetSchema } from '../../lambda/core/dataset-schema';
+import { DELIMITER_NAMES, type Delimiter } from '../../lambda/core/cleaning/delimited-input';
 import {
   DEFAULT_MAX_CATEGORIES,
   DEFAULT_MAX_COLUMNS,
@@ -27,6 +28,8 @@ export const PREPROCESS_USAGE = `usage: factory preprocess IN.csv --out DIR [--m
   --schema FILE        dataset schema JSON (default: the built-in production-line schema; format below)
   --max-columns N      reject a header of more than N columns (default ${DEFAULT_MAX_COLUMNS})
   --max-categories N   reject more than N distinct categories (default ${DEFAULT_MAX_CATEGORIES})
+  --delimiter D        the input's field delimiter: comma (default), tab, semicolon or pipe
+                       (or the character); the outputs are comma-separated either way
 IN.csv may be gzip-compressed (known by its bytes). Columns the schema does not name are kept;
 those pandas would read as numbers are filled, de-duplicated and averaged as numbers too.
 A file-level problem (no header, a missing column, over a limit, not UTF-8) writes no clean.csv.
@@ -67,6 +70,7 @@ export async function preprocessFile(
     schema?: DatasetSchema;
     maxColumns?: number;
     maxCategories?: number;
+    delimiter?: Delimiter;
   } = {},
 ): Promise<PreprocessResult> {
   // A bad schema file is named as the problem, not the CSV.
@@ -104,6 +108,7 @@ export async function preprocessFile(
       maxBytes,
       maxColumns: options.maxColumns,
       maxCategories: options.maxCategories,
+      delimiter: options.delimiter,
       sizeHint: source.gzip ? undefined : size,
       open: source.open,
       sink: {
@@ -129,6 +134,16 @@ export async function preprocessFile(
   }
 }
 
+/** --delimiter: a name (tab, semicolon, ...) or the character itself (`\t` spelled out too). */
+function delimiterOf(text: string | undefined): Delimiter | undefined {
+  if (text === undefined) return undefined;
+  const named = (DELIMITER_NAMES as Record<string, Delimiter>)[text.toLowerCase()];
+  if (named !== undefined) return named;
+  const char = text === '\\t' ? '\t' : text;
+  if ((Object.values(DELIMITER_NAMES) as string[]).includes(char)) return char as Delimiter;
+  throw new UsageError(`--delimiter must be comma, tab, semicolon or pipe, got ${JSON.stringify(text)}`);
+}
+
 /** A flag's positive whole number, or undefined when absent. */
 function positiveWhole(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
@@ -149,6 +164,7 @@ export async function run(argv: string[]): Promise<number> {
         schema: { type: 'string' },
         'max-columns': { type: 'string' },
         'max-categories': { type: 'string' },
+        delimiter: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -166,13 +182,16 @@ export async function run(argv: string[]): Promise<number> {
       throw new UsageError(`--max-bytes must be a positive whole number, got "${maxText}"`);
     const maxColumns = positiveWhole(values['max-columns'], '--max-columns');
     const maxCategories = positiveWhole(values['max-categories'], '--max-categories');
+    const delimiter = delimiterOf(values.delimiter);
     const schema = values.schema === undefined ? undefined : await readSchemaFile(values.schema);
     const [input] = positionals;
     // Read errors from the chunk reader carry no path: a directory or a missing file is named here.
     if (!(await stat(input)).isFile()) throw new Error(`${input}: not a file`);
     let r: PreprocessResult['report'];
     try {
-      r = (await preprocessFile(input, values.out, { maxBytes, schema, maxColumns, maxCategories })).report;
+      r = (
+        await preprocessFile(input, values.out, { maxBytes, schema, maxColumns, maxCategories, delimiter })
+      ).report;
     } catch (error) {
       // A file-level problem with the input's content: name the input (and, for columns the
       // header lacks under the built-in schema, how to give one).

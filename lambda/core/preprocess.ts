@@ -33,14 +33,17 @@
  *   with a PreprocessError before anything is written.
  */
 import type { DatasetSchema } from './dataset-schema';
+import type { Delimiter } from './cleaning/delimited-input';
 import { cleaningRun } from './cleaning/cleaning-run';
 import { ColumnsUntyped, columnTypes } from './cleaning/column-typing';
+import { commaSeparated } from './cleaning/delimited-input';
 import { HashCollision } from './cleaning/duplicate-confirmation';
 import type { PreprocessOptions, PreprocessResult, PreprocessSink } from './cleaning/run-contract';
 import { PreprocessError } from './preprocess-error';
 
 export { PreprocessError, type PreprocessErrorCode } from './preprocess-error';
 export { DEFAULT_MAX_CATEGORIES, DEFAULT_MAX_COLUMNS } from './cleaning/limits';
+export { DELIMITERS, type Delimiter } from './cleaning/delimited-input';
 export { isMissingCell } from './cleaning/missing-cells';
 export { QUARANTINE_REASONS, type QuarantineReason } from './cleaning/quarantine-reasons';
 export type {
@@ -55,8 +58,9 @@ export type {
  * Cleans one CSV: two passes over `open()`, outputs through `sink`, statistics and report
  * returned. Throws PreprocessError for file-level problems (before writing anything).
  */
-export async function preprocessCsv(options: PreprocessOptions): Promise<PreprocessResult> {
+export async function preprocessCsv(given: PreprocessOptions): Promise<PreprocessResult> {
   const started = Date.now();
+  const options = { ...given, open: commaSeparated(given.open, given.delimiter ?? ',') };
   let passes = 0;
   let numericExtras: readonly string[] | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -98,6 +102,7 @@ export async function preprocessBytes(
     weakHashBitsForTest?: number;
     maxColumns?: number;
     maxCategories?: number;
+    delimiter?: Delimiter;
   } = {},
 ): Promise<PreprocessOutputs> {
   const chunkSize = options.chunkSize ?? 1 << 20;
@@ -121,6 +126,7 @@ export async function preprocessBytes(
     maxBytes: options.maxBytes,
     maxColumns: options.maxColumns,
     maxCategories: options.maxCategories,
+    delimiter: options.delimiter,
     weakHashBitsForTest: options.weakHashBitsForTest,
     open: async function* () {
       for (let i = 0; i < input.length; i += chunkSize) yield input.subarray(i, i + chunkSize);

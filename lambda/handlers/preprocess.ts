@@ -309,6 +309,7 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
           maxBytes: config.maxObjectBytes,
           maxColumns: config.maxColumns,
           maxCategories: config.maxCategories,
+          delimiter: config.delimiter,
           sizeHint: source.gzip ? undefined : size,
           open: source.open,
           sink,

@@ -83,6 +83,7 @@ export class PreprocessStack extends Stack {
         maxObjectBytes: config.preprocess.maxObjectBytes,
         maxColumns: config.preprocess.maxColumns,
         maxCategories: config.preprocess.maxCategories,
+        delimiter: config.preprocess.delimiter,
         metricsNamespace: metricsNamespace(config),
       }),
     })

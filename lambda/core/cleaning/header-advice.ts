@@ -4,10 +4,10 @@
  * "missing"), or names that match only after trimming spaces or ignoring case (`Torque [Nm] `,
  * `TORQUE [NM]`): the core matches names exactly, so the user is told which is which.
  */
-const DELIMITERS: readonly (readonly [string, string])[] = [
-  ['\t', 'tab'],
-  [';', 'semicolon'],
-  ['|', 'pipe'],
+const DELIMITERS: readonly (readonly [string, string, string])[] = [
+  ['\t', 'tab', '--delimiter tab, config preprocess.delimiter "\\t"'],
+  [';', 'semicolon', '--delimiter ";", config preprocess.delimiter ";"'],
+  ['|', 'pipe', '--delimiter "|", config preprocess.delimiter "|"'],
 ];
 
 /** Folded for comparison: outer spaces trimmed, case ignored. */
@@ -19,13 +19,10 @@ export function missingColumnsMessage(header: readonly string[], missing: readon
   // A header of few fields holding another delimiter many times: the file is not comma-separated.
   const text = header.join(',');
   const commas = header.length - 1;
-  for (const [delimiter, name] of DELIMITERS) {
+  for (const [delimiter, name, how] of DELIMITERS) {
     const count = text.split(delimiter).length - 1;
     if (count >= 2 && count > commas) {
-      return (
-        `${message}; the header looks ${name}-separated (${count} ${name}s, ${commas} commas): ` +
-        'save the file comma-separated'
-      );
+      return `${message}; the header looks ${name}-separated (${count} ${name}s, ${commas} commas): read it with ${how}`;
     }
   }
   const near = missing

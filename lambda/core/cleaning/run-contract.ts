@@ -1,5 +1,6 @@
 /** What one cleaning run reads, where it writes, and what it returns. */
 import type { DatasetSchema } from '../dataset-schema';
+import type { Delimiter } from './delimited-input';
 import type { StatsPartial } from '../stats-partial';
 import type { QualityReport } from '../preprocess-report';
 
@@ -35,6 +36,12 @@ export interface PreprocessOptions {
   readonly maxColumns?: number;
   /** Most distinct categories accepted (file-level `too_many_categories`). @default 10000 */
   readonly maxCategories?: number;
+  /**
+   * The input's field delimiter; other than `,` the bytes are read as comma-separated CSV
+   * (delimited-input.ts), which the outputs are, and the size limit and `bytesIn` count.
+   * @default ','
+   */
+  readonly delimiter?: Delimiter;
   /** Test hook: mask row hashes to this many bits on the first attempt to force collisions. */
   readonly weakHashBitsForTest?: number;
 }

@@ -1,7 +1,15 @@
 /** The preprocess handler's environment: written by the preprocess stack, read by the handler. */
+import { DELIMITER_NAMES, type Delimiter, type DelimiterName } from '../cleaning/delimited-input';
 import { DEFAULT_MAX_CATEGORIES, DEFAULT_MAX_COLUMNS } from '../cleaning/limits';
 import { encodeSchema, type DatasetSchema } from '../dataset-schema';
-import { datasetSchema, readServiceConfig, requiredString, serviceEnvironment, wholeNumber } from './vars';
+import {
+  datasetSchema,
+  oneOf,
+  readServiceConfig,
+  requiredString,
+  serviceEnvironment,
+  wholeNumber,
+} from './vars';
 import type { Env, ServiceConfig } from './vars';
 
 /** The bucket variables, set by the house function's `bindBucket` with its grant. */
@@ -19,10 +27,15 @@ export interface PreprocessConfig extends ServiceConfig {
   readonly maxColumns: number;
   /** MAX_CATEGORIES (default 10000): a file with more distinct categories is refused. */
   readonly maxCategories: number;
+  /** DELIMITER (default comma; tab, semicolon or pipe): the raw files' field delimiter. */
+  readonly delimiter: Delimiter;
 }
 
 export type PreprocessSettings = Pick<PreprocessConfig, 'schema' | 'maxObjectBytes' | 'metricsNamespace'> &
-  Partial<Pick<PreprocessConfig, 'maxColumns' | 'maxCategories'>>;
+  Partial<Pick<PreprocessConfig, 'maxColumns' | 'maxCategories' | 'delimiter'>>;
+
+const nameOf = (d: Delimiter) =>
+  (Object.keys(DELIMITER_NAMES) as DelimiterName[]).find((n) => DELIMITER_NAMES[n] === d)!;
 
 export function preprocessEnvironment(settings: PreprocessSettings): Record<string, string> {
   return {
@@ -30,6 +43,7 @@ export function preprocessEnvironment(settings: PreprocessSettings): Record<stri
     MAX_OBJECT_BYTES: String(settings.maxObjectBytes),
     MAX_COLUMNS: String(settings.maxColumns ?? DEFAULT_MAX_COLUMNS),
     MAX_CATEGORIES: String(settings.maxCategories ?? DEFAULT_MAX_CATEGORIES),
+    DELIMITER: nameOf(settings.delimiter ?? ','),
     ...serviceEnvironment(settings),
   };
 }
@@ -41,6 +55,8 @@ export function readPreprocessConfig(env: Env = process.env): PreprocessConfig {
     maxObjectBytes: wholeNumber(env, 'MAX_OBJECT_BYTES', { min: 1 }),
     maxColumns: wholeNumber(env, 'MAX_COLUMNS', { min: 1, fallback: DEFAULT_MAX_COLUMNS }),
     maxCategories: wholeNumber(env, 'MAX_CATEGORIES', { min: 1, fallback: DEFAULT_MAX_CATEGORIES }),
+    delimiter:
+      DELIMITER_NAMES[oneOf(env, 'DELIMITER', Object.keys(DELIMITER_NAMES) as DelimiterName[], 'comma')],
     ...readServiceConfig(env, 'preprocess'),
   };
 }

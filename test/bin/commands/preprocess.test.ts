@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { run } from '../../../bin/commands/preprocess';
 
 let work: string;
@@ -58,5 +59,40 @@ describe('factory preprocess', () => {
     writeFileSync(input, 'ts,id,category,a,b,y\nt1,i,A,1,2,3\n');
     expect(await run([input, '--out', join(work, 'out'), '--schema', SCHEMA, '--max-bytes', '8'])).toBe(1);
     expect(errors[0]).toMatch(/too_large/);
+  });
+
+  test('reads a tab-separated gzip file with --delimiter tab, writing comma-separated outputs', async () => {
+    const input = join(work, 'in.tsv.gz');
+    writeFileSync(
+      input,
+      gzipSync('ts\tid\tcategory\ta\tb\ty\tload [%]\nt1\ti\tA\t1\t2\t3\t1E-06\nt2\ti\tA\t1\t2\t3\t\n'),
+    );
+    const out = join(work, 'out');
+    expect(await run([input, '--out', out, '--schema', SCHEMA, '--delimiter', 'tab'])).toBe(0);
+    expect(readFileSync(join(out, 'clean.csv'), 'utf8')).toBe(
+      'ts,id,category,a,b,y,load [%]\nt1,i,A,1,2,3,1E-06\nt2,i,A,1,2,3,0.000001\n',
+    );
+  });
+
+  test.each([
+    [['--delimiter', 'colon'], /--delimiter must be comma, tab, semicolon or pipe, got "colon"/],
+    [['--max-columns', '0'], /--max-columns must be a positive whole number, got "0"/],
+    [['--max-categories', 'x'], /--max-categories must be a positive whole number, got "x"/],
+  ])('refuses %j with one line', async (flags, message) => {
+    const input = join(work, 'in.csv');
+    writeFileSync(input, 'ts,id,category,a,b,y\n');
+    expect(await run([input, '--out', join(work, 'o'), ...flags])).toBe(1);
+    expect(errors.join('\n')).toMatch(message);
+  });
+
+  test('refuses more categories than --max-categories, naming the limit, and writes no clean.csv', async () => {
+    const input = join(work, 'in.csv');
+    writeFileSync(input, 'ts,id,category,a,b,y\nt,i,A,1,2,3\nt,i,B,1,2,3\nt,i,C,1,2,3\n');
+    const out = join(work, 'out');
+    expect(await run([input, '--out', out, '--schema', SCHEMA, '--max-categories', '2'])).toBe(1);
+    expect(errors.join('\n')).toMatch(
+      /too_many_categories: category column "category" has more than 2 distinct values/,
+    );
+    expect(existsSync(join(out, 'clean.csv'))).toBe(false);
   });
 });

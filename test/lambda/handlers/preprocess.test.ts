@@ -36,6 +36,7 @@ const config: PreprocessConfig = {
   maxObjectBytes: 1_000_000,
   maxColumns: 4096,
   maxCategories: 10000,
+  delimiter: ',',
   serviceName: 'preprocess',
   metricsNamespace: 'Test',
 };

@@ -24,7 +24,9 @@ describe('header advice', () => {
   it('says a tab-separated file looks tab-separated instead of only listing every column as missing', async () => {
     const error = await refusal('Product ID\tType\tTorque [Nm]\tMachine failure\nM1\tM\t42.8\t0\n');
     expect(error.code).toBe('missing_column');
-    expect(error.message).toMatch(/looks tab-separated \(3 tabs, 0 commas\): save the file comma-separated$/);
+    expect(error.message).toMatch(
+      /looks tab-separated \(3 tabs, 0 commas\): read it with --delimiter tab, config preprocess.delimiter "\\t"$/,
+    );
   });
 
   it('says a semicolon-separated file looks semicolon-separated', async () => {

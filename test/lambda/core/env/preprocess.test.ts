@@ -27,6 +27,7 @@ describe('readPreprocessConfig', () => {
       maxObjectBytes: 536870912,
       maxColumns: 4096,
       maxCategories: 10000,
+      delimiter: ',',
       serviceName: 'preprocess',
       metricsNamespace: 'AiaasFactory',
     });
@@ -39,6 +40,13 @@ describe('readPreprocessConfig', () => {
     });
     expect(configError({ ...good, MAX_CATEGORIES: 'many' }).message).toMatch(
       /MAX_CATEGORIES must be a whole number/,
+    );
+  });
+
+  it('reads DELIMITER by name, naming the allowed ones when it is another', () => {
+    expect(readPreprocessConfig({ ...good, DELIMITER: 'tab' }).delimiter).toBe('\t');
+    expect(configError({ ...good, DELIMITER: 'colon' }).message).toBe(
+      'DELIMITER must be "comma" or "tab" or "semicolon" or "pipe", got "colon"',
     );
   });
 
