@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { run } from '../../../bin/commands/preprocess';
+import { preprocessFile, run } from '../../../bin/commands/preprocess';
 
 let work: string;
 let errors: string[];
@@ -94,5 +94,15 @@ describe('factory preprocess', () => {
       /too_many_categories: category column "category" has more than 2 distinct values/,
     );
     expect(existsSync(join(out, 'clean.csv'))).toBe(false);
+  });
+
+  test('names a bad schema file as the problem, not the CSV, when called as a function', async () => {
+    const input = join(work, 'in.csv');
+    writeFileSync(input, 'ts,id,category,a,b,y\n');
+    const schemaPath = join(work, 'bad-schema.json');
+    writeFileSync(schemaPath, '{"category":"c","features":[],"target":"y"}');
+    await expect(preprocessFile(input, join(work, 'o'), { schemaPath })).rejects.toThrow(
+      `--schema ${schemaPath}: dataset schema: "features" must not be empty`,
+    );
   });
 });
