@@ -8,9 +8,17 @@
  * the weights must agree: the largest relative difference is printed. Also the curated path (train
  * on preprocess output vs pandas on that train.csv), and the bias of --fill mean: max |z| of the
  * weights against the generator's true weights, z = (w - truth) / SE, for fill none and fill mean.
+ *
+ * Classification: the same rows with a pass/fail target (quality above 88 → 1, else 0, written
+ * once to pass-fail.csv), ours (task auto picks logistic regression, Newton passes over rows
+ * spilled to a temp file) against pandas read + drop_duplicates + dropna + scikit-learn
+ * LogisticRegression(penalty=None, solver='newton-cholesky') as its users run it (default tol,
+ * the solver's own stopping rule), both end to end from the raw CSV with holdout 0.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildSync } from 'esbuild';
@@ -81,6 +89,38 @@ m = LinearRegression().fit(d[f].to_numpy(), d[t].to_numpy())
 t2 = time.perf_counter()
 print(json.dumps({"w": list(map(float, m.coef_)), "b": float(m.intercept_), "rows": len(d), "read": t1 - t0, "fit": t2 - t1}))
 `;
+
+const LOGISTIC_PEER = `
+import sys, json, time
+t0 = time.perf_counter()
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+f = json.loads(sys.argv[2]); t = sys.argv[3]
+d = pd.read_csv(sys.argv[1], dtype={'timestamp': str, 'line_id': str, 'category': str})
+t1 = time.perf_counter()
+d = d.drop_duplicates().dropna(subset=f + [t])
+m = LogisticRegression(penalty=None, solver='newton-cholesky').fit(d[f].to_numpy(), d[t].to_numpy())
+t2 = time.perf_counter()
+print(json.dumps({"w": list(map(float, m.coef_[0])), "b": float(m.intercept_[0]), "rows": len(d), "iterations": int(m.n_iter_[0]), "read": t1 - t0, "fit": t2 - t1}))
+`;
+
+/** The generated file with its last column (quality) turned pass/fail: above `cut` → 1. */
+async function passFailCopy(from: string, to: string, cut: number): Promise<void> {
+  const out = createWriteStream(to);
+  let first = true;
+  for await (const line of createInterface({ input: createReadStream(from), crlfDelay: Infinity })) {
+    let text = line;
+    if (!first) {
+      const at = line.lastIndexOf(',');
+      const q = line.slice(at + 1);
+      if (q !== '') text = `${line.slice(0, at + 1)}${Number(q) > cut ? 1 : 0}`;
+    }
+    first = false;
+    if (!out.write(text + '\n')) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+}
 
 function maxRelDiff(a: readonly number[], b: readonly number[]): number {
   return Math.max(...a.map((v, i) => Math.abs(v - b[i]) / Math.abs(b[i])));
@@ -178,6 +218,8 @@ async function main(): Promise<void> {
   const oursStats = timed(process.execPath, [
     cli,
     pre,
+    '--task',
+    'regression',
     '--holdout',
     '0',
     '--out',
@@ -185,7 +227,7 @@ async function main(): Promise<void> {
     '--json',
   ]);
   console.log(
-    `  factory train from stats.json alone (holdout 0): ${secs(oursStats)}, peak RSS ${oursStats.rssMb.toFixed(0)} MB`,
+    `  factory train from stats.json alone (--task regression --holdout 0, co-moments): ${secs(oursStats)}, peak RSS ${oursStats.rssMb.toFixed(0)} MB`,
   );
 
   // 3. the fill bias: max |z| against the truth, default (none) vs the article's fill-then-fit (mean).
@@ -200,6 +242,51 @@ async function main(): Promise<void> {
       `  --fill ${fill.padEnd(4)}  max |z| ${Math.abs(z[worst]).toFixed(2)} (${m.features[worst]})  ${z.filter((v) => Math.abs(v) > 3).length}/${z.length} weights beyond 3 SE  holdout RMSE ${m.metrics.rmse.toFixed(4)}  ${secs(r)}`,
     );
   }
+
+  // 4. classification: a pass/fail target, ours (logistic regression by Newton) vs sklearn newton-cholesky.
+  const pf = join(dir, 'pass-fail.csv');
+  if (!existsSync(pf)) await passFailCopy(csv, pf, 88);
+  const pfMb = readFileSync(pf).length / 1e6;
+  const oursPf = timed(process.execPath, [
+    cli,
+    pf,
+    '--holdout',
+    '0',
+    '--out',
+    join(dir, 'model-pf.json'),
+    '--json',
+  ]);
+  const pfModel = JSON.parse(readFileSync(join(dir, 'model-pf.json'), 'utf8')) as ModelArtifact;
+  const peerPfRun = timed('/usr/bin/python3', [
+    '-c',
+    LOGISTIC_PEER,
+    pf,
+    JSON.stringify(pfModel.features),
+    pfModel.target,
+  ]);
+  const peerPf = JSON.parse(peerPfRun.stdout) as {
+    w: number[];
+    b: number;
+    rows: number;
+    iterations: number;
+    read: number;
+    fit: number;
+  };
+  const weightDiff = Math.max(
+    ...pfModel.weights.map((w, j) => Math.abs(w - peerPf.w[j]) / Math.abs(peerPf.w[j])),
+  );
+  console.log(
+    `\npass/fail target (${pfMb.toFixed(0)} MB, quality > 88) → logistic regression (de-duplicate, complete rows, fit; holdout 0)`,
+  );
+  console.log(
+    `  factory train           ${secs(oursPf)}  peak RSS ${oursPf.rssMb.toFixed(0)} MB  rows ${pfModel.rows}  task ${pfModel.task}, ${pfModel.iterations} Newton passes`,
+  );
+  console.log(
+    `  pandas + sklearn        ${secs(peerPfRun)}  peak RSS ${peerPfRun.rssMb.toFixed(0)} MB  rows ${peerPf.rows} (read ${peerPf.read.toFixed(2)} s, dedupe+fit ${peerPf.fit.toFixed(2)} s, ${peerPf.iterations} iterations)`,
+  );
+  console.log(
+    `  speed-up ${ratio(peerPfRun, oursPf)}   largest weight difference ${weightDiff.toExponential(2)} (relative), bias ${(Math.abs(pfModel.bias - peerPf.b) / Math.abs(peerPf.b)).toExponential(2)}`,
+  );
   if (!values.keep) rmSync(join(dir, 'pre'), { recursive: true, force: true });
 }
 

@@ -138,21 +138,26 @@ export function classificationMetrics(
     else if (y === 1) fn++;
     else tn++;
   }
-  // AUC by ranks (Mann-Whitney U): sort by logit, tied logits share their average rank.
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => logits[a] - logits[b]);
-  let rankSum = 0;
-  for (let i = 0; i < n;) {
-    let j = i;
-    while (j + 1 < n && logits[order[j + 1]] === logits[order[i]]) j++;
-    const rank = (i + j) / 2 + 1;
-    for (let t = i; t <= j; t++) if (labels[order[t]] === 1) rankSum += rank;
-    i = j + 1;
-  }
+  // AUC = P(logit of a positive > logit of a negative) + ½ P(equal) (Mann-Whitney U): the two
+  // classes' logits sorted apart (native typed-array sorts), then one merge-like sweep.
   const negatives = n - positives;
-  const auc =
-    positives > 0 && negatives > 0
-      ? (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives)
-      : NaN;
+  const pos = new Float64Array(positives);
+  const neg = new Float64Array(negatives);
+  for (let i = 0, a = 0, b = 0; i < n; i++) {
+    if (labels[i] === 1) pos[a++] = logits[i];
+    else neg[b++] = logits[i];
+  }
+  pos.sort();
+  neg.sort();
+  let wins = 0;
+  for (let i = 0, below = 0, upTo = 0; i < positives; i++) {
+    const v = pos[i];
+    while (below < negatives && neg[below] < v) below++;
+    if (upTo < below) upTo = below;
+    while (upTo < negatives && neg[upTo] === v) upTo++;
+    wins += below + (upTo - below) / 2;
+  }
+  const auc = positives > 0 && negatives > 0 ? wins / positives / negatives : NaN;
   const ybar = positives / n;
   const syy = positives * (1 - ybar) ** 2 + negatives * ybar ** 2;
   return {

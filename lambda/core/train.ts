@@ -31,6 +31,7 @@ import {
   chooseTask,
   newtonIterate,
   newtonStart,
+  newtonStartFromSlope,
   originalUnits,
   type Classes,
   type LogisticPoint,
@@ -920,6 +921,24 @@ async function solveClassification(
   const invStd = std.map((v) => (v > 0 ? 1 / v : 0));
   const run = passes ?? localPasses([merged]);
   let state = newtonStart(d, positives, n);
+  try {
+    // The first Newton step from the least-squares slope in the QR factor: one pass fewer.
+    const ybar = positives / n;
+    const ls = solveOls(merged.train, {
+      features: schema.features,
+      target: schema.target,
+      ridge: ridge / (ybar * (1 - ybar)),
+    });
+    // The 0/1 coding is (y − negative) / (positive − negative): its slope scales alike.
+    const coding = classes.positive - classes.negative;
+    state = newtonStartFromSlope(
+      positives,
+      n,
+      ls.weights.map((w, j) => (w * std[j]) / coding),
+    );
+  } catch {
+    // Too few rows for a least-squares slope: start from w = 0.
+  }
   while (!state.converged) {
     const pass = await run(
       { theta: Float64Array.from(state.theta), mean, invStd, positive: classes.positive },
