@@ -7,6 +7,7 @@
  * unpriced. Pure: templates and numbers in, figures and their basis out.
  */
 import prices from './prices.json';
+import { PREDICT_MEMORY_MIB } from '../../lambda/core/function-sizes';
 
 export type PriceName = keyof typeof prices.prices;
 
@@ -345,3 +346,16 @@ export function millionPredictionsCost(input: PredictionsInput): CostLine[] {
 
 export const sum = (lines: readonly { readonly usd: number }[]): number =>
   lines.reduce((total, line) => total + line.usd, 0);
+
+/**
+ * Single-row predictions one dollar buys at list prices, for the predict function as the serving
+ * stack deploys it (PREDICT_MEMORY_MIB, traced, behind its WAF web ACL).
+ */
+export function predictionsPerUsd(
+  config: Parameters<typeof predictionsInputOf>[0],
+  memoryMiB: number = PREDICT_MEMORY_MIB,
+): number {
+  return Math.floor(
+    1e6 / sum(millionPredictionsCost(predictionsInputOf(config, memoryMiB, { waf: true, tracing: true }))),
+  );
+}

@@ -8,6 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { functionNetwork } from '../network-plan';
+import { PREDICT_MEMORY_MIB } from '../../lambda/core/function-sizes';
 import { PREDICT_BUCKETS, predictEnvironment } from '../../lambda/core/env/predict';
 import { MODELS_PREFIX } from '../../lambda/core/models-layout';
 import { metricsNamespace, type FactoryConfig } from '../config';
@@ -42,9 +43,7 @@ export class ServingStack extends Stack {
     this.function = new NodeFunction(this, 'Predict', {
       handler: 'predict',
       description: 'Scores rows with the current model: prediction, contributions, z-scores, anomalies',
-      // Scoring is microseconds per row and the model is cached; 1,024 MB keeps cold starts short
-      // (CPU scales with memory) and 1,000-row batches well under the 10 s timeout.
-      memorySize: 1024,
+      memorySize: PREDICT_MEMORY_MIB,
       timeout: Duration.seconds(10),
       concurrency:
         serving.reservedConcurrency !== null

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { configFromContext } from '../../../lib/config';
 import { idleCost, millionPredictionsCost, price } from '../../../lib/cost/estimate';
@@ -105,5 +107,23 @@ describe('the cost estimate', () => {
       1e6 * 0.001 * price('lambdaArmGbSecond'),
       12,
     );
+  });
+});
+
+describe("the README's cost table", () => {
+  const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+  it.each([
+    ['dev (lean, SageMaker)', {}],
+    ['dev, `-c factory.training.engine=batch` (lean)', { training: { engine: 'batch' } }],
+    ['prod (isolated, SageMaker)', { stage: 'prod' }],
+    ['prod, `-c factory.training.engine=batch` (isolated)', { stage: 'prod', training: { engine: 'batch' } }],
+  ])('states what factory cost computes for %s', (label, factory) => {
+    const { estimate } = priced(factory);
+    const row = readme.split('\n').find((line) => line.startsWith(`| ${label} |`));
+    expect(row).toBeDefined();
+    const cells = row!.split('|').map((c) => c.trim());
+    expect(cells[3]).toBe(`$${estimate.idleMonthlyUsd.toFixed(2)}`);
+    expect(cells[4]).toBe(`$${estimate.perTrainingRunUsd.toFixed(3)}`);
+    expect(cells[5].startsWith(`$${estimate.perMillionPredictionsUsd.toFixed(2)}`)).toBe(true);
   });
 });
