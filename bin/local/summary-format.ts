@@ -5,6 +5,7 @@
  */
 import { predictionsPerUsd } from '../../lib/cost/estimate';
 import { tryInstanceFacts } from '../../lambda/core/instance-facts';
+import { metricsText } from '../../lambda/core/model-card';
 import type { LocalPipelineSummary, SamplePrediction, WeightRow } from './pipeline';
 import { platformConfig } from './platform-config';
 
@@ -141,9 +142,12 @@ export function formatSummary(summary: LocalPipelineSummary): string {
   out.push('');
 
   const m = model.metrics;
+  const task = m.classification
+    ? 'classification: logistic regression, weights in log-odds, predictions are probabilities'
+    : 'regression: least squares';
   out.push(
-    `Model       ${model.version}, trained on ${int(model.rows)} rows; on ${int(m.rows)} ${m.on} rows: ` +
-      `R² ${fixed(m.r2, 4)}, RMSE ${fixed(m.rmse, 4)}, MAE ${m.mae === null ? 'n/a' : fixed(m.mae, 4)}`,
+    `Model       ${model.version}, trained on ${int(model.rows)} rows (${task}); ` +
+      `on ${int(m.rows)} ${m.on} rows: ${metricsText(m)}`,
   );
   out.push(
     `${pad}evaluate: ${summary.evaluation.better ? 'better' : 'not better'} (${summary.evaluation.reason}); ` +
