@@ -30,9 +30,14 @@ const logicalIdsOfType = (stack: string, type: string) =>
     .map(([id]) => id);
 const platformKeyArn = () => report.readback!.keys.find((k) => k.stack.endsWith('-DataLake'))!.arn;
 
-describeWithMoto('the app deployed on moto_server', () => {
+// Both network profiles: dev's lean default (functions outside the VPC, no interface endpoint on
+// SageMaker) and the isolated one (every function in the private subnets, its endpoints in each AZ).
+describeWithMoto.each([
+  ['lean', {}],
+  ['isolated', { network: { profile: 'isolated' } }],
+] as const)('the app deployed on moto_server, %s network', (profile, factory) => {
   beforeAll(async () => {
-    report = await deployToMoto();
+    report = await deployToMoto({ factory });
     process.stdout.write(`\n${describeDeploy(report)}\n`);
   }, 300_000);
 
@@ -102,7 +107,7 @@ describeWithMoto('the app deployed on moto_server', () => {
     for (const key of report.readback!.keys) expect(key.tags).toMatchObject({ project: 'aiaas-factory' });
   });
 
-  it('wires each function to the deployed buckets and, in the VPC, to the private subnets', () => {
+  it(`wires each function to the deployed buckets and places it by the ${profile} profile`, () => {
     const bucketNames = new Set(report.readback!.buckets.map((b) => b.name));
     const dataLake = deployed('DataLake').outputs;
     const subnets = logicalIdsOfType('Network', 'AWS::EC2::Subnet').map((id) => physicalId('Network', id));
@@ -117,7 +122,7 @@ describeWithMoto('the app deployed on moto_server', () => {
             known: true,
           });
       }
-      expect([...fn.subnetIds].sort()).toEqual([...subnets].sort());
+      expect([...fn.subnetIds].sort()).toEqual(profile === 'isolated' ? [...subnets].sort() : []);
     }
     const preprocess = platformFunctions.find((f) => f.stack.endsWith('-Preprocess'))!;
     expect(preprocess.environment.RAW_BUCKET).toBe(dataLake.RawBucketName);
