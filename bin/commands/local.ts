@@ -3,11 +3,23 @@
  * The work is `runLocalPipeline` (bin/local/pipeline.ts), which the end-to-end test calls too;
  * this command parses flags, wires Ctrl-C, prints progress to stderr and the summary to stdout.
  */
-import { MotoMissingError, runLocalPipeline, type LocalPipelineOptions } from '../local/pipeline';
+import {
+  MotoMissingError,
+  runLocalPipeline,
+  UserDataError,
+  type LocalPipelineOptions,
+} from '../local/pipeline';
 import { formatSummary } from '../local/summary-format';
 import { EXIT, OK_OR_FAILURE_HELP, fail, parseFlags, UsageError } from './command-line';
+import { readSchemaFile } from './schema-file';
 
 export const LOCAL_USAGE = `usage: factory local [options]        (npm start -- [options])
+  --input FILE.csv...  your own CSV files (gzip too), one raw object each, in place of
+                       generated data; every step runs on them
+  --schema S.json      with --input: its dataset schema (factory schema --help shows the format)
+  --target COL         with --input and no --schema: the column to predict; the schema is inferred
+                       from the first file as \`factory schema\` does (default: the last numeric column)
+  --category COL       with --target: the column to group by (default: inferred)
   --rows N             rows to generate over all files (default 200000)
   --files K            raw objects the rows are split into (default 4)
   --seed S             generator seed (default 42)
@@ -38,15 +50,21 @@ function positive(name: string, text: string | undefined): number | undefined {
 
 export interface LocalArgs {
   readonly options: LocalPipelineOptions;
+  /** `--schema FILE`, read by `run` (the options then carry the schema). */
+  readonly schemaFile?: string;
   readonly json: boolean;
   readonly help: boolean;
 }
 
 /** Flags → pipeline options; throws a UsageError naming the flag. */
 export function parseLocalArgs(argv: string[]): LocalArgs {
-  const { values } = parseFlags({
+  const { values, positionals } = parseFlags({
     args: argv,
     options: {
+      input: { type: 'string', multiple: true },
+      schema: { type: 'string' },
+      target: { type: 'string' },
+      category: { type: 'string' },
       rows: { type: 'string' },
       files: { type: 'string' },
       seed: { type: 'string' },
@@ -59,8 +77,22 @@ export function parseLocalArgs(argv: string[]): LocalArgs {
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
-    allowPositionals: false,
+    // `--input a.csv b.csv`: the files after the first --input are inputs too.
+    allowPositionals: true,
   });
+  if (positionals.length > 0 && values.input === undefined)
+    throw new UsageError(`unexpected argument "${positionals[0]}" (your own files go after --input)`);
+  const inputs = [...(values.input ?? []), ...positionals];
+  if (inputs.length === 0) {
+    for (const flag of ['schema', 'target', 'category'] as const)
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --input FILE.csv`);
+  } else {
+    for (const flag of ['rows', 'files', 'seed'] as const)
+      if (values[flag] !== undefined)
+        throw new UsageError(`--${flag} is for generated data; it cannot go with --input`);
+    if (values.schema !== undefined && (values.target !== undefined || values.category !== undefined))
+      throw new UsageError('give --schema or --target/--category, not both: the schema names the target');
+  }
   const port = whole('port', values.port, 0);
   if (port !== undefined && port > 65535)
     throw new UsageError(`--port must be at most 65535, got "${values.port}"`);
@@ -73,7 +105,11 @@ export function parseLocalArgs(argv: string[]): LocalArgs {
   return {
     help: Boolean(values.help),
     json: Boolean(values.json),
+    schemaFile: values.schema,
     options: {
+      ...(inputs.length > 0 ? { inputs } : {}),
+      ...(values.target !== undefined ? { target: values.target } : {}),
+      ...(values.category !== undefined ? { category: values.category } : {}),
       ...(rows !== undefined ? { rows } : {}),
       ...(files !== undefined ? { files } : {}),
       ...(values.seed !== undefined ? { seed: whole('seed', values.seed, 0) } : {}),
@@ -100,6 +136,14 @@ export async function run(argv: string[]): Promise<number> {
     console.log(LOCAL_USAGE);
     return EXIT.ok;
   }
+  let options = args.options;
+  if (args.schemaFile !== undefined) {
+    try {
+      options = { ...options, schema: await readSchemaFile(args.schemaFile) };
+    } catch (error) {
+      return fail('local', error);
+    }
+  }
 
   // Ctrl-C / SIGTERM: abort the run; the pipeline's cleanup stops the trainer hosts, the API and
   // moto_server. A second signal exits at once (moto_server's exit hook still kills it).
@@ -118,7 +162,7 @@ export async function run(argv: string[]): Promise<number> {
 
   try {
     const summary = await runLocalPipeline({
-      ...args.options,
+      ...options,
       signal: controller.signal,
       progress: (line) => process.stderr.write(line + '\n'),
       onReady: (s) => {
@@ -127,7 +171,7 @@ export async function run(argv: string[]): Promise<number> {
           `\nserving until Ctrl-C:\n` +
             `  curl -s ${s.predict.url}/model\n` +
             `  curl -s -X POST ${s.predict.url}/predict -H 'content-type: application/json' \\\n` +
-            `    -d '${JSON.stringify({ rows: [s.predict.samples[0].row] })}'\n` +
+            `    -d '${JSON.stringify({ rows: [s.predict.samples[0].row] }).replace(/'/g, "'\\''")}'\n` +
             `  AWS_ENDPOINT_URL=${s.moto.endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing ` +
             `aws s3 ls s3://${s.buckets.curated} --recursive\n`,
         );
@@ -143,6 +187,10 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write('factory local: the row counts do not reconcile (see the Cleaning table)\n');
     return ok ? EXIT.ok : EXIT.failure;
   } catch (error) {
+    if (error instanceof UserDataError) {
+      console.error(`factory local: ${error.message}`);
+      return EXIT.failure;
+    }
     if (error instanceof MotoMissingError) {
       console.error(error.message);
       return EXIT.failure;

@@ -67,22 +67,30 @@ export async function recordedSchema(dir: string): Promise<DatasetSchema | undef
   try {
     value = JSON.parse(await readFile(path, 'utf8')) as typeof value;
   } catch (error) {
-    throw new UsageError(
-      `${path}: cannot read the schema preprocess recorded (${(error as Error).message})`,
-      {
-        cause: error,
-      },
-    );
+    // The words train's own reader uses for a partial that is not JSON.
+    throw new Error(`${path}: not valid JSON (a statistics partial from factory preprocess)`, {
+      cause: error,
+    });
   }
   try {
-    // A partial that records the text columns too (timestamp, ids) gives them back as well.
-    return checkSchema({
+    const schema = checkSchema({
       ...(value.timestamp !== undefined ? { timestamp: value.timestamp } : {}),
       ids: value.ids ?? [],
       category: value.category,
       features: value.features,
       target: value.target,
     });
+    // A partial records its numeric columns and category, not the text ids and timestamp, which
+    // the holdout row hash reads: where those are the default schema's, so are the text columns
+    // (a file preprocessed without --schema trains as the raw CSV does).
+    const d = DEFAULT_DATASET_SCHEMA;
+    const isDefault =
+      value.ids === undefined &&
+      value.timestamp === undefined &&
+      schema.category === d.category &&
+      schema.target === d.target &&
+      schema.features.join('\u0000') === d.features.join('\u0000');
+    return isDefault ? d : schema;
   } catch (error) {
     throw new UsageError(`${path}: ${(error as Error).message}`, { cause: error });
   }

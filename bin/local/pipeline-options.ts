@@ -1,7 +1,20 @@
 import type { FactoryConfig } from '../../lib/config';
+import type { DatasetSchema } from '../../lambda/core/dataset-schema';
 import type { LocalPipelineSummary } from './pipeline-summary';
 
 export interface LocalPipelineOptions {
+  /**
+   * The user's own CSV files (`--input`), uploaded to raw in place of generated data; every step
+   * then runs on them with `schema` (or the one inferred from the first file with `target`).
+   * @default none: generated data
+   */
+  readonly inputs?: readonly string[];
+  /** The dataset schema of `inputs`. @default inferred as `factory schema` does */
+  readonly schema?: DatasetSchema;
+  /** With `inputs` and no `schema`: the column to predict. @default the last numeric column */
+  readonly target?: string;
+  /** With `inputs` and no `schema`: the column to group by. @default the text column with the fewest values */
+  readonly category?: string;
   /** Rows to generate over all files (duplicates included). @default 200000 */
   readonly rows?: number;
   /** Files the rows are split into (one raw object each). @default 4 */

@@ -1,4 +1,5 @@
 /** What `runLocalPipeline` returns and writes to summary.json (summary-format.ts prints it). */
+import type { DatasetSchema } from '../../lambda/core/dataset-schema';
 import type { ModelMetrics } from '../../lambda/core/model-artifact';
 import type { RowPrediction } from '../../lambda/core/scoring';
 import type { ObjectOutcome } from '../../lambda/handlers/preprocess';
@@ -34,7 +35,7 @@ export interface WeightRow {
 
 export interface SamplePrediction {
   readonly label: string;
-  readonly row: Readonly<Record<string, string | number>>;
+  readonly row: Readonly<Record<string, string | number | null>>;
   readonly result: RowPrediction;
 }
 
@@ -58,6 +59,8 @@ export interface PredictAnswers {
   };
   /** GET /model answered 200 with this version. */
   readonly cardVersion: string;
+  /** Keys of the sample rows that are not model inputs, as the API listed them (a real row's ids, target, ...). */
+  readonly ignoredFields?: readonly string[];
 }
 
 export interface S3Output {
@@ -71,14 +74,22 @@ export interface LocalPipelineSummary {
   readonly moto: { readonly endpoint: string; readonly pid: number };
   readonly buckets: LocalBuckets;
   readonly data: {
+    /** 'generated': the synthetic data; 'input': the user's files (`--input`). */
+    readonly source: 'generated' | 'input';
+    /** The user's files, as given (source 'input'). */
+    readonly inputs?: readonly string[];
+    /** The dataset schema every step used. */
+    readonly schema: DatasetSchema;
+    /** Rows: written by the generator, or counted by preprocess in the user's files. */
     readonly rows: number;
     readonly files: number;
-    readonly seed: number;
+    /** Generator seed (source 'generated'). */
+    readonly seed?: number;
     readonly bytes: number;
     /** Malformed rows appended on purpose (counted in rows). */
     readonly badRows: number;
-    /** Duplicates the generator wrote (what de-duplication should find). */
-    readonly generatedDuplicates: number;
+    /** Duplicates the generator wrote (what de-duplication should find; source 'generated'). */
+    readonly generatedDuplicates?: number;
     readonly rawKeys: readonly {
       readonly key: string;
       readonly versionId?: string;
@@ -118,7 +129,8 @@ export interface LocalPipelineSummary {
   };
   readonly evaluation: { readonly better: boolean; readonly reason: string };
   readonly promotion: { readonly promoted: boolean; readonly key: string; readonly reason: string };
-  readonly truth: {
+  /** The fit against the generator's true weights (source 'generated'; the user's data has no truth). */
+  readonly truth?: {
     readonly weights: readonly WeightRow[];
     readonly bias: WeightRow;
     readonly noiseStd: number;
@@ -127,7 +139,8 @@ export interface LocalPipelineSummary {
   readonly outputs: {
     readonly workDir: string;
     readonly summaryPath: string;
-    readonly truthPath: string;
+    /** The generator's true weights (source 'generated'). */
+    readonly truthPath?: string;
     readonly modelPath: string;
     readonly hostsDir: string;
     readonly s3: readonly S3Output[];

@@ -4,11 +4,13 @@
  *
  *   moto_server (a real S3 API on loopback)
  *     → buckets as the data-lake stack declares them (raw, curated, models, access logs; versioned)
- *     → synthetic production data (lines L01..L20, known true weights) uploaded to raw
+ *     → synthetic production data (lines L01..L20, known true weights), or the user's own files
+ *       (`inputs`, with their schema), uploaded to raw
  *     → one EventBridge "Object Created" event per object to the real preprocess handler
  *     → the plan step's handler (T = n/p) → p trainer hosts through the container entry (/opt/ml)
  *     → the evaluate and promote handlers → the predict handler on a local HTTP port
- *     → sample requests over real HTTP, one row with an injected anomaly.
+ *     → sample requests over real HTTP (a real row of the user's files when given), one row with
+ *       an injected anomaly.
  *
  * Every step runs the code Lambda and the training image run: the handlers' own factories and
  * step functions with their dependencies injected, their configuration read from the variables
@@ -17,6 +19,7 @@
  * in a Lambda execution environment), so this runs once per process. Each step is a module of
  * steps/; the handlers are imported only inside them, once the session has set the endpoint.
  */
+import type { FactoryConfig } from '../../lib/config';
 import { EnvScope } from './env-scope';
 import { handlerDeps } from './handler-deps';
 import type { MotoServer } from './moto-server';
@@ -36,7 +39,8 @@ import { preprocessObjects } from './steps/preprocess-objects';
 import { quarantineReasons } from './steps/quarantine-reasons';
 import { servePredict } from './steps/serve-predict';
 import { trainHosts } from './steps/train-hosts';
-import { uploadRaw } from './steps/upload-raw';
+import { generatedRawFiles, uploadRaw } from './steps/upload-raw';
+import { userData, UserDataError } from './steps/user-data';
 import { assembleSummary } from './summary/assemble-summary';
 import { removeBulkData, workDirLayout, writeRunFiles } from './work-dir';
 
@@ -45,6 +49,7 @@ export type { FileOutcome, LocalPipelineSummary, SamplePrediction, WeightRow } f
 export { platformConfig } from './platform-config';
 export { BAD_ROWS } from './steps/generate-data';
 export { MotoMissingError } from './steps/moto-session';
+export { UserDataError };
 
 let used = false;
 
@@ -64,9 +69,18 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
     );
   used = true;
 
-  const config = options.config ?? platformConfig();
+  const platform = options.config ?? platformConfig();
+  const inputs = options.inputs ?? [];
   const signal = options.signal;
   const clock = startRunClock({ signal, progress: options.progress });
+  // The user's files and their schema are checked before moto_server starts.
+  const user = inputs.length > 0 ? await userData(clock, { ...options, inputs }) : undefined;
+  const config: FactoryConfig = user
+    ? {
+        ...platform,
+        dataset: { ...user.schema, ids: [...user.schema.ids], features: [...user.schema.features] },
+      }
+    : platform;
   const dir = workDirLayout(options.workDir);
   const env = new EnvScope();
   let moto: MotoServer | undefined;
@@ -76,17 +90,24 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
     const s3 = await useSession(moto, env, options.verbose ?? false);
     const buckets = bucketNames(config.prefix);
     await createBuckets(clock, s3, buckets);
-    const data = await generateData(clock, {
-      rows,
-      files,
-      seed,
-      dataDir: dir.dataDir,
-      badRows: options.badRows ?? true,
-    });
+    const data = user
+      ? ({ source: 'input', ...user } as const)
+      : ({
+          source: 'generated',
+          rows,
+          files,
+          seed,
+          ...(await generateData(clock, {
+            rows,
+            files,
+            seed,
+            dataDir: dir.dataDir,
+            badRows: options.badRows ?? true,
+          })),
+        } as const);
     const rawKeys = await uploadRaw(clock, s3, {
       bucket: buckets.raw,
-      dataDir: dir.dataDir,
-      paths: data.written.paths,
+      files: data.source === 'input' ? data.files : generatedRawFiles(dir.dataDir, data.written.paths),
       signal,
     });
 
@@ -94,7 +115,11 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
     const fileOutcomes = await preprocessObjects(clock, deps, { config, buckets, rawKeys, signal });
     const totals = cleaningTotals(fileOutcomes);
     const quarantineByReason = await quarantineReasons(s3, buckets.curated, fileOutcomes);
-    const reconciled = reconciles(fileOutcomes, totals, rows + data.badRows);
+    const reconciled = reconciles(
+      fileOutcomes,
+      totals,
+      data.source === 'generated' ? rows + data.badRows : undefined,
+    );
 
     const plan = await planTraining(clock, deps, { config, buckets, overrides: options.plan });
     const training = await trainHosts(clock, s3, {
@@ -113,7 +138,10 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
     api = await servePredict(clock, s3, deps, { config, modelsBucket: buckets.models, port: options.port });
     const answers = await askPredict(clock, {
       url: api.url,
-      hostRoot: training.trained.hosts[0].root,
+      rowSource:
+        data.source === 'input'
+          ? { kind: 'files', paths: data.files.map((f) => f.path) }
+          : { kind: 'channel', hostRoot: training.trained.hosts[0].root },
       artifact: model.artifact,
       anomalyZ: config.serving.anomalyZ,
     });
@@ -123,7 +151,8 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
       steps: clock.steps,
       moto,
       buckets,
-      data: { rows, files, seed, ...data },
+      data,
+      schema: config.dataset,
       rawKeys,
       preprocess: { files: fileOutcomes, totals, quarantineByReason, reconciled },
       plan,

@@ -69,6 +69,16 @@ function sampleLines(s: SamplePrediction, summary: LocalPipelineSummary, indent:
   return lines;
 }
 
+/** `category "Type", target "Tool wear [min]", 8 features, ids "UDI", "Product ID", no timestamp`. */
+function schemaLine(schema: LocalPipelineSummary['data']['schema']): string {
+  const q = (name: string) => JSON.stringify(name);
+  return (
+    `category ${q(schema.category)}, target ${q(schema.target)}, ${schema.features.length} feature(s), ` +
+    `${schema.ids.length > 0 ? `ids ${schema.ids.map(q).join(', ')}` : 'no ids'}, ` +
+    `${schema.timestamp !== undefined ? `timestamp ${q(schema.timestamp)}` : 'no timestamp'}`
+  );
+}
+
 export function formatSummary(summary: LocalPipelineSummary): string {
   const out: string[] = [];
   const pad = '            ';
@@ -76,10 +86,17 @@ export function formatSummary(summary: LocalPipelineSummary): string {
   out.push(`aiaas-factory local pipeline: done in ${fixed(summary.seconds, 1)} s`);
   out.push('');
 
-  out.push(
-    `Data        ${int(data.rows)} rows (${int(data.badRows)} malformed on purpose) in ${data.files} file(s), ` +
-      `${mb(data.bytes)}, seed ${data.seed}; the generator wrote ${int(data.generatedDuplicates)} duplicates`,
-  );
+  if (data.source === 'input') {
+    out.push(
+      `Data        your ${data.files} file(s), ${mb(data.bytes)}: ${int(data.rows)} rows as preprocess counted them; ` +
+        `schema: ${schemaLine(data.schema)}`,
+    );
+  } else {
+    out.push(
+      `Data        ${int(data.rows)} rows (${int(data.badRows)} malformed on purpose) in ${data.files} file(s), ` +
+        `${mb(data.bytes)}, seed ${data.seed}; the generator wrote ${int(data.generatedDuplicates ?? 0)} duplicates`,
+    );
+  }
   const t = preprocess.totals;
   out.push('Cleaning    the preprocess handler, one EventBridge "Object Created" event per raw object:');
   out.push(
@@ -153,22 +170,37 @@ export function formatSummary(summary: LocalPipelineSummary): string {
     `${pad}evaluate: ${summary.evaluation.better ? 'better' : 'not better'} (${summary.evaluation.reason}); ` +
       `promote: ${summary.promotion.promoted ? 'now serving' : 'kept in history'}`,
   );
-  out.push(`Weights     recovered against the generator's truth (noise σ = ${truth.noiseStd}):`);
-  const weightRows = [...truth.weights, truth.bias].map((w) => {
-    const d = decimalsFor(w);
-    return [
-      w.name,
-      fixed(w.truth, d),
-      fixed(w.fitted, d),
-      w.standardError === null ? '—' : fixed(w.standardError, d),
-      w.absZ === null ? '—' : fixed(w.absZ, 2),
-    ];
-  });
-  out.push(
-    ...table([['', 'truth', 'fitted', 'std err', '|z|'], ...weightRows], ['l', 'r', 'r', 'r', 'r'], pad),
-  );
-  const worst = Math.max(...[...truth.weights, truth.bias].map((w) => w.absZ ?? 0));
-  out.push(`${pad}largest |fitted − truth| / std err: ${fixed(worst, 2)}`);
+  if (truth) {
+    out.push(`Weights     recovered against the generator's truth (noise σ = ${truth.noiseStd}):`);
+    const weightRows = [...truth.weights, truth.bias].map((w) => {
+      const d = decimalsFor(w);
+      return [
+        w.name,
+        fixed(w.truth, d),
+        fixed(w.fitted, d),
+        w.standardError === null ? '—' : fixed(w.standardError, d),
+        w.absZ === null ? '—' : fixed(w.absZ, 2),
+      ];
+    });
+    out.push(
+      ...table([['', 'truth', 'fitted', 'std err', '|z|'], ...weightRows], ['l', 'r', 'r', 'r', 'r'], pad),
+    );
+    const worst = Math.max(...[...truth.weights, truth.bias].map((w) => w.absZ ?? 0));
+    out.push(`${pad}largest |fitted − truth| / std err: ${fixed(worst, 2)}`);
+  } else {
+    out.push(`Weights     fitted on your data (original units), each with its standard error:`);
+    const weightRows = model.features.map((f, j) => {
+      const se = model.standardErrors?.[j];
+      return [f, model.weights[j].toPrecision(6), se === undefined ? '—' : se.toPrecision(3)];
+    });
+    out.push(
+      ...table(
+        [['', 'weight', 'std err'], ...weightRows, ['bias', model.bias.toPrecision(6), '']],
+        ['l', 'r', 'r'],
+        pad,
+      ),
+    );
+  }
   out.push('');
 
   out.push(
@@ -180,12 +212,18 @@ export function formatSummary(summary: LocalPipelineSummary): string {
       `${fixed(predict.injected.profileMean, 3)} ± ${fixed(predict.injected.profileStd, 3)}; ` +
       `anomaly when |z| > ${predict.anomalyZ}`,
   );
+  if (predict.ignoredFields && predict.ignoredFields.length > 0)
+    out.push(
+      `${pad}the rows are real rows: the API ignored their ${predict.ignoredFields.length} other key(s) (ignoredFields): ` +
+        predict.ignoredFields.map((f) => JSON.stringify(f)).join(', '),
+    );
   for (const s of predict.samples) out.push(...sampleLines(s, summary, pad));
   out.push('');
 
   out.push(`Outputs     local: ${outputs.workDir}`);
   out.push(
-    `${pad}  summary.json, model.json, ${outputs.truthPath.slice(outputs.workDir.length + 1)} (true weights),`,
+    `${pad}  summary.json, model.json` +
+      (outputs.truthPath ? `, ${outputs.truthPath.slice(outputs.workDir.length + 1)} (true weights),` : ','),
   );
   out.push(`${pad}  opt-ml/algo-*/ (each host's /opt/ml: config, model, output/trainer.log)`);
   out.push(`${pad}S3 (moto_server ${summary.moto.endpoint}; in memory, gone when it stops):`);

@@ -314,7 +314,12 @@ const FAILURES: [string, string[], number, RegExp][] = [
     1,
     /^factory local: --rows must be a whole number ≥ 1, got "x"/,
   ],
-  ['local: a positional argument', ['local', 'now'], 1, /^factory local: Unexpected argument 'now'/],
+  [
+    'local: a positional argument',
+    ['local', 'now'],
+    1,
+    /^factory local: unexpected argument "now" \(your own files go after --input\)/,
+  ],
 ];
 
 describe('exit codes', () => {

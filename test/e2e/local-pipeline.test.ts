@@ -61,7 +61,7 @@ describe('the local pipeline, in process (20k rows, 2 files, p = 2 hosts)', () =
       progress: (line) => progress.push(line),
     });
     artifact = JSON.parse(readFileSync(summary.outputs.modelPath, 'utf8')) as ModelArtifact;
-    truth = JSON.parse(readFileSync(summary.outputs.truthPath, 'utf8')) as SyntheticTruth;
+    truth = JSON.parse(readFileSync(summary.outputs.truthPath!, 'utf8')) as SyntheticTruth;
   });
   afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
@@ -125,8 +125,9 @@ describe('the local pipeline, in process (20k rows, 2 files, p = 2 hosts)', () =
   });
 
   it('recovers every true weight and the bias within 4 standard errors', () => {
-    expect(summary.truth.weights.map((w) => w.name)).toEqual([...artifact.features]);
-    for (const w of [...summary.truth.weights, summary.truth.bias]) {
+    const fit = summary.truth!;
+    expect(fit.weights.map((w) => w.name)).toEqual([...artifact.features]);
+    for (const w of [...fit.weights, fit.bias]) {
       expect(w.truth).toBe(w.name === 'bias' ? truth.bias : truth.weights[w.name]);
       expect(w.standardError).not.toBeNull();
       expect(Math.abs(w.fitted - w.truth) / w.standardError!).toBeLessThan(4);
@@ -229,5 +230,147 @@ describe('npm start (the local command)', () => {
     expect(code).toBe(1);
     expect(stderr).toBe(`${MOTO_INSTALL_HINT}\n`);
     expect(stdout).toBe('');
+  });
+});
+
+const MILLING = join(REPO_ROOT, 'test', 'fixtures', 'real-shaped', 'milling.csv');
+
+/** The fixture's rows without a quoted field, by UDI, as the API takes them (numbers as numbers). */
+function fixtureRows(): Map<number, Record<string, string | number | null>> {
+  const [header, ...lines] = readFileSync(MILLING, 'utf8').trimEnd().split('\n');
+  const names = header.split(',');
+  const rows = new Map<number, Record<string, string | number | null>>();
+  for (const line of lines) {
+    if (line.includes('"')) continue;
+    const cells = line.split(',');
+    const row = Object.fromEntries(
+      names.map((n, k) => [
+        n,
+        cells[k] === '' ? null : n === 'Type' || Number.isNaN(Number(cells[k])) ? cells[k] : Number(cells[k]),
+      ]),
+    );
+    rows.set(Number(row.UDI), row);
+  }
+  return rows;
+}
+
+describe("npm start -- --input: your own CSV, not the generator's", () => {
+  it('runs every step on it, predicts a real row of it, serves it with --keep-running and stops on SIGINT', async () => {
+    const port = await freePort();
+    const child = cli([
+      '--input',
+      MILLING,
+      '--target',
+      'Tool wear [min]',
+      '--keep-running',
+      '--port',
+      String(port),
+      '--json',
+    ]);
+    let stderr = '';
+    let stdout = '';
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const printed = new Promise<LocalPipelineSummary>((resolve) => {
+      child.stdout.on('data', (c: Buffer) => {
+        stdout += c.toString();
+        try {
+          resolve(JSON.parse(stdout) as LocalPipelineSummary);
+        } catch {
+          // not all of it yet
+        }
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        if (stderr.includes('serving until Ctrl-C')) resolve();
+      });
+      child.once('exit', () => reject(new Error(`exited before serving:\n${stderr}`)));
+    });
+    try {
+      const summary = await printed;
+
+      // Every step ran on the user's rows, with the names as the header spells them.
+      expect(summary.data).toMatchObject({
+        source: 'input',
+        inputs: [MILLING],
+        rows: 800,
+        files: 1,
+        badRows: 0,
+      });
+      expect(summary.data.schema).toEqual({
+        ids: ['UDI', 'Product ID', 'Operator'],
+        category: 'Type',
+        features: [
+          'Air temperature [K]',
+          'Process temperature [K]',
+          'Rotational speed [rpm]',
+          'Torque [Nm]',
+          'Vibration RMS [mm/s]',
+          'Machine failure',
+          'TWF',
+          'HDF',
+        ],
+        target: 'Tool wear [min]',
+      });
+      expect(summary.preprocess.files.map((f) => [f.key, f.status, f.rowsIn])).toEqual([
+        ['production/milling.csv', 'processed', 800],
+      ]);
+      expect(summary.preprocess.totals.rowsIn).toBe(800);
+      expect(summary.preprocess.reconciled).toBe(true);
+      expect(summary.truth).toBeUndefined();
+      expect(summary.model.features).toEqual(summary.data.schema.features);
+      expect(summary.model.category).toBe('Type');
+      expect(summary.promotion.promoted).toBe(true);
+      // 766 complete rows (17 have an empty torque or vibration cell), 80/20 by row hash.
+      expect(summary.plan.n).toBe(766);
+      expect(summary.model.metrics.r2).toBeGreaterThan(0.8);
+
+      // The demonstration sent a real row of the file: every column, the others ignored and listed once.
+      const rows = fixtureRows();
+      const [typical, anomaly] = summary.predict.samples;
+      expect(typical.row).toEqual(rows.get(Number(typical.row.UDI)));
+      expect(summary.predict.ignoredFields).toEqual(['UDI', 'Product ID', 'Operator', 'Tool wear [min]']);
+      expect(typical.result.anomalies).toEqual([]);
+      expect(typical.result.categoryKnown).toBe(true);
+      expect(anomaly.result.anomalies).toEqual([summary.predict.injected.feature]);
+      let expected = 0;
+      summary.model.features.forEach(
+        (f, j) => (expected += summary.model.weights[j] * Number(typical.row[f])),
+      );
+      expect(typical.result.prediction).toBe(expected + summary.model.bias);
+
+      // --keep-running serves the model: another real row of the file, as it is.
+      const real = [...rows.values()].find(
+        (r) => r.UDI !== typical.row.UDI && !Object.values(r).includes(null),
+      )!;
+      const res = await fetch(`http://127.0.0.1:${port}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ rows: [real] }),
+      });
+      const body = (await res.json()) as { predictions: { prediction: number }[]; ignoredFields: string[] };
+      expect(res.status).toBe(200);
+      expect(body.ignoredFields).toEqual(['UDI', 'Product ID', 'Operator', 'Tool wear [min]']);
+      expect(Number.isFinite(body.predictions[0].prediction)).toBe(true);
+      expect(stderr).toContain(`curl -s -X POST http://127.0.0.1:${port}/predict`);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    await expect(fetch(`http://127.0.0.1:${port}/model`)).rejects.toThrow();
+  });
+
+  it('refuses a --target the header does not have in one line, before starting moto_server', async () => {
+    const child = cli(['--input', MILLING, '--target', 'quality']);
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^factory local: --input \S+milling\.csv: --target "quality" is not a column of the header \(13 columns: "UDI", /,
+      ),
+    ]);
   });
 });

@@ -1,45 +1,107 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CsvScanner, fieldText, ROW_OK, type ScannedRow } from '../../../lambda/core/csv-scanner';
 import type { ModelArtifact } from '../../../lambda/core/model-artifact';
 
-/** Splits a simple CSV line (the generator and the cleaner write no quotes in these rows). */
-function fields(line: string): string[] {
-  return line.split(',');
-}
+/** How much of each file is searched for a typical row. */
+const SEARCH_BYTES = 1 << 20;
+
+/** Where the typical row comes from: a host's training channel, or the user's own files. */
+export type RowSource =
+  | { readonly kind: 'channel'; readonly hostRoot: string }
+  | { readonly kind: 'files'; readonly paths: readonly string[] };
+
+export type SampleRow = Record<string, string | number | null>;
 
 /**
- * A typical row of the training data: the first one, in the first host's channel, whose every
- * feature is within 2σ of its category profile (so "no anomaly" is the expected answer).
+ * A typical row: the first one whose every feature is a number within 2σ of its category profile
+ * (so "no anomaly" is the expected answer). From a training channel, the row holds the category
+ * and the features; from the user's files it is the whole row as the file has it (every column,
+ * numbers as numbers, empty cells as null), which the API answers with the other keys ignored.
  */
 export async function typicalRow(
-  hostRoot: string,
+  source: RowSource,
   artifact: ModelArtifact,
   anomalyZ: number,
-): Promise<Record<string, string | number>> {
+): Promise<SampleRow> {
+  const files = source.kind === 'files' ? source.paths : await channelFiles(source.hostRoot);
+  const limit = Math.min(2, anomalyZ);
+  for (const file of files) {
+    const row = await firstTypical(file, artifact, limit, source.kind === 'files');
+    if (row) return row;
+  }
+  throw new Error(
+    `no typical row (every feature a number within ${limit}σ of its category profile) in the first MiB of ${files.join(', ')}`,
+  );
+}
+
+async function channelFiles(hostRoot: string): Promise<string[]> {
   const { listFiles } = await import('../../../lambda/trainer/sources');
   const channel = join(hostRoot, 'input', 'data', 'train');
-  const csvs = (await listFiles(channel)).filter((f) => f.endsWith('.csv'));
-  const limit = Math.min(2, anomalyZ);
-  for (const file of csvs) {
-    const text = (await readFile(join(channel, file), 'utf8')).slice(0, 1 << 20);
-    const lines = text.split('\n');
-    const header = fields(lines[0].replace(/^\uFEFF/, '').replace(/\r$/, ''));
-    const at = (name: string) => header.indexOf(name);
-    for (const line of lines.slice(1, -1)) {
-      const cells = fields(line.replace(/\r$/, ''));
-      if (cells.length !== header.length || line.includes('"')) continue;
-      const category = cells[at(artifact.category)];
-      const profile = artifact.profiles[category];
-      if (!profile) continue;
-      const row: Record<string, string | number> = { [artifact.category]: category };
-      let typical = true;
-      artifact.features.forEach((f, j) => {
-        const x = Number(cells[at(f)]);
-        if (!Number.isFinite(x) || Math.abs((x - profile.mean[j]) / profile.std[j]) > limit) typical = false;
-        row[f] = x;
-      });
-      if (typical) return row;
-    }
+  return (await listFiles(channel)).filter((f) => f.endsWith('.csv')).map((f) => join(channel, f));
+}
+
+/** The first MiB of a file (a CSV row split by the cut is left unread). */
+async function head(path: string): Promise<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(SEARCH_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, SEARCH_BYTES, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
   }
-  throw new Error('no typical row found in the training data');
+}
+
+async function firstTypical(
+  path: string,
+  artifact: ModelArtifact,
+  limit: number,
+  wholeRow: boolean,
+): Promise<SampleRow | undefined> {
+  const bytes = await head(path);
+  let header: string[] | null = null;
+  let found: SampleRow | undefined;
+  const scanner = new CsvScanner((row: ScannedRow) => {
+    if (found) return;
+    if (header === null) {
+      header = Array.from({ length: row.fieldCount }, (_, k) => fieldText(row, k));
+      return;
+    }
+    if (row.flags !== ROW_OK || row.fieldCount !== header.length) return;
+    const cells = Array.from({ length: row.fieldCount }, (_, k) => fieldText(row, k));
+    found = typical(header, cells, artifact, limit, wholeRow);
+  });
+  // Only whole rows: the scan stops at the last line end (a gzip file has none and is skipped).
+  const end = bytes.lastIndexOf(0x0a);
+  if (end > 0) scanner.push(bytes.subarray(0, end + 1));
+  return found;
+}
+
+function typical(
+  header: readonly string[],
+  cells: readonly string[],
+  artifact: ModelArtifact,
+  limit: number,
+  wholeRow: boolean,
+): SampleRow | undefined {
+  const at = (name: string) => header.indexOf(name);
+  const category = cells[at(artifact.category)];
+  const profile = category === undefined ? undefined : artifact.profiles[category];
+  if (!profile) return undefined;
+  const features: SampleRow = {};
+  for (const [j, f] of artifact.features.entries()) {
+    const text = cells[at(f)];
+    const x = text === undefined || text.trim() === '' ? NaN : Number(text);
+    if (!Number.isFinite(x) || Math.abs((x - profile.mean[j]) / profile.std[j]) > limit) return undefined;
+    features[f] = x;
+  }
+  if (!wholeRow) return { [artifact.category]: category, ...features };
+  const row: SampleRow = {};
+  header.forEach((name, k) => {
+    const text = cells[k];
+    const n = text.trim() === '' ? NaN : Number(text);
+    row[name] = name === artifact.category ? text : Number.isFinite(n) ? n : text === '' ? null : text;
+  });
+  return { ...row, ...features };
 }

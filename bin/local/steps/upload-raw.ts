@@ -5,6 +5,17 @@ import type { RunClock } from '../run-clock';
 /** Where the production data lands in the raw bucket. */
 export const RAW_PREFIX = 'production/';
 
+/** A local file and the raw key it goes to. */
+export interface RawFile {
+  readonly path: string;
+  readonly key: string;
+}
+
+/** The generated files' keys: their paths under the data dir, below the raw prefix. */
+export function generatedRawFiles(dataDir: string, paths: readonly string[]): RawFile[] {
+  return paths.map((path) => ({ path, key: `${RAW_PREFIX}${path.slice(dataDir.length + 1)}` }));
+}
+
 export interface RawObject {
   readonly key: string;
   readonly versionId?: string;
@@ -12,24 +23,22 @@ export interface RawObject {
   readonly bytes: number;
 }
 
-/** Uploads each generated file to the raw bucket, one object each, as a production line would. */
+/** Uploads each file to the raw bucket, one object each, as a production line would. */
 export async function uploadRaw(
   clock: RunClock,
   s3: S3Client,
   options: {
     readonly bucket: string;
-    readonly dataDir: string;
-    readonly paths: readonly string[];
+    readonly files: readonly RawFile[];
     readonly signal?: AbortSignal;
   },
 ): Promise<RawObject[]> {
-  const { bucket, dataDir, paths, signal } = options;
+  const { bucket, files, signal } = options;
   const { Upload } = await import('@aws-sdk/lib-storage');
   return clock.step('upload', async () => {
     const out: RawObject[] = [];
-    for (const [i, path] of paths.entries()) {
+    for (const [i, { path, key }] of files.entries()) {
       signal?.throwIfAborted();
-      const key = `${RAW_PREFIX}${path.slice(dataDir.length + 1)}`;
       const bytes = statSync(path).size;
       const result = await new Upload({
         client: s3,
@@ -37,7 +46,7 @@ export async function uploadRaw(
           Bucket: bucket,
           Key: key,
           Body: createReadStream(path),
-          ContentType: 'text/csv',
+          ContentType: /\.gz$/i.test(key) ? 'application/gzip' : 'text/csv',
           ContentLength: bytes,
         },
       }).done();
@@ -47,7 +56,7 @@ export async function uploadRaw(
         ...(result.VersionId ? { versionId: result.VersionId } : {}),
         ...(result.ETag ? { etag: result.ETag.replace(/"/g, '') } : {}),
       });
-      clock.say(`upload ${i + 1}/${paths.length}: s3://${bucket}/${key} (${(bytes / 1e6).toFixed(1)} MB)`);
+      clock.say(`upload ${i + 1}/${files.length}: s3://${bucket}/${key} (${(bytes / 1e6).toFixed(1)} MB)`);
     }
     return out;
   });

@@ -1,9 +1,11 @@
+import type { DatasetSchema } from '../../../lambda/core/dataset-schema';
 import type { PlanOutput } from '../../../lambda/handlers/plan';
 import type { MotoServer } from '../moto-server';
 import type { LocalBuckets, LocalPipelineSummary, PredictAnswers } from '../pipeline-summary';
 import type { StepTime } from '../run-clock';
 import type { PromotedModel } from '../steps/evaluate-promote';
 import type { GeneratedData } from '../steps/generate-data';
+import type { UserData } from '../steps/user-data';
 import type { TrainedCandidate } from '../steps/train-hosts';
 import type { RawObject } from '../steps/upload-raw';
 import type { WorkDir } from '../work-dir';
@@ -16,8 +18,17 @@ export interface RunResults {
   readonly steps: readonly StepTime[];
   readonly moto: MotoServer;
   readonly buckets: LocalBuckets;
-  /** The generator's settings (rows before the malformed ones) and what it wrote. */
-  readonly data: { readonly rows: number; readonly files: number; readonly seed: number } & GeneratedData;
+  /** The generator's settings (rows before the malformed ones) and what it wrote, or the user's files. */
+  readonly data:
+    | ({
+        readonly source: 'generated';
+        readonly rows: number;
+        readonly files: number;
+        readonly seed: number;
+      } & GeneratedData)
+    | ({ readonly source: 'input' } & UserData);
+  /** The dataset schema every step used. */
+  readonly schema: DatasetSchema;
   readonly rawKeys: readonly RawObject[];
   readonly preprocess: LocalPipelineSummary['preprocess'];
   readonly plan: PlanOutput;
@@ -31,20 +42,36 @@ export interface RunResults {
 export function assembleSummary(run: RunResults): LocalPipelineSummary {
   const { data, training, dir } = run;
   const { evaluation, promotion, artifact } = run.model;
+  const rawKeys = run.rawKeys.map((k) => ({ key: k.key, versionId: k.versionId, bytes: k.bytes }));
   return {
     seconds: run.seconds,
     steps: run.steps,
     moto: { endpoint: run.moto.endpoint, pid: run.moto.pid },
     buckets: run.buckets,
-    data: {
-      rows: data.rows + data.badRows,
-      files: data.files,
-      seed: data.seed,
-      bytes: data.totalBytes,
-      badRows: data.badRows,
-      generatedDuplicates: data.written.truth.duplicates,
-      rawKeys: run.rawKeys.map((k) => ({ key: k.key, versionId: k.versionId, bytes: k.bytes })),
-    },
+    data:
+      data.source === 'generated'
+        ? {
+            source: 'generated',
+            schema: run.schema,
+            rows: data.rows + data.badRows,
+            files: data.files,
+            seed: data.seed,
+            bytes: data.totalBytes,
+            badRows: data.badRows,
+            generatedDuplicates: data.written.truth.duplicates,
+            rawKeys,
+          }
+        : {
+            source: 'input',
+            inputs: data.files.map((f) => f.path),
+            schema: run.schema,
+            // The user's rows as preprocess counted them (a quoted field may span lines).
+            rows: run.preprocess.totals.rowsIn,
+            files: data.files.length,
+            bytes: data.totalBytes,
+            badRows: 0,
+            rawKeys,
+          },
     preprocess: run.preprocess,
     plan: run.plan,
     training: {
@@ -71,12 +98,12 @@ export function assembleSummary(run: RunResults): LocalPipelineSummary {
     },
     evaluation: { better: evaluation.better, reason: evaluation.reason },
     promotion: { promoted: promotion.promoted, key: promotion.key, reason: promotion.reason },
-    truth: truthComparison(artifact, data.written.truth),
+    ...(data.source === 'generated' ? { truth: truthComparison(artifact, data.written.truth) } : {}),
     predict: run.predict,
     outputs: {
       workDir: dir.workDir,
       summaryPath: dir.summaryPath,
-      truthPath: data.written.truthPath,
+      ...(data.source === 'generated' ? { truthPath: data.written.truthPath } : {}),
       modelPath: dir.modelPath,
       hostsDir: dir.hostsDir,
       s3: s3Outputs({

@@ -33,7 +33,42 @@ describe('factory local flags', () => {
     });
   });
 
+  it('reads --input files (repeated, or listed after the first), --target and --category', () => {
+    const { options, schemaFile } = parseLocalArgs([
+      '--input',
+      'a.csv',
+      'b.csv',
+      '--input',
+      'Werk 2 [Mai].csv',
+      '--target',
+      'Tool wear [min]',
+      '--category',
+      'Type',
+    ]);
+    expect(options).toMatchObject({
+      inputs: ['a.csv', 'Werk 2 [Mai].csv', 'b.csv'],
+      target: 'Tool wear [min]',
+      category: 'Type',
+    });
+    expect(schemaFile).toBeUndefined();
+  });
+
+  it('takes --schema with --input, read later by the command', () => {
+    const { options, schemaFile } = parseLocalArgs(['--input', 'a.csv', '--schema', 's.json']);
+    expect(options.inputs).toEqual(['a.csv']);
+    expect(schemaFile).toBe('s.json');
+  });
+
   it.each([
+    [['--target', 'y'], /^--target needs --input FILE\.csv$/],
+    [['--schema', 's.json'], /^--schema needs --input FILE\.csv$/],
+    [['--input', 'a.csv', '--rows', '10'], /^--rows is for generated data; it cannot go with --input$/],
+    [['--input', 'a.csv', '--seed', '1'], /^--seed is for generated data/],
+    [
+      ['--input', 'a.csv', '--schema', 's.json', '--target', 'y'],
+      /^give --schema or --target\/--category, not both/,
+    ],
+    [['a.csv'], /^unexpected argument "a\.csv" \(your own files go after --input\)$/],
     [['--rows', '0'], /--rows must be a whole number ≥ 1, got "0"/],
     [['--rows', '1e5'], /--rows must be a whole number/],
     [['--port', '70000'], /--port must be at most 65535/],
