@@ -78,7 +78,12 @@ export const preprocessReportSchema = z
       })
       .readonly(),
     /** The core's quality report without its run time (processed only). */
-    quality: qualityReportObject.omit({ elapsedMs: true }).readonly().optional(),
+    // Reports stored before linesIn, quarantinedLines and extraNumericColumns existed still read.
+    quality: qualityReportObject
+      .omit({ elapsedMs: true })
+      .partial({ linesIn: true, quarantinedLines: true, extraNumericColumns: true })
+      .readonly()
+      .optional(),
     /** Why the file was rejected (rejected only). */
     rejection: z.object({ code: z.string(), reason: z.string(), message: z.string() }).readonly().optional(),
   })

@@ -38,6 +38,12 @@ describe('parseReport', () => {
     expect(JSON.stringify(parsed, null, 2) + '\n').toBe(written);
   });
 
+  test('a processed report stored before linesIn, quarantinedLines and extraNumericColumns still reads', async () => {
+    const { quality, ...rest } = await processedReport();
+    const { linesIn: _l, quarantinedLines: _q, extraNumericColumns: _e, ...older } = quality!;
+    expect(parseReport(JSON.parse(JSON.stringify({ ...rest, quality: older }))).quality).toEqual(older);
+  });
+
   test('a rejected report as written parses back to the same report', () => {
     expect(parseReport(JSON.parse(JSON.stringify(rejected)))).toEqual(rejected);
   });
