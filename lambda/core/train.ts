@@ -944,7 +944,18 @@ async function solveClassification(
       { theta: Float64Array.from(state.theta), mean, invStd, positive: classes.positive },
       state.iteration,
     );
-    state = newtonIterate(state, pass, { ridge });
+    try {
+      state = newtonIterate(state, pass, { ridge });
+    } catch (error) {
+      // Name the feature the diverging steps move most (direction 0 is the bias).
+      if (error instanceof ClassificationError && error.code === 'SEPARATED' && error.direction)
+        throw new ClassificationError(
+          'SEPARATED',
+          `${error.message.replace(/ Use an/, ` Its weights diverge along "${schema.features[error.direction - 1]}". Use an`)}`,
+          error.direction,
+        );
+      throw error;
+    }
   }
   const units = originalUnits(state, mean, invStd);
   const warnings: string[] = [];

@@ -129,6 +129,21 @@ describe('logistic regression', () => {
     await expect(solveMerged(shardOf(separated, options))).rejects.toThrow(/perfectly separated.*ridge/);
   });
 
+  it('says a feature nearly separates the classes (all its 1-rows pass) instead of reporting an arbitrary weight', async () => {
+    const normal = gaussian(mulberry32(12));
+    const rand = mulberry32(13);
+    const quasi = Array.from({ length: 800 }, (_, i) => {
+      const temp = 70 + 5 * normal();
+      const flag = i % 25 === 0 ? 1 : 0;
+      const y = flag === 1 ? 0 : rand() < 1 / (1 + Math.exp(-(-3 + 0.3 * (temp - 70)))) ? 1 : 0;
+      return [temp, 3 + normal(), flag, 4, y];
+    });
+    const opts = { ...options, schema: { ...schema, features: ['temp', 'press', 'flag', 'k'] } };
+    await expect(solveMerged(shardOf(quasi, opts))).rejects.toThrow(/separated.*diverge along "flag".*ridge/);
+    const penalised = await solveMerged(shardOf(quasi, { ...opts, ridge: 1 }));
+    expect(penalised.task).toBe('classification');
+  });
+
   it('chooses the task and the positive class from the target', () => {
     const t = new TargetValues();
     [3, 3, 3, 7].forEach((y) => t.add(y));
