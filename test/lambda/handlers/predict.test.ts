@@ -192,6 +192,29 @@ describe('POST /predict', () => {
     ]);
   });
 
+  test('serves a model whose columns have real names (spaces, brackets, units, quotes) keyed as the header spells them', async () => {
+    const names = ['Air temperature [K]', 'Torque [Nm]', 'Druck, "roh" [bar]'];
+    const model = compileModel({ ...v1, category: 'Type', target: 'Tool wear [min]', features: names });
+    const { handler } = makeDeps({ models: fixed(model) });
+    const real = {
+      UDI: 7,
+      Type: 'A',
+      'Air temperature [K]': 72,
+      'Torque [Nm]': 5.5,
+      'Druck, "roh" [bar]': 0.3,
+    };
+    const result = await handler(post({ rows: [{ ...real, 'Tool wear [min]': 108 }] }));
+    expect(result.statusCode).toBe(200);
+    const body = parse(result) as unknown as {
+      predictions: { contributions: Record<string, number>; zScores: Record<string, number> }[];
+      ignoredFields: string[];
+    };
+    expect(Object.keys(body.predictions[0].contributions)).toEqual(names);
+    expect(body.predictions[0].contributions['Torque [Nm]']).toBe(-0.25 * 5.5);
+    expect(Object.keys(body.predictions[0].zScores)).toEqual(names);
+    expect(body.ignoredFields).toEqual(['UDI', 'Tool wear [min]']);
+  });
+
   test('an unknown category answers categoryKnown false, or a 400 with unknownCategory reject', async () => {
     const flag = await makeDeps().handler(post({ rows: [{ ...row, category: 'Z' }] }));
     expect(
