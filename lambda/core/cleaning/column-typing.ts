@@ -3,7 +3,7 @@
  * read as numbers. pandas types a column from all its rows (`read_csv` infers a dtype per
  * column), so a column is numeric exactly when every non-missing cell of it parses as a finite
  * number (missing = empty or a pandas NA word; a column with no number at all but only missing
- * cells is numeric too: pandas reads it as float64 NaN). A streaming single pass cannot know
+ * cells is numeric too: pandas reads it as float64 NaN; a file without a row has none). A streaming single pass cannot know
  * that before it has seen the last row, and the de-duplication of pass 1 compares numeric cells
  * as numbers (`-1.42E-06` equals `-0.00000142`), so this pass runs first, and only when the
  * header has extra columns.
@@ -46,6 +46,8 @@ class TypingPass implements PlainRowReader {
   /** Per header column: 1 while an extra column may still be numeric. */
   candidate = new Uint8Array(0);
   candidates = 0;
+  /** Rows that typed the columns (kept rows pass 1 would clean). */
+  rows = 0;
   header: string[] | null = null;
   private binding: Binding | null = null;
   private plain: PlainRowParser | null = null;
@@ -76,6 +78,7 @@ class TypingPass implements PlainRowReader {
       const v = parseDecimal(bytes, s, e);
       if (v !== v ? !isMissingCell(bytes, s, e) : v === Infinity || v === -Infinity) return;
     }
+    this.rows++;
     let changed = false;
     for (let k = 0; k < this.candidate.length; k++) {
       if (this.candidate[k] === 0) continue;
@@ -103,6 +106,7 @@ class TypingPass implements PlainRowReader {
       if (end < 0) break;
       pos = nextRowStart(buf, end);
       this.taken = ++taken;
+      this.rows++;
     }
     return pos;
   }
@@ -157,6 +161,7 @@ export async function columnTypes(options: PreprocessOptions): Promise<ColumnTyp
   }
   if (ended) scanner.finish();
   const header = typing.header;
-  if (header === null) return { numericExtras: [], read };
+  // Without a single row pandas reads every column as object (text), whatever its header.
+  if (header === null || typing.rows === 0) return { numericExtras: [], read };
   return { numericExtras: header.filter((_, k) => typing.candidate[k] === 1), read };
 }

@@ -47,6 +47,30 @@ describe('the cleaning core agrees with pandas', () => {
     },
   );
 
+  // Extra columns typed over the whole file, as pandas types them.
+  const SMALL = decodeSchema('{"category":"c","features":["x"],"target":"y"}');
+  const lateText = [
+    'c,x,y,serial,load [%]',
+    ...Array.from({ length: 3000 }, (_, i) => `A${i % 3},${i % 7},${i % 5},${i},${i % 2 ? '' : '1E-06'}`),
+    'A1,1,1,SN-9,2',
+  ];
+  test.each([
+    ['a header only, with extra columns', 'c,x,y,extra,note\n', []],
+    [
+      'an extra column of missing cells only',
+      'c,x,y,extra,note\nA,1,2,,a\nB,3,4,NA,b\nA,1,2,n/a,a\n',
+      ['extra'],
+    ],
+    ['an extra column whose one text cell is its last', lateText.join('\n') + '\n', ['load [%]']],
+  ])('on %s', async (name, csv, numericExtras) => {
+    const input = join(work, `${name}.csv`);
+    writeFileSync(input, csv);
+    const out = join(work, name);
+    const { report } = await preprocessFile(input, out, { schema: SMALL });
+    expect(report.extraNumericColumns).toEqual(numericExtras);
+    expect(compareWithPandas(input, out, SMALL)).toEqual([]);
+  });
+
   test('on 20,000 generated production rows with duplicates and gaps', async () => {
     const input = join(work, 'generated.csv');
     const dataset = new SyntheticDataset({ rows: 20000, seed: 7 });
