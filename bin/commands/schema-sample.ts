@@ -118,7 +118,8 @@ function observe(c: ColumnProfile, row: ScannedRow, k: number): void {
   c.dates &&= DATE_LIKE.test(text) && !Number.isFinite(v) && !Number.isNaN(Date.parse(text));
 }
 
-async function openMaybeGzip(path: string): Promise<NodeJS.ReadableStream & { destroy(): void }> {
+/** A read stream of the file's bytes, gunzipped when it starts with the gzip magic bytes. */
+export async function openMaybeGzip(path: string): Promise<NodeJS.ReadableStream & { destroy(): void }> {
   const head = await new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     const s = createReadStream(path, { start: 0, end: 1 });

@@ -1,5 +1,5 @@
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { openMaybeGzip } from '../../commands/schema-sample';
 import { CsvScanner, fieldText, ROW_OK, type ScannedRow } from '../../../lambda/core/csv-scanner';
 import type { ModelArtifact } from '../../../lambda/core/model-artifact';
 
@@ -41,16 +41,21 @@ async function channelFiles(hostRoot: string): Promise<string[]> {
   return (await listFiles(channel)).filter((f) => f.endsWith('.csv')).map((f) => join(channel, f));
 }
 
-/** The first MiB of a file (a CSV row split by the cut is left unread). */
+/** The first MiB of a file, gunzipped when it is gzip (a CSV row split by the cut is left unread). */
 async function head(path: string): Promise<Uint8Array> {
-  const handle = await open(path, 'r');
+  const stream = await openMaybeGzip(path);
+  const chunks: Buffer[] = [];
+  let size = 0;
   try {
-    const buffer = Buffer.alloc(SEARCH_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, SEARCH_BYTES, 0);
-    return buffer.subarray(0, bytesRead);
+    for await (const chunk of stream) {
+      chunks.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      if (size >= SEARCH_BYTES) break;
+    }
   } finally {
-    await handle.close();
+    stream.destroy();
   }
+  return Buffer.concat(chunks).subarray(0, SEARCH_BYTES);
 }
 
 async function firstTypical(
@@ -72,7 +77,7 @@ async function firstTypical(
     const cells = Array.from({ length: row.fieldCount }, (_, k) => fieldText(row, k));
     found = typical(header, cells, artifact, limit, wholeRow);
   });
-  // Only whole rows: the scan stops at the last line end (a gzip file has none and is skipped).
+  // Only whole rows: the scan stops at the last line end.
   const end = bytes.lastIndexOf(0x0a);
   if (end > 0) scanner.push(bytes.subarray(0, end + 1));
   return found;
