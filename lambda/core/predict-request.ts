@@ -283,6 +283,7 @@ function decodeRowsInto(
     const stamp = i + 1;
     let seen = 0;
     let hasCategory = false;
+    let categoryText = false;
     let invalid = false;
     let extra: string[] | undefined;
     for (const key in row) {
@@ -291,6 +292,7 @@ function decodeRowsInto(
         hasCategory = true;
         if (typeof value === 'string') {
           categories[i] = value;
+          categoryText = true;
         } else {
           invalid = true;
           problems.add({
@@ -363,7 +365,7 @@ function decodeRowsInto(
         code: 'missing_category',
         message: `row ${r}: missing the category field ${quoteField(categoryKey)}`,
       });
-    } else if (rejectUnknownCategory && !invalid && spec.categoryMean(categories[i]) === undefined) {
+    } else if (rejectUnknownCategory && categoryText && spec.categoryMean(categories[i]) === undefined) {
       invalid = true;
       problems.add({
         row: r,

@@ -143,6 +143,17 @@ describe('decodePredictRequest', () => {
     expect(Array.from(decoded.rowInvalid)).toEqual([0, 1]);
   });
 
+  test('an unknown category is reported beside the other problems of its row, and a non-string category only once', () => {
+    const options: DecodeOptions = { ...reject, unknownCategory: 'reject' };
+    expect(
+      codes({ rows: [row({ category: 'Z', temperature: 'x' }), row({ category: 7 })] }, options),
+    ).toEqual([
+      [0, 'temperature', 'not_a_number'],
+      [0, 'category', 'unknown_category'],
+      [1, 'category', 'category_not_string'],
+    ]);
+  });
+
   test('a row whose w·x overflows a double is an overflow problem naming the feature', () => {
     // The fixture's weights are 0.5, -0.25 and 2: 1.7e308 × 2 is past the largest double, and
     // 8.5e307 + 1e308 sum past it.
