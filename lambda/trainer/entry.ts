@@ -226,10 +226,15 @@ async function sagemakerSolve(
   log({
     message: 'model written',
     version: artifact.version,
+    task: artifact.task,
     rows: artifact.rows,
     metrics: artifact.metrics,
+    ...(artifact.iterations !== undefined ? { iterations: artifact.iterations } : {}),
+    warnings: artifact.warnings ?? [],
     to: written,
   });
+  // One line per warning, so a log search for WARN finds the constant or collinear features.
+  for (const warning of artifact.warnings ?? []) log({ level: 'WARN', message: 'training warning', warning });
 }
 
 function batchShard(env: NodeJS.ProcessEnv, config: TrainerConfig): { index: number; size: number } {
@@ -325,10 +330,15 @@ async function batchReduce(
   log({
     message: 'model written',
     version: artifact.version,
+    task: artifact.task,
     rows: artifact.rows,
     metrics: artifact.metrics,
+    ...(artifact.iterations !== undefined ? { iterations: artifact.iterations } : {}),
+    warnings: artifact.warnings ?? [],
     to: written,
   });
+  // One line per warning, so a log search for WARN finds the constant or collinear features.
+  for (const warning of artifact.warnings ?? []) log({ level: 'WARN', message: 'training warning', warning });
 }
 
 /** Runs one mode; returns the process exit code (never throws). */

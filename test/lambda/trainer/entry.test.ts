@@ -275,3 +275,35 @@ describe('trainer entry, classification', () => {
     reduced.weights.forEach((w, j) => expect(relative(w, single.weights[j])).toBeLessThan(1e-9));
   });
 });
+
+describe('trainer entry, warnings', () => {
+  it('logs a WARN line per warning and writes them to the artifact (a constant feature weighs 0)', async () => {
+    const constant = files.slice(0, 2).map((f) => ({
+      name: f.name,
+      bytes: Buffer.from(
+        f.bytes
+          .toString('utf8')
+          .split('\n')
+          .map((line, i) => {
+            if (i === 0 || line === '') return line;
+            const cells = line.split(',');
+            if (cells[7] !== '') cells[7] = '50';
+            return cells.join(',');
+          })
+          .join('\n'),
+      ),
+    }));
+    const root = join(work, 'warn-single');
+    layout(root, 'algo-1', ['algo-1'], constant, { holdout: '0.2' });
+    const events: Record<string, unknown>[] = [];
+    expect(await runTrainer(['train'], { env: {}, smRoot: root, log: (e) => events.push(e) })).toBe(0);
+    const artifact = model(root);
+    expect(artifact.weights[artifact.features.indexOf('humidity')]).toBe(0);
+    expect(artifact.warnings).toEqual([expect.stringMatching(/^constant feature "humidity"/)]);
+    expect(events).toContainEqual({
+      level: 'WARN',
+      message: 'training warning',
+      warning: artifact.warnings![0],
+    });
+  });
+});
