@@ -36,14 +36,12 @@ describe('delimited input', () => {
       const text = fc.stringMatching(/^[a-z ,;|\t"é\n]{1,6}$/).filter((s) => s.trim() !== '');
       await fc.assert(
         fc.asyncProperty(
-          fc
-            .integer({ min: 1, max: 5 })
-            .chain((width) =>
-              fc.array(fc.array(text, { minLength: width, maxLength: width }), {
-                minLength: 1,
-                maxLength: 8,
-              }),
-            ),
+          fc.integer({ min: 1, max: 5 }).chain((width) =>
+            fc.array(fc.array(text, { minLength: width, maxLength: width }), {
+              minLength: 1,
+              maxLength: 8,
+            }),
+          ),
           fc.integer({ min: 1, max: 40 }),
           async (rows, chunk) => {
             expect(await readBack(enc.encode(write(rows, d)), d, chunk)).toEqual(rows);
