@@ -41,7 +41,12 @@ function checkUtf8(tail: Uint8Array | null, chunk: Uint8Array): Uint8Array | nul
     // Validate the joined sequence on its own, then the rest of the chunk.
     const need = sequenceLength(tail[0]);
     const head = data.subarray(0, need);
-    if (head.length < need) return head.slice();
+    if (head.length < need) {
+      // Still short, but what is there must be continuation bytes: the chunk is yielded now, and
+      // an ASCII byte (a line end) in it would let the scanner finish a row around a bad byte.
+      for (let i = 1; i < head.length; i++) if ((head[i] & 0xc0) !== 0x80) return firstInvalid(head);
+      return head.slice();
+    }
     if (!isUtf8(head)) return firstInvalid(head);
     skipped = need;
     data = chunk.subarray(need - tail.length);
@@ -51,7 +56,8 @@ function checkUtf8(tail: Uint8Array | null, chunk: Uint8Array): Uint8Array | nul
   for (let k = 1; k <= 3 && k <= data.length; k++) {
     const b = data[data.length - k];
     if ((b & 0xc0) === 0x80) continue;
-    if (b >= 0xc0 && sequenceLength(b) > k) cut = data.length - k;
+    // 0xf8-0xff start no sequence: left in, for isUtf8 to refuse now.
+    if (b >= 0xc0 && b < 0xf8 && sequenceLength(b) > k) cut = data.length - k;
     break;
   }
   if (!isUtf8(data.subarray(0, cut))) return skipped + firstInvalid(data.subarray(0, cut));

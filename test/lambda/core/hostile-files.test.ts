@@ -3,6 +3,7 @@
  * memory. The figures (peak RSS, exit code, message) of the same cases on the bundled CLI are in
  * the commit notes; here the behaviour.
  */
+import fc from 'fast-check';
 import { decodeSchema } from '../../../lambda/core/dataset-schema';
 import { PreprocessError, preprocessBytes, preprocessCsv } from '../../../lambda/core/preprocess';
 
@@ -76,6 +77,37 @@ describe('hostile files', () => {
     expect(error.message).toBe(
       `invalid_utf8: line 402, byte 4 of the line (byte offset ${before.length + 3} in the file): a byte ` +
         'that is not UTF-8; not UTF-8 text (Latin-1 or Windows-1252? save it as UTF-8)',
+    );
+  });
+
+  test('names the line and byte of the first invalid UTF-8 byte at any chunk size, across multi-byte characters', async () => {
+    const cell = fc.constantFrom('a', 'é', '€', '𝄞', 'x y', '');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(cell, cell), { minLength: 1, maxLength: 30 }),
+        fc.nat(),
+        fc.constantFrom(0xff, 0xc3, 0x80, 0xed),
+        fc.integer({ min: 1, max: 17 }),
+        async (rows, at, bad, chunkSize) => {
+          const lines = ['c,x,y', ...rows.map(([a, b]) => `${a}${b},1,2`)];
+          const text = Buffer.from(lines.join('\n') + '\n');
+          // The invalid byte goes in front of a character, never inside one.
+          const starts = [...text.keys()].filter((i) => (text[i] & 0xc0) !== 0x80);
+          const offset = starts[at % starts.length];
+          const input = Buffer.concat([text.subarray(0, offset), Buffer.from([bad]), text.subarray(offset)]);
+          const before = text.subarray(0, offset);
+          const line = before.filter((b) => b === 0x0a).length + 1;
+          const column = offset - (before.lastIndexOf(0x0a) + 1) + 1;
+          const error = await refusal(() => preprocessBytes(input, schema, { chunkSize }));
+          expect(error.code).toBe('invalid_utf8');
+          expect(error.message).toMatch(
+            new RegExp(
+              `^invalid_utf8: line ${line}, byte ${column} of the line \\(byte offset ${offset} in the file\\)`,
+            ),
+          );
+        },
+      ),
+      { numRuns: 400 },
     );
   });
 
