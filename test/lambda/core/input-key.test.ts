@@ -1,4 +1,4 @@
-import { INPUT_SUFFIXES, inputKind, isGzipMagic } from '../../../lambda/core/input-key';
+import { INPUT_SUFFIXES, inputKind, isGzipMagic, layoutKey } from '../../../lambda/core/input-key';
 
 describe('input keys', () => {
   it.each([
@@ -28,5 +28,12 @@ describe('input keys', () => {
     expect(isGzipMagic(Uint8Array.from([0x1f, 0x8b, 8]))).toBe(true);
     expect(isGzipMagic(new TextEncoder().encode('a,b\n'))).toBe(false);
     expect(isGzipMagic(new Uint8Array(0))).toBe(false);
+  });
+
+  it('lays out a key ending in .csv as itself and any other input under the key with .csv appended', () => {
+    expect(layoutKey('a/line-7.csv')).toBe('a/line-7.csv');
+    expect(layoutKey('LINE-7.CSV')).toBe('LINE-7.CSV.csv');
+    expect(layoutKey('x.csv.gz')).toBe('x.csv.gz.csv');
+    expect(new Set(['x.csv', 'x.csv.gz', 'X.CSV'].map(layoutKey)).size).toBe(3);
   });
 });
