@@ -59,6 +59,22 @@ describe('preprocessCsv', () => {
     expect(out.report.rowsComplete).toBe(1);
   });
 
+  test('fills a numeric extra column in clean.csv but keeps its row in train.csv unfilled, the partial on the schema', async () => {
+    const header = 'ts,id,category,a,b,y,load,note';
+    const out = await run(
+      `${header}\nt1,i,A,1,2,3,4,x\nt2,i,A,1,2,3,,y\n"t3",i,A,1,2,3,NA,z\nt4,i,A,,2,3,8,w\n`,
+    );
+    expect(out.report.extraNumericColumns).toEqual(['load']);
+    expect(text(out.clean)).toBe(
+      `${header}\nt1,i,A,1,2,3,4,x\nt2,i,A,1,2,3,6,y\n"t3",i,A,1,2,3,6,z\nt4,i,A,1,2,3,8,w\n`,
+    );
+    expect(text(out.train)).toBe(`${header}\nt1,i,A,1,2,3,4,x\nt2,i,A,1,2,3,,y\n"t3",i,A,1,2,3,NA,z\n`);
+    expect(out.report.rowsComplete).toBe(3);
+    expect(out.stats.columns).toEqual(['a', 'b', 'y']);
+    expect(out.stats.moments.n).toBe(3);
+    expect(out.groupStatsCsv).toBe('category,count,a,b,y,load\nA,4,1,2,3,6\n');
+  });
+
   test('quarantines bad rows with their first line number, reason and raw text', async () => {
     const csv =
       HEADER +
