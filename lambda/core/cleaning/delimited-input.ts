@@ -7,7 +7,9 @@
  * quote is still quarantined as one. The curated outputs of such a file are comma-separated.
  *
  * Streaming: only the current unquoted field is held (bounded by the scanner's row limit, which
- * it reaches first), never the file.
+ * it reaches first), never the file. What the core counts in bytes (the size limit, `bytesIn`,
+ * the byte of an invalid UTF-8 sequence within its line) is of the comma-separated form, a quote
+ * pair longer for each field that held a comma; lines are the file's own.
  */
 import type { ByteSource } from './run-contract';
 
