@@ -231,6 +231,30 @@ export const factoryConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Line telemetry through AWS IoT Core and Amazon Data Firehose into `raw/ingest/` (the ingest
+     * stack). Buffer limits are Firehose's: BufferingHints SizeInMBs 1-128, IntervalInSeconds
+     * 0-900 (Firehose API reference, "BufferingHints").
+     */
+    ingest: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Firehose writes an object once this many MiB are buffered ... */
+        bufferMiB: z.number().int().min(1).max(128).default(5),
+        /** ... or this many seconds have passed, whichever comes first. */
+        bufferSeconds: z.number().int().min(0).max(900).default(60),
+        /**
+         * The record key the topic rule sets to the line id of the topic (`factory/<line>/...`);
+         * null: the dataset's first id column when it is a plain name (none otherwise); false:
+         * add nothing (the messages carry their line id themselves).
+         */
+        lineField: z
+          .union([z.string().min(1), z.literal(false)])
+          .nullable()
+          .default(null),
+      })
+      .strict()
+      .prefault({}),
     network: z
       .object({
         /**
@@ -325,7 +349,8 @@ export const factoryConfigSchema = z
   })
   .strict()
   .superRefine(checkReservedConcurrency)
-  .superRefine(checkNetworkProfile);
+  .superRefine(checkNetworkProfile)
+  .superRefine(checkIngestLineField);
 
 /** Lambda keeps this much account concurrency unreserved for functions without a reservation. */
 export const LAMBDA_UNRESERVED_MINIMUM = 100;
@@ -401,6 +426,29 @@ function checkNetworkProfile(
     });
   }
 }
+
+/**
+ * The rule writes the line id with `topic(2) AS <field>`; "attribute names containing spaces
+ * cannot be used as field names in SQL statements" (AWS IoT SQL reference), so the field must be
+ * a plain name, or false for none.
+ */
+function checkIngestLineField(
+  config: {
+    ingest: { enabled: boolean; lineField: string | false | null };
+  },
+  ctx: z.core.$RefinementCtx,
+): void {
+  const field = config.ingest.lineField;
+  if (!config.ingest.enabled || typeof field !== 'string' || IOT_SQL_NAME.test(field)) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['ingest', 'lineField'],
+    message: `${JSON.stringify(field)} cannot be an AWS IoT SQL field name: set ingest.lineField to letters, digits and underscores, or to false when messages carry their line id`,
+  });
+}
+
+/** A name the AWS IoT SQL SELECT clause can write. */
+export const IOT_SQL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export type FactoryConfig = z.infer<typeof factoryConfigSchema>;
 
@@ -514,6 +562,16 @@ export function defaultNetworkProfile(stage: 'dev' | 'prod'): NetworkProfile {
 /** The network profile in force: `network.profile`, or the stage's default. */
 export function resolveNetworkProfile(config: Pick<FactoryConfig, 'stage' | 'network'>): NetworkProfile {
   return config.network.profile ?? defaultNetworkProfile(config.stage);
+}
+
+/** The record key the ingest rule writes the topic's line id to, or undefined for none. */
+export function ingestLineField(config: Pick<FactoryConfig, 'ingest' | 'dataset'>): string | undefined {
+  const { lineField } = config.ingest;
+  if (lineField === false) return undefined;
+  if (typeof lineField === 'string') return lineField;
+  // The default: the dataset's first id, when the rule's SQL can write that name.
+  const first = config.dataset.ids?.[0];
+  return first !== undefined && IOT_SQL_NAME.test(first) ? first : undefined;
 }
 
 /** The security options with each stage's secure default filled in. */

@@ -7,6 +7,7 @@ import { AcknowledgeScopedGrants } from './constructs/scoped-grants';
 import { AcknowledgeCdkProviders, DropRedundantDependsOn } from './acknowledgements';
 import type { FactoryConfig } from './config';
 import { DataLakeStack } from './stacks/data-lake-stack';
+import { IngestStack } from './stacks/ingest-stack';
 import { NetworkStack } from './stacks/network-stack';
 import { PreprocessStack } from './stacks/preprocess-stack';
 import { MonitoringStack } from './stacks/monitoring-stack';
@@ -15,6 +16,8 @@ import { TrainingStack } from './stacks/training-stack';
 
 export interface Platform {
   readonly dataLake: DataLakeStack;
+  /** Line telemetry through IoT Core and Firehose, unless `ingest.enabled` is false. */
+  readonly ingest?: IngestStack;
   readonly network: NetworkStack;
   readonly preprocess: PreprocessStack;
   readonly training: TrainingStack;
@@ -64,6 +67,18 @@ export function createPlatform(app: Construct, config: FactoryConfig): Platform 
     description: 'aiaas-factory preprocess: cleans each raw CSV on arrival into the curated bucket',
   });
 
+  const ingest = config.ingest.enabled
+    ? new IngestStack(app, id('Ingest'), {
+        ...base,
+        stackName: id('Ingest'),
+        config,
+        key: dataLake.key,
+        raw: dataLake.raw,
+        description:
+          'aiaas-factory ingest: IoT Core topic rule and Firehose stream writing line telemetry to raw',
+      })
+    : undefined;
+
   const training = new TrainingStack(app, id('Training'), {
     ...base,
     stackName: id('Training'),
@@ -96,10 +111,13 @@ export function createPlatform(app: Construct, config: FactoryConfig): Platform 
     predictFunction: serving.function,
     api: serving.api,
     predictionUsd: predictionUsd(config, serving),
+    ingest,
     description: 'aiaas-factory monitoring: dashboard, alarms, encrypted alerts topic',
   });
 
-  for (const stack of [dataLake, network, preprocess, training, serving, monitoring] as Stack[]) {
+  const stacks: Stack[] = [dataLake, network, preprocess, training, serving, monitoring];
+  if (ingest) stacks.push(ingest);
+  for (const stack of stacks) {
     // CloudFormation does not accept tags on dashboards (cfn-lint E3002).
     const options = { excludeResourceTypes: ['AWS::CloudWatch::Dashboard'] };
     Tags.of(stack).add('project', 'aiaas-factory', options);
@@ -122,7 +140,7 @@ export function createPlatform(app: Construct, config: FactoryConfig): Platform 
     ),
   );
   Aspects.of(app).add(new DropRedundantDependsOn());
-  return { dataLake, network, preprocess, training, serving, monitoring };
+  return { dataLake, ingest, network, preprocess, training, serving, monitoring };
 }
 
 /** List-price USD of one prediction through the serving stack's API (lib/cost/estimate.ts). */

@@ -84,6 +84,7 @@ const FREE_WHEN_IDLE: Readonly<Record<string, string>> = {
   'AWS::Lambda::Function': `per use: ${usd(price('lambdaMillionRequests'))}/million requests + ${price('lambdaArmGbSecond')}/GB-s (Arm)`,
   'AWS::Lambda::Permission': 'no charge',
   'AWS::Lambda::EventInvokeConfig': 'no charge',
+  'AWS::Logs::LogStream': 'no charge',
   'AWS::Logs::LogGroup': `per use: ${usd(price('logsIngestedGb'))}/GB ingested, ${usd(price('logsStoredGbMonth'))}/GB-month stored for the group's retention`,
   'AWS::S3::Bucket': `per use: ${usd(price('s3StandardGbMonth'))}/GB-month stored (Standard) plus requests`,
   'AWS::S3::BucketPolicy': 'no charge',

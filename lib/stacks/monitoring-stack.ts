@@ -13,6 +13,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { metricsNamespace, type FactoryConfig } from '../config';
 import { houseKey } from '../constructs/house-key';
+import type { IngestStack } from './ingest-stack';
 
 export interface MonitoringStackProps extends StackProps {
   readonly config: FactoryConfig;
@@ -24,6 +25,8 @@ export interface MonitoringStackProps extends StackProps {
   readonly api: apigw.RestApi;
   /** List-price USD of one single-row prediction (lib/cost/estimate.ts), for the serving-cost widgets. */
   readonly predictionUsd: number;
+  /** The ingest stack, when there is one: its stream and rule get alarms. */
+  readonly ingest?: IngestStack;
 }
 
 /** Alarm thresholds; each says why it is where it is. */
@@ -175,6 +178,50 @@ export class MonitoringStack extends Stack {
       1,
       'The predict function raised errors',
     );
+
+    if (props.ingest) {
+      const stream = { DeliveryStreamName: props.ingest.deliveryStreamName };
+      const fiveMinutes = Duration.minutes(5);
+      // Data freshness: the age of the oldest record not yet in raw. Beyond the buffer interval
+      // plus 15 minutes of Firehose retries, delivery to S3 is failing (Firehose developer guide,
+      // "Monitoring with CloudWatch metrics": DeliveryToS3.DataFreshness).
+      alarm(
+        'IngestDeliveryLate',
+        new cloudwatch.Metric({
+          namespace: 'AWS/Firehose',
+          metricName: 'DeliveryToS3.DataFreshness',
+          dimensionsMap: stream,
+          statistic: 'Maximum',
+          period: fiveMinutes,
+        }),
+        config.ingest.bufferSeconds + 900,
+        'Telemetry records are waiting longer than the buffer interval plus 15 minutes: delivery to raw is failing',
+      );
+      alarm(
+        'IngestThrottled',
+        new cloudwatch.Metric({
+          namespace: 'AWS/Firehose',
+          metricName: 'ThrottledRecords',
+          dimensionsMap: stream,
+          statistic: 'Sum',
+          period: fiveMinutes,
+        }),
+        1,
+        'The telemetry stream throttled records: the lines send more than its quota',
+      );
+      alarm(
+        'IngestRuleFailures',
+        new cloudwatch.Metric({
+          namespace: 'AWS/IoT',
+          metricName: 'Failure',
+          dimensionsMap: { RuleName: props.ingest.topicRuleName, ActionType: 'Firehose' },
+          statistic: 'Sum',
+          period: fiveMinutes,
+        }),
+        1,
+        'The telemetry topic rule could not put messages on the stream (see its error log group)',
+      );
+    }
 
     // Failed, timed-out or aborted runs also notify with the execution that failed.
     const runFailed = new events.Rule(this, 'TrainingRunFailed', {

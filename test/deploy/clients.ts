@@ -3,7 +3,9 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { IoTClient } from '@aws-sdk/client-iot';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -19,7 +21,9 @@ export interface MotoClients {
   readonly ec2: EC2Client;
   readonly ecr: ECRClient;
   readonly events: EventBridgeClient;
+  readonly firehose: FirehoseClient;
   readonly iam: IAMClient;
+  readonly iot: IoTClient;
   readonly kms: KMSClient;
   readonly lambda: LambdaClient;
   readonly s3: S3Client;
@@ -45,7 +49,9 @@ export function motoClients(endpoint: string, region: string): MotoClients {
     ec2: new EC2Client(config),
     ecr: new ECRClient(config),
     events: new EventBridgeClient(config),
+    firehose: new FirehoseClient(config),
     iam: new IAMClient(config),
+    iot: new IoTClient(config),
     kms: new KMSClient(config),
     lambda: new LambdaClient(config),
     s3: new S3Client({ ...config, forcePathStyle: true }),

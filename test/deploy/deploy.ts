@@ -30,6 +30,8 @@ import {
   ANSWER_CUSTOM_RESOURCES,
   answerCustomResources,
   skippedByMoto,
+  createThroughApis,
+  CREATE_THROUGH_APIS,
   type AppliedWorkaround,
 } from './moto-gaps';
 
@@ -134,6 +136,10 @@ async function createStack(
           new DescribeStackResourcesCommand({ StackName: artifact.stackName }),
         )
       ).StackResources ?? [];
+    if (status === 'CREATE_COMPLETE') {
+      const byApi = await createThroughApis(clients, artifact.stackName, template, resources, env.account);
+      if (byApi > 0) workarounds.push({ ...CREATE_THROUGH_APIS, stack: artifact.stackName, count: byApi });
+    }
   } catch (error) {
     status = 'CREATE_FAILED';
     reason = `CreateStack: ${describeError(error)}`;

@@ -5,9 +5,13 @@
  * changes what the product declares, and each run prints the ones it applied and where. A
  * template or definition the product gets wrong is never "fixed" here: that is a failed test.
  */
+import type { StackResource } from '@aws-sdk/client-cloudformation';
+import { CreateDeliveryStreamCommand, type CreateDeliveryStreamInput } from '@aws-sdk/client-firehose';
 import { CreateServiceLinkedRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
+import { CreateTopicRuleCommand, type TopicRulePayload } from '@aws-sdk/client-iot';
 import type { CfnResource, CfnTemplate } from './assembly';
 import { motoApi, type MotoClients } from './clients';
+import { resolve } from './intrinsics';
 
 export interface GapContext {
   /** Outputs of stacks already created on the emulator, by stack name. */
@@ -327,6 +331,75 @@ export function skippedByMoto(
     .filter(([id]) => !ids.has(id))
     .map(([, r]) => r.Type);
   return [...new Set(types)].sort();
+}
+
+/**
+ * moto's CloudFormation has no model for the delivery stream and the topic rule (it skips them;
+ * its Firehose and IoT APIs have them). After the stack is created, each is created through its
+ * own API from the template's properties, intrinsics resolved against what moto created: what
+ * the stack declares, not a copy written here.
+ */
+export const CREATE_THROUGH_APIS = {
+  name: 'createThroughApis',
+  gap: 'no CloudFormation model for AWS::KinesisFirehose::DeliveryStream and AWS::IoT::TopicRule (nor AWS::Logs::LogStream, named by its logical id): created from the template through the Firehose and IoT APIs',
+} as const;
+
+const API_CREATED_TYPES = ['AWS::KinesisFirehose::DeliveryStream', 'AWS::IoT::TopicRule'] as const;
+
+/** CloudFormation's PascalCase keys as the IoT API's camelCase (`TopicRulePayload.Sql` → `sql`). */
+function camelKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(camelKeys);
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k.charAt(0).toLowerCase() + k.slice(1), camelKeys(v)]),
+  );
+}
+
+/** Creates the stack's resources moto's CloudFormation skips but its APIs have; returns how many. */
+export async function createThroughApis(
+  clients: MotoClients,
+  stackName: string,
+  template: CfnTemplate,
+  created: readonly StackResource[],
+  account: string,
+): Promise<number> {
+  const byId = new Map(created.map((r) => [r.LogicalResourceId, r.PhysicalResourceId ?? '']));
+  const arn = (service: string, resource: string) =>
+    `arn:aws:${service}:${service === 'iam' ? '' : clients.region}:${account}:${resource}`;
+  const ctx = {
+    env: { account, region: clients.region },
+    templates: { [stackName]: template },
+    physical: (_stack: string, logicalId: string, type: string, attribute: string | undefined) => {
+      // moto skips AWS::Logs::LogStream too; its Firehose never checks the logging destination,
+      // so the delivery stream names the log stream by its logical id.
+      const id = byId.get(logicalId) ?? (type === 'AWS::Logs::LogStream' ? logicalId : undefined);
+      if (id === undefined) throw new Error(`${stackName}/${logicalId} (${type}) was not created by moto`);
+      if (attribute === undefined) return id;
+      if (attribute === 'Arn' && type === 'AWS::IAM::Role') return arn('iam', `role/${id}`);
+      if (attribute === 'Arn' && type === 'AWS::Logs::LogGroup') return arn('logs', `log-group:${id}:*`);
+      throw new Error(`${stackName}/${logicalId}: no physical value for ${type}.${attribute}`);
+    },
+  };
+  let count = 0;
+  for (const type of API_CREATED_TYPES) {
+    for (const [, resource] of resourcesOfType(template, type)) {
+      const props = resolve(resource.Properties ?? {}, stackName, ctx) as Record<string, unknown>;
+      if (type === 'AWS::KinesisFirehose::DeliveryStream') {
+        await clients.firehose.send(
+          new CreateDeliveryStreamCommand(props as unknown as CreateDeliveryStreamInput),
+        );
+      } else {
+        await clients.iot.send(
+          new CreateTopicRuleCommand({
+            ruleName: props.RuleName as string,
+            topicRulePayload: camelKeys(props.TopicRulePayload) as TopicRulePayload,
+          }),
+        );
+      }
+      count++;
+    }
+  }
+  return count;
 }
 
 // --- Step Functions: running the state machine in moto's interpreter -------------------------

@@ -62,7 +62,7 @@ describe('the cost estimate', () => {
   it('keeps the lean dev platform on SageMaker under $50 a month idle: keys, WAF, dashboard, alarms', () => {
     const { estimate } = priced({});
     expect(estimate.networkProfile).toBe('lean');
-    expect(estimate.idleMonthlyUsd).toBeCloseTo(15.7, 10);
+    expect(estimate.idleMonthlyUsd).toBeCloseTo(16.0, 10);
     expect(estimate.items.filter((i) => i.resource.includes('VPCEndpoint') && i.monthlyUsd > 0)).toEqual([]);
   });
 
