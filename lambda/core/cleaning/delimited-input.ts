@@ -39,12 +39,18 @@ class Transcoder {
   private inField = false;
   private inQuotes = false;
 
-  constructor(private readonly delimiter: number) {}
+  /** Bytes that end a plain span of an unquoted field. */
+  private readonly stop = new Uint8Array(256);
+
+  constructor(private readonly delimiter: number) {
+    for (const c of [delimiter, LF, CR, QUOTE, COMMA]) this.stop[c] = 1;
+  }
 
   push(chunk: Uint8Array): Uint8Array {
     this.n = 0;
     this.reserve(chunk.length + 16);
     const d = this.delimiter;
+    const stop = this.stop;
     for (let i = 0; i < chunk.length; i++) {
       const c = chunk[i];
       if (this.inQuotes) {
@@ -65,13 +71,22 @@ class Transcoder {
         this.inQuotes = true;
         continue;
       } else if (c !== d && c !== LF && c !== CR) {
+        // Most fields: no comma or quote, ended in this chunk: copied as one span.
+        let j = i + 1;
+        while (j < chunk.length && stop[chunk[j]] === 0) j++;
+        if (j < chunk.length && (chunk[j] === d || chunk[j] === LF || chunk[j] === CR) && c !== COMMA) {
+          this.span(chunk, i, j);
+          i = j - 1;
+          continue;
+        }
         this.inField = true;
         this.hold(c);
         continue;
       }
       this.emit(c === d ? COMMA : c);
     }
-    return this.out.slice(0, this.n);
+    // One buffer for every chunk: the core copies what it keeps before it asks for the next.
+    return this.out.subarray(0, this.n);
   }
 
   /** The end of the input: the last field. */
@@ -79,6 +94,15 @@ class Transcoder {
     this.n = 0;
     if (this.inField) this.endField();
     return this.out.slice(0, this.n);
+  }
+
+  private span(chunk: Uint8Array, s: number, e: number): void {
+    this.reserve(e - s);
+    // A loop, not set(subarray()): fields are a few bytes, and a view per field costs more.
+    const out = this.out;
+    let n = this.n;
+    for (let k = s; k < e; k++) out[n++] = chunk[k];
+    this.n = n;
   }
 
   private hold(c: number): void {
