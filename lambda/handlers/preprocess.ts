@@ -349,6 +349,10 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
         rowsClean: quality.rowsClean,
         duplicates: quality.duplicates,
         quarantined: quality.quarantined,
+        // Far above quarantined when a stray quote swallowed a block of lines.
+        quarantinedLines: quality.quarantinedLines,
+        linesIn: quality.linesIn,
+        extraNumericColumns: quality.extraNumericColumns.length,
         bytesIn: quality.bytesIn,
         coreMs: elapsedMs,
         totalMs,
@@ -359,6 +363,7 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
       metrics.addMetric('RowsClean', MetricUnit.Count, quality.rowsClean);
       metrics.addMetric('Duplicates', MetricUnit.Count, quality.duplicates);
       metrics.addMetric('QuarantinedRows', MetricUnit.Count, quality.quarantined);
+      metrics.addMetric('QuarantinedLines', MetricUnit.Count, quality.quarantinedLines);
       metrics.addMetric('BytesIn', MetricUnit.Bytes, quality.bytesIn);
       metrics.addMetric('PreprocessMilliseconds', MetricUnit.Milliseconds, totalMs);
       return {

@@ -240,6 +240,7 @@ describe('preprocess handler (mocked S3)', () => {
       expect(metrics.addMetric).toHaveBeenCalledWith(name, 'Count', expect.any(Number));
     }
     expect(metrics.addMetric).toHaveBeenCalledWith('RowsIn', 'Count', 500);
+    expect(metrics.addMetric).toHaveBeenCalledWith('QuarantinedLines', 'Count', 0);
     expect(metrics.publishStoredMetrics).toHaveBeenCalledTimes(1);
   });
 
