@@ -31,6 +31,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'score rows with a model, with explanations',
     load: () => import('./commands/predict'),
   },
+  query: {
+    summary: 'SQL over preprocess outputs on the embedded engine (DuckDB)',
+    load: () => import('./commands/query'),
+  },
   cost: {
     summary: 'what the platform costs: idle, per training run, per million predictions',
     load: () => import('./commands/cost'),

@@ -1,0 +1,176 @@
+/**
+ * `factory query --data DIR [--data DIR ...] [--schema S.json] ("SQL" | --named NAME | --list) [--json]`
+ *
+ * SQL over preprocess output directories on the embedded engine (DuckDB), with the table names
+ * and reading options of the curated tables (lambda/core/curated-tables.ts): `clean`, `train`,
+ * `quarantine`, `group_stats`, `reports`. Several directories make one table each (by column
+ * name). The schema types the measurement columns as numbers and the rest as text: `--schema`, or
+ * the one preprocess recorded in the first DIR, or the default. `--named` runs one of the named
+ * queries (lambda/core/named-queries.ts), `--list` lists them.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CURATED_CSV, CURATED_TABLES, sqlIdentifier, sqlString } from '../../lambda/core/curated-tables';
+import { DEFAULT_DATASET_SCHEMA, type DatasetSchema } from '../../lambda/core/dataset-schema';
+import { namedQueries } from '../../lambda/core/named-queries';
+import { EXIT, fail, OK_OR_FAILURE_HELP, parseFlags, UsageError } from './command-line';
+import { readSchemaFile, recordedSchema } from './schema-file';
+
+export const QUERY_USAGE = `usage: factory query --data DIR [--data DIR ...] ("SQL" | --named NAME | --list) [options]
+  --data DIR      a preprocess output directory (factory preprocess --out DIR); repeatable
+  --schema FILE   the dataset schema (default: the one preprocess recorded in the first DIR)
+  --named NAME    run a named query (--list shows them)
+  --list          list the named queries and their SQL
+  --json          one JSON object per row instead of a table
+Tables: ${CURATED_TABLES.map((t) => `${t.name} (${t.file})`).join(', ')}.
+Names with spaces or brackets are double-quoted: SELECT avg("Torque [Nm]") FROM clean.
+${OK_OR_FAILURE_HELP}`;
+
+export interface QueryResult {
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly unknown[])[];
+}
+
+export interface CuratedDb {
+  /** The tables that have at least one file. */
+  readonly tables: readonly string[];
+  run(sql: string): Promise<QueryResult>;
+  close(): void;
+}
+
+/** A DuckDB database in memory with a view per curated table over the directories' files. */
+export async function openCuratedDb(dirs: readonly string[], schema: DatasetSchema): Promise<CuratedDb> {
+  for (const dir of dirs) {
+    if (!existsSync(dir) || !statSync(dir).isDirectory())
+      throw new UsageError(`--data ${dir}: not a directory`);
+  }
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
+  const db = await instance.connect();
+  const tables: string[] = [];
+  for (const table of CURATED_TABLES) {
+    const files = dirs.map((d) => join(d, table.file)).filter((f) => existsSync(f));
+    if (files.length === 0) continue;
+    const list = `[${files.map(sqlString).join(', ')}]`;
+    let source: string;
+    if (table.format === 'json') {
+      source = `read_json(${list}, format = 'auto')`;
+    } else {
+      const dialect =
+        `header = ${CURATED_CSV.header}, delim = ${sqlString(CURATED_CSV.delimiter)}, ` +
+        `quote = ${sqlString(CURATED_CSV.quote)}, escape = ${sqlString(CURATED_CSV.escape)}, ` +
+        `nullstr = ${sqlString(CURATED_CSV.nullString)}, union_by_name = true`;
+      // Types only for the columns the files have (DuckDB refuses a type for a missing column).
+      const header = await db.runAndReadAll(
+        `DESCRIBE SELECT * FROM read_csv(${list}, ${dialect}, all_varchar = true)`,
+      );
+      const present = new Set(header.getRows().map((r) => String(r[0])));
+      const types = Object.entries(table.types(schema))
+        .filter(([column]) => present.has(column))
+        .map(([column, type]) => `${sqlString(column)}: ${sqlString(type)}`);
+      source = `read_csv(${list}, ${dialect}${types.length ? `, types = {${types.join(', ')}}` : ''})`;
+    }
+    await db.run(`CREATE VIEW ${sqlIdentifier(table.name)} AS SELECT * FROM ${source}`);
+    tables.push(table.name);
+  }
+  return {
+    tables,
+    async run(sql) {
+      const reader = await db.runAndReadAll(sql);
+      return { columns: reader.columnNames(), rows: reader.getRowsJS() as unknown[][] };
+    },
+    close() {
+      db.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+const plain = (value: unknown): unknown =>
+  typeof value === 'bigint' ? (Number.isSafeInteger(Number(value)) ? Number(value) : String(value)) : value;
+
+/** The result as a table a person reads: a header, then one line per row. */
+export function formatResult(result: QueryResult): string {
+  const text = (v: unknown) => (v === null || v === undefined ? '' : String(plain(v)));
+  const cells = [result.columns.map(String), ...result.rows.map((row) => row.map(text))];
+  const widths = result.columns.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  return cells
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let db: CuratedDb | undefined;
+  try {
+    const { values, positionals } = parseFlags({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        data: { type: 'string', multiple: true },
+        schema: { type: 'string' },
+        named: { type: 'string' },
+        list: { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      console.log(QUERY_USAGE);
+      return EXIT.ok;
+    }
+    const dirs = values.data ?? [];
+    const schema =
+      (values.schema
+        ? await readSchemaFile(values.schema)
+        : dirs[0]
+          ? await recordedSchema(dirs[0])
+          : undefined) ?? DEFAULT_DATASET_SCHEMA;
+    const queries = namedQueries(schema);
+    if (values.list) {
+      for (const n of queries) console.log(`${n.name}: ${n.description}\n  ${n.sql}`);
+      return EXIT.ok;
+    }
+    if (dirs.length === 0) throw new UsageError('--data DIR is required');
+    let sql: string;
+    if (values.named !== undefined) {
+      const named = queries.find((n) => n.name === values.named);
+      if (!named)
+        throw new UsageError(
+          `--named ${values.named}: no such query; known: ${queries.map((n) => n.name).join(', ')}`,
+        );
+      if (positionals.length > 0) throw new UsageError('give either SQL or --named, not both');
+      sql = named.sql;
+    } else {
+      if (positionals.length !== 1)
+        throw new UsageError('expected one SQL statement (quote it), or --named NAME');
+      sql = positionals[0];
+    }
+    db = await openCuratedDb(dirs, schema);
+    let result: QueryResult;
+    try {
+      result = await db.run(sql);
+    } catch (error) {
+      // DuckDB's message names the problem (a table or column that does not exist, a syntax error).
+      throw new UsageError(
+        `${(error as Error).message.split('\n')[0]} (tables here: ${db.tables.join(', ')})`,
+      );
+    }
+    if (values.json) {
+      for (const row of result.rows) {
+        console.log(JSON.stringify(Object.fromEntries(result.columns.map((c, i) => [c, plain(row[i])]))));
+      }
+    } else {
+      console.log(formatResult(result));
+    }
+    return EXIT.ok;
+  } catch (error) {
+    return fail('query', error);
+  } finally {
+    db?.close();
+  }
+}
