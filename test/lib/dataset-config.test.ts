@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { configFromContext, ConfigError, DATASET_SCHEMA_MAX_CHARACTERS } from '../../lib/config';
 import { createPlatform } from '../../lib/platform';
@@ -104,6 +104,22 @@ describe('cdk synth -c factory=\'{"dataset": <names like "Torque [Nm]">}\'', () 
     expect(failures).toEqual([]);
     expect(error).toBeUndefined();
     expect(report.pluginReports.map((p) => p.conclusion)).toEqual(report.pluginReports.map(() => 'success'));
+  });
+
+  test('makes no resource, output or metric name from a column name: they travel only as JSON values', () => {
+    const stacks = app.node.findAll().filter((c): c is Stack => Stack.isStack(c));
+    for (const stack of stacks) {
+      const template = Template.fromStack(stack).toJSON() as {
+        Resources?: Record<string, { Properties?: Record<string, unknown> }>;
+        Outputs?: Record<string, unknown>;
+      };
+      const ids = [...Object.keys(template.Resources ?? {}), ...Object.keys(template.Outputs ?? {})];
+      expect(ids.filter((id) => /Torque|Nm|Tool/.test(id))).toEqual([]);
+      const metricNames = Object.values(template.Resources ?? {})
+        .map((r) => r.Properties?.MetricName)
+        .filter((m): m is string => typeof m === 'string');
+      expect(metricNames.filter((m) => m.includes('[') || m.includes(' '))).toEqual([]);
+    }
   });
 
   test('hands the names unchanged to the preprocess function', () => {
