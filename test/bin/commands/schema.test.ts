@@ -5,6 +5,8 @@ import { gzipSync } from 'node:zlib';
 import { run, SCHEMA_USAGE } from '../../../bin/commands/schema';
 import { readSchemaFile } from '../../../bin/commands/schema-file';
 import { configFromContext } from '../../../lib/config';
+import { DEFAULT_DATASET_SCHEMA } from '../../../lambda/core/dataset-schema';
+import { SyntheticDataset } from '../../../lambda/core/synthetic-data';
 
 const MILLING = join(__dirname, '../../fixtures/real-shaped/milling.csv');
 
@@ -69,6 +71,16 @@ describe('factory schema', () => {
     writeFileSync(path, stdout);
     expect(await readSchemaFile(path)).toEqual(MILLING_SCHEMA);
     expect(configFromContext({ factory: { dataset: JSON.parse(stdout) } }).dataset).toEqual(MILLING_SCHEMA);
+  });
+
+  test("on the generator's own data it finds the built-in schema, timestamp and line id included", async () => {
+    const path = join(work, 'line.csv');
+    writeFileSync(
+      path,
+      Buffer.concat([...new SyntheticDataset({ rows: 2000, files: 1, seed: 3 }).fileChunks(0)]),
+    );
+    expect(await run([path, '--target', 'quality'])).toBe(0);
+    expect(JSON.parse(stdout)).toEqual(DEFAULT_DATASET_SCHEMA);
   });
 
   test('--category picks the group column, and the other text column becomes an id', async () => {
