@@ -396,8 +396,18 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-/** The text of field `k` of `row` (quotes removed, `""` unescaped), decoded as UTF-8. */
+/**
+ * The text of field `k` of `row` (quotes removed, `""` unescaped), decoded as UTF-8. A field
+ * past the stored ones (more than `maxFields` in the row) has no offsets: asking for it is an
+ * error, never the text between offsets nobody set (it was a 40 KB "column name").
+ */
 export function fieldText(row: ScannedRow, k: number): string {
+  if (k >= row.capacity) {
+    throw new PreprocessError(
+      'too_many_columns',
+      `row at line ${row.line} has ${row.fieldCount} fields; only the first ${row.capacity} are read (maxFields)`,
+    );
+  }
   const s = row.fieldStart[k];
   const e = row.fieldEnd[k];
   const text = utf8.decode(row.bytes.subarray(s, e));

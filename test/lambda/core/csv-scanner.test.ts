@@ -121,3 +121,22 @@ describe('CsvScanner', () => {
     );
   });
 });
+
+describe('fields past maxFields', () => {
+  test('are counted, and reading one is an error, not the text between unset offsets', () => {
+    const counts: number[] = [];
+    const scanner = new CsvScanner(
+      (row) => {
+        counts.push(row.fieldCount);
+        expect(fieldText(row, 99)).toBe('f99');
+        expect(() => fieldText(row, 100)).toThrow(
+          /row at line 1 has 150 fields; only the first 100 are read/,
+        );
+      },
+      { maxFields: 100 },
+    );
+    scanner.push(new TextEncoder().encode(Array.from({ length: 150 }, (_, k) => `f${k}`).join(',') + '\n'));
+    scanner.finish();
+    expect(counts).toEqual([150]);
+  });
+});
