@@ -2,7 +2,8 @@
  * Preprocess: one raw CSV object in, its cleaned outputs in the curated bucket out.
  *
  * Triggered by EventBridge "Object Created" on the raw bucket (the S3 notification shape works
- * too). Thin: decode the event (core/s3-event.ts), derive output keys (core/object-keys.ts),
+ * too) for keys ending in `.csv` or `.csv.gz` in any case (core/input-key.ts; JSON Lines keys are
+ * routed too and skipped until they are read); gzip is known by the bytes (adapters/file-source.ts). Thin: decode the event (core/s3-event.ts), derive output keys (core/object-keys.ts),
  * check the size from the event before downloading, read the object once into a temp file, run
  * the streaming cleaning core twice over it (core/preprocess.ts), stream outputs to the curated
  * bucket (adapters/s3-objects.ts). Never writes to the raw bucket.
@@ -138,6 +139,8 @@ export interface PreprocessDeps {
 }
 
 const CSV_TYPE = 'text/csv; charset=utf-8';
+const JSON_TYPE = 'application/json';
+const json = (value: unknown) => JSON.stringify(value, null, 2) + '\n';
 const NOT_INPUT = `key does not end in ${INPUT_SUFFIXES.join(', ')} (any case)`;
 
 /**
@@ -151,8 +154,6 @@ function portFor(port: OutputPort, realKey: string, layout: string): OutputPort 
     currentVersion: (bucket, key) => port.currentVersion(bucket, key === layout ? realKey : key),
   };
 }
-const JSON_TYPE = 'application/json';
-const json = (value: unknown) => JSON.stringify(value, null, 2) + '\n';
 
 function inputOf(
   object: Pick<ObjectCreated, 'bucket' | 'key' | 'versionId' | 'etag'>,
