@@ -12,6 +12,7 @@ import {
 import { formatSummary } from '../local/summary-format';
 import { EXIT, OK_OR_FAILURE_HELP, fail, parseFlags, UsageError } from './command-line';
 import { readSchemaFile } from './schema-file';
+import { delimiterOf } from './schema-sample';
 
 export const LOCAL_USAGE = `usage: factory local [options]        (npm start -- [options])
   --input FILE.csv...  your own CSV files (gzip too), one raw object each, in place of
@@ -20,6 +21,8 @@ export const LOCAL_USAGE = `usage: factory local [options]        (npm start -- 
   --target COL         with --input and no --schema: the column to predict; the schema is inferred
                        from the first file as \`factory schema\` does (default: the last numeric column)
   --category COL       with --target: the column to group by (default: inferred)
+  --delimiter D        with --input: the files' field delimiter, comma, tab, semicolon or pipe
+                       (default: the config's preprocess.delimiter, a comma)
   --rows N             rows to generate over all files (default 200000)
   --files K            raw objects the rows are split into (default 4)
   --seed S             generator seed (default 42)
@@ -65,6 +68,7 @@ export function parseLocalArgs(argv: string[]): LocalArgs {
       schema: { type: 'string' },
       target: { type: 'string' },
       category: { type: 'string' },
+      delimiter: { type: 'string' },
       rows: { type: 'string' },
       files: { type: 'string' },
       seed: { type: 'string' },
@@ -84,7 +88,7 @@ export function parseLocalArgs(argv: string[]): LocalArgs {
     throw new UsageError(`unexpected argument "${positionals[0]}" (your own files go after --input)`);
   const inputs = [...(values.input ?? []), ...positionals];
   if (inputs.length === 0) {
-    for (const flag of ['schema', 'target', 'category'] as const)
+    for (const flag of ['schema', 'target', 'category', 'delimiter'] as const)
       if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --input FILE.csv`);
   } else {
     for (const flag of ['rows', 'files', 'seed'] as const)
@@ -110,6 +114,7 @@ export function parseLocalArgs(argv: string[]): LocalArgs {
       ...(inputs.length > 0 ? { inputs } : {}),
       ...(values.target !== undefined ? { target: values.target } : {}),
       ...(values.category !== undefined ? { category: values.category } : {}),
+      ...(values.delimiter !== undefined ? { delimiter: delimiterOf(values.delimiter) } : {}),
       ...(rows !== undefined ? { rows } : {}),
       ...(files !== undefined ? { files } : {}),
       ...(values.seed !== undefined ? { seed: whole('seed', values.seed, 0) } : {}),

@@ -7,8 +7,10 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { CsvScanner, fieldText, ROW_OK, type ScannedRow } from '../../lambda/core/csv-scanner';
+import { commaSeparated, DELIMITER_NAMES, type Delimiter } from '../../lambda/core/cleaning/delimited-input';
 import { isMissingCell } from '../../lambda/core/cleaning/missing-cells';
 import { parseDecimal } from '../../lambda/core/parse-decimal';
+import { UsageError } from './command-line';
 
 /** Distinct values remembered per column: enough to tell a category from an id. */
 export const DISTINCT_LIMIT = 1000;
@@ -57,8 +59,15 @@ function profile(name: string): ColumnProfile {
 
 const DATE_LIKE = /\d[-/:T]\d|\d{4}/;
 
-/** Reads the header and up to `maxRows` data rows of `path` (gzip when it starts with the magic bytes). */
-export async function readCsvSample(path: string, maxRows: number): Promise<CsvSample> {
+/**
+ * Reads the header and up to `maxRows` data rows of `path` (gzip when it starts with the magic
+ * bytes), read as `delimiter`-separated the way preprocess reads it.
+ */
+export async function readCsvSample(
+  path: string,
+  maxRows: number,
+  delimiter: Delimiter = ',',
+): Promise<CsvSample> {
   let columns: ColumnProfile[] | null = null;
   let rows = 0;
   let skipped = 0;
@@ -85,8 +94,8 @@ export async function readCsvSample(path: string, maxRows: number): Promise<CsvS
   const scanner = new CsvScanner(onRow, { maxFields: 1 << 16 });
   const stream = await openMaybeGzip(path);
   try {
-    for await (const chunk of stream) {
-      scanner.push(chunk as Uint8Array);
+    for await (const chunk of commaSeparated(() => stream as AsyncIterable<Uint8Array>, delimiter)()) {
+      scanner.push(chunk);
       if (done) break;
     }
     if (!done) scanner.finish();
@@ -116,6 +125,16 @@ function observe(c: ColumnProfile, row: ScannedRow, k: number): void {
     c.counter = false;
   }
   c.dates &&= DATE_LIKE.test(text) && !Number.isFinite(v) && !Number.isNaN(Date.parse(text));
+}
+
+/** `--delimiter`: a name (comma, tab, semicolon, pipe) or the character itself (`\t` spelled out too). */
+export function delimiterOf(text: string | undefined): Delimiter | undefined {
+  if (text === undefined) return undefined;
+  const named = (DELIMITER_NAMES as Record<string, Delimiter>)[text.toLowerCase()];
+  if (named !== undefined) return named;
+  const char = text === '\\t' ? '\t' : text;
+  if ((Object.values(DELIMITER_NAMES) as string[]).includes(char)) return char as Delimiter;
+  throw new UsageError(`--delimiter must be comma, tab, semicolon or pipe, got ${JSON.stringify(text)}`);
 }
 
 /** A read stream of the file's bytes, gunzipped when it starts with the gzip magic bytes. */

@@ -7,11 +7,11 @@ import { decodeSchema, encodeSchema } from '../../lambda/core/dataset-schema';
 import { EXIT, OK_OR_FAILURE_HELP, fail, firstLine, parseFlags, UsageError } from './command-line';
 import { SCHEMA_HELP } from './schema-file';
 import { CATEGORY_MAX_DISTINCT, InferenceError, inferSchema } from './schema-inference';
-import { readCsvSample, SampleError } from './schema-sample';
+import { delimiterOf, readCsvSample, SampleError } from './schema-sample';
 
 const DEFAULT_SAMPLE_ROWS = 10_000;
 
-export const SCHEMA_USAGE = `usage: factory schema FILE.csv [--target COL] [--category COL] [--rows N]
+export const SCHEMA_USAGE = `usage: factory schema FILE.csv [--target COL] [--category COL] [--rows N] [--delimiter D]
 Reads the header and the first rows of FILE.csv (gzip too) and prints a schema as JSON, for
 --schema of preprocess, train and local, and for cdk.json's "factory": { "dataset": ... }:
   factory schema line.csv --target "Tool wear [min]" > schema.json
@@ -19,6 +19,8 @@ Reads the header and the first rows of FILE.csv (gzip too) and prints a schema a
   --category COL  the column to group by (default: the text column with the fewest distinct
                   values, 2 to ${CATEGORY_MAX_DISTINCT})
   --rows N        data rows to sample (default ${DEFAULT_SAMPLE_ROWS})
+  --delimiter D   the file's field delimiter: comma (default), tab, semicolon or pipe, as
+                  preprocess --delimiter and the config's preprocess.delimiter read it
 Roles: a column whose every sampled cell is a number (or missing: empty, NA, NaN, ...) is
 numeric and becomes a feature, except the target and a row counter (1, 2, 3, ...), which is an
 id; a text column whose cells are all dates is the timestamp (optional); every other text
@@ -36,6 +38,7 @@ export async function run(argv: string[]): Promise<number> {
         target: { type: 'string' },
         category: { type: 'string' },
         rows: { type: 'string' },
+        delimiter: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: true,
@@ -52,11 +55,12 @@ export async function run(argv: string[]): Promise<number> {
     const rows = rowsText === undefined ? DEFAULT_SAMPLE_ROWS : Number(rowsText);
     if (!/^\d+$/.test(rowsText ?? '1') || !Number.isSafeInteger(rows) || rows < 1)
       throw new UsageError(`--rows must be a whole number ≥ 1, got "${rowsText}"`);
+    const delimiter = delimiterOf(values.delimiter) ?? ',';
     const path = positionals[0];
     let inferred;
     try {
-      const sample = await readCsvSample(path, rows);
-      delimiterHint(sample.columns.map((c) => c.name));
+      const sample = await readCsvSample(path, rows, delimiter);
+      if (delimiter === ',') delimiterHint(sample.columns.map((c) => c.name));
       inferred = inferSchema(sample, { target: values.target, category: values.category });
     } catch (error) {
       if (error instanceof InferenceError || error instanceof SampleError)
@@ -97,7 +101,7 @@ function delimiterHint(names: readonly string[]): void {
   ] as const) {
     if (name.includes(char))
       throw new SampleError(
-        `the header is one column holding ${name.split(char).length - 1} ${what}s: the file looks ${what}-separated; factory reads comma-separated CSV`,
+        `the header is one column holding ${name.split(char).length - 1} ${what}s: the file looks ${what}-separated; read it with --delimiter ${what}`,
       );
   }
 }

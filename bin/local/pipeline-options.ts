@@ -1,4 +1,5 @@
 import type { FactoryConfig } from '../../lib/config';
+import type { Delimiter } from '../../lambda/core/cleaning/delimited-input';
 import type { DatasetSchema } from '../../lambda/core/dataset-schema';
 import type { LocalPipelineSummary } from './pipeline-summary';
 
@@ -15,6 +16,8 @@ export interface LocalPipelineOptions {
   readonly target?: string;
   /** With `inputs` and no `schema`: the column to group by. @default the text column with the fewest values */
   readonly category?: string;
+  /** The field delimiter of `inputs` (the preprocess handler's `preprocess.delimiter`). @default the config's */
+  readonly delimiter?: Delimiter;
   /** Rows to generate over all files (duplicates included). @default 200000 */
   readonly rows?: number;
   /** Files the rows are split into (one raw object each). @default 4 */

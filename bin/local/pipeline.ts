@@ -74,11 +74,13 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
   const signal = options.signal;
   const clock = startRunClock({ signal, progress: options.progress });
   // The user's files and their schema are checked before moto_server starts.
-  const user = inputs.length > 0 ? await userData(clock, { ...options, inputs }) : undefined;
+  const delimiter = options.delimiter ?? platform.preprocess.delimiter;
+  const user = inputs.length > 0 ? await userData(clock, { ...options, inputs, delimiter }) : undefined;
   const config: FactoryConfig = user
     ? {
         ...platform,
         dataset: { ...user.schema, ids: [...user.schema.ids], features: [...user.schema.features] },
+        preprocess: { ...platform.preprocess, delimiter },
       }
     : platform;
   const dir = workDirLayout(options.workDir);
@@ -140,7 +142,7 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
       url: api.url,
       rowSource:
         data.source === 'input'
-          ? { kind: 'files', paths: data.files.map((f) => f.path) }
+          ? { kind: 'files', paths: data.files.map((f) => f.path), delimiter }
           : { kind: 'channel', hostRoot: training.trained.hosts[0].root },
       artifact: model.artifact,
       anomalyZ: config.serving.anomalyZ,

@@ -34,6 +34,9 @@ export async function preprocessObjects(
         ...preprocessEnvironment({
           schema: config.dataset,
           maxObjectBytes: config.preprocess.maxObjectBytes,
+          maxColumns: config.preprocess.maxColumns,
+          maxCategories: config.preprocess.maxCategories,
+          delimiter: config.preprocess.delimiter,
           metricsNamespace: DEFAULT_METRICS_NAMESPACE,
         }),
       }),

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { openMaybeGzip } from '../../commands/schema-sample';
+import { commaSeparated, type Delimiter } from '../../../lambda/core/cleaning/delimited-input';
 import { CsvScanner, fieldText, ROW_OK, type ScannedRow } from '../../../lambda/core/csv-scanner';
 import type { ModelArtifact } from '../../../lambda/core/model-artifact';
 
@@ -9,7 +10,7 @@ const SEARCH_BYTES = 1 << 20;
 /** Where the typical row comes from: a host's training channel, or the user's own files. */
 export type RowSource =
   | { readonly kind: 'channel'; readonly hostRoot: string }
-  | { readonly kind: 'files'; readonly paths: readonly string[] };
+  | { readonly kind: 'files'; readonly paths: readonly string[]; readonly delimiter?: Delimiter };
 
 export type SampleRow = Record<string, string | number | null>;
 
@@ -27,7 +28,8 @@ export async function typicalRow(
   const files = source.kind === 'files' ? source.paths : await channelFiles(source.hostRoot);
   const limit = Math.min(2, anomalyZ);
   for (const file of files) {
-    const row = await firstTypical(file, artifact, limit, source.kind === 'files');
+    const delimiter = source.kind === 'files' ? (source.delimiter ?? ',') : ',';
+    const row = await firstTypical(file, artifact, limit, source.kind === 'files', delimiter);
     if (row) return row;
   }
   throw new Error(
@@ -42,14 +44,14 @@ async function channelFiles(hostRoot: string): Promise<string[]> {
 }
 
 /** The first MiB of a file, gunzipped when it is gzip (a CSV row split by the cut is left unread). */
-async function head(path: string): Promise<Uint8Array> {
+async function head(path: string, delimiter: Delimiter): Promise<Uint8Array> {
   const stream = await openMaybeGzip(path);
-  const chunks: Buffer[] = [];
+  const chunks: Uint8Array[] = [];
   let size = 0;
   try {
-    for await (const chunk of stream) {
-      chunks.push(chunk as Buffer);
-      size += (chunk as Buffer).length;
+    for await (const chunk of commaSeparated(() => stream as AsyncIterable<Uint8Array>, delimiter)()) {
+      chunks.push(chunk);
+      size += chunk.length;
       if (size >= SEARCH_BYTES) break;
     }
   } finally {
@@ -63,8 +65,9 @@ async function firstTypical(
   artifact: ModelArtifact,
   limit: number,
   wholeRow: boolean,
+  delimiter: Delimiter,
 ): Promise<SampleRow | undefined> {
-  const bytes = await head(path);
+  const bytes = await head(path, delimiter);
   let header: string[] | null = null;
   let found: SampleRow | undefined;
   const scanner = new CsvScanner((row: ScannedRow) => {

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { inferSchema } from '../../commands/schema-inference';
 import { readCsvSample } from '../../commands/schema-sample';
+import type { Delimiter } from '../../../lambda/core/cleaning/delimited-input';
 import type { DatasetSchema } from '../../../lambda/core/dataset-schema';
 import type { RunClock } from '../run-clock';
 import { RAW_PREFIX, type RawFile } from './upload-raw';
@@ -32,6 +33,7 @@ export async function userData(
     readonly schema?: DatasetSchema;
     readonly target?: string;
     readonly category?: string;
+    readonly delimiter: Delimiter;
   },
 ): Promise<UserData & { readonly schema: DatasetSchema }> {
   const used = new Set<string>();
@@ -50,7 +52,7 @@ export async function userData(
     const first = options.inputs[0];
     const inferred = await clock.step('schema', async () => {
       try {
-        const sample = await readCsvSample(files[0].path, SAMPLE_ROWS);
+        const sample = await readCsvSample(files[0].path, SAMPLE_ROWS, options.delimiter);
         return inferSchema(sample, { target: options.target, category: options.category });
       } catch (error) {
         throw new UserDataError(`--input ${first}: ${(error as Error).message}`, { cause: error });

@@ -53,6 +53,11 @@ describe('factory local flags', () => {
     expect(schemaFile).toBeUndefined();
   });
 
+  it('takes --delimiter with --input, by name or as the character', () => {
+    expect(parseLocalArgs(['--input', 'a.tsv', '--delimiter', 'tab']).options.delimiter).toBe('\t');
+    expect(parseLocalArgs(['--input', 'a.csv', '--delimiter', ';']).options.delimiter).toBe(';');
+  });
+
   it('takes --schema with --input, read later by the command', () => {
     const { options, schemaFile } = parseLocalArgs(['--input', 'a.csv', '--schema', 's.json']);
     expect(options.inputs).toEqual(['a.csv']);
@@ -62,6 +67,11 @@ describe('factory local flags', () => {
   it.each([
     [['--target', 'y'], /^--target needs --input FILE\.csv$/],
     [['--schema', 's.json'], /^--schema needs --input FILE\.csv$/],
+    [['--delimiter', 'tab'], /^--delimiter needs --input FILE\.csv$/],
+    [
+      ['--input', 'a.csv', '--delimiter', 'space'],
+      /^--delimiter must be comma, tab, semicolon or pipe, got "space"$/,
+    ],
     [['--input', 'a.csv', '--rows', '10'], /^--rows is for generated data; it cannot go with --input$/],
     [['--input', 'a.csv', '--seed', '1'], /^--seed is for generated data/],
     [

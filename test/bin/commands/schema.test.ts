@@ -126,6 +126,10 @@ describe('factory schema', () => {
     [['--target', 'Tool wear'], /--target "Tool wear" is not a column of the header \(13 columns: "UDI", /],
     [['--target', 'Type'], /--target "Type" is not numeric: 800 of 800 sampled cells are not numbers/],
     [['--target', 'TWF', '--category', 'TWF'], /--category and --target both name "TWF"/],
+    [
+      ['--delimiter', 'space'],
+      /--delimiter must be comma, tab, semicolon or pipe, got "space" \(factory schema --help\)/,
+    ],
   ])('exits 1 with one line naming the problem for %j', async (flags, message) => {
     expect(await run([MILLING, ...flags])).toBe(1);
     expect(stdout).toBe('');
@@ -133,13 +137,15 @@ describe('factory schema', () => {
     expect(stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  test('a tab-separated file is reported as such, not as "no numeric column"', async () => {
+  test('a tab-separated file is reported as such, not as "no numeric column", and read with --delimiter tab', async () => {
     const path = join(work, 'tabs.csv');
-    writeFileSync(path, 'kind\tx\ty\nA\t1\t2\n');
+    writeFileSync(path, 'kind\tx [mm]\ty\nA\t1.5\t2\nB\t2\t3\nA\t3.5\t4\n');
     expect(await run([path])).toBe(1);
     expect(stderr).toBe(
-      `factory schema: ${path}: the header is one column holding 2 tabs: the file looks tab-separated; factory reads comma-separated CSV\n`,
+      `factory schema: ${path}: the header is one column holding 2 tabs: the file looks tab-separated; read it with --delimiter tab\n`,
     );
+    expect(await run([path, '--delimiter', 'tab', '--target', 'y'])).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({ ids: [], category: 'kind', features: ['x [mm]'], target: 'y' });
   });
 
   test('an empty file, a header without rows and a missing file are one line each', async () => {
