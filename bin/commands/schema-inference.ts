@@ -110,7 +110,13 @@ export function inferSchema(sample: CsvSample, options: InferOptions = {}): Infe
       if (isCounter(c, rows)) {
         ids.push(c.name);
         notes.push(`id ${q(c.name)}: consecutive whole numbers, a row counter rather than a measurement`);
-      } else features.push(c.name);
+      } else {
+        features.push(c.name);
+        if (c.distinct.size === 1)
+          notes.push(
+            `feature ${q(c.name)}: one value in the sample (${[...c.distinct][0]}), so it cannot explain the target there`,
+          );
+      }
     } else if (timestamp === undefined && c.dates && c.texts > 0) {
       timestamp = c.name;
       notes.push(`timestamp ${q(c.name)}: every sampled cell is a date and time`);

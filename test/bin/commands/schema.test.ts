@@ -115,6 +115,16 @@ describe('factory schema', () => {
     });
   });
 
+  test('a feature with one value in the sample is kept and said so', async () => {
+    const path = join(work, 'constant.csv');
+    writeFileSync(path, 'kind,x,flag,y\nA,1,0,2\nB,2,0,3\nA,4,0,4\n');
+    expect(await run([path, '--target', 'y'])).toBe(0);
+    expect(JSON.parse(stdout).features).toEqual(['x', 'flag']);
+    expect(stderr).toContain(
+      'feature "flag": one value in the sample (0), so it cannot explain the target there',
+    );
+  });
+
   test('missing cells and NA words do not make a numeric column text', async () => {
     const path = join(work, 'na.csv');
     writeFileSync(path, 'kind,x,y\nA,1,2\nB,NA,3\nA,,4\nB,1E-06,n/a\n');
