@@ -140,8 +140,9 @@ describe('pipeline stack', () => {
     'deploys every platform stack in the %s stage, configured for that stage',
     (name) => {
       const factoryStage = name === 'dev' ? stack.dev : stack.prod;
-      const platformStacks = Object.values(factoryStage.platform);
-      expect(platformStacks).toHaveLength(6);
+      // Six stacks and the ingest stack (on by default).
+      const platformStacks = Object.values(factoryStage.platform).filter((s) => s !== undefined);
+      expect(platformStacks).toHaveLength(7);
       const deployed = new Set(
         stage(name === 'dev' ? 'Dev' : 'Prod')
           .Actions.filter((a) => a.ActionTypeId.Category === 'Deploy')
@@ -290,7 +291,8 @@ describe('pipeline-enabled app', () => {
             .map((f) => path.join(d, f)),
         ),
     ];
-    expect(templates).toHaveLength(13);
+    // The pipeline's, and seven in each of the two stages.
+    expect(templates).toHaveLength(15);
     // cfn-lint exits non-zero on any error or warning; its output names each finding.
     const output = execFileSync('cfn-lint', templates, { cwd: outdir, encoding: 'utf8' });
     expect(output).toBe('');
