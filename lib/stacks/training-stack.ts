@@ -75,6 +75,8 @@ export class TrainingStack extends Stack {
       holdout: training.holdout,
       fill: training.fill,
       ridge: training.ridge,
+      task: training.task,
+      ...(training.positiveClass !== null ? { positiveClass: training.positiveClass } : {}),
       schema: config.dataset,
       inputKind: 'curated',
     });
@@ -126,6 +128,7 @@ export class TrainingStack extends Stack {
         secondsPerUnit: training.secondsPerUnit,
         serialSeconds: training.serialSeconds,
         fillMode: training.fill,
+        task: training.task,
         metricsNamespace: metricsNamespace(config),
       },
     });

@@ -199,4 +199,18 @@ describe('training stack', () => {
   it('matches the snapshot', () => {
     expect(snapshotOf(template)).toMatchSnapshot();
   });
+
+  it('hands training.task and training.positiveClass to the trainer and the plan step', () => {
+    const classification = Template.fromStack(
+      platform({ training: { task: 'classification', positiveClass: 1 } }).stacks.training,
+    );
+    classification.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'plan', TRAINING_TASK: 'classification' }),
+      },
+    });
+    const definition = JSON.stringify(classification.findResources('AWS::StepFunctions::StateMachine'));
+    expect(definition).toContain('\\"task\\":\\"classification\\"');
+    expect(definition).toContain('\\"positive_class\\":\\"1\\"');
+  });
 });
