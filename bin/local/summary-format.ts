@@ -36,11 +36,17 @@ function decimalsFor(w: WeightRow): number {
   return Math.min(8, Math.max(3, 2 - Math.floor(Math.log10(scale))));
 }
 
+/** A regression's prediction, or a classification's probability and the label it gives. */
+function answerText(result: SamplePrediction['result']): string {
+  if (result.probability === undefined) return `prediction ${fixed(result.prediction, 4)}`;
+  return `probability ${fixed(result.probability, 4)} (logit ${fixed(result.logit ?? NaN, 4)}), label ${String(result.label)}`;
+}
+
 function sampleLines(s: SamplePrediction, summary: LocalPipelineSummary, indent: string): string[] {
   const { result, row } = s;
   const features = summary.model.features;
   const lines = [
-    `${indent}${s.label} (${summary.model.category} ${String(row[summary.model.category])}): prediction ${fixed(result.prediction, 4)}; anomalies: ${
+    `${indent}${s.label} (${summary.model.category} ${String(row[summary.model.category])}): ${answerText(result)}; anomalies: ${
       result.anomalies.length > 0 ? result.anomalies.join(', ') : 'none'
     }`,
   ];
@@ -60,7 +66,10 @@ function sampleLines(s: SamplePrediction, summary: LocalPipelineSummary, indent:
         ['feature', 'value', 'w·x', 'z', ''],
         ...cells,
         ['bias', '', signed(result.bias, 4), '', ''],
-        ['= prediction', '', fixed(result.prediction, 4), '', ''],
+        // Classification: the contributions add up to the logit, whose probability is the answer.
+        ...(result.logit === undefined
+          ? [['= prediction', '', fixed(result.prediction, 4), '', '']]
+          : [['= logit', '', signed(result.logit, 4), '', `probability ${fixed(result.prediction, 4)}`]]),
       ],
       ['l', 'r', 'r', 'r', 'l'],
       indent + '  ',

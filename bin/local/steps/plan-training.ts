@@ -33,6 +33,7 @@ export async function planTraining(
       secondsPerUnit: planned.secondsPerUnit ?? training.secondsPerUnit,
       serialSeconds: planned.serialSeconds ?? training.serialSeconds,
       fillMode: training.fill,
+      task: training.task,
       metricsNamespace: DEFAULT_METRICS_NAMESPACE,
     }),
   });

@@ -55,6 +55,8 @@ export async function trainHosts(
         holdout: training.holdout,
         fill: training.fill,
         ridge: training.ridge,
+        task: training.task,
+        ...(training.positiveClass !== null ? { positiveClass: training.positiveClass } : {}),
         schema: config.dataset,
         inputKind: 'curated',
         channel: 'train',
