@@ -40,15 +40,7 @@ describe('network stack', () => {
       batch.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }),
     );
     expect(ids.map((id) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(
-      [
-        'VpcBatch',
-        'VpcEcr',
-        'VpcEcrDocker',
-        'VpcEcs',
-        'VpcEcsAgent',
-        'VpcEcsTelemetry',
-        'VpcLogs',
-      ].sort(),
+      ['VpcBatch', 'VpcEcr', 'VpcEcrDocker', 'VpcEcs', 'VpcEcsAgent', 'VpcEcsTelemetry', 'VpcLogs'].sort(),
     );
   });
 
