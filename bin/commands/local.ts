@@ -12,7 +12,7 @@ import {
 import { formatSummary } from '../local/summary-format';
 import { EXIT, OK_OR_FAILURE_HELP, fail, parseFlags, UsageError } from './command-line';
 import { readSchemaFile } from './schema-file';
-import { delimiterOf } from './schema-sample';
+import { delimiterOf } from './delimiter-flag';
 
 export const LOCAL_USAGE = `usage: factory local [options]        (npm start -- [options])
   --input FILE.csv...  your own CSV files (gzip too), one raw object each, in place of

@@ -11,7 +11,7 @@ import { mkdir, open, rename, rm, stat, writeFile, type FileHandle } from 'node:
 import { join } from 'node:path';
 import { fileSource } from '../../lambda/adapters/file-source';
 import { DEFAULT_DATASET_SCHEMA, type DatasetSchema } from '../../lambda/core/dataset-schema';
-import { DELIMITER_NAMES, type Delimiter } from '../../lambda/core/cleaning/delimited-input';
+import type { Delimiter } from '../../lambda/core/cleaning/delimited-input';
 import {
   DEFAULT_MAX_CATEGORIES,
   DEFAULT_MAX_COLUMNS,
@@ -20,6 +20,7 @@ import {
   type PreprocessResult,
 } from '../../lambda/core/preprocess';
 import { EXIT, OK_OR_FAILURE_HELP, fail, parseFlags, UsageError } from './command-line';
+import { delimiterOf } from './delimiter-flag';
 import { readSchemaFile, SCHEMA_HELP } from './schema-file';
 
 export const PREPROCESS_USAGE = `usage: factory preprocess IN.csv --out DIR [--max-bytes N] [--schema schema.json]
@@ -132,16 +133,6 @@ export async function preprocessFile(
     await Promise.all(STREAMS.map((name) => rm(tmp(name), { force: true })));
     throw error;
   }
-}
-
-/** --delimiter: a name (tab, semicolon, ...) or the character itself (`\t` spelled out too). */
-function delimiterOf(text: string | undefined): Delimiter | undefined {
-  if (text === undefined) return undefined;
-  const named = (DELIMITER_NAMES as Record<string, Delimiter>)[text.toLowerCase()];
-  if (named !== undefined) return named;
-  const char = text === '\\t' ? '\t' : text;
-  if ((Object.values(DELIMITER_NAMES) as string[]).includes(char)) return char as Delimiter;
-  throw new UsageError(`--delimiter must be comma, tab, semicolon or pipe, got ${JSON.stringify(text)}`);
 }
 
 /** A flag's positive whole number, or undefined when absent. */

@@ -7,10 +7,9 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { CsvScanner, fieldText, ROW_OK, type ScannedRow } from '../../lambda/core/csv-scanner';
-import { commaSeparated, DELIMITER_NAMES, type Delimiter } from '../../lambda/core/cleaning/delimited-input';
+import { commaSeparated, type Delimiter } from '../../lambda/core/cleaning/delimited-input';
 import { isMissingCell } from '../../lambda/core/cleaning/missing-cells';
 import { parseDecimal } from '../../lambda/core/parse-decimal';
-import { UsageError } from './command-line';
 
 /** Distinct values remembered per column: enough to tell a category from an id. */
 export const DISTINCT_LIMIT = 1000;
@@ -125,16 +124,6 @@ function observe(c: ColumnProfile, row: ScannedRow, k: number): void {
     c.counter = false;
   }
   c.dates &&= DATE_LIKE.test(text) && !Number.isFinite(v) && !Number.isNaN(Date.parse(text));
-}
-
-/** `--delimiter`: a name (comma, tab, semicolon, pipe) or the character itself (`\t` spelled out too). */
-export function delimiterOf(text: string | undefined): Delimiter | undefined {
-  if (text === undefined) return undefined;
-  const named = (DELIMITER_NAMES as Record<string, Delimiter>)[text.toLowerCase()];
-  if (named !== undefined) return named;
-  const char = text === '\\t' ? '\t' : text;
-  if ((Object.values(DELIMITER_NAMES) as string[]).includes(char)) return char as Delimiter;
-  throw new UsageError(`--delimiter must be comma, tab, semicolon or pipe, got ${JSON.stringify(text)}`);
 }
 
 /** A read stream of the file's bytes, gunzipped when it starts with the gzip magic bytes. */

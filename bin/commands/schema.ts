@@ -7,7 +7,8 @@ import { decodeSchema, encodeSchema } from '../../lambda/core/dataset-schema';
 import { EXIT, OK_OR_FAILURE_HELP, fail, firstLine, parseFlags, UsageError } from './command-line';
 import { SCHEMA_HELP } from './schema-file';
 import { CATEGORY_MAX_DISTINCT, InferenceError, inferSchema } from './schema-inference';
-import { delimiterOf, readCsvSample, SampleError } from './schema-sample';
+import { delimiterOf } from './delimiter-flag';
+import { readCsvSample, SampleError } from './schema-sample';
 
 const DEFAULT_SAMPLE_ROWS = 10_000;
 
