@@ -1,7 +1,6 @@
 import { Aspects, CfnResource, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
-import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { millionPredictionsCost, predictionsInputOf, sum } from './cost/estimate';
+import { usdPerPrediction } from './cost/estimate';
 import { manageProviderLogs } from './constructs/provider-logs';
 import { AcknowledgeScopedGrants } from './constructs/scoped-grants';
 import { AcknowledgeCdkProviders, DropRedundantDependsOn } from './acknowledgements';
@@ -110,7 +109,7 @@ export function createPlatform(app: Construct, config: FactoryConfig): Platform 
     planFunction: training.planFunction,
     predictFunction: serving.function,
     api: serving.api,
-    predictionUsd: predictionUsd(config, serving),
+    predictionUsd: usdPerPrediction(config),
     ingest,
     description: 'aiaas-factory monitoring: dashboard, alarms, encrypted alerts topic',
   });
@@ -141,16 +140,6 @@ export function createPlatform(app: Construct, config: FactoryConfig): Platform 
   );
   Aspects.of(app).add(new DropRedundantDependsOn());
   return { dataLake, ingest, network, preprocess, training, serving, monitoring };
-}
-
-/** List-price USD of one prediction through the serving stack's API (lib/cost/estimate.ts). */
-function predictionUsd(config: FactoryConfig, serving: ServingStack): number {
-  const fn = serving.function.node.defaultChild as CfnFunction;
-  const lines = millionPredictionsCost(
-    // The serving stack always puts its WAF web ACL in front of the API.
-    predictionsInputOf(config, fn.memorySize ?? 128, { waf: true, tracing: fn.tracingConfig !== undefined }),
-  );
-  return sum(lines) / 1e6;
 }
 
 function pascal(text: string): string {

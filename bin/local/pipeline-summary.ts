@@ -116,6 +116,15 @@ export interface LocalPipelineSummary {
     readonly candidate: string;
     readonly seconds: number;
   };
+  /** What the run cost at list prices: planned, measured here, and serving. */
+  readonly cost: {
+    /** USD per instance-hour of the planned type (instance-types.json), or null when unknown. */
+    readonly pricePerHour: number | null;
+    readonly plannedUsd: number | null;
+    /** The trainer hosts of this run × their seconds here × pricePerHour. */
+    readonly measuredUsd: number | null;
+    readonly predictionsPerUsd: number;
+  };
   readonly model: {
     readonly version: string;
     readonly key: string;

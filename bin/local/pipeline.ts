@@ -41,6 +41,7 @@ import { servePredict } from './steps/serve-predict';
 import { trainHosts } from './steps/train-hosts';
 import { generatedRawFiles, uploadRaw } from './steps/upload-raw';
 import { userData, UserDataError } from './steps/user-data';
+import { predictionsPerUsd } from '../../lib/cost/estimate';
 import { assembleSummary } from './summary/assemble-summary';
 import { removeBulkData, workDirLayout, writeRunFiles } from './work-dir';
 
@@ -161,6 +162,7 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
       training,
       model,
       predict: { url: api.url, anomalyZ: config.serving.anomalyZ, ...answers },
+      predictionsPerUsd: predictionsPerUsd(config),
       dir,
     });
     await writeRunFiles(dir, model.artifact, summary);

@@ -3,11 +3,8 @@
  * plan, how good the model is and how close it came to the truth, what the API answered and why,
  * and where everything is. Pure: summary in, text out.
  */
-import { predictionsPerUsd } from '../../lib/cost/estimate';
-import { tryInstanceFacts } from '../../lambda/core/instance-facts';
 import { metricsText } from '../../lambda/core/model-card';
 import type { LocalPipelineSummary, SamplePrediction, WeightRow } from './pipeline';
-import { platformConfig } from './platform-config';
 
 const int = (n: number) => n.toLocaleString('en-US');
 const fixed = (n: number, d: number) => (Number.isFinite(n) ? n.toFixed(d) : String(n));
@@ -157,12 +154,11 @@ export function formatSummary(summary: LocalPipelineSummary): string {
       `) in ${fixed(training.seconds, 1)} s: ` +
       training.hostObjects.map((h) => `${h.host} ${h.objects} object(s)`).join(', '),
   );
-  const price = tryInstanceFacts(plan.instanceType)?.pricePerHour;
-  if (price !== undefined) {
-    const measured = (training.hosts * training.seconds * price) / 3600;
+  const { cost } = summary;
+  if (cost.pricePerHour !== null && cost.measuredUsd !== null) {
     out.push(
-      `${pad}cost: planned $${fixed(plan.cost ?? 0, 4)}; measured $${fixed(measured, 4)} (${training.hosts} host(s) × ${fixed(training.seconds, 1)} s here at $${price}/h, start-up excluded); ` +
-        `serving ${int(predictionsPerUsd(platformConfig()))} predictions per dollar at list prices (factory cost)`,
+      `${pad}cost: planned $${fixed(cost.plannedUsd ?? 0, 4)}; measured $${fixed(cost.measuredUsd, 4)} (${training.hosts} host(s) × ${fixed(training.seconds, 1)} s here at $${cost.pricePerHour}/h, start-up excluded); ` +
+        `serving ${int(cost.predictionsPerUsd)} predictions per dollar at list prices (factory cost)`,
     );
   }
   out.push('');

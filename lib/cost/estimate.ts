@@ -349,14 +349,21 @@ export const sum = (lines: readonly { readonly usd: number }[]): number =>
   lines.reduce((total, line) => total + line.usd, 0);
 
 /**
- * Single-row predictions one dollar buys at list prices, for the predict function as the serving
- * stack deploys it (PREDICT_MEMORY_MIB, traced, behind its WAF web ACL).
+ * List-price USD of a million single-row predictions through the predict function as the serving
+ * stack deploys it (PREDICT_MEMORY_MIB, traced like every house function, behind its WAF web ACL).
  */
-export function predictionsPerUsd(
-  config: Parameters<typeof predictionsInputOf>[0],
-  memoryMiB: number = PREDICT_MEMORY_MIB,
-): number {
-  return Math.floor(
-    1e6 / sum(millionPredictionsCost(predictionsInputOf(config, memoryMiB, { waf: true, tracing: true }))),
+function millionPredictionsUsd(config: Parameters<typeof predictionsInputOf>[0]): number {
+  return sum(
+    millionPredictionsCost(predictionsInputOf(config, PREDICT_MEMORY_MIB, { waf: true, tracing: true })),
   );
+}
+
+/** List-price USD of one single-row prediction. */
+export function usdPerPrediction(config: Parameters<typeof predictionsInputOf>[0]): number {
+  return millionPredictionsUsd(config) / 1e6;
+}
+
+/** Single-row predictions one dollar buys at list prices. */
+export function predictionsPerUsd(config: Parameters<typeof predictionsInputOf>[0]): number {
+  return Math.floor(1e6 / millionPredictionsUsd(config));
 }

@@ -1,4 +1,5 @@
 import type { DatasetSchema } from '../../../lambda/core/dataset-schema';
+import { tryInstanceFacts } from '../../../lambda/core/instance-facts';
 import type { PlanOutput } from '../../../lambda/handlers/plan';
 import type { MotoServer } from '../moto-server';
 import type { LocalBuckets, LocalPipelineSummary, PredictAnswers } from '../pipeline-summary';
@@ -35,6 +36,8 @@ export interface RunResults {
   readonly training: TrainedCandidate;
   readonly model: PromotedModel;
   readonly predict: PredictAnswers & { readonly url: string; readonly anomalyZ: number };
+  /** Single-row predictions a dollar buys at list prices (lib/cost/estimate.ts). */
+  readonly predictionsPerUsd: number;
   readonly dir: WorkDir;
 }
 
@@ -85,6 +88,7 @@ export function assembleSummary(run: RunResults): LocalPipelineSummary {
       candidate: training.candidate,
       seconds: training.seconds,
     },
+    cost: runCost(run),
     model: {
       version: artifact.version,
       key: promotion.key,
@@ -116,5 +120,20 @@ export function assembleSummary(run: RunResults): LocalPipelineSummary {
         modelKey: promotion.key,
       }),
     },
+  };
+}
+
+/**
+ * The run's cost: the plan's, and what this run's trainer hosts would bill at the same
+ * instance-hour price (hosts × seconds here, start-up excluded); no price, no figures.
+ */
+function runCost(run: RunResults): LocalPipelineSummary['cost'] {
+  const pricePerHour = tryInstanceFacts(run.plan.instanceType)?.pricePerHour ?? null;
+  return {
+    pricePerHour,
+    plannedUsd: run.plan.cost,
+    measuredUsd:
+      pricePerHour === null ? null : (run.training.hosts * run.training.seconds * pricePerHour) / 3600,
+    predictionsPerUsd: run.predictionsPerUsd,
   };
 }
