@@ -409,7 +409,7 @@ function checkNetworkProfile(
   },
   ctx: z.core.$RefinementCtx,
 ): void {
-  const profile = config.network.profile ?? defaultNetworkProfile(config.stage);
+  const profile = resolveNetworkProfile(config);
   if (profile === 'isolated' && config.network.maxAzs < 2) {
     ctx.addIssue({
       code: 'custom',
@@ -417,8 +417,7 @@ function checkNetworkProfile(
       message: `must be 2 or 3 with network.profile "isolated" (1 is allowed only with "lean")`,
     });
   }
-  const endpointOnly = config.security.vpcEndpointOnly ?? config.stage === 'prod';
-  if (profile === 'lean' && endpointOnly) {
+  if (profile === 'lean' && vpcEndpointOnlyOf(config)) {
     ctx.addIssue({
       code: 'custom',
       path: ['security', 'vpcEndpointOnly'],
@@ -560,8 +559,19 @@ export function defaultNetworkProfile(stage: 'dev' | 'prod'): NetworkProfile {
 }
 
 /** The network profile in force: `network.profile`, or the stage's default. */
-export function resolveNetworkProfile(config: Pick<FactoryConfig, 'stage' | 'network'>): NetworkProfile {
+export function resolveNetworkProfile(config: {
+  readonly stage: 'dev' | 'prod';
+  readonly network: { readonly profile: NetworkProfile | null };
+}): NetworkProfile {
   return config.network.profile ?? defaultNetworkProfile(config.stage);
+}
+
+/** `security.vpcEndpointOnly`, or the stage's default: on in prod. */
+function vpcEndpointOnlyOf(config: {
+  readonly stage: 'dev' | 'prod';
+  readonly security: { readonly vpcEndpointOnly: boolean | null };
+}): boolean {
+  return config.security.vpcEndpointOnly ?? config.stage === 'prod';
 }
 
 /** The record key the ingest rule writes the topic's line id to, or undefined for none. */
@@ -589,7 +599,7 @@ export function resolveSecurity(config: Pick<FactoryConfig, 'stage' | 'security'
   return {
     // dev tears buckets down with their objects, which compliance-mode locks would forbid.
     rawObjectLockDays: s.rawObjectLockDays ?? (prod ? 365 : 0),
-    vpcEndpointOnly: s.vpcEndpointOnly ?? prod,
+    vpcEndpointOnly: vpcEndpointOnlyOf(config),
     cloudTrailDataEvents: s.cloudTrailDataEvents,
     restrictKeyToPlatform: s.restrictKeyToPlatform ?? prod,
     adminRoleArns: s.adminRoleArns,

@@ -113,7 +113,7 @@ export interface NetworkPlan {
  */
 export function networkPlan(config: Pick<FactoryConfig, 'stage' | 'network' | 'training'>): NetworkPlan {
   const profile = resolveNetworkProfile(config);
-  const functionsInVpc = profile === 'isolated';
+  const inVpc = functionsInVpc(config);
   const engine = config.training.engine;
   const callers = new Map<string, Set<string>>();
   const add = (service: string, caller: string) => {
@@ -127,7 +127,7 @@ export function networkPlan(config: Pick<FactoryConfig, 'stage' | 'network' | 't
       if (service) add(service, caller);
     }
   };
-  if (functionsInVpc) {
+  if (inVpc) {
     for (const [handler, clients] of Object.entries(handlerClients(engine)))
       addClients(clients, `the ${handler} function`);
   }
@@ -135,12 +135,17 @@ export function networkPlan(config: Pick<FactoryConfig, 'stage' | 'network' | 't
   for (const need of agentNeeds(engine)) add(need.service, need.caller);
   return {
     profile,
-    functionsInVpc,
+    functionsInVpc: inVpc,
     endpointAzs: profile === 'isolated' ? config.network.maxAzs : 1,
     endpoints: [...callers.entries()]
       .map(([service, by]) => ({ service, callers: [...by].sort() }))
       .sort((a, b) => a.service.localeCompare(b.service)),
   };
+}
+
+/** Only the isolated profile attaches the functions to the VPC. */
+function functionsInVpc(config: Pick<FactoryConfig, 'stage' | 'network'>): boolean {
+  return resolveNetworkProfile(config) === 'isolated';
 }
 
 /**
@@ -151,7 +156,7 @@ export function functionNetwork(
   config: Pick<FactoryConfig, 'stage' | 'network' | 'training'>,
   vpc: ec2.IVpc,
 ): FunctionNetwork {
-  if (networkPlan(config).functionsInVpc) return { vpc };
+  if (functionsInVpc(config)) return { vpc };
   return {
     outsideVpcBecause:
       'network.profile "lean": the function calls only AWS APIs (S3, and the training engine for the record step), over TLS with its own least-privilege role, and nothing it reaches is inside the VPC; attaching it would cost an interface endpoint per API and AZ. Data stays encrypted and the buckets deny non-TLS access; network.profile "isolated" attaches every function.',
