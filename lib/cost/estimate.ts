@@ -59,8 +59,11 @@ export interface CostLine {
 const usd = (n: number): string => `$${n}`;
 
 interface Rule {
-  /** Idle USD per month and why; a rule that returns nothing means "no idle charge". */
-  (resource: TemplateResource): { monthlyUsd: number; basis: string } | undefined;
+  /**
+   * Idle USD per month and why; nothing means "no idle charge"; `unpriced` a configuration the
+   * rule cannot price (listed as unpriced, never counted as free).
+   */
+  (resource: TemplateResource): { monthlyUsd: number; basis: string } | undefined | 'unpriced';
 }
 
 /** Types that cost nothing while idle, with what (if anything) they are billed for when used. */
@@ -177,8 +180,8 @@ const RULES: Readonly<Partial<Record<string, Rule>>> = {
   'AWS::Batch::ComputeEnvironment': (r) => {
     const min = r.Properties?.ComputeResources?.MinvCpus ?? 0;
     // MinvCpus 0: no instance runs between jobs; the jobs are priced per training run.
-    if (min === 0) return undefined;
-    return { monthlyUsd: Number.NaN, basis: `MinvCpus ${min} keeps instances running: price them by type` };
+    // MinvCpus > 0 keeps instances running between jobs, of types Batch chooses: not priced here.
+    return min === 0 ? undefined : 'unpriced';
   },
   'AWS::CodePipeline::Pipeline': (r) =>
     r.Properties?.PipelineType === 'V2'
@@ -202,7 +205,9 @@ export function idleCost(stacks: readonly StackTemplate[]): IdleEstimate {
     for (const [id, resource] of Object.entries(stack.resources)) {
       const rule = RULES[resource.Type];
       const charged = rule?.(resource);
-      if (charged) {
+      if (charged === 'unpriced') {
+        unpriced.add(resource.Type);
+      } else if (charged) {
         items.push({ resource: `${stack.stackName}/${id}`, ...charged });
       } else if (rule || resource.Type in FREE_WHEN_IDLE || isCustomResource(resource.Type)) {
         free.set(resource.Type, (free.get(resource.Type) ?? 0) + 1);

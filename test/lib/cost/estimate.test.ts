@@ -94,6 +94,20 @@ describe('the cost estimate', () => {
     expect(idle.items).toEqual([]);
   });
 
+  it('lists Batch compute that keeps instances running (MinvCpus > 0) as unpriced, never as free', () => {
+    const idle = idleCost([
+      {
+        stackName: 'S',
+        resources: {
+          Idle: { Type: 'AWS::Batch::ComputeEnvironment', Properties: { ComputeResources: { MinvCpus: 0 } } },
+          Warm: { Type: 'AWS::Batch::ComputeEnvironment', Properties: { ComputeResources: { MinvCpus: 4 } } },
+        },
+      },
+    ]);
+    expect(idle.unpriced).toEqual(['AWS::Batch::ComputeEnvironment']);
+    expect(idle.monthlyUsd).toBe(0);
+  });
+
   it('bills a prediction at least Lambda’s 1 ms and at the function’s memory', () => {
     const lines = millionPredictionsCost({
       memoryMiB: 1024,
