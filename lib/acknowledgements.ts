@@ -83,3 +83,15 @@ export class DropRedundantDependsOn implements IAspect {
 export function wildcardResourceFinding(scope: IConstruct, arn: string): string {
   return `AwsSolutions-IAM5[Resource::${flattenCfnReference(Stack.of(scope).resolve(arn))}]`;
 }
+
+/**
+ * cfn-guard's log-group encryption check on a group encrypted with the platform key: the key is
+ * the data-lake stack's, and the guard rule cannot resolve a cross-stack reference to it.
+ */
+export function acknowledgePlatformKeyLogGroup(logGroup: IConstruct): void {
+  Validations.of(logGroup).acknowledge({
+    id: 'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
+    reason:
+      'Encrypted with the platform KMS key from the data-lake stack (a cross-stack reference the guard rule cannot resolve); template tests assert KmsKeyId.',
+  });
+}

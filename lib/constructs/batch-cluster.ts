@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledgePlatformKeyLogGroup } from '../acknowledgements';
 import type { TrainingCapacity } from '../../lambda/core/planner';
 import { houseKey } from './house-key';
 import { grantTrainerData, type TrainerBuckets } from './trainer-data';
@@ -131,11 +132,7 @@ export class BatchCluster extends Construct {
       encryptionKey: props.logKey,
       removalPolicy: props.stage === 'dev' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
-    Validations.of(this.logGroup).acknowledge({
-      id: 'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
-      reason:
-        'Encrypted with the platform KMS key from the data-lake stack (a cross-stack reference the guard rule cannot resolve); a template test asserts KmsKeyId.',
-    });
+    acknowledgePlatformKeyLogGroup(this.logGroup);
     const facts = props.capacity.instanceFacts;
     this.jobDefinition = new batch.EcsJobDefinition(this, 'TrainerJob', {
       timeout: Duration.seconds(props.maxRuntimeSeconds),

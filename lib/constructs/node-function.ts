@@ -8,6 +8,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { acknowledgePlatformKeyLogGroup } from '../acknowledgements';
 import { grantObjectWrites } from './object-grants';
 
 /** Repository root: handlers are bundled from `lambda/handlers/<name>.ts`. */
@@ -187,11 +188,7 @@ function acknowledgeHouseDefaults(
   role: iam.Role,
   network: FunctionNetwork,
 ): void {
-  Validations.of(logGroup).acknowledge({
-    id: 'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
-    reason:
-      'Encrypted with the platform KMS key from the data-lake stack (a cross-stack reference the guard rule cannot resolve); template tests assert KmsKeyId.',
-  });
+  acknowledgePlatformKeyLogGroup(logGroup);
   if ('outsideVpcBecause' in network) {
     const reason = network.outsideVpcBecause;
     Validations.of(fn).acknowledge(

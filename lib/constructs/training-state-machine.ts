@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import type { TrainingEngine } from '../../lambda/core/calibration';
 import { candidateKey, partialsPrefix, SAGEMAKER_OUTPUT_PREFIX } from '../../lambda/core/models-layout';
 import { HYPERPARAMETER_OF, toTrainerEnvironment } from '../../lambda/core/trainer-contract';
-import { wildcardResourceFinding } from '../acknowledgements';
+import { acknowledgePlatformKeyLogGroup, wildcardResourceFinding } from '../acknowledgements';
 import { TRAINING_JOB_NAME_PREFIX, trainingJobsArn } from './training-jobs';
 
 /** Errors worth retrying with backoff: throttling and capacity, not bad input. */
@@ -324,11 +324,7 @@ export class TrainingStateMachine extends Construct {
           'The BatchSubmitJob integration grants SubmitJob on job definitions by revision; submission also requires the one job queue, which is named exactly.',
       },
     );
-    Validations.of(this.logGroup).acknowledge({
-      id: 'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
-      reason:
-        'Encrypted with the platform KMS key from the data-lake stack (a cross-stack reference the guard rule cannot resolve); a template test asserts KmsKeyId.',
-    });
+    acknowledgePlatformKeyLogGroup(this.logGroup);
   }
 
   /** What the `.sync` SageMaker integration needs; the custom state adds no permissions itself. */

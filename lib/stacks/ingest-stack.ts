@@ -6,7 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { wildcardResourceFinding } from '../acknowledgements';
+import { acknowledgePlatformKeyLogGroup, wildcardResourceFinding } from '../acknowledgements';
 import { ingestLineField, type FactoryConfig } from '../config';
 import {
   INGEST_ERROR_OBJECT_PREFIX,
@@ -60,11 +60,17 @@ export class IngestStack extends Stack {
     const ruleArn = this.formatArn({ service: 'iot', resource: 'rule', resourceName: this.topicRuleName });
 
     // --- delivery stream -----------------------------------------------------------------------
-    const deliveryLogs = new logs.LogGroup(this, 'DeliveryLogs', {
-      retention: config.retention.logDays as logs.RetentionDays,
-      encryptionKey: key,
-      removalPolicy,
-    });
+    // The stack's log groups: the configured retention, the platform key.
+    const logGroup = (groupId: string) => {
+      const group = new logs.LogGroup(this, groupId, {
+        retention: config.retention.logDays as logs.RetentionDays,
+        encryptionKey: key,
+        removalPolicy,
+      });
+      acknowledgePlatformKeyLogGroup(group);
+      return group;
+    };
+    const deliveryLogs = logGroup('DeliveryLogs');
     const deliveryLogStream = deliveryLogs.addStream('S3Delivery');
     const deliveryRole = new iam.Role(this, 'DeliveryRole', {
       description: 'Firehose writes telemetry objects to raw/ingest/ with the platform key',
@@ -153,11 +159,7 @@ export class IngestStack extends Stack {
     this.deliveryStream.node.addDependency(deliveryRole);
 
     // --- topic rule ----------------------------------------------------------------------------
-    const ruleErrors = new logs.LogGroup(this, 'RuleErrors', {
-      retention: config.retention.logDays as logs.RetentionDays,
-      encryptionKey: key,
-      removalPolicy,
-    });
+    const ruleErrors = logGroup('RuleErrors');
     const ruleRole = new iam.Role(this, 'RuleRole', {
       description: 'The telemetry topic rule puts each message on the delivery stream',
       assumedBy: new iam.ServicePrincipal('iot.amazonaws.com', {
@@ -247,14 +249,6 @@ export class IngestStack extends Stack {
         resources: [streamArn],
       }),
     );
-
-    for (const group of [deliveryLogs, ruleErrors]) {
-      Validations.of(group).acknowledge({
-        id: 'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
-        reason:
-          'Encrypted with the platform KMS key from the data-lake stack (a cross-stack reference the guard rule cannot resolve); a template test asserts KmsKeyId.',
-      });
-    }
 
     new CfnOutput(this, 'DeliveryStreamName', { value: this.deliveryStreamName });
     new CfnOutput(this, 'LinePcRoleArn', {

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { acknowledgePlatformKeyLogGroup } from '../acknowledgements';
 import { functionNetwork } from '../network-plan';
 import { PREDICT_MEMORY_MIB } from '../../lambda/core/function-sizes';
 import { PREDICT_BUCKETS, predictEnvironment } from '../../lambda/core/env/predict';
@@ -85,11 +86,7 @@ export class ServingStack extends Stack {
       encryptionKey: props.key,
       removalPolicy,
     });
-    Validations.of(accessLogs).acknowledge({
-      id: 'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
-      reason:
-        'Encrypted with the platform KMS key from the data-lake stack (a cross-stack reference the guard rule cannot resolve); a template test asserts KmsKeyId.',
-    });
+    acknowledgePlatformKeyLogGroup(accessLogs);
 
     this.api = new apigw.RestApi(this, 'Api', {
       description: 'aiaas-factory prediction API',
@@ -260,11 +257,7 @@ export class ServingStack extends Stack {
       encryptionKey: key,
       removalPolicy,
     });
-    Validations.of(wafLogs).acknowledge({
-      id: 'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
-      reason:
-        'Encrypted with the platform KMS key from the data-lake stack (a cross-stack reference the guard rule cannot resolve); a template test asserts KmsKeyId.',
-    });
+    acknowledgePlatformKeyLogGroup(wafLogs);
     new wafv2.CfnLoggingConfiguration(this, 'WafLogging', {
       resourceArn: acl.attrArn,
       logDestinationConfigs: [
@@ -296,11 +289,7 @@ export class ServingStack extends Stack {
       removalPolicy,
     });
     stage.node.addDependency(group);
-    Validations.of(group).acknowledge({
-      id: 'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
-      reason:
-        'Encrypted with the platform KMS key from the data-lake stack (a cross-stack reference the guard rule cannot resolve); a template test asserts KmsKeyId.',
-    });
+    acknowledgePlatformKeyLogGroup(group);
   }
 
   private acknowledgeApiFindings(auth: 'iam' | 'cognito'): void {
