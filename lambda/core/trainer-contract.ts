@@ -172,6 +172,26 @@ export function parseTrainerConfig(
 /** What a deployment or a local run sets: TrainerConfig's fields, flat and each optional. */
 export type TrainerSettings = Partial<TrainOptions & Omit<TrainerConfig, 'train'>>;
 
+/**
+ * The settings a deployment's `training` config decides, for every run alike (the training stack
+ * and the local pipeline hand them to the trainer the same way).
+ */
+export function configuredTrainerSettings(training: {
+  readonly holdout: number;
+  readonly fill: TrainOptions['fill'];
+  readonly ridge: number;
+  readonly task: TaskSetting;
+  readonly positiveClass: number | null;
+}): TrainerSettings {
+  return {
+    holdout: training.holdout,
+    fill: training.fill,
+    ridge: training.ridge,
+    task: training.task,
+    ...(training.positiveClass !== null ? { positiveClass: training.positiveClass } : {}),
+  };
+}
+
 /** The settings as SageMaker hyperparameters: every value a string, unset ones left out. */
 export function toHyperparameters(settings: TrainerSettings): Record<string, string> {
   const out: Record<string, string> = {};

@@ -13,7 +13,11 @@ import { Construct } from 'constructs';
 import { functionNetwork } from '../network-plan';
 import { ec2TypeOf } from '../../lambda/core/instance-facts';
 import { sizeTrainingCapacity, type TrainingCapacity } from '../../lambda/core/planner';
-import { toHyperparameters, toTrainerEnvironment } from '../../lambda/core/trainer-contract';
+import {
+  configuredTrainerSettings,
+  toHyperparameters,
+  toTrainerEnvironment,
+} from '../../lambda/core/trainer-contract';
 import { metricsNamespace, type FactoryConfig } from '../config';
 import { BatchCluster } from '../constructs/batch-cluster';
 import { NodeFunction } from '../constructs/node-function';
@@ -72,11 +76,7 @@ export class TrainingStack extends Stack {
     // The run-independent trainer settings, written once through the trainer contract: as
     // hyperparameters on SageMaker and as the same names in TRAINER_* variables on Batch.
     const trainerSettings = toHyperparameters({
-      holdout: training.holdout,
-      fill: training.fill,
-      ridge: training.ridge,
-      task: training.task,
-      ...(training.positiveClass !== null ? { positiveClass: training.positiveClass } : {}),
+      ...configuredTrainerSettings(training),
       schema: config.dataset,
       inputKind: 'curated',
     });

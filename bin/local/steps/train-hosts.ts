@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { FactoryConfig } from '../../../lib/config';
 import { candidateKey, partialsPrefix } from '../../../lambda/core/models-layout';
-import { toHyperparameters } from '../../../lambda/core/trainer-contract';
+import { configuredTrainerSettings, toHyperparameters } from '../../../lambda/core/trainer-contract';
 import type { PlanOutput } from '../../../lambda/handlers/plan';
 import { codeVersion } from '../code-version';
 import type { LocalBuckets } from '../pipeline-summary';
@@ -52,11 +52,7 @@ export async function trainHosts(
       bucket: buckets.curated,
       prefix: plan.inputPrefix,
       hyperparameters: toHyperparameters({
-        holdout: training.holdout,
-        fill: training.fill,
-        ridge: training.ridge,
-        task: training.task,
-        ...(training.positiveClass !== null ? { positiveClass: training.positiveClass } : {}),
+        ...configuredTrainerSettings(training),
         schema: config.dataset,
         inputKind: 'curated',
         channel: 'train',
