@@ -15,19 +15,9 @@ import { decodeSchema } from '../../lambda/core/dataset-schema';
 import { CDK_JSON_CONTEXT } from '../support/synth';
 
 /** The schema `factory schema` prints for test/fixtures/real-shaped/milling.csv: no timestamp. */
-const REAL_SHAPED = {
-  ids: ['UDI', 'Product ID', 'Operator'],
-  category: 'Type',
-  features: [
-    'Air temperature [K]',
-    'Process temperature [K]',
-    'Rotational speed [rpm]',
-    'Torque [Nm]',
-    'Vibration RMS [mm/s]',
-    'Machine failure',
-  ],
-  target: 'Tool wear [min]',
-};
+const REAL_SHAPED = JSON.parse(
+  readFileSync(path.join(__dirname, '..', 'fixtures', 'real-shaped', 'milling.schema.json'), 'utf8'),
+) as { ids: string[]; category: string; features: string[]; target: string };
 
 /** `-c factory='...'`: CDK hands the value over as the string the shell passed. */
 const asCliContext = (factory: unknown) => ({ factory: JSON.stringify(factory) });

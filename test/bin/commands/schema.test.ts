@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { run, SCHEMA_USAGE } from '../../../bin/commands/schema';
 import { readSchemaFile } from '../../../bin/commands/schema-file';
 import { configFromContext } from '../../../lib/config';
-import { DEFAULT_DATASET_SCHEMA } from '../../../lambda/core/dataset-schema';
+import { DEFAULT_DATASET_SCHEMA, type DatasetSchema } from '../../../lambda/core/dataset-schema';
 import { SyntheticDataset } from '../../../lambda/core/synthetic-data';
 
 const MILLING = join(__dirname, '../../fixtures/real-shaped/milling.csv');
@@ -33,21 +33,10 @@ afterEach(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const MILLING_SCHEMA = {
-  ids: ['UDI', 'Product ID', 'Operator'],
-  category: 'Type',
-  features: [
-    'Air temperature [K]',
-    'Process temperature [K]',
-    'Rotational speed [rpm]',
-    'Torque [Nm]',
-    'Vibration RMS [mm/s]',
-    'Machine failure',
-    'TWF',
-    'HDF',
-  ],
-  target: 'Tool wear [min]',
-};
+/** What `factory schema` prints for milling.csv (the fixture's schema file, also used by the e2e run). */
+const MILLING_SCHEMA = JSON.parse(
+  readFileSync(join(__dirname, '..', '..', 'fixtures', 'real-shaped', 'milling.schema.json'), 'utf8'),
+) as DatasetSchema;
 
 describe('factory schema', () => {
   test('prints the schema of a real-shaped CSV: names as the header spells them, no timestamp, a counter as an id', async () => {

@@ -43,18 +43,7 @@ print(json.dumps({"w": [float(v) for v in m.coef_], "b": float(m.intercept_), "n
 describe.each([
   [
     'real-shaped/milling.csv',
-    {
-      ids: ['UDI', 'Product ID', 'Operator'],
-      category: 'Type',
-      features: [
-        'Air temperature [K]',
-        'Process temperature [K]',
-        'Rotational speed [rpm]',
-        'Torque [Nm]',
-        'Vibration RMS [mm/s]',
-      ],
-      target: 'Tool wear [min]',
-    },
+    JSON.parse(readFileSync(join(FIXTURES, 'real-shaped', 'milling.schema.json'), 'utf8')) as DatasetSchema,
   ],
   [
     'csv/own-data/predictive-maintenance.csv',
