@@ -4,6 +4,7 @@
  *   models/<version>/model.json               every promoted-or-kept candidate artifact (history)
  *   models/current.json                       the pointer { version, key, promotedAt, metrics }
  *   training/<run id>/model.json              a run's candidate, written by the trainer
+ *   training/<run id>/report.html             the run's model report (HTML), beside its candidate
  *   training/<run id>/partials/               the run's shard partials, where the hosts meet
  *   training/outputs/                         SageMaker's own OutputDataConfig (model.tar.gz)
  *   capacity/job-records.json                 a snapshot of calibration records
@@ -39,4 +40,25 @@ export function candidateKey(runId: string): string {
 /** `training/<run>/partials/`, with the run id as given (a token in the state machine). */
 export function partialsPrefix(runId: string): string {
   return `${TRAINING_PREFIX}${runId}/partials/`;
+}
+
+/** The model report's file name: written beside every artifact the trainer writes. */
+export const REPORT_FILE = 'report.html';
+
+/** `training/<run>/report.html`: the report of a run's candidate (run id as given, a token in the state machine). */
+export function reportKey(runId: string): string {
+  return `${TRAINING_PREFIX}${runId}/${REPORT_FILE}`;
+}
+
+/**
+ * The report beside any artifact key or path: `<dir>/model.json` → `<dir>/report.html`, and
+ * `<dir>/<name>.json` → `<dir>/<name>.report.html` for an artifact not called model.json.
+ * `reportBeside(candidateKey(run)) === reportKey(run)`.
+ */
+export function reportBeside(artifactKeyOrPath: string): string {
+  const slash = artifactKeyOrPath.lastIndexOf('/');
+  const dir = artifactKeyOrPath.slice(0, slash + 1);
+  const file = artifactKeyOrPath.slice(slash + 1);
+  if (file === 'model.json' || file === '') return `${dir}${REPORT_FILE}`;
+  return `${dir}${file.replace(/\.json$/, '')}.${REPORT_FILE}`;
 }
