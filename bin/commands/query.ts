@@ -4,7 +4,9 @@
  * SQL over preprocess output directories on the embedded engine (DuckDB), with the table names
  * and reading options of the curated tables (lambda/core/curated-tables.ts): `clean`, `train`,
  * `quarantine`, `group_stats`, `reports`. Several directories make one table each (by column
- * name). The schema types the measurement columns as numbers and the rest as text: `--schema`, or
+ * name), whose columns are the schema's under their SQL names, the names of the Glue tables Athena
+ * reads (sqlColumnName: `Torque [Nm]` is `torque_nm`). The schema types the measurement columns
+ * as numbers and the rest as text: `--schema`, or
  * the one preprocess recorded in the first DIR, or the default. `--named` runs one of the named
  * queries (lambda/core/named-queries.ts), `--list` lists them.
  */
@@ -23,7 +25,8 @@ export const QUERY_USAGE = `usage: factory query --data DIR [--data DIR ...] ("S
   --list          list the named queries and their SQL
   --json          one JSON object per row instead of a table
 Tables: ${CURATED_TABLES.map((t) => `${t.name} (${t.file})`).join(', ')}.
-Names with spaces or brackets are double-quoted: SELECT avg("Torque [Nm]") FROM clean.
+Columns have their SQL names (as in Athena): Torque [Nm] is torque_nm; --list shows the
+named queries, which use them.
 ${OK_OR_FAILURE_HELP}`;
 
 export interface QueryResult {
@@ -52,9 +55,12 @@ export async function openCuratedDb(dirs: readonly string[], schema: DatasetSche
     const files = dirs.map((d) => join(d, table.file)).filter((f) => existsSync(f));
     if (files.length === 0) continue;
     const list = `[${files.map(sqlString).join(', ')}]`;
+    const columns = table.columns(schema);
     let source: string;
     if (table.format === 'json') {
-      source = `read_json(${list}, format = 'auto')`;
+      source = `read_json(${list}, format = 'auto', columns = {${columns
+        .map((c) => `${sqlString(c.source)}: ${sqlString(c.type)}`)
+        .join(', ')}})`;
     } else {
       const dialect =
         `header = ${CURATED_CSV.header}, delim = ${sqlString(CURATED_CSV.delimiter)}, ` +
@@ -65,11 +71,16 @@ export async function openCuratedDb(dirs: readonly string[], schema: DatasetSche
         `DESCRIBE SELECT * FROM read_csv(${list}, ${dialect}, all_varchar = true)`,
       );
       const present = new Set(header.getRows().map((r) => String(r[0])));
-      const types = Object.entries(table.types(schema))
-        .filter(([column]) => present.has(column))
-        .map(([column, type]) => `${sqlString(column)}: ${sqlString(type)}`);
-      source = `read_csv(${list}, ${dialect}${types.length ? `, types = {${types.join(', ')}}` : ''})`;
+      const missing = columns.filter((c) => !present.has(c.source)).map((c) => c.source);
+      if (missing.length > 0)
+        throw new UsageError(`${table.file}: no column ${missing.map((m) => JSON.stringify(m)).join(', ')}`);
+      const types = columns.map((c) => `${sqlString(c.source)}: ${sqlString(c.type)}`);
+      source = `read_csv(${list}, ${dialect}, types = {${types.join(', ')}})`;
     }
+    // The table's columns under their SQL names (the Glue table's), extra columns left out as
+    // Athena's table has none of them.
+    const select = columns.map((c) => `${sqlIdentifier(c.source)} AS ${sqlIdentifier(c.name)}`).join(', ');
+    source = `(SELECT ${select} FROM ${source})`;
     await db.run(`CREATE VIEW ${sqlIdentifier(table.name)} AS SELECT * FROM ${source}`);
     tables.push(table.name);
   }

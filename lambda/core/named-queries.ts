@@ -1,11 +1,15 @@
 /**
  * Queries a quality engineer opens first, written from the dataset schema over the curated
- * tables (curated-tables.ts), in the SQL DuckDB and Athena share: double-quoted identifiers,
- * standard aggregates, `substr` on the ISO timestamp text for the day (no engine-specific date
- * parsing), no engine-specific functions. Each runs locally in a test (`factory query --named`).
+ * tables (curated-tables.ts) and their SQL column names, in the SQL DuckDB and Athena (Trino)
+ * share: double-quoted lower-case identifiers, count / avg / min / max / sum, GROUP BY and ORDER
+ * BY ordinals, `substr` on the ISO timestamp text for the day (no engine-specific date parsing,
+ * which differs: Trino's `date_parse` / `from_iso8601_timestamp` against DuckDB's `strptime`),
+ * `CASE` rather than `count_if` / `FILTER`. Each runs locally in a test (`factory query
+ * --named`); the query stack creates the same ones as Athena named queries.
  */
 import type { DatasetSchema } from './dataset-schema';
-import { sqlIdentifier as q } from './curated-tables';
+import { SERVING_DEFAULTS } from './env/predict';
+import { curatedTable, sqlIdentifier as q, type TableColumn } from './curated-tables';
 
 export interface NamedQuery {
   readonly name: string;
@@ -13,10 +17,26 @@ export interface NamedQuery {
   readonly sql: string;
 }
 
-/** The named queries a schema supports (by line and day only where it has a timestamp and an id). */
-export function namedQueries(schema: DatasetSchema): NamedQuery[] {
-  const target = q(schema.target);
-  const category = q(schema.category);
+/** The SQL name of a schema column in the clean table. */
+function column(schema: DatasetSchema, source: string): string {
+  const c = curatedTable('clean')
+    .columns(schema)
+    .find((x: TableColumn) => x.source === source)!;
+  return q(c.name);
+}
+
+/**
+ * The named queries a schema supports: quality by line and day only where it has a timestamp
+ * and an id; rows and anomalies per category; quarantine reasons; the cleaning totals.
+ */
+export function namedQueries(
+  schema: DatasetSchema,
+  /** Standard deviations from the mean that make an anomaly: the serving threshold (`serving.anomalyZ`). */
+  anomalyZ: number = SERVING_DEFAULTS.anomalyZ,
+): NamedQuery[] {
+  const z = String(anomalyZ);
+  const target = column(schema, schema.target);
+  const category = column(schema, schema.category);
   const queries: NamedQuery[] = [];
   const line = schema.ids?.[0];
   if (schema.timestamp !== undefined && line !== undefined) {
@@ -24,9 +44,9 @@ export function namedQueries(schema: DatasetSchema): NamedQuery[] {
       name: 'quality_by_line_and_day',
       description: `rows and ${schema.target} (mean, min, max) per ${line} and UTC day`,
       sql:
-        `SELECT ${q(line)} AS line, substr(${q(schema.timestamp)}, 1, 10) AS day, count(*) AS rows, ` +
-        `avg(${target}) AS mean_target, min(${target}) AS min_target, max(${target}) AS max_target ` +
-        `FROM clean GROUP BY 1, 2 ORDER BY 1, 2`,
+        `SELECT ${column(schema, line)} AS line, substr(${column(schema, schema.timestamp)}, 1, 10) AS day, ` +
+        `count(*) AS rows, avg(${target}) AS mean_target, min(${target}) AS min_target, ` +
+        `max(${target}) AS max_target FROM clean GROUP BY 1, 2 ORDER BY 1, 2`,
     });
   }
   queries.push(
@@ -38,6 +58,18 @@ export function namedQueries(schema: DatasetSchema): NamedQuery[] {
         `FROM clean GROUP BY 1 ORDER BY 2 DESC, 1`,
     },
     {
+      name: 'anomalies_by_category',
+      description: `clean rows per ${schema.category} whose ${schema.target} is over ${z} standard deviations from the ${schema.category}'s mean`,
+      // Window aggregates and stddev_samp are in both engines; the CASE keeps count portable.
+      sql:
+        `SELECT category, count(*) AS rows, ` +
+        `sum(CASE WHEN abs(target - mean) > ${z} * sd THEN 1 ELSE 0 END) AS anomalies ` +
+        `FROM (SELECT ${category} AS category, ${target} AS target, ` +
+        `avg(${target}) OVER (PARTITION BY ${category}) AS mean, ` +
+        `stddev_samp(${target}) OVER (PARTITION BY ${category}) AS sd FROM clean) AS t ` +
+        `GROUP BY 1 ORDER BY 3 DESC, 1`,
+    },
+    {
       name: 'quarantine_reasons',
       description: 'quarantined records per reason, with the first line each was seen on',
       sql: 'SELECT reason, count(*) AS records, min(line) AS first_line FROM quarantine GROUP BY 1 ORDER BY 2 DESC, 1',
@@ -46,7 +78,7 @@ export function namedQueries(schema: DatasetSchema): NamedQuery[] {
       name: 'cleaning_totals',
       description: 'rows in, clean, duplicates and quarantined over every source object',
       sql:
-        'SELECT sum(rowsIn) AS rows_in, sum(rowsClean) AS rows_clean, sum(duplicates) AS duplicates, ' +
+        'SELECT sum(rows_in) AS rows_in, sum(rows_clean) AS rows_clean, sum(duplicates) AS duplicates, ' +
         'sum(quarantined) AS quarantined FROM reports',
     },
   );

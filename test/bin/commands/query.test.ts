@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { run as preprocess } from '../../../bin/commands/preprocess';
 import { openCuratedDb, run as query } from '../../../bin/commands/query';
 import { DEFAULT_DATASET_SCHEMA, type DatasetSchema } from '../../../lambda/core/dataset-schema';
+import { curatedTable, sqlColumnName } from '../../../lambda/core/curated-tables';
 import { namedQueries } from '../../../lambda/core/named-queries';
 import { generateSyntheticCsv } from '../../../lambda/core/synthetic-data';
 
@@ -23,12 +24,77 @@ async function capture(f: () => Promise<number>): Promise<{ code: number; out: s
   }
 }
 
+/**
+ * Clean rows more than 3 sample standard deviations of quality from their category's mean,
+ * counted here without SQL (the default schema's synthetic file has no quoted fields).
+ */
+function anomaliesOf(path: string): number {
+  const [head, ...lines] = readFileSync(path, 'utf8').trimEnd().split('\n');
+  const names = head.split(',');
+  const cat = names.indexOf(DEFAULT_DATASET_SCHEMA.category);
+  const y = names.indexOf(DEFAULT_DATASET_SCHEMA.target);
+  const groups = new Map<string, number[]>();
+  for (const line of lines) {
+    const cells = line.split(',');
+    const values = groups.get(cells[cat]) ?? [];
+    values.push(Number(cells[y]));
+    groups.set(cells[cat], values);
+  }
+  let anomalies = 0;
+  for (const values of groups.values()) {
+    const mean = values.reduce((s, v) => s + v, 0) / values.length;
+    const sd = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1));
+    anomalies += values.filter((v) => Math.abs(v - mean) > 3 * sd).length;
+  }
+  return anomalies;
+}
+
 interface Report {
   rowsClean: number;
   duplicates: number;
   quarantined: number;
   rowsIn: number;
 }
+
+describe('sqlColumnName', () => {
+  it('maps written names to the lower-case names Glue and Athena keep', () => {
+    expect(
+      [
+        'Torque [Nm]',
+        'Rotational speed [rpm]',
+        'rowsIn',
+        'UDI',
+        'Product ID',
+        'feed_rate',
+        'Température',
+        '温度',
+      ].map(sqlColumnName),
+    ).toEqual([
+      'torque_nm',
+      'rotational_speed_rpm',
+      'rows_in',
+      'udi',
+      'product_id',
+      'feed_rate',
+      'temperature',
+      'column',
+    ]);
+  });
+
+  it('gives names two columns would share a numbered suffix', () => {
+    const schema: DatasetSchema = {
+      ids: [],
+      category: 'Type',
+      features: ['Torque [Nm]', 'torque_nm'],
+      target: 'y',
+    };
+    expect(
+      curatedTable('clean')
+        .columns(schema)
+        .map((c) => c.name),
+    ).toEqual(['type', 'torque_nm', 'torque_nm_2', 'y']);
+  });
+});
 
 describe('factory query', () => {
   const root = mkdtempSync(join(tmpdir(), 'factory-query-'));
@@ -71,11 +137,16 @@ describe('factory query', () => {
       expect([...byName.keys()]).toEqual([
         'quality_by_line_and_day',
         'rows_by_category',
+        'anomalies_by_category',
         'quarantine_reasons',
         'cleaning_totals',
       ]);
       expect(total('quality_by_line_and_day', 'rows')).toBe(report.rowsClean);
       expect(total('rows_by_category', 'rows')).toBe(report.rowsClean);
+      expect(total('anomalies_by_category', 'rows')).toBe(report.rowsClean);
+      const anomalies = anomaliesOf(join(generated, 'clean.csv'));
+      expect(anomalies).toBeGreaterThan(0);
+      expect(total('anomalies_by_category', 'anomalies')).toBe(anomalies);
       expect(total('quarantine_reasons', 'records')).toBe(report.quarantined);
       expect(byName.get('cleaning_totals')!.rows[0].map(Number)).toEqual([
         report.rowsIn,
@@ -94,8 +165,13 @@ describe('factory query', () => {
     ) as DatasetSchema;
     const db = await openCuratedDb([own], schema);
     try {
-      const r = await db.run('SELECT count(*) AS n, typeof(avg("Torque [Nm]")) AS t FROM clean');
+      // The Glue table's column names (sqlColumnName), measurements as numbers.
+      const r = await db.run('SELECT count(*) AS n, typeof(avg(torque_nm)) AS t FROM clean');
       expect(r.rows[0]).toEqual([BigInt(ownReport.rowsClean), 'DOUBLE']);
+      // Every named query of this schema runs on it, and counts every clean row.
+      for (const named of namedQueries(schema)) await db.run(named.sql);
+      const byCategory = await db.run(namedQueries(schema).find((n) => n.name === 'rows_by_category')!.sql);
+      expect(byCategory.rows.reduce((s, row) => s + Number(row[1]), 0)).toBe(ownReport.rowsClean);
       // No timestamp in this schema: no query by day.
       expect(namedQueries(schema).map((n) => n.name)).not.toContain('quality_by_line_and_day');
     } finally {
