@@ -23,6 +23,7 @@ import { CsvScanner, FIELD_ESCAPED, FIELD_PLAIN, ROW_OK, fieldText, type Scanned
 import type { DatasetSchema } from './dataset-schema';
 import { numericColumns, textColumns } from './dataset-schema';
 import { RowHasher32, checkHoldoutFraction, hashFraction } from './holdout';
+import { classificationEvaluation, regressionEvaluation, type HoldoutEvaluation } from './holdout-evaluation';
 import {
   ClassificationError,
   LogisticPass,
@@ -805,6 +806,11 @@ export interface TrainingResult {
   readonly classes?: Classes;
   readonly threshold?: number;
   readonly iterations?: number;
+  /**
+   * What the model report plots of the rows the metrics were measured on (./holdout-evaluation.ts);
+   * absent for a regression measured in-sample (holdout 0), which keeps no rows.
+   */
+  readonly evaluation?: HoldoutEvaluation;
 }
 
 /**
@@ -884,7 +890,9 @@ export async function solveMerged(
   if (task === 'classification') return { ...(await solveClassification(merged, passes, rows)), ...base };
   const fit = solveOls(merged.train, { features: schema.features, target: schema.target, ridge });
   let metrics: ModelMetrics;
+  let evaluation: HoldoutEvaluation | undefined;
   if (merged.holdoutRows > 0) {
+    evaluation = regressionEvaluation(fit.weights, fit.bias, merged.holdoutValues());
     const m = linearModelMetrics(
       fit.weights,
       fit.bias,
@@ -895,14 +903,16 @@ export async function solveMerged(
   } else {
     metrics = { r2: fit.train.r2, rmse: fit.train.rmse, mae: null, rows: fit.train.rows, on: 'train' };
   }
-  return { task, fit, metrics, ...base };
+  return { task, fit, metrics, ...base, ...(evaluation ? { evaluation } : {}) };
 }
 
 async function solveClassification(
   merged: TrainingShard,
   passes: PassRunner | undefined,
   rowsOf: RowVisitor | undefined,
-): Promise<Pick<TrainingResult, 'task' | 'fit' | 'metrics' | 'classes' | 'threshold' | 'iterations'>> {
+): Promise<
+  Pick<TrainingResult, 'task' | 'fit' | 'metrics' | 'classes' | 'threshold' | 'iterations' | 'evaluation'>
+> {
   const { schema, ridge } = merged.options;
   const d = merged.d;
   const classes = chooseClasses(merged.targetValues, schema.target, merged.options.positiveClass);
@@ -1029,6 +1039,7 @@ async function solveClassification(
     classes,
     threshold: CLASSIFICATION_THRESHOLD,
     iterations: state.iteration,
+    evaluation: classificationEvaluation(logits, labels, metrics.on),
   };
 }
 
