@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { DRIFT_HISTOGRAM_FORMAT } from './drift';
 
 /**
  * The model artifact: one versioned JSON document that the predict handler needs and nothing
@@ -105,6 +106,33 @@ export const capacityUsedSchema = z
 export type CapacityUsed = z.infer<typeof capacityUsedSchema>;
 
 /**
+ * Per feature, a histogram of the training rows with edges at their deciles, for drift of served
+ * data (lambda/core/drift.ts). Optional: artifacts trained before it, or from statistics partials
+ * alone, load and predict without it; drift monitoring names them.
+ */
+export const driftHistogramsSchema = z
+  .object({
+    format: z.literal(DRIFT_HISTOGRAM_FORMAT),
+    /** Training rows the counts are of (a uniform sample by row hash; every row when fewer). */
+    sampleRows: z.number().int().positive(),
+    /** In the order of `features`: ascending interior edges, and one count per bin (edges + 1). */
+    features: z
+      .array(
+        z
+          .object({
+            edges: vector,
+            counts: z.array(z.number().int().nonnegative()).readonly(),
+          })
+          .readonly()
+          .refine((h) => h.counts.length === h.edges.length + 1, 'must have one count more than edges')
+          .refine((h) => h.edges.every((e, i) => i === 0 || e > h.edges[i - 1]), 'edges must ascend'),
+      )
+      .readonly(),
+  })
+  .readonly();
+export type DriftHistograms = z.infer<typeof driftHistogramsSchema>;
+
+/**
  * The model artifact, the one definition of it: what the trainer writes, evaluate and promote
  * accept and predict serves (`artifactProblems`, `parseArtifact`).
  */
@@ -170,6 +198,8 @@ export const modelArtifactSchema = z
       .optional(),
     lineage: modelLineageSchema,
     capacity: capacityUsedSchema,
+    /** Training histograms for drift monitoring; absent in older artifacts. */
+    drift: driftHistogramsSchema.optional(),
   })
   .readonly()
   .superRefine((a, ctx) => {
@@ -196,6 +226,7 @@ export const modelArtifactSchema = z
         [['profiles', category, 'std'], p.std.length],
       );
     }
+    if (a.drift) lengths.push([['drift', 'features'], a.drift.features.length]);
     for (const [path, length] of lengths) {
       if (length !== d) problem(path, `has ${length} entries, expected ${d} (one per feature)`);
     }
@@ -269,6 +300,8 @@ export interface BuildArtifactInput {
   readonly warnings?: readonly string[];
   /** @default now */
   readonly trainedAt?: Date;
+  /** Training histograms for drift monitoring; written when the trainer kept a sample. */
+  readonly drift?: DriftHistograms | null;
 }
 
 /** JSON cannot hold NaN or ±Infinity: such numbers become null (and fail validation where a number is required). */
@@ -339,6 +372,7 @@ export function buildArtifact(input: BuildArtifactInput): ModelArtifact {
     ...(input.data ? { data: input.data } : {}),
     lineage: input.lineage,
     capacity: input.capacity,
+    ...(input.drift ? { drift: input.drift } : {}),
   });
   const version = `${compactTime(trainedAt)}-${canonicalHash(body).slice(0, 12)}`;
   return {

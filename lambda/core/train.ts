@@ -21,6 +21,7 @@
  */
 import { CsvScanner, FIELD_ESCAPED, FIELD_PLAIN, ROW_OK, fieldText, type ScannedRow } from './csv-scanner';
 import type { DatasetSchema } from './dataset-schema';
+import { DriftSample, type DriftSampleJson } from './drift';
 import { numericColumns, textColumns } from './dataset-schema';
 import { RowHasher32, checkHoldoutFraction, hashFraction } from './holdout';
 import { classificationEvaluation, regressionEvaluation, type HoldoutEvaluation } from './holdout-evaluation';
@@ -44,6 +45,7 @@ import {
   buildArtifact,
   canonicalHash,
   type CapacityUsed,
+  type DriftHistograms,
   type GaussianProfile,
   type ModelArtifact,
   type ModelMetrics,
@@ -178,6 +180,8 @@ export interface TrainingPartialJson {
   readonly profiles: Readonly<Record<string, ProfileJson>>;
   readonly inputs: readonly LineageInput[];
   readonly counts: TrainingCounts;
+  /** The shard's bottom-k sample of training rows, for the drift histograms (lambda/core/drift.ts). */
+  readonly driftSample?: DriftSampleJson;
 }
 
 /** Rows staged before they go to the spill. */
@@ -205,6 +209,8 @@ export class TrainingShard {
    */
   profilesFromRows = true;
   readonly profiles = new Map<string, ProfileAccumulator>();
+  /** A uniform sample of the training rows by row hash, merged exactly: the drift histograms. */
+  driftSample: DriftSample;
   readonly inputs: LineageInput[] = [];
   readonly counts: TrainingCounts = {
     rowsIn: 0,
@@ -229,6 +235,7 @@ export class TrainingShard {
     this.columns = numericColumns(options.schema);
     this.d = options.schema.features.length;
     this.trainQr = new Tsqr(this.columns);
+    this.driftSample = new DriftSample(this.d);
     this.holdoutBuf = new Float64Array(options.holdout > 0 ? 1024 * (this.d + 1) : 0);
     const stride = this.d + 1;
     const wanted = (options.task ?? 'auto') !== 'regression';
@@ -282,6 +289,7 @@ export class TrainingShard {
     } else {
       this.trainQr.add(values);
       this.targetValues.add(values[this.d]);
+      this.driftSample.add(values, hash);
       if (this.spill) {
         const at = this.spillStaged * stride;
         for (let j = 0; j < stride; j++) this.spillStage[at + j] = values[j];
@@ -316,6 +324,7 @@ export class TrainingShard {
     }
     this.train.merge(other.train);
     this.targetValues.merge(other.targetValues);
+    this.driftSample.merge(other.driftSample);
     other.flushSpill();
     if (other.spill && other.spill !== this.spill && this.spill) {
       // Separate spills (shards read apart, then merged in one process): the rows move over.
@@ -369,6 +378,7 @@ export class TrainingShard {
         profiles,
         inputs: [...this.inputs],
         counts: { ...this.counts },
+        driftSample: this.driftSample.toJSON(),
       },
       holdout: this.holdoutValues(),
     };
@@ -406,6 +416,7 @@ export class TrainingShard {
     }
     s.train = Tsqr.fromJSON(json.train);
     s.targetValues = TargetValues.fromJSON(json.targetValues);
+    if (json.driftSample) s.driftSample = DriftSample.fromJSON(json.driftSample, s.d);
     s.holdoutBuf = Float64Array.from(holdout);
     s.holdoutRows = json.holdoutRows;
     for (const [name, p] of Object.entries(json.profiles))
@@ -440,7 +451,7 @@ export class CsvTrainingReader {
   /** Field offsets of the row being read by the plain-row path. */
   private plainStart: Int32Array = new Int32Array(0);
   private plainEnd: Int32Array = new Int32Array(0);
-  /** Whether rows are split by hash (holdout > 0); with holdout 0 no row hash is needed. */
+  /** Whether rows are hashed (the holdout split and the drift sample): always. */
   private readonly split: boolean;
   /** Data rows seen. */
   rows = 0;
@@ -453,7 +464,8 @@ export class CsvTrainingReader {
     private readonly source = 'input',
   ) {
     this.values = new Float64Array(schema.features.length + 1);
-    this.split = sink.options.holdout > 0;
+    // The row hash splits the holdout and keys the drift sample, so every row gets one.
+    this.split = true;
     this.scanner = new CsvScanner((row) => this.onRow(row), { plainRows: this });
   }
 
@@ -802,6 +814,8 @@ export interface TrainingResult {
   readonly profiles: Record<string, GaussianProfile>;
   readonly counts: TrainingCounts;
   readonly inputs: LineageInput[];
+  /** Training histograms for drift monitoring; null when no rows were read (statistics partials alone). */
+  readonly drift?: DriftHistograms | null;
   /** Classification: the class coding, the label threshold and the Newton passes made. */
   readonly classes?: Classes;
   readonly threshold?: number;
@@ -886,7 +900,12 @@ export async function solveMerged(
   }
   const task = chooseTask(merged.options.task ?? 'auto', merged.targetValues, schema.target);
   const profiles = profilesOf(merged);
-  const base = { profiles, counts: { ...merged.counts }, inputs: [...merged.inputs] };
+  const base = {
+    profiles,
+    counts: { ...merged.counts },
+    inputs: [...merged.inputs],
+    drift: merged.driftSample.histograms(),
+  };
   if (task === 'classification') return { ...(await solveClassification(merged, passes, rows)), ...base };
   const fit = solveOls(merged.train, { features: schema.features, target: schema.target, ridge });
   let metrics: ModelMetrics;
@@ -1112,6 +1131,7 @@ export function artifactFromResult(
     lineage: { inputs: result.inputs, configHash: configHash(options), codeVersion: meta.codeVersion },
     capacity: meta.capacity,
     trainedAt: meta.trainedAt,
+    drift: result.drift,
   });
 }
 
