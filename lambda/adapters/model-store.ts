@@ -67,6 +67,22 @@ export async function putJson(
   );
 }
 
+/**
+ * The model report (lambda/core/model-report.ts) at `key`, beside its artifact. `text/html` with
+ * the charset, so the S3 console's "Open" (and a presigned URL) shows the page instead of
+ * downloading it; the bucket's default encryption (the platform key) applies as to every object.
+ */
+export async function putReport(s3: S3Client, bucket: string, key: string, html: string): Promise<void> {
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: html,
+      ContentType: 'text/html; charset=utf-8',
+    }),
+  );
+}
+
 /** Writes the artifact at `models/<version>/model.json`; the same artifact twice writes the same bytes. */
 export async function putArtifact(s3: S3Client, bucket: string, artifact: ModelArtifact): Promise<string> {
   const key = artifactKey(artifact.version);

@@ -8,15 +8,15 @@
  *           files i, i + p, ... of the sorted list). One host: solves and writes
  *           <root>/model/model.json. Several: each writes its partial to `partials_s3_uri` (or
  *           the shared `partials_dir`); the first of the sorted hosts waits for all, merges,
- *           solves and writes the model. Classification (Newton, one pass per iteration): every
+ *           solves and writes the model (and its report.html beside it). Classification (Newton, one pass per iteration): every
  *           host keeps its rows in a spill file and answers each iteration the first host
  *           publishes in the same store (./iterations.ts) until it writes done.json.
  *           On failure: the reason in <root>/output/failure, exit 1.
  *   batch   An AWS Batch array child: shard AWS_BATCH_JOB_ARRAY_INDEX of AWS_BATCH_JOB_ARRAY_SIZE
  *           (or TRAINER_SHARDS) takes objects i, i + p, ... of the sorted list under
  *           TRAINER_INPUT_S3_URI (or TRAINER_INPUT_DIR) and writes its partial.
- *   reduce  The Batch finish: waits for the partials, merges, solves, writes model.json to
- *           TRAINER_MODEL_S3_URI and/or TRAINER_MODEL_PATH. Array children have exited by then,
+ *   reduce  The Batch finish: waits for the partials, merges, solves, writes model.json (and
+ *           report.html beside it) to TRAINER_MODEL_S3_URI and/or TRAINER_MODEL_PATH. Array children have exited by then,
  *           so a classification target's Newton passes run here, over every input object in
  *           this one process (SageMaker spreads them over its hosts).
  *
@@ -24,11 +24,14 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { putJson } from '../adapters/model-store';
+import { putJson, putReport } from '../adapters/model-store';
 import { documentText } from '../core/document-text';
 import { chooseTask } from '../core/logistic';
 import type { ModelArtifact } from '../core/model-artifact';
+import { renderModelReport, type ReportTiming } from '../core/model-report';
+import { reportBeside } from '../core/models-layout';
 import {
   TrainingShard,
   artifactFromResult,
@@ -38,6 +41,7 @@ import {
   solveMerged,
   trainObject,
   trainSources,
+  type TrainingResult,
   type TrainingSource,
 } from '../core/train';
 import { fileSpills } from './file-spill';
@@ -103,24 +107,52 @@ function partialsStore(config: TrainerConfig, s3: () => Promise<S3Client>): Prom
   return Promise.resolve(null);
 }
 
+/** Seconds since the trainer process began its mode (the report's measured time). */
+type Elapsed = () => number;
+
+/** What the trainer measures, in the report's words, per mode. */
+const MEASURED = {
+  oneHost:
+    "the trainer's own wall time, from its start to the model solved (reading the channel included); " +
+    'the billed training seconds are known only after the job and go to its calibration record (record-job)',
+  leader:
+    "the first host's own wall time, from its start to the model solved: it waits for every host's partial, " +
+    'so this spans the slowest host; the billed seconds are known only after the job (record-job)',
+  reduce:
+    "the Batch reduce job's own wall time, from its start to the model solved; the array children ran " +
+    "before it, and the whole job's time goes to its calibration record after the job (record-job)",
+} as const;
+
+/** The report of an artifact: the holdout evaluation the solve made and the time measured here. */
+function reportOf(artifact: ModelArtifact, result: TrainingResult, timing: ReportTiming): string {
+  return renderModelReport({ artifact, evaluation: result.evaluation, timing });
+}
+
+/** model.json, and report.html beside it (`reportBeside`), at each path and at `modelS3Uri`. */
 async function writeModel(
   artifact: ModelArtifact,
+  report: string,
   config: TrainerConfig,
   s3: () => Promise<S3Client>,
   path?: string,
-): Promise<string[]> {
-  const written: string[] = [];
+): Promise<{ model: string[]; report: string[] }> {
+  const written = { model: [] as string[], report: [] as string[] };
   for (const p of [path, config.modelPath]) {
     if (!p) continue;
     await mkdir(dirname(p), { recursive: true });
     await writeFile(p, documentText(artifact));
-    written.push(p);
+    await writeFile(reportBeside(p), report);
+    written.model.push(p);
+    written.report.push(reportBeside(p));
   }
   if (config.modelS3Uri) {
     // Through the model store, as promote writes artifacts: the same bytes, the same headers.
     const { bucket, prefix } = parseS3Uri(config.modelS3Uri);
-    await putJson(await s3(), bucket, prefix, artifact);
-    written.push(config.modelS3Uri);
+    const client = await s3();
+    await putJson(client, bucket, prefix, artifact);
+    await putReport(client, bucket, reportBeside(prefix), report);
+    written.model.push(config.modelS3Uri);
+    written.report.push(`s3://${bucket}/${reportBeside(prefix)}`);
   }
   return written;
 }
@@ -141,6 +173,7 @@ async function sagemakerTrain(
   ctx: TrainerContext,
   s3: () => Promise<S3Client>,
   log: (e: Record<string, unknown>) => void,
+  elapsed: Elapsed,
 ): Promise<void> {
   const configDir = join(root, 'input', 'config');
   const hp = await readJson<Record<string, unknown>>(join(configDir, 'hyperparameters.json'), {});
@@ -166,7 +199,7 @@ async function sagemakerTrain(
   const shard = new TrainingShard(config.train, shardName(index), fileSpills);
   try {
     await trainShard(shard, sources, log);
-    await sagemakerSolve(shard, index, p, config, rc, root, s3, log);
+    await sagemakerSolve(shard, index, p, config, rc, root, s3, log, elapsed);
   } finally {
     shard.spill?.dispose();
   }
@@ -181,6 +214,7 @@ async function sagemakerSolve(
   root: string,
   s3: () => Promise<S3Client>,
   log: (e: Record<string, unknown>) => void,
+  elapsed: Elapsed,
 ): Promise<void> {
   let result;
   if (p > 1) {
@@ -222,7 +256,11 @@ async function sagemakerSolve(
       ...(config.plannedSeconds !== undefined ? { plannedSeconds: config.plannedSeconds } : {}),
     },
   });
-  const written = await writeModel(artifact, config, s3, join(root, 'model', 'model.json'));
+  const report = reportOf(artifact, result, {
+    measuredSeconds: elapsed(),
+    measured: p > 1 ? MEASURED.leader : MEASURED.oneHost,
+  });
+  const written = await writeModel(artifact, report, config, s3, join(root, 'model', 'model.json'));
   log({
     message: 'model written',
     version: artifact.version,
@@ -231,7 +269,8 @@ async function sagemakerSolve(
     metrics: artifact.metrics,
     ...(artifact.iterations !== undefined ? { iterations: artifact.iterations } : {}),
     warnings: artifact.warnings ?? [],
-    to: written,
+    to: written.model,
+    report: written.report,
   });
   // One line per warning, so a log search for WARN finds the constant or collinear features.
   for (const warning of artifact.warnings ?? []) log({ level: 'WARN', message: 'training warning', warning });
@@ -278,6 +317,7 @@ async function batchReduce(
   ctx: TrainerContext,
   s3: () => Promise<S3Client>,
   log: (e: Record<string, unknown>) => void,
+  elapsed: Elapsed,
 ): Promise<void> {
   const config = parseTrainerConfig(hyperparametersFromEnv(ctx.env), { codeVersion: ctx.env.CODE_VERSION });
   const size = Number(ctx.env.AWS_BATCH_JOB_ARRAY_SIZE ?? config.shards ?? NaN);
@@ -295,7 +335,7 @@ async function batchReduce(
   });
   const shards = await Promise.all(names.map((n) => readPartial(store, n, config.train)));
   const merged = mergeShards(shards, config.train);
-  let result;
+  let result: TrainingResult;
   if (
     chooseTask(config.train.task ?? 'auto', merged.targetValues, config.train.schema.target) ===
     'classification'
@@ -326,7 +366,8 @@ async function batchReduce(
       ...(config.plannedSeconds !== undefined ? { plannedSeconds: config.plannedSeconds } : {}),
     },
   });
-  const written = await writeModel(artifact, config, s3);
+  const report = reportOf(artifact, result, { measuredSeconds: elapsed(), measured: MEASURED.reduce });
+  const written = await writeModel(artifact, report, config, s3);
   log({
     message: 'model written',
     version: artifact.version,
@@ -335,7 +376,8 @@ async function batchReduce(
     metrics: artifact.metrics,
     ...(artifact.iterations !== undefined ? { iterations: artifact.iterations } : {}),
     warnings: artifact.warnings ?? [],
-    to: written,
+    to: written.model,
+    report: written.report,
   });
   // One line per warning, so a log search for WARN finds the constant or collinear features.
   for (const warning of artifact.warnings ?? []) log({ level: 'WARN', message: 'training warning', warning });
@@ -352,10 +394,12 @@ export async function runTrainer(
     ctx.log ?? ((e) => console.log(JSON.stringify({ level: 'INFO', service: 'trainer', mode, ...e })));
   let client: S3Client | undefined;
   const s3 = async () => (client ??= ctx.s3 ? ctx.s3() : await defaultS3());
+  const started = performance.now();
+  const elapsed: Elapsed = () => (performance.now() - started) / 1000;
   try {
-    if (mode === 'train') await sagemakerTrain(root, ctx, s3, log);
+    if (mode === 'train') await sagemakerTrain(root, ctx, s3, log, elapsed);
     else if (mode === 'batch') await batchTrain(ctx, s3, log);
-    else if (mode === 'reduce') await batchReduce(ctx, s3, log);
+    else if (mode === 'reduce') await batchReduce(ctx, s3, log, elapsed);
     else throw new TrainerConfigError(`unknown mode "${mode}": use train, batch or reduce`);
     return 0;
   } catch (error) {
