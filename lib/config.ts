@@ -255,6 +255,38 @@ export const factoryConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * SQL over the curated data in the Athena console (the query stack): a Glue database and
+     * tables, an Athena workgroup and an analyst role.
+     */
+    query: z
+      .object({
+        enabled: z.boolean().default(true),
+        /**
+         * A query that would scan more is cancelled. Athena's floor is 10 MB
+         * (WorkGroupConfiguration BytesScannedCutoffPerQuery, minimum 10000000 bytes).
+         */
+        bytesScannedCutoffMB: z.number().int().min(10).max(10_000_000).default(1000),
+        /** Query results (in the results bucket) expire after this many days. */
+        resultsDays: z.number().int().min(1).max(3650).default(30),
+        /**
+         * Who may assume the analyst role: IAM role or user ARNs (an IAM Identity Center
+         * permission set's role, say); empty: any principal of the account that signed in
+         * with MFA and whose own policy allows sts:AssumeRole on it (console "Switch role").
+         */
+        analystPrincipals: z
+          .array(
+            z
+              .string()
+              .regex(
+                /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/,
+                'must be an IAM role or user ARN',
+              ),
+          )
+          .default([]),
+      })
+      .strict()
+      .prefault({}),
     network: z
       .object({
         /**

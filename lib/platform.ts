@@ -9,6 +9,7 @@ import { DataLakeStack } from './stacks/data-lake-stack';
 import { IngestStack } from './stacks/ingest-stack';
 import { NetworkStack } from './stacks/network-stack';
 import { PreprocessStack } from './stacks/preprocess-stack';
+import { QueryStack } from './stacks/query-stack';
 import { MonitoringStack } from './stacks/monitoring-stack';
 import { ServingStack } from './stacks/serving-stack';
 import { TrainingStack } from './stacks/training-stack';
@@ -19,6 +20,8 @@ export interface Platform {
   readonly ingest?: IngestStack;
   readonly network: NetworkStack;
   readonly preprocess: PreprocessStack;
+  /** SQL in the Athena console over the curated tables, unless `query.enabled` is false. */
+  readonly query?: QueryStack;
   readonly training: TrainingStack;
   readonly serving: ServingStack;
   readonly monitoring: MonitoringStack;
@@ -78,6 +81,18 @@ export function createPlatform(app: Construct, config: FactoryConfig): Platform 
       })
     : undefined;
 
+  const query = config.query.enabled
+    ? new QueryStack(app, id('Query'), {
+        ...base,
+        stackName: id('Query'),
+        config,
+        key: dataLake.key,
+        curated: dataLake.curated,
+        accessLogs: dataLake.accessLogs,
+        description: 'aiaas-factory query: Glue tables over the curated data, Athena workgroup, analyst role',
+      })
+    : undefined;
+
   const training = new TrainingStack(app, id('Training'), {
     ...base,
     stackName: id('Training'),
@@ -116,6 +131,7 @@ export function createPlatform(app: Construct, config: FactoryConfig): Platform 
 
   const stacks: Stack[] = [dataLake, network, preprocess, training, serving, monitoring];
   if (ingest) stacks.push(ingest);
+  if (query) stacks.push(query);
   for (const stack of stacks) {
     // CloudFormation does not accept tags on dashboards (cfn-lint E3002).
     const options = { excludeResourceTypes: ['AWS::CloudWatch::Dashboard'] };
@@ -139,7 +155,7 @@ export function createPlatform(app: Construct, config: FactoryConfig): Platform 
     ),
   );
   Aspects.of(app).add(new DropRedundantDependsOn());
-  return { dataLake, ingest, network, preprocess, training, serving, monitoring };
+  return { dataLake, ingest, network, preprocess, query, training, serving, monitoring };
 }
 
 function pascal(text: string): string {
