@@ -212,6 +212,17 @@ export const factoryConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** The Model Registry: every candidate is registered in the deployment's model package group. */
+    models: z
+      .object({
+        /**
+         * A better candidate waits as `PendingManualApproval` until someone approves it in the
+         * SageMaker console; the pointer moves then. null: the stage's default (on in prod).
+         */
+        manualApproval: z.boolean().nullable().default(null),
+      })
+      .strict()
+      .prefault({}),
     serving: z
       .object({
         auth: z.enum(['iam', 'cognito']).default('iam'),
@@ -604,6 +615,14 @@ function vpcEndpointOnlyOf(config: {
   readonly security: { readonly vpcEndpointOnly: boolean | null };
 }): boolean {
   return config.security.vpcEndpointOnly ?? config.stage === 'prod';
+}
+
+/** `models.manualApproval`, or the stage's default: a person approves each better model in prod. */
+export function manualApprovalOf(config: {
+  readonly stage: 'dev' | 'prod';
+  readonly models: { readonly manualApproval: boolean | null };
+}): boolean {
+  return config.models.manualApproval ?? config.stage === 'prod';
 }
 
 /** The record key the ingest rule writes the topic's line id to, or undefined for none. */

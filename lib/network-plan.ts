@@ -37,9 +37,10 @@ export const SDK_CLIENT_SERVICES: Readonly<Record<string, string | null>> = {
 export type TrainingEngine = FactoryConfig['training']['engine'];
 
 /**
- * The SDK clients other than S3 each Lambda handler's bundle contains (what it calls). Only the
- * record-job step calls another API: it describes the finished job on the configured engine,
- * and its bundle is the one for that engine (lambda/handlers/record-job-<engine>.ts).
+ * The SDK clients other than S3 each Lambda handler's bundle contains (what it calls). The
+ * record-job step describes the finished job on the configured engine, and its bundle is the one
+ * for that engine (lambda/handlers/record-job-<engine>.ts); promote and approval call the
+ * SageMaker Model Registry on either engine.
  */
 export function handlerClients(engine: TrainingEngine): Readonly<Record<string, readonly string[]>> {
   return {
@@ -47,7 +48,8 @@ export function handlerClients(engine: TrainingEngine): Readonly<Record<string, 
     predict: [],
     plan: [],
     evaluate: [],
-    promote: [],
+    promote: ['client-sagemaker'],
+    approval: ['client-sagemaker'],
     'record-job': [engine === 'sagemaker' ? 'client-sagemaker' : 'client-batch'],
   };
 }

@@ -138,6 +138,8 @@ export interface LocalPipelineSummary {
   };
   readonly evaluation: { readonly better: boolean; readonly reason: string };
   readonly promotion: { readonly promoted: boolean; readonly key: string; readonly reason: string };
+  /** The candidate's package in the Model Registry (moto's SageMaker) and its approval status. */
+  readonly registry: { readonly group: string; readonly packageArn: string; readonly status: string };
   /** The fit against the generator's true weights (source 'generated'; the user's data has no truth). */
   readonly truth?: {
     readonly weights: readonly WeightRow[];
@@ -151,6 +153,8 @@ export interface LocalPipelineSummary {
     /** The generator's true weights (source 'generated'). */
     readonly truthPath?: string;
     readonly modelPath: string;
+    /** The model report (report.html) the trainer wrote beside the candidate. */
+    readonly reportPath: string;
     readonly hostsDir: string;
     readonly s3: readonly S3Output[];
   };

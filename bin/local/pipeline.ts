@@ -137,6 +137,7 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
       modelsBucket: buckets.models,
       candidate: training.candidate,
     });
+      config,
 
     api = await servePredict(clock, s3, deps, { config, modelsBucket: buckets.models, port: options.port });
     const answers = await askPredict(clock, {

@@ -175,6 +175,9 @@ export function formatSummary(summary: LocalPipelineSummary): string {
     `${pad}evaluate: ${summary.evaluation.better ? 'better' : 'not better'} (${summary.evaluation.reason}); ` +
       `promote: ${summary.promotion.promoted ? 'now serving' : 'kept in history'}`,
   );
+  out.push(
+    `${pad}registry: registered in the Model Registry as ${summary.registry.packageArn} (${summary.registry.status})`,
+  );
   if (truth) {
     out.push(`Weights     recovered against the generator's truth (noise σ = ${truth.noiseStd}):`);
     const weightRows = [...truth.weights, truth.bias].map((w) => {
@@ -231,6 +234,7 @@ export function formatSummary(summary: LocalPipelineSummary): string {
       (outputs.truthPath ? `, ${outputs.truthPath.slice(outputs.workDir.length + 1)} (true weights),` : ','),
   );
   out.push(`${pad}  opt-ml/algo-*/ (each host's /opt/ml: config, model, output/trainer.log)`);
+  out.push(`${pad}Model report (open in a browser): ${outputs.reportPath}`);
   out.push(`${pad}S3 (moto_server ${summary.moto.endpoint}; in memory, gone when it stops):`);
   out.push(
     ...table(

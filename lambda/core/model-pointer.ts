@@ -3,7 +3,7 @@
  * read by promote (re-checking before it moves), the evaluate step and the serving cache.
  */
 import { z } from 'zod';
-import { modelMetricsSchema } from './model-artifact';
+import { artifactProblems, modelMetricsSchema, type ModelArtifact } from './model-artifact';
 
 export const modelPointerSchema = z
   .object({
@@ -27,4 +27,21 @@ export function parsePointer(value: unknown): ModelPointer {
   throw new Error(
     `not a model pointer { version, key, promotedAt, metrics }: ${[...new Set(problems)].join('; ')}`,
   );
+}
+
+/** The pointer that serves `artifact` (stored at `key`) from `at` on: promote, approval and rollback write it. */
+export function pointerTo(artifact: ModelArtifact, key: string, at: Date): ModelPointer {
+  return { version: artifact.version, key, promotedAt: at.toISOString(), metrics: artifact.metrics };
+}
+
+/**
+ * Why the document at `models/<version>/model.json` may not be pointed at, empty when it may: the
+ * check predict's cache applies (`artifactProblems`, the one servable check), and the version it
+ * claims must be the one asked for.
+ */
+export function servableProblems(value: unknown, version: string): string[] {
+  const problems = artifactProblems(value);
+  if (problems.length > 0) return problems;
+  const actual = (value as ModelArtifact).version;
+  return actual === version ? [] : [`the artifact is version ${actual}, not ${version}`];
 }

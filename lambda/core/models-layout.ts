@@ -3,6 +3,7 @@
  *
  *   models/<version>/model.json               every promoted-or-kept candidate artifact (history)
  *   models/current.json                       the pointer { version, key, promotedAt, metrics }
+ *   models/<version>/registry.json            the version's Model Registry package { group, packageArn, status }
  *   training/<run id>/model.json              a run's candidate, written by the trainer
  *   training/<run id>/report.html             the run's model report (HTML), beside its candidate
  *   training/<run id>/partials/               the run's shard partials, where the hosts meet
@@ -30,6 +31,11 @@ export function artifactKey(version: string): string {
   if (!/^[A-Za-z0-9._-]+$/.test(version))
     throw new Error(`model version ${JSON.stringify(version)} is not key-safe`);
   return `${MODELS_PREFIX}${version}/model.json`;
+}
+
+/** `models/<version>/registry.json`: which model package the version is in the Model Registry. */
+export function registryRecordKey(version: string): string {
+  return artifactKey(version).replace(/model\.json$/, 'registry.json');
 }
 
 /** `training/<run>/model.json`, with the run id as given (a token in the state machine). */

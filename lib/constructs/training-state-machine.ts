@@ -71,7 +71,8 @@ export interface TrainingStateMachineProps {
 
 /**
  * The training run: plan (T = n/p) → train on SageMaker or Batch → keep the job as a calibration
- * record → evaluate the candidate against the served model → promote it only when better.
+ * record → evaluate the candidate against the served model → register it in the Model Registry and
+ * promote it only when better (or, under manual approval, once a person approves it).
  * Transient errors are retried with backoff; any other failure ends in TrainingFailed.
  */
 export class TrainingStateMachine extends Construct {
@@ -274,11 +275,22 @@ export class TrainingStateMachine extends Construct {
       'trainingJobName.$': '$.training.jobName',
     });
     const recordBatch = record('RecordBatchJob', { engine: 'batch', 'jobId.$': '$.batch.jobId' });
+    // Promote runs on both branches of the evaluation: it registers every candidate in the Model
+    // Registry (Approved, Rejected, or PendingManualApproval) and moves the pointer only when better.
     const done = new sfn.Succeed(this, 'Done');
-    const decide = new sfn.Choice(this, 'BetterThanCurrent')
-      .when(sfn.Condition.booleanEquals('$.evaluation.better', true), promote.next(done))
+    const decide = new sfn.Choice(this, 'Served')
+      .when(sfn.Condition.booleanEquals('$.promotion.promoted', true), done)
+      .when(
+        sfn.Condition.and(
+          sfn.Condition.isPresent('$.promotion.awaitingApproval'),
+          sfn.Condition.booleanEquals('$.promotion.awaitingApproval', true),
+        ),
+        new sfn.Succeed(this, 'AwaitingApproval', {
+          comment: 'Better, registered PendingManualApproval: the approval rule serves it once approved',
+        }),
+      )
       .otherwise(new sfn.Succeed(this, 'KeptCurrentModel'));
-    evaluate.next(decide);
+    evaluate.next(promote).next(decide);
     reduce.next(recordBatch);
     trainOnSageMaker.next(recordSageMaker);
 
@@ -294,7 +306,7 @@ export class TrainingStateMachine extends Construct {
     // 'Default' leaves the state machine's logical id (and its role's) what it was before this
     // construct wrapped it, and with it the stack output the monitoring stack reads its ARN from.
     this.stateMachine = new sfn.StateMachine(this, 'Default', {
-      comment: 'plan (T = n/p) → train on SageMaker or Batch → evaluate → promote',
+      comment: 'plan (T = n/p) → train on SageMaker or Batch → evaluate → register and promote',
       definitionBody: sfn.DefinitionBody.fromChainable(start.next(planStep).next(chooseEngine)),
       timeout: Duration.seconds(props.maxRuntimeSeconds * (props.spot ? 2 : 1) + 3600),
       tracingEnabled: true,

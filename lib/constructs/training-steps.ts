@@ -1,10 +1,11 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { MODELS_BUCKET_VARIABLE } from '../../lambda/core/env/models-steps';
+import { REGISTRY_VARIABLES, registryEnvironment } from '../../lambda/core/env/registry';
 import { PLAN_BUCKETS, planEnvironment, type PlanSettings } from '../../lambda/core/env/plan';
 import {
   CAPACITY_PREFIX,
@@ -35,6 +36,13 @@ export interface TrainingStepsProps {
   readonly models: s3.IBucket;
   /** What the plan step sizes a run with (its environment). */
   readonly plan: PlanSettings;
+  /** The deployment's Model Registry group, which promote registers every candidate in. */
+  readonly registry: {
+    readonly groupName: string;
+    readonly groupArn: string;
+    /** Better candidates wait for a person's approval (`models.manualApproval`). */
+    readonly manualApproval: boolean;
+  };
 }
 
 /**
@@ -45,6 +53,8 @@ export class TrainingSteps extends Construct {
   public readonly plan: NodeFunction;
   public readonly evaluate: NodeFunction;
   public readonly promote: NodeFunction;
+  /** Moves the pointer to a package approved in the Model Registry (the approval rule's target). */
+  public readonly approval: NodeFunction;
   public readonly recordJob: NodeFunction;
 
   constructor(scope: Construct, id: string, props: TrainingStepsProps) {
@@ -55,6 +65,12 @@ export class TrainingSteps extends Construct {
       description: string,
       environment: Record<string, string>,
       entry?: string,
+      invocation: { readonly unreservedBecause: string; readonly noDlqBecause: string } = {
+        unreservedBecause:
+          'Invoked only by the training state machine, once per step of a run (runs start on the schedule or on demand); a reservation would take account concurrency these steps never use.',
+        noDlqBecause:
+          'Invoked synchronously by the state machine, which retries and catches failures itself.',
+      },
     ) => {
       const fn = new NodeFunction(this, name, {
         handler,
@@ -65,21 +81,12 @@ export class TrainingSteps extends Construct {
         logKey: props.logKey,
         logRetention: props.logRetention,
         stage: props.stage,
-        concurrency: {
-          unreservedBecause:
-            'Invoked only by the training state machine, once per step of a run (runs start on the schedule or on demand); a reservation would take account concurrency these steps never use.',
-        },
+        concurrency: { unreservedBecause: invocation.unreservedBecause },
         environment: { METRICS_NAMESPACE: props.metricsNamespace, ...environment },
       });
       Validations.of(fn).acknowledge(
-        {
-          id: 'NIST.800.53.R5-LambdaDLQ',
-          reason: 'Invoked synchronously by the state machine, which retries and catches failures itself.',
-        },
-        {
-          id: 'Serverless-LambdaDLQ',
-          reason: 'Invoked synchronously by the state machine, which retries and catches failures itself.',
-        },
+        { id: 'NIST.800.53.R5-LambdaDLQ', reason: invocation.noDlqBecause },
+        { id: 'Serverless-LambdaDLQ', reason: invocation.noDlqBecause },
       );
       return fn;
     };
@@ -101,16 +108,63 @@ export class TrainingSteps extends Construct {
       read: true,
       prefixes: [MODELS_PREFIX, TRAINING_PREFIX],
     });
+    const { registry } = props;
     this.promote = step(
       'Promote',
       'promote',
-      'Publishes a better model and moves the current pointer',
-      {},
+      'Registers every candidate in the Model Registry; publishes a better model and moves the current pointer',
+      registryEnvironment({ modelPackageGroup: registry.groupName, manualApproval: registry.manualApproval }),
     ).bindBucket(MODELS_BUCKET_VARIABLE, props.models, {
       read: true,
       write: true,
       prefixes: [MODELS_PREFIX, TRAINING_PREFIX],
     });
+    this.approval = step(
+      'Approval',
+      'approval',
+      'Serves a model version once its package is approved in the Model Registry',
+      { [REGISTRY_VARIABLES.group]: registry.groupName },
+      undefined,
+      {
+        unreservedBecause:
+          'Invoked by the Model Registry approval rule, once per approval-status change of a package in the group (a person approving, or factory models rollback); a reservation would take account concurrency it never uses.',
+        noDlqBecause:
+          'The event carries only the package ARN, and the package in the registry stays Approved: a failed invocation (logged, in the function Errors metric) is retried by approving again or by factory models rollback, which needs no queued copy of the event.',
+      },
+    ).bindBucket(MODELS_BUCKET_VARIABLE, props.models, {
+      read: true,
+      write: true,
+      prefixes: [MODELS_PREFIX],
+    });
+    // Versioned packages are `model-package/<group>/<n>`, n numbered by SageMaker per group
+    // ("Model Registry Models, Model Versions, and Model Groups", SageMaker developer guide); the
+    // group name is lowercase (modelPackageGroupName), as SageMaker writes it in the ARN.
+    const packages = Stack.of(this).formatArn({
+      service: 'sagemaker',
+      resource: 'model-package',
+      resourceName: `${registry.groupName}/*`,
+    });
+    this.promote.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'RegisterModelPackages',
+        actions: ['sagemaker:CreateModelPackage', 'sagemaker:UpdateModelPackage'],
+        resources: [registry.groupArn, packages],
+      }),
+    );
+    this.approval.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadModelPackages',
+        actions: ['sagemaker:DescribeModelPackage'],
+        resources: [packages],
+      }),
+    );
+    for (const fn of [this.promote, this.approval]) {
+      Validations.of(fn.role!).acknowledge({
+        id: wildcardResourceFinding(this, packages),
+        reason:
+          "Model package versions are numbered by SageMaker as they are registered (model-package/<group>/<n>); the grant is limited to the deployment's own group.",
+      });
+    }
 
     this.recordJob = step(
       'RecordJob',

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as batch from 'aws-cdk-lib/aws-batch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
@@ -8,6 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { functionNetwork } from '../network-plan';
@@ -18,7 +19,8 @@ import {
   toHyperparameters,
   toTrainerEnvironment,
 } from '../../lambda/core/trainer-contract';
-import { metricsNamespace, type FactoryConfig } from '../config';
+import { manualApprovalOf, metricsNamespace, type FactoryConfig } from '../config';
+import { APPROVAL, MODEL_PACKAGE_EVENT, modelPackageGroupName } from '../../lambda/core/model-registry';
 import { BatchCluster } from '../constructs/batch-cluster';
 import { NodeFunction } from '../constructs/node-function';
 import { SageMakerTrainingRole } from '../constructs/sagemaker-training-role';
@@ -52,6 +54,9 @@ export class TrainingStack extends Stack {
   public readonly evaluateFunction: NodeFunction;
   public readonly promoteFunction: NodeFunction;
   public readonly recordJobFunction: NodeFunction;
+  public readonly approvalFunction: NodeFunction;
+  /** The deployment's Model Registry group: every run registers its candidate here. */
+  public readonly modelPackageGroup: sagemaker.CfnModelPackageGroup;
   public readonly image: ecrAssets.DockerImageAsset;
   /** The synth-time plans for the configured workload. */
   public readonly sageMakerCapacity: TrainingCapacity;
@@ -109,6 +114,17 @@ export class TrainingStack extends Stack {
     this.jobQueue = cluster.jobQueue;
     this.jobDefinition = cluster.jobDefinition;
 
+    const groupName = modelPackageGroupName(config.prefix, config.stage);
+    this.modelPackageGroup = new sagemaker.CfnModelPackageGroup(this, 'ModelRegistry', {
+      modelPackageGroupName: groupName,
+      modelPackageGroupDescription: `Every training run's candidate (${config.prefix} ${config.stage}): Approved when served, Rejected when the current model stayed`,
+    });
+    // The registry is the history people audit: prod keeps it when the stack goes.
+    this.modelPackageGroup.applyRemovalPolicy(
+      config.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    );
+    const manualApproval = manualApprovalOf(config);
+
     const onSageMaker = training.engine === 'sagemaker';
     const steps = new TrainingSteps(this, 'Steps', {
       network: functionNetwork(config, vpc),
@@ -131,11 +147,29 @@ export class TrainingStack extends Stack {
         task: training.task,
         metricsNamespace: metricsNamespace(config),
       },
+      registry: { groupName, groupArn: this.modelPackageGroup.attrModelPackageGroupArn, manualApproval },
     });
     this.planFunction = steps.plan;
     this.evaluateFunction = steps.evaluate;
     this.promoteFunction = steps.promote;
     this.recordJobFunction = steps.recordJob;
+    this.approvalFunction = steps.approval;
+
+    // An approval in the console (or by `factory models rollback`) serves that version.
+    const approvals = new events.Rule(this, 'ModelApproved', {
+      description: `Serves a model once its package in ${groupName} is approved`,
+      eventPattern: {
+        source: [MODEL_PACKAGE_EVENT.source],
+        detailType: [MODEL_PACKAGE_EVENT.detailType],
+        detail: { ModelPackageGroupName: [groupName], ModelApprovalStatus: [APPROVAL.approved] },
+      },
+      targets: [new targets.LambdaFunction(steps.approval, { retryAttempts: 2 })],
+    });
+    Validations.of(approvals).acknowledge({
+      id: 'Serverless-EventBusDLQ',
+      reason:
+        'The event names only a package that stays Approved in the registry: a delivery that fails after two retries shows in the rule FailedInvocations metric and is redone by approving again, so there is nothing to keep in a queue.',
+    });
 
     this.stateMachine = new TrainingStateMachine(this, 'Pipeline', {
       engine: training.engine,

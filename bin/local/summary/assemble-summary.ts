@@ -102,6 +102,11 @@ export function assembleSummary(run: RunResults): LocalPipelineSummary {
     },
     evaluation: { better: evaluation.better, reason: evaluation.reason },
     promotion: { promoted: promotion.promoted, key: promotion.key, reason: promotion.reason },
+    registry: {
+      group: run.model.registry.group,
+      packageArn: run.model.registry.packageArn,
+      status: run.model.registry.status,
+    },
     ...(data.source === 'generated' ? { truth: truthComparison(artifact, data.written.truth) } : {}),
     predict: run.predict,
     outputs: {
@@ -109,6 +114,7 @@ export function assembleSummary(run: RunResults): LocalPipelineSummary {
       summaryPath: dir.summaryPath,
       ...(data.source === 'generated' ? { truthPath: data.written.truthPath } : {}),
       modelPath: dir.modelPath,
+      reportPath: dir.reportPath,
       hostsDir: dir.hostsDir,
       s3: s3Outputs({
         buckets: run.buckets,

@@ -10,7 +10,13 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import {
+  CreateModelPackageGroupCommand,
+  DescribeModelPackageCommand,
+  SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
 import { startMoto, useMotoEnvironment, type MotoServer } from '../../../bin/local/moto-server';
+import { readRegistryRecord } from '../../../lambda/adapters/model-registry';
 import { CURRENT_POINTER_KEY, readPointer } from '../../../lambda/adapters/model-store';
 import { DEFAULT_DATASET_SCHEMA } from '../../../lambda/core/dataset-schema';
 import type { ModelArtifact } from '../../../lambda/core/model-artifact';
@@ -28,6 +34,8 @@ import { captureEmf, enabledMetrics, silentMetrics, unitsOf, type EmfDocument } 
 
 let moto: MotoServer;
 let s3: S3Client;
+let sagemaker: SageMakerClient;
+const GROUP = 'test-dev-models';
 const MODELS = 'models-bucket';
 const CANDIDATES = 'work-bucket';
 const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
@@ -63,11 +71,17 @@ async function putCandidate(name: string, artifact: ModelArtifact): Promise<stri
   return `s3://${CANDIDATES}/candidates/${name}/model.json`;
 }
 
-const config = { modelsBucket: MODELS, serviceName: 'test', metricsNamespace: 'Test' };
+const config = {
+  modelsBucket: MODELS,
+  serviceName: 'test',
+  metricsNamespace: 'Test',
+  modelPackageGroup: GROUP,
+  manualApproval: false,
+};
 const metrics = silentMetrics();
 const evaluate = (candidate: unknown) => runEvaluate({ candidate }, { s3, config, logger, metrics });
 const promote = (e: EvaluateOutput) =>
-  runPromote(e, { s3, config, logger, metrics, now: () => new Date('2024-06-01T00:00:00Z') });
+  runPromote(e, { s3, sagemaker, config, logger, metrics, now: () => new Date('2024-06-01T00:00:00Z') });
 
 /** Runs fn with stdout captured; returns the EMF documents it wrote (also when it throws). */
 async function emfOf(fn: () => Promise<unknown>): Promise<{ documents: EmfDocument[]; error?: unknown }> {
@@ -90,6 +104,13 @@ beforeAll(async () => {
     region: 'eu-west-1',
     credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
   });
+  sagemaker = new SageMakerClient({
+    endpoint: moto.endpoint,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
+  // The training stack declares the group (moto's CloudFormation cannot create one).
+  await sagemaker.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: GROUP }));
   for (const b of [MODELS, CANDIDATES]) {
     await s3.send(
       new CreateBucketCommand({ Bucket: b, CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }),
@@ -102,6 +123,7 @@ beforeAll(async () => {
 }, 60000);
 
 afterAll(async () => {
+  sagemaker?.destroy();
   s3?.destroy();
   await moto?.stop();
 });
@@ -125,6 +147,30 @@ describe('evaluate and promote against moto_server', () => {
     });
   });
 
+  it('registers the promoted model as an Approved package naming its artifact, task, metrics, lineage and capacity', async () => {
+    const record = await readRegistryRecord(s3, MODELS, good.version);
+    expect(record).toMatchObject({ group: GROUP, status: 'Approved' });
+    const pkg = await sagemaker.send(
+      new DescribeModelPackageCommand({ ModelPackageName: record!.packageArn }),
+    );
+    expect(pkg.ModelPackageGroupName).toBe(GROUP);
+    expect(pkg.ModelApprovalStatus).toBe('Approved');
+    expect(pkg.CustomerMetadataProperties).toMatchObject({
+      version: good.version,
+      artifact: `s3://${MODELS}/models/${good.version}/model.json`,
+      task: 'regression',
+      'metrics.rmse': String(good.metrics.rmse),
+      'metrics.on': 'holdout',
+      'lineage.configHash': good.lineage.configHash,
+      'capacity.engine': 'local',
+      'capacity.instances': '1',
+    });
+    for (const [key, value] of Object.entries(pkg.CustomerMetadataProperties!)) {
+      expect(value.length).toBeLessThanOrEqual(256);
+      expect(`${key}=${value}`).toMatch(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u);
+    }
+  });
+
   it('is idempotent: promoting the same candidate again leaves the pointer as it was', async () => {
     const before = await s3.send(new GetObjectCommand({ Bucket: MODELS, Key: CURRENT_POINTER_KEY }));
     const out = await promote(await evaluate(await putCandidate('first', good)));
@@ -144,8 +190,26 @@ describe('evaluate and promote against moto_server', () => {
       await s3.send(new ListObjectsV2Command({ Bucket: MODELS, Prefix: 'models/' }))
     ).Contents!.map((o) => o.Key);
     expect(keys.sort()).toEqual(
-      [`models/${good.version}/model.json`, `models/${worse.version}/model.json`, CURRENT_POINTER_KEY].sort(),
+      [
+        `models/${good.version}/model.json`,
+        `models/${good.version}/registry.json`,
+        `models/${worse.version}/model.json`,
+        `models/${worse.version}/registry.json`,
+        CURRENT_POINTER_KEY,
+      ].sort(),
     );
+    expect(out.registry.status).toBe('Rejected');
+    const pkg = await sagemaker.send(
+      new DescribeModelPackageCommand({ ModelPackageName: out.registry.packageArn }),
+    );
+    expect(pkg.ModelApprovalStatus).toBe('Rejected');
+    expect(pkg.CustomerMetadataProperties?.version).toBe(worse.version);
+  });
+
+  it('registers a version once: promoting the worse candidate again updates nothing and adds no package', async () => {
+    const first = await readRegistryRecord(s3, MODELS, worse.version);
+    const again = await promote(await evaluate(await putCandidate('worse', worse)));
+    expect(again.registry).toEqual(first);
   });
 
   it('does not let a stale "better" verdict overwrite a better current model', async () => {
@@ -260,7 +324,13 @@ describe('trainer partials and model through S3 (moto_server)', () => {
 
 describe('training metrics (EMF) from evaluate and promote', () => {
   const METRICS_MODELS = 'metrics-models';
-  const metricsConfig = { modelsBucket: METRICS_MODELS, serviceName: 'x', metricsNamespace: 'AiaasFactory' };
+  const metricsConfig = {
+    modelsBucket: METRICS_MODELS,
+    serviceName: 'x',
+    metricsNamespace: 'AiaasFactory',
+    modelPackageGroup: GROUP,
+    manualApproval: false,
+  };
   const evaluateWithMetrics = (candidate: unknown) =>
     runEvaluate(
       { candidate },
@@ -274,6 +344,7 @@ describe('training metrics (EMF) from evaluate and promote', () => {
   const promoteWithMetrics = (e: EvaluateOutput) =>
     runPromote(e, {
       s3,
+      sagemaker,
       config: { ...metricsConfig, serviceName: 'promote' },
       logger,
       metrics: enabledMetrics({ namespace: 'AiaasFactory', serviceName: 'promote' }),
@@ -355,6 +426,8 @@ describe('training metrics (EMF) from evaluate and promote', () => {
       useMotoEnvironment(moto.endpoint);
       Object.assign(process.env, {
         MODELS_BUCKET: METRICS_MODELS,
+        MODEL_PACKAGE_GROUP: GROUP,
+        MANUAL_APPROVAL: 'false',
         POWERTOOLS_LOG_LEVEL: 'SILENT',
         POWERTOOLS_METRICS_DISABLED: 'false',
       });

@@ -3,6 +3,7 @@
  * for any column name a factory's data can have, `bias` and `__proto__` included.
  */
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateModelPackageCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -81,6 +82,10 @@ describe('a model whose features are named bias, __proto__ and "Torque [Nm]"', (
       if (body === undefined) throw Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' });
       return { Body: { transformToString: async () => body } };
     });
+    const sagemaker = mockClient(SageMakerClient);
+    sagemaker.on(CreateModelPackageCommand).resolves({
+      ModelPackageArn: 'arn:aws:sagemaker:eu-west-1:123456789012:model-package/test-dev-models/1',
+    });
     const output = await runPromote(
       {
         better: true,
@@ -88,12 +93,20 @@ describe('a model whose features are named bias, __proto__ and "Torque [Nm]"', (
       },
       {
         s3: new S3Client({}),
-        config: { modelsBucket: 'models', serviceName: 'promote', metricsNamespace: 'Test' },
+        sagemaker: new SageMakerClient({}),
+        config: {
+          modelsBucket: 'models',
+          serviceName: 'promote',
+          metricsNamespace: 'Test',
+          modelPackageGroup: 'test-dev-models',
+          manualApproval: false,
+        },
         logger: new Logger({ logLevel: 'SILENT' }),
         metrics: new Metrics({ namespace: 'Test', serviceName: 'promote' }),
       },
     );
     s3.restore();
+    sagemaker.restore();
     expect(output).toMatchObject({ promoted: true, version: artifact.version });
     expect(JSON.parse(objects.get('models/current.json')!)).toMatchObject({ version: artifact.version });
   });
