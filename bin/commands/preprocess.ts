@@ -1,7 +1,7 @@
 /**
  * `factory preprocess IN.csv --out DIR [--max-bytes N] [--schema schema.json] [--max-columns N] [--max-categories N]`
  *
- * Cleans one CSV with the streaming core (lambda/core/preprocess.ts) and writes DIR/clean.csv,
+ * Cleans one CSV (or JSON Lines file, by its `.jsonl` / `.ndjson` suffix) with the streaming core (lambda/core/preprocess.ts) and writes DIR/clean.csv,
  * DIR/train.csv, DIR/group_stats.csv, DIR/stats.json, DIR/report.json and DIR/quarantine.csv.
  * Outputs are written under temporary names and renamed at the end, so a file-level error leaves
  * no clean.csv behind (exit 1, one line on stderr).
@@ -11,6 +11,7 @@ import { mkdir, open, rename, rm, stat, writeFile, type FileHandle } from 'node:
 import { join } from 'node:path';
 import { fileSource } from '../../lambda/adapters/file-source';
 import { DEFAULT_DATASET_SCHEMA, type DatasetSchema } from '../../lambda/core/dataset-schema';
+import { inputKind, type InputFormat } from '../../lambda/core/input-key';
 import type { Delimiter } from '../../lambda/core/cleaning/delimited-input';
 import {
   DEFAULT_MAX_CATEGORIES,
@@ -31,7 +32,10 @@ export const PREPROCESS_USAGE = `usage: factory preprocess IN.csv --out DIR [--m
   --max-categories N   reject more than N distinct categories (default ${DEFAULT_MAX_CATEGORIES})
   --delimiter D        the input's field delimiter: comma (default), tab, semicolon or pipe
                        (or the character); the outputs are comma-separated either way
-IN.csv may be gzip-compressed (known by its bytes). Columns the schema does not name are kept;
+IN.csv may be gzip-compressed (known by its bytes). IN.jsonl / IN.ndjson (.gz too) is read as
+JSON Lines: one object per line, keys named as the schema's columns (others are not kept),
+records that are not objects, have a wrong type, lack an id or have a bad timestamp quarantined.
+Columns the schema does not name are kept;
 those pandas would read as numbers are filled, de-duplicated and averaged as numbers too.
 A file-level problem (no header, a missing column, over a limit, not UTF-8) writes no clean.csv.
 ${OK_OR_FAILURE_HELP}
@@ -72,6 +76,8 @@ export async function preprocessFile(
     maxColumns?: number;
     maxCategories?: number;
     delimiter?: Delimiter;
+    /** The input's format; by default its name's suffix decides (input-key.ts), CSV when none. */
+    format?: InputFormat;
   } = {},
 ): Promise<PreprocessResult> {
   // A bad schema file is named as the problem, not the CSV.
@@ -110,6 +116,7 @@ export async function preprocessFile(
       maxColumns: options.maxColumns,
       maxCategories: options.maxCategories,
       delimiter: options.delimiter,
+      format: options.format ?? inputKind(input)?.format ?? 'csv',
       sizeHint: source.gzip ? undefined : size,
       open: source.open,
       sink: {

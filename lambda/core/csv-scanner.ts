@@ -12,6 +12,9 @@
  */
 import { PreprocessError } from './preprocess-error';
 
+/** The longest row the scanner accepts unless told otherwise. */
+export const DEFAULT_MAX_ROW_BYTES = 1 << 20;
+
 export const ROW_OK = 0;
 export const ROW_STRAY_QUOTE = 1;
 export const ROW_UNCLOSED_QUOTE = 2;
@@ -115,7 +118,7 @@ export class CsvScanner {
     /** Called after the rows of one buffer, before its bytes are released (for batched copies). */
     private readonly onBufferEnd?: () => void,
   ) {
-    this.maxRowBytes = options.maxRowBytes ?? 1 << 20;
+    this.maxRowBytes = options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES;
     this.maxFields = options.maxFields ?? 4096;
     this.plainRows = options.plainRows;
     this.row = new ScannedRow(64);

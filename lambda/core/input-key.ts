@@ -11,8 +11,11 @@
 export const INPUT_SUFFIXES = ['.csv', '.csv.gz', '.jsonl', '.jsonl.gz', '.ndjson', '.ndjson.gz'] as const;
 export type InputSuffix = (typeof INPUT_SUFFIXES)[number];
 
+/** An input's format: CSV, or JSON Lines (one JSON object per line, as Firehose delivers them). */
+export type InputFormat = 'csv' | 'jsonl';
+
 export interface InputKind {
-  readonly format: 'csv' | 'jsonl';
+  readonly format: InputFormat;
   /** The name ends in `.gz`. */
   readonly gzipName: boolean;
   /** The matched suffix, lower case. */

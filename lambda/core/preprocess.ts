@@ -31,8 +31,13 @@
  *   stray quote (RFC 4180 violations pandas reads by guessing).
  * - A hostile file (too large, not UTF-8 text, no header, a bad header) is refused as a whole
  *   with a PreprocessError before anything is written.
+ * - JSON Lines (`format: 'jsonl'`, the ingest stack's Firehose objects) are read by
+ *   cleaning/json-lines.ts as the CSV rows of the schema's columns (pandas.read_json(lines=True,
+ *   dtype=False, convert_dates=False) then the schema's typing), so everything above applies to
+ *   them unchanged; their bad records are quarantined with their own reasons and lines.
  */
 import type { DatasetSchema } from './dataset-schema';
+import type { InputFormat } from './input-key';
 import type { Delimiter } from './cleaning/delimited-input';
 import { cleaningRun } from './cleaning/cleaning-run';
 import { ColumnsUntyped, columnTypes } from './cleaning/column-typing';
@@ -55,12 +60,14 @@ export type {
 } from './cleaning/run-contract';
 
 /**
- * Cleans one CSV: two passes over `open()`, outputs through `sink`, statistics and report
+ * Cleans one CSV or JSON Lines input (`format`): two passes over `open()`, outputs through `sink`, statistics and report
  * returned. Throws PreprocessError for file-level problems (before writing anything).
  */
 export async function preprocessCsv(given: PreprocessOptions): Promise<PreprocessResult> {
   const started = Date.now();
-  const options = { ...given, open: commaSeparated(given.open, given.delimiter ?? ',') };
+  // JSON Lines bytes are read by the run itself (json-lines.ts); the delimiter is CSV's.
+  const options =
+    given.format === 'jsonl' ? given : { ...given, open: commaSeparated(given.open, given.delimiter ?? ',') };
   let passes = 0;
   let numericExtras: readonly string[] | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -103,6 +110,7 @@ export async function preprocessBytes(
     maxColumns?: number;
     maxCategories?: number;
     delimiter?: Delimiter;
+    format?: InputFormat;
   } = {},
 ): Promise<PreprocessOutputs> {
   const chunkSize = options.chunkSize ?? 1 << 20;
@@ -127,6 +135,7 @@ export async function preprocessBytes(
     maxColumns: options.maxColumns,
     maxCategories: options.maxCategories,
     delimiter: options.delimiter,
+    format: options.format,
     weakHashBitsForTest: options.weakHashBitsForTest,
     open: async function* () {
       for (let i = 0; i < input.length; i += chunkSize) yield input.subarray(i, i + chunkSize);

@@ -1,9 +1,11 @@
 /**
- * Preprocess: one raw CSV object in, its cleaned outputs in the curated bucket out.
+ * Preprocess: one raw CSV or JSON Lines object in, its cleaned outputs in the curated bucket out.
  *
  * Triggered by EventBridge "Object Created" on the raw bucket (the S3 notification shape works
- * too) for keys ending in `.csv` or `.csv.gz` in any case (core/input-key.ts; JSON Lines keys are
- * routed too and skipped until they are read); gzip is known by the bytes (adapters/file-source.ts). Thin: decode the event (core/s3-event.ts), derive output keys (core/object-keys.ts),
+ * too) for keys ending in `.csv`, `.jsonl` or `.ndjson`, each optionally `.gz`, in any case
+ * (core/input-key.ts: the suffix decides the format; the ingest stack's Firehose objects are
+ * `ingest/.../*.jsonl.gz`, read as JSON Lines by cleaning/json-lines.ts into the same outputs);
+ * gzip is known by the bytes (adapters/file-source.ts). Thin: decode the event (core/s3-event.ts), derive output keys (core/object-keys.ts),
  * check the size from the event before downloading, read the object once into a temp file, run
  * the streaming cleaning core twice over it (core/preprocess.ts), stream outputs to the curated
  * bucket (adapters/s3-objects.ts). Never writes to the raw bucket.
@@ -253,8 +255,6 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
     }
     const kind = inputKind(object.key);
     if (kind === null) return ignore('not_csv', NOT_INPUT);
-    if (kind.format === 'jsonl')
-      return ignore('jsonl_not_read', 'JSON Lines objects are not read yet (only CSV)');
     const layoutObject = { ...object, key: layoutKey(object.key) };
     const port = portFor(outputs, object.key, layoutObject.key);
 
@@ -286,7 +286,7 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
 
     const started = Date.now();
     const outcome = await withTempDir('preprocess-', async (dir): Promise<ObjectOutcome> => {
-      const path = join(dir, 'input.csv');
+      const path = join(dir, `input${kind.suffix}`);
       let contentEncoding: string | undefined;
       try {
         contentEncoding = (await downloadToFile(s3, object, path, { maxBytes: config.maxObjectBytes }))
@@ -311,6 +311,7 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
           maxColumns: config.maxColumns,
           maxCategories: config.maxCategories,
           delimiter: config.delimiter,
+          format: kind.format,
           sizeHint: source.gzip ? undefined : size,
           open: source.open,
           sink,
@@ -448,10 +449,7 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
       logger.error('event from the curated bucket ignored: check the event rule');
       return ignore('curated_bucket', 'event came from the curated bucket');
     }
-    const kind = inputKind(removed.key);
-    if (kind === null) return ignore('not_csv', NOT_INPUT);
-    if (kind.format === 'jsonl')
-      return ignore('jsonl_not_read', 'JSON Lines objects are not read yet (only CSV)');
+    if (inputKind(removed.key) === null) return ignore('not_csv', NOT_INPUT);
     const layout = layoutKey(removed.key);
 
     const current = await headCurrent(s3, removed.bucket, removed.key);

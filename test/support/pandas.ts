@@ -14,3 +14,20 @@ export function compareWithPandas(input: string, outDir: string, schema: Dataset
   });
   return (JSON.parse(stdout) as { problems: string[] }).problems;
 }
+
+/**
+ * The same for a JSON Lines input (read_json(lines=True, dtype=False, convert_dates=False), then
+ * the schema's typing): the problems found, and the reference's quarantined records by reason.
+ */
+export function compareJsonLinesWithPandas(
+  input: string,
+  outDir: string,
+  schema: DatasetSchema,
+): { problems: string[]; quarantined: Record<string, number> } {
+  const stdout = execFileSync(
+    PANDAS_PYTHON,
+    [SCRIPT, 'compare-jsonl', input, outDir, JSON.stringify(schema)],
+    { encoding: 'utf8', maxBuffer: 1 << 24 },
+  );
+  return JSON.parse(stdout) as { problems: string[]; quarantined: Record<string, number> };
+}

@@ -5,11 +5,12 @@
  * duplicate is not one (the caller restarts with the next attempt's seed) and PreprocessError
  * for file-level problems.
  */
-import { CsvScanner } from '../csv-scanner';
+import { CsvScanner, DEFAULT_MAX_ROW_BYTES } from '../csv-scanner';
 import { numericColumns } from '../dataset-schema';
 import { PreprocessError } from '../preprocess-error';
 import { DuplicateConfirmation } from './duplicate-confirmation';
 import { FirstPass } from './first-pass';
+import { JsonLinesInput } from './json-lines';
 import { checkedBytes, plainBytes } from './input-bytes';
 import { MeanFill } from './mean-fill';
 import { CleaningOutputs } from './outputs';
@@ -35,6 +36,12 @@ export async function cleaningRun(
   const hasher = new RowHasher(Math.imul(attempt + 1, 0x9e3779b9));
   const unescaper = new Unescaper();
   const weak = attempt === 0 ? options.weakHashBitsForTest : undefined;
+  // JSON Lines: checked as they are, then read as CSV rows (json-lines.ts); their emitted rows may
+  // be up to twice a record (quotes doubled), so the scanner allows that.
+  const records = options.format === 'jsonl' ? new JsonLinesInput(schema, options.maxRowBytes) : null;
+  const maxRowBytes =
+    records === null ? options.maxRowBytes : 2 * (options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES) + 2;
+  const asRows = (bytes: AsyncIterable<Uint8Array>) => (records === null ? bytes : records.csv(bytes));
 
   const pass1 = new FirstPass(
     schema,
@@ -47,16 +54,19 @@ export async function cleaningRun(
     maxColumns,
     options.maxCategories,
     numericExtras !== undefined,
+    records,
   );
   const counter = { bytes: 0 };
   const scanner1 = new CsvScanner((row) => pass1.onRow(row), {
-    maxRowBytes: options.maxRowBytes,
+    maxRowBytes,
     maxFields: maxColumns,
     plainRows: pass1,
   });
-  for await (const chunk of checkedBytes(options.open, maxBytes, counter)) scanner1.push(plainBytes(chunk));
+  for await (const chunk of asRows(checkedBytes(options.open, maxBytes, counter)))
+    scanner1.push(plainBytes(chunk));
   scanner1.finish();
   const bytesIn = counter.bytes;
+  const linesIn = records === null ? scanner1.lines : records.lines;
   const binding = pass1.binding;
   if (binding === null) throw new PreprocessError('empty_file', 'input has no header row');
   pass1.finish();
@@ -75,18 +85,24 @@ export async function cleaningRun(
     fill,
     out,
     maxColumns,
+    records,
   );
   const scanner2 = new CsvScanner(
     (row) => pass2.onRow(row),
-    { maxRowBytes: options.maxRowBytes, maxFields: maxColumns, plainRows: pass2 },
+    { maxRowBytes, maxFields: maxColumns, plainRows: pass2 },
     () => out.flushRun(),
   );
   let bytes2 = 0;
-  try {
+  async function* read2() {
     for await (const chunk of options.open()) {
       bytes2 += chunk.length;
       if (bytes2 > bytesIn)
         throw new PreprocessError('source_changed', 'second read is longer than the first');
+      yield chunk;
+    }
+  }
+  try {
+    for await (const chunk of asRows(read2())) {
       // In pieces of about 1 MiB, each flushed on its own: few output bytes wait in memory.
       const bytes = plainBytes(chunk);
       for (let at = 0; at < bytes.length; at += OUTPUT_PIECE) {
@@ -109,7 +125,7 @@ export async function cleaningRun(
     schema,
     numeric,
     schemaD,
-    linesIn: scanner1.lines,
+    linesIn,
     quarantinedLines: pass1.quarantinedLines,
     binding: pass2.binding!,
     rowsIn: pass1.rows,

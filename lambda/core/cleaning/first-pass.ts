@@ -16,7 +16,9 @@ import { Categories } from './categories';
 import { DuplicateProposals } from './duplicate-proposals';
 import { GeneralRowParser } from './general-row';
 import { type Binding, bindHeader } from './header-binding';
+import type { JsonLinesInput } from './json-lines';
 import { PlainRowParser, leftToScanner, nextRowStart } from './plain-row';
+import { REASON_BY_CODE } from './quarantine-reasons';
 import type { RowHasher } from './row-hash';
 import {
   RowStatus,
@@ -42,7 +44,7 @@ export class FirstPass implements PlainRowReader {
   /** Physical lines of the quarantined rows. */
   quarantinedLines = 0;
   /** Quarantined rows per reason code. */
-  readonly byReason = new Float64Array(6);
+  readonly byReason = new Float64Array(REASON_BY_CODE.length);
   readonly status = new RowStatus();
   readonly duplicates = new DuplicateProposals();
   readonly categories: Categories;
@@ -74,6 +76,8 @@ export class FirstPass implements PlainRowReader {
     maxCategories: number | undefined,
     /** Whether the extra columns' types are known (false: a header with extras throws ColumnsUntyped). */
     private readonly typed: boolean,
+    /** A JSON Lines input's records (their bad ones are quarantined by its verdict), or null for CSV. */
+    private readonly records: JsonLinesInput | null = null,
   ) {
     this.categories = new Categories(maxCategories, schema.category);
     this.d = numeric.length;
@@ -91,7 +95,8 @@ export class FirstPass implements PlainRowReader {
     const r = this.rows++;
     if (r < MEASURED_ROWS) this.firstRowsBytes += row.end - row.start + 1;
     if (r >= this.status.flags.length) this.growStatus(r);
-    const reason = this.general.classify(row, this.values);
+    const verdict = this.records === null ? 0 : this.records.verdictOf(r);
+    const reason = verdict !== 0 ? verdict : this.general.classify(row, this.values);
     if (reason !== 0) {
       this.status.flags[r] = STATUS_QUARANTINED;
       this.quarantined++;

@@ -1,6 +1,7 @@
 /** What one cleaning run reads, where it writes, and what it returns. */
 import type { DatasetSchema } from '../dataset-schema';
 import type { Delimiter } from './delimited-input';
+import type { InputFormat } from '../input-key';
 import type { StatsPartial } from '../stats-partial';
 import type { QualityReport } from '../preprocess-report';
 
@@ -42,6 +43,12 @@ export interface PreprocessOptions {
    * @default ','
    */
   readonly delimiter?: Delimiter;
+  /**
+   * The input's format: CSV, or JSON Lines (json-lines.ts: each record read as the CSV row of the
+   * schema's columns; `delimiter` does not apply). input-key.ts tells them by the key's suffix.
+   * @default 'csv'
+   */
+  readonly format?: InputFormat;
   /** Test hook: mask row hashes to this many bits on the first attempt to force collisions. */
   readonly weakHashBitsForTest?: number;
 }

@@ -18,6 +18,7 @@ import { GeneralRowParser } from './general-row';
 import { type Binding, bindHeader } from './header-binding';
 import type { MeanFill } from './mean-fill';
 import type { CleaningOutputs } from './outputs';
+import type { JsonLinesInput } from './json-lines';
 import { PlainRowParser, leftToScanner, nextRowStart } from './plain-row';
 import { REASON_BY_CODE } from './quarantine-reasons';
 import type { RowHasher } from './row-hash';
@@ -58,6 +59,8 @@ export class SecondPass implements PlainRowReader {
     private readonly fill: MeanFill,
     private readonly out: CleaningOutputs,
     private readonly maxColumns: number | undefined,
+    /** A JSON Lines input's records (the quarantine shows a bad record's text and line), or null. */
+    private readonly records: JsonLinesInput | null = null,
   ) {
     this.values = new Float64Array(numeric.length);
   }
@@ -73,7 +76,13 @@ export class SecondPass implements PlainRowReader {
     const st = this.status.flags[r];
     if (st & STATUS_QUARANTINED) {
       out.flushRun();
-      out.quarantineRow(row, REASON_BY_CODE[this.general.classify(row, this.values)]);
+      const records = this.records;
+      if (records === null) out.quarantineRow(row, REASON_BY_CODE[this.general.classify(row, this.values)]);
+      else {
+        const verdict = records.verdictOf(r);
+        const code = verdict !== 0 ? verdict : this.general.classify(row, this.values);
+        out.quarantineRow(records.quarantined(row, r), REASON_BY_CODE[code]);
+      }
       return;
     }
     const bytes = row.bytes;

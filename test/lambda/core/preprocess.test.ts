@@ -95,6 +95,12 @@ describe('preprocessCsv', () => {
       non_finite: 1,
       unclosed_quote: 1,
       stray_quote: 1,
+      // JSON Lines records' reasons (cleaning/json-lines.ts): none in a CSV.
+      not_json: 0,
+      not_object: 0,
+      wrong_type: 0,
+      missing_key: 0,
+      bad_timestamp: 0,
     });
   });
 

@@ -372,10 +372,44 @@ describe('preprocess handler: keys of any case and gzip objects', () => {
     expect(out.results[0]).toMatchObject({ status: 'rejected', reason: 'too_large' });
   });
 
-  it('ignores a JSON Lines key (read by a later release) with a reason, reading nothing', async () => {
-    const out = await build()(eventBridge('firehose/batch.JSONL.GZ', 10, 'v1'));
-    expect(out.results[0]).toMatchObject({ status: 'ignored', reason: 'jsonl_not_read' });
-    expect(s3Mock.calls()).toHaveLength(0);
+  it('reads a Firehose JSON Lines object (gzip) into the clean rows of the same rows as CSV', async () => {
+    const text = csv().toString('latin1');
+    const [header, ...rows] = text.trimEnd().split('\n');
+    const names = header.split(',');
+    const numeric = new Set([...DEFAULT_DATASET_SCHEMA.features, DEFAULT_DATASET_SCHEMA.target]);
+    const cell = (name: string, v: string) => (numeric.has(name) ? Number(v) : v);
+    const records = rows.map((row) => {
+      const cells = row.split(',');
+      const entries = names.map((n, k) => [n, cell(n, cells[k])] as const).filter((_, k) => cells[k] !== '');
+      return JSON.stringify(Object.fromEntries(entries)) + '\n';
+    });
+    // The same rows as CSV, numbers printed as JSON.stringify prints them.
+    const asCsv = [
+      header,
+      ...rows.map((row) =>
+        row
+          .split(',')
+          .map((v, k) => (v === '' || !numeric.has(names[k]) ? v : String(Number(v))))
+          .join(','),
+      ),
+    ].join('\n');
+    const plain = await processes('same-rows.csv', Buffer.from(asCsv + '\n'));
+    const plainClean = putBody(outputKeys({ key: 'same-rows.csv', versionId: 'v1' }).clean);
+    s3Mock.reset();
+    s3Mock.on(PutObjectCommand).resolves({ ETag: '"etag"' });
+    s3Mock.on(ListObjectsV2Command).resolves({});
+    const key = 'ingest/2026/12/01/factory-ingest-1-2026-12-01-00-00-00-abc.jsonl.gz';
+    const out = await processes(key, gzipSync(records.join('')));
+    expect(out.results[0]).toMatchObject({
+      status: 'processed',
+      rowsIn: plain.results[0].rowsIn,
+      quarantined: 0,
+    });
+    const keys = outputKeys({ key: `${key}.csv`, versionId: 'v1' });
+    expect(putBody(keys.clean)).toBe(plainClean);
+    const report = JSON.parse(putBody(keys.report)).quality;
+    expect(report.bytesIn).toBe(Buffer.byteLength(records.join('')));
+    expect(report.linesIn).toBe(rows.length);
   });
 });
 

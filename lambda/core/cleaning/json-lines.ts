@@ -1,0 +1,260 @@
+/**
+ * JSON Lines input (the ingest stack's Firehose objects, a line PC's `PutRecordBatch` records,
+ * `factory preprocess x.jsonl[.gz]`), read as
+ *
+ *   pandas.read_json(f, lines=True, dtype=False, convert_dates=False)
+ *
+ * followed by the dataset schema's typing, and rewritten on the way in as the CSV rows the cleaning
+ * run already reads (as delimited-input.ts does for other delimiters): one header row of the
+ * schema's columns, then one CSV row per record, so the second pass, the de-duplication, the mean
+ * fill, the statistics and the outputs are the CSV path's, not a copy.
+ *
+ * Lines and records:
+ * - A line ends at LF (Firehose's record separator, ingest-layout.ts RECORD_SEPARATOR). Each line is
+ *   stripped of Python's whitespace and skipped when nothing is left, as pandas does
+ *   (`JsonReader._combine_lines`: `line.strip()`, empty lines dropped); a CRLF line end goes with it.
+ * - A record is one line: a JSON object. Keys map to the schema's columns by name, in any order;
+ *   keys the schema does not name are not kept (the schema decides the columns; device metadata
+ *   does not become a column). A missing key or `null` is a missing cell, like an empty CSV cell.
+ *
+ * The schema's typing (what pandas with dtype=False would leave as objects, typed per column):
+ * - numeric columns (features, target): a JSON number, or a string holding a number as the CSV
+ *   path reads one (parse-decimal.ts; `"2.5"` → 2.5); a string that is empty or one of pandas' NA
+ *   words (missing-cells.ts) is missing;
+ * - text columns (ids, category): a string as it is (`"007"` stays `007`: pandas' default dtype
+ *   inference would make it 7), or a whole number up to 2^53 as its digits; NA words are missing,
+ *   as in a CSV cell;
+ * - the timestamp column: a string holding an ISO 8601 date or date-time (checked for a real
+ *   calendar date and time of day), kept as text (convert_dates=False: not converted).
+ * - the schema's id columns are required (the ingest topic rule adds the line id under
+ *   `ingest.lineField`): absent, null, empty or an NA word is `missing_key`.
+ *
+ * A record that breaks these is quarantined with its line and reason (quarantine-reasons.ts) and
+ * the others kept: `not_json` (the line is not JSON), `not_object` (JSON, but not an object),
+ * `wrong_type` (a boolean, an object or array, a fraction in a text column), `missing_key`,
+ * `bad_timestamp`, and the CSV path's `non_numeric` / `non_finite` for a feature or target string
+ * that is not a number, `inf`, or a number past the double range. The quarantined row's `raw` is
+ * the record's JSON text (stripped; a lone CR inside it becomes a space), and `line` its line in
+ * the JSON Lines object.
+ *
+ * How a bad record reaches the quarantine: its row is emitted as one quoted CSV field holding its
+ * text (never read by the plain fast path: the header has at least three columns), and its reason
+ * is noted by row index; first-pass.ts and second-pass.ts ask `verdictOf(row)` before classifying.
+ *
+ * Limits: the size limit, NUL bytes and invalid UTF-8 (with its line) are checked on the JSON
+ * Lines bytes before they are read here (input-bytes.ts); one record longer than the row limit is
+ * the file-level `row_too_long`. `bytesIn` counts the JSON Lines bytes and `linesIn` its lines.
+ *
+ * Numbers are read correctly rounded (JSON.parse), as pandas' `precise_float=True` reads them; its
+ * default fast parser can be one unit in the last place off.
+ */
+import { DEFAULT_MAX_ROW_BYTES, ScannedRow } from '../csv-scanner';
+import { schemaColumns, type DatasetSchema } from '../dataset-schema';
+import { parseDecimal } from '../parse-decimal';
+import { PreprocessError } from '../preprocess-error';
+import { csvField, quoteCsv } from './csv-text';
+import { isMissingCell } from './missing-cells';
+import { REASON_CODE } from './quarantine-reasons';
+
+const LF = 0x0a;
+const utf8 = new TextDecoder('utf-8');
+const enc = new TextEncoder();
+
+/** What Python's str.strip() removes (str.isspace), which pandas applies to every line. */
+const PYTHON_SPACE =
+  '\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const STRIP = new RegExp(`^[${PYTHON_SPACE}]+|[${PYTHON_SPACE}]+$`, 'g');
+
+/** ISO 8601 date, or date and time with optional fraction and offset (`2026-03-01T08:00:00Z`). */
+const ISO_TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))?)?$/;
+
+/** Whether `text` is an ISO 8601 date or date-time naming a real day and time of day. */
+export function isIsoTimestamp(text: string): boolean {
+  const m = ISO_TIMESTAMP.exec(text);
+  if (m === null) return false;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (month < 1 || month > 12 || day < 1) return false;
+  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (day > days) return false;
+  const within = (v: string | undefined, max: number) => v === undefined || Number(v) <= max;
+  return within(m[4], 23) && within(m[5], 59) && within(m[6], 59) && within(m[7], 23) && within(m[8], 59);
+}
+
+const enum Kind {
+  Timestamp,
+  Id,
+  Text,
+  Numeric,
+}
+
+const INFINITY_WORD = /^\s*[+-]?inf(inity)?\s*$/i;
+
+/**
+ * One JSON Lines object read as CSV, once per pass. Verdicts (the reason of each bad record, by
+ * row index) are noted as the rows are emitted, so they are known before the scanner reaches them;
+ * both passes emit the same rows and verdicts.
+ */
+export class JsonLinesInput {
+  /** Lines of the input (after a read: all of them, a last line without LF too). */
+  lines = 0;
+  private records = 0;
+  private readonly verdicts = new Map<number, { code: number; line: number }>();
+  private readonly header: string;
+  private readonly columns: readonly { readonly name: string; readonly kind: Kind }[];
+
+  constructor(
+    schema: DatasetSchema,
+    /** Longest record accepted (the scanner's row limit). */
+    private readonly maxRowBytes = DEFAULT_MAX_ROW_BYTES,
+  ) {
+    const ids = new Set(schema.ids);
+    const numeric = new Set([...schema.features, schema.target]);
+    this.columns = schemaColumns(schema).map((name) => ({
+      name,
+      kind:
+        name === schema.timestamp
+          ? Kind.Timestamp
+          : ids.has(name)
+            ? Kind.Id
+            : numeric.has(name)
+              ? Kind.Numeric
+              : Kind.Text,
+    }));
+    this.header = this.columns.map((c) => csvField(c.name)).join(',') + '\n';
+  }
+
+  /** The reason code of row `r` (0-based, the header not counted) when its record is bad, else 0. */
+  verdictOf(r: number): number {
+    return this.verdicts.get(r)?.code ?? 0;
+  }
+
+  /**
+   * A quarantined row as the quarantine output shows it: the record's own text and line. `row` is
+   * the emitted row (one quoted field for a bad record).
+   */
+  quarantined(row: ScannedRow, r: number): ScannedRow {
+    const verdict = this.verdicts.get(r);
+    const s = row.fieldStart[0];
+    const e = row.fieldEnd[0];
+    const text = verdict ? utf8.decode(row.bytes.subarray(s, e)).replace(/""/g, '"') : '';
+    const bytes = verdict ? enc.encode(text) : row.bytes.subarray(row.start, row.end);
+    const shown = new ScannedRow(1);
+    shown.bytes = bytes;
+    shown.start = 0;
+    shown.end = bytes.length;
+    // Rows the CSV path quarantines on its own cannot come from emitted rows; if one did, its
+    // line is the emitted one less the header.
+    shown.line = verdict?.line ?? row.line - 1;
+    shown.lastLine = verdict?.line ?? row.lastLine - 1;
+    return shown;
+  }
+
+  /** `chunks` (checked JSON Lines bytes) as CSV bytes: the header, then a row per record. */
+  async *csv(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    this.lines = 0;
+    this.records = 0;
+    let carry: Uint8Array | null = null;
+    yield enc.encode(this.header);
+    for await (const chunk of chunks) {
+      const out: string[] = [];
+      let start = 0;
+      for (;;) {
+        const lf = chunk.indexOf(LF, start);
+        if (lf === -1) break;
+        let line = chunk.subarray(start, lf);
+        if (carry !== null) {
+          line = joined(carry, line);
+          carry = null;
+        }
+        this.checkLength(line.length);
+        out.push(this.row(line));
+        start = lf + 1;
+      }
+      if (start < chunk.length) {
+        // The source may reuse its buffer: the unfinished line is copied.
+        carry = carry === null ? chunk.slice(start) : joined(carry, chunk.subarray(start));
+        this.checkLength(carry.length);
+      }
+      if (out.length > 0) yield enc.encode(out.join(''));
+    }
+    if (carry !== null && carry.length > 0) yield enc.encode(this.row(carry));
+  }
+
+  private checkLength(bytes: number): void {
+    if (bytes > this.maxRowBytes)
+      throw new PreprocessError(
+        'row_too_long',
+        `record at line ${this.lines + 1} is over the row limit of ${this.maxRowBytes} bytes`,
+      );
+  }
+
+  /** One line as its CSV row (with LF), or an empty line when it is blank. */
+  private row(bytes: Uint8Array): string {
+    const line = ++this.lines;
+    const text = utf8.decode(bytes).replace(STRIP, '');
+    if (text.length === 0) return '\n';
+    const r = this.records++;
+    const bad = (code: number): string => {
+      this.verdicts.set(r, { code, line });
+      return quoteCsv(text.replace(/\r/g, ' ')) + '\n';
+    };
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return bad(REASON_CODE.not_json);
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      return bad(REASON_CODE.not_object);
+    const record = value as Record<string, unknown>;
+    const cells: string[] = [];
+    for (const { name, kind } of this.columns) {
+      const v = Object.prototype.hasOwnProperty.call(record, name) ? record[name] : null;
+      const cell = typedCell(v, kind);
+      if (typeof cell === 'number') return bad(cell);
+      cells.push(cell);
+    }
+    return cells.join(',') + '\n';
+  }
+}
+
+/** A value typed for its column: the CSV cell, or the reason code of a bad value. */
+function typedCell(v: unknown, kind: Kind): string | number {
+  if (v === null || v === undefined) return kind === Kind.Id ? REASON_CODE.missing_key : '';
+  if (kind === Kind.Numeric) {
+    if (typeof v === 'number') return Number.isFinite(v) ? String(v) : REASON_CODE.non_finite;
+    if (typeof v !== 'string') return REASON_CODE.wrong_type;
+    const bytes = enc.encode(v);
+    const x = parseDecimal(bytes, 0, bytes.length);
+    if (x !== x) {
+      if (isMissingCell(bytes, 0, bytes.length)) return '';
+      return INFINITY_WORD.test(v) ? REASON_CODE.non_finite : REASON_CODE.non_numeric;
+    }
+    return Number.isFinite(x) ? String(x) : REASON_CODE.non_finite;
+  }
+  if (kind === Kind.Timestamp) {
+    if (typeof v !== 'string') return REASON_CODE.bad_timestamp;
+    if (isNaWord(v)) return '';
+    return isIsoTimestamp(v) ? v : REASON_CODE.bad_timestamp;
+  }
+  let text: string;
+  if (typeof v === 'string') text = v;
+  else if (typeof v === 'number' && Number.isSafeInteger(v)) text = String(v);
+  else return REASON_CODE.wrong_type;
+  if (isNaWord(text)) return kind === Kind.Id ? REASON_CODE.missing_key : '';
+  return csvField(text);
+}
+
+function isNaWord(text: string): boolean {
+  if (text.length > 8) return false;
+  const bytes = enc.encode(text);
+  return isMissingCell(bytes, 0, bytes.length);
+}
+
+function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}

@@ -1,0 +1,278 @@
+/**
+ * JSON Lines cleaning (lambda/core/cleaning/json-lines.ts): equal to Debian's pandas
+ * (read_json(lines=True, dtype=False, convert_dates=False) then the schema's typing, then the
+ * CSV contract) on fixtures with reordered, extra and missing keys, "007" ids, numbers as
+ * strings, nulls, duplicates, bad records among good ones and gzip; the same rows as CSV give the
+ * same outputs byte for byte; bad records are quarantined with their line and reason; the
+ * hostile-file limits hold.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { preprocessFile } from '../../../../bin/commands/preprocess';
+import { DEFAULT_DATASET_SCHEMA, schemaColumns } from '../../../../lambda/core/dataset-schema';
+import { PreprocessError, preprocessBytes } from '../../../../lambda/core/preprocess';
+import { isIsoTimestamp } from '../../../../lambda/core/cleaning/json-lines';
+import { generateSyntheticCsv } from '../../../../lambda/core/synthetic-data';
+import { compareJsonLinesWithPandas } from '../../../support/pandas';
+
+const schema = DEFAULT_DATASET_SCHEMA;
+const enc = (s: string) => Buffer.from(s, 'utf8');
+const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
+const NUMERIC = new Set([...schema.features, schema.target]);
+
+/** A tiny deterministic generator (mulberry32). */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The synthetic CSV's rows as objects: text as strings, numbers as numbers. */
+function syntheticRecords(rows: number, seed: number): Record<string, unknown>[] {
+  const [header, ...lines] = generateSyntheticCsv({ rows, seed }).files[0].trimEnd().split('\n');
+  const names = header.split(',');
+  return lines.map((line) => {
+    const cells = line.split(',');
+    // An empty cell (the generator leaves some) is a key the record does not have.
+    return Object.fromEntries(
+      names
+        .map((n, k) => [n, NUMERIC.has(n) ? Number(cells[k]) : cells[k]] as const)
+        .filter((_, k) => cells[k] !== ''),
+    );
+  });
+}
+
+/**
+ * The records as a Firehose object would hold them, roughened: keys shuffled, some numbers as
+ * strings, some optional keys missing or null, extra keys, "007"-style ids, exact and
+ * reordered duplicates, blank separator lines, bad records among the good ones.
+ */
+function roughJsonLines(records: Record<string, unknown>[], seed: number): { text: string; bad: number } {
+  const rand = random(seed);
+  const out: string[] = [];
+  let bad = 0;
+  const badLines = [
+    '[1,2,3]',
+    'not json',
+    '{"timestamp":"2024-02-30T00:00:00Z","line_id":"L01","category":"gear","temperature":1}',
+    '{"timestamp":"2024-01-01T00:00:00Z","category":"gear","temperature":1}',
+    '{"timestamp":"2024-01-01T00:00:00Z","line_id":"L01","category":"gear","temperature":"hot"}',
+    '{"timestamp":"2024-01-01T00:00:00Z","line_id":"L01","category":["gear"],"temperature":1}',
+    '{"timestamp":"2024-01-01T00:00:00Z","line_id":"L01","category":"gear","pressure":true}',
+    '"just a string"',
+    '{"timestamp":"2024-01-01T00:00:00Z","line_id":"L01","category":"gear","speed":"inf"}',
+  ];
+  for (const [i, original] of records.entries()) {
+    const r: Record<string, unknown> = { ...original };
+    if (i % 7 === 0) r.line_id = `00${i % 10}`;
+    for (const k of Object.keys(r)) {
+      const u = rand();
+      if (NUMERIC.has(k) && u < 0.05) r[k] = String(r[k]);
+      else if (NUMERIC.has(k) && u < 0.07) delete r[k];
+      else if (NUMERIC.has(k) && u < 0.08) r[k] = null;
+    }
+    if (rand() < 0.1) r.device = { firmware: '1.2', serial: i };
+    if (rand() < 0.05) r.note = 'extra key';
+    const keys = Object.keys(r).sort(() => rand() - 0.5);
+    const line = JSON.stringify(Object.fromEntries(keys.map((k) => [k, r[k]])));
+    out.push(line);
+    if (rand() < 0.03) out.push(line);
+    if (rand() < 0.02)
+      out.push(JSON.stringify(Object.fromEntries([...keys].reverse().map((k) => [k, r[k]]))));
+    if (rand() < 0.02) out.push('   ');
+    if (i % 97 === 5) {
+      out.push(badLines[bad % badLines.length]);
+      bad++;
+    }
+  }
+  return { text: out.join('\n') + '\n', bad };
+}
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'jsonl-'));
+}
+
+describe('JSON Lines cleaning equals pandas', () => {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  it.each([
+    ['plain', false],
+    ['gzip', true],
+  ])('on a roughened Firehose-like object (%s): outputs, counts and reasons', async (_name, gzip) => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const { text: jsonl, bad } = roughJsonLines(syntheticRecords(3000, 7), 11);
+    const input = join(dir, gzip ? 'in.jsonl.gz' : 'in.jsonl');
+    writeFileSync(input, gzip ? gzipSync(jsonl) : jsonl);
+    const { report } = await preprocessFile(input, join(dir, 'out'));
+    const ref = compareJsonLinesWithPandas(input, join(dir, 'out'), schema);
+    expect(ref.problems).toEqual([]);
+    const nonZero = Object.fromEntries(Object.entries(report.quarantineByReason).filter(([, n]) => n > 0));
+    expect(nonZero).toEqual(ref.quarantined);
+    expect(report.quarantined).toBe(bad);
+    expect(report.duplicates).toBeGreaterThan(50);
+    expect(report.filledCells).toBeGreaterThan(100);
+    // Counts reconcile: every non-blank line is a row, kept, duplicate or quarantined.
+    expect(report.rowsIn).toBe(report.rowsClean + report.duplicates + report.quarantined);
+    const lines = jsonl.split('\n');
+    expect(report.linesIn).toBe(lines.length - 1);
+    expect(report.rowsIn).toBe(lines.filter((l) => l.trim() !== '').length);
+    expect(report.bytesIn).toBe(Buffer.byteLength(jsonl));
+  });
+
+  it('a hand-made object: ids stay "007", numbers as strings, nulls filled, each bad record on its line', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const lines = [
+      '{"timestamp":"2026-03-01T08:00:00Z","line_id":"007","category":"A","temperature":1.5,"pressure":2,"vibration":"0.25","speed":10,"humidity":40,"torque":5,"current":1,"voltage":220,"feed_rate":0.1,"tool_wear":3,"quality":90}',
+      '{"quality":91,"tool_wear":4,"feed_rate":0.2,"voltage":221,"current":1.1,"torque":5.5,"humidity":41,"speed":11,"vibration":0.3,"pressure":2.1,"temperature":1.6,"category":"B","line_id":"007","timestamp":"2026-03-01T08:00:01Z","device":"x","meta":{"fw":"1.2"}}\r',
+      '   ',
+      '{"timestamp":"2026-03-01T08:00:02Z","line_id":"008","category":"A","temperature":null,"pressure":2.2,"speed":12,"humidity":42,"torque":6,"current":1.2,"voltage":222,"feed_rate":0.3,"tool_wear":5,"quality":92}',
+      // The first record again, keys reordered and a number as a string: a duplicate.
+      '{"line_id":"007","timestamp":"2026-03-01T08:00:00Z","category":"A","temperature":"1.50","pressure":2,"vibration":0.25,"speed":10,"humidity":40,"torque":5,"current":1,"voltage":220,"feed_rate":0.1,"tool_wear":3,"quality":90}',
+      '[1,2,3]',
+      'not json at all',
+      '{"timestamp":"2026-13-01T08:00:00Z","line_id":"009","category":"A","temperature":1}',
+      '{"timestamp":"2026-03-01T08:00:00Z","category":"A","temperature":1}',
+      '{"timestamp":"2026-03-01T08:00:00Z","line_id":"010","category":"A","temperature":"hot"}',
+      '{"timestamp":"2026-03-01T08:00:00Z","line_id":"011","category":{"x":1},"temperature":1}',
+      '{"timestamp":"2026-03-01","line_id":12,"category":"C","temperature":"  3.5","quality":"NA"}',
+    ];
+    const input = join(dir, 'hand.ndjson');
+    writeFileSync(input, lines.join('\n'));
+    const { report } = await preprocessFile(input, join(dir, 'out'));
+    expect(compareJsonLinesWithPandas(input, join(dir, 'out'), schema).problems).toEqual([]);
+    const clean = readFileSync(join(dir, 'out', 'clean.csv'), 'utf8')
+      .trimEnd()
+      .split('\n');
+    expect(clean[0]).toBe(schemaColumns(schema).join(','));
+    expect(clean.slice(1).map((l) => l.split(',').slice(0, 4).join(','))).toEqual([
+      '2026-03-01T08:00:00Z,007,A,1.5',
+      '2026-03-01T08:00:01Z,007,B,1.6',
+      // temperature null: the mean of the three kept rows' 1.5, 1.6 and 3.5
+      `2026-03-01T08:00:02Z,008,A,${(1.5 + 1.6 + 3.5) / 3}`,
+      '2026-03-01,12,C,3.5',
+    ]);
+    expect(readFileSync(join(dir, 'out', 'quarantine.csv'), 'utf8')).toBe(
+      'line,last_line,reason,raw\n' +
+        '6,6,not_object,"[1,2,3]"\n' +
+        '7,7,not_json,"not json at all"\n' +
+        `8,8,bad_timestamp,"${lines[7].replace(/"/g, '""')}"\n` +
+        `9,9,missing_key,"${lines[8].replace(/"/g, '""')}"\n` +
+        `10,10,non_numeric,"${lines[9].replace(/"/g, '""')}"\n` +
+        `11,11,wrong_type,"${lines[10].replace(/"/g, '""')}"\n`,
+    );
+    expect(report).toMatchObject({
+      rowsIn: 11,
+      linesIn: 12,
+      rowsClean: 4,
+      duplicates: 1,
+      quarantined: 6,
+      quarantinedLines: 6,
+      extraColumns: [],
+    });
+  });
+
+  it('a comparer that can fail: a changed id in our clean.csv is reported', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const input = join(dir, 'in.jsonl');
+    writeFileSync(input, roughJsonLines(syntheticRecords(50, 3), 5).text);
+    await preprocessFile(input, join(dir, 'out'));
+    const cleanPath = join(dir, 'out', 'clean.csv');
+    writeFileSync(cleanPath, readFileSync(cleanPath, 'utf8').replace(',000,', ',0,'));
+    expect(compareJsonLinesWithPandas(input, join(dir, 'out'), schema).problems).not.toEqual([]);
+  });
+});
+
+describe('JSON Lines records are the CSV rows they hold', () => {
+  const records = syntheticRecords(400, 9);
+  // The same rows as a CSV file writes them (numbers as JavaScript prints them, missing empty).
+  const columns = schemaColumns(schema);
+  const csv =
+    [columns, ...records.map((r) => columns.map((c) => (r[c] === undefined ? '' : String(r[c]))))]
+      .map((cells) => cells.join(','))
+      .join('\n') + '\n';
+  const jsonl = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+
+  it('gives the CSV outputs byte for byte (one cleaning run: same second pass, statistics, groups)', async () => {
+    const a = await preprocessBytes(enc(csv), schema);
+    const b = await preprocessBytes(enc(jsonl), schema, { format: 'jsonl' });
+    expect(text(b.clean)).toBe(text(a.clean));
+    expect(text(b.train)).toBe(text(a.train));
+    expect(b.groupStatsCsv).toBe(a.groupStatsCsv);
+    expect({ ...b.stats, bytesIn: 0 }).toEqual({ ...a.stats, bytesIn: 0 });
+    expect(b.report.linesIn).toBe(400);
+    expect(a.report.linesIn).toBe(401);
+  });
+
+  it('reads the same whatever the chunking (lines split across chunks)', async () => {
+    const whole = await preprocessBytes(enc(jsonl), schema, { format: 'jsonl' });
+    for (const chunkSize of [1, 7, 4096]) {
+      const out = await preprocessBytes(enc(jsonl), schema, { format: 'jsonl', chunkSize });
+      expect(text(out.clean)).toBe(text(whole.clean));
+    }
+  });
+});
+
+describe('JSON Lines hostile inputs keep the limits', () => {
+  const good = '{"line_id":"L1","category":"A","temperature":1}\n';
+  const refusal = async (bytes: Uint8Array, options: Parameters<typeof preprocessBytes>[2] = {}) => {
+    try {
+      await preprocessBytes(bytes, schema, { format: 'jsonl', ...options });
+    } catch (error) {
+      if (error instanceof PreprocessError) return error;
+      throw error;
+    }
+    throw new Error('not refused');
+  };
+
+  it('invalid UTF-8 is refused naming its line', async () => {
+    const bytes = Buffer.concat([enc(good + good), Buffer.from([0x7b, 0xff, 0x7d, 0x0a])]);
+    const error = await refusal(bytes);
+    expect(error.code).toBe('invalid_utf8');
+    expect(error.message).toMatch(/^invalid_utf8: line 3, byte 2 of the line/);
+  });
+
+  it('NUL bytes, the size limit and an over-long record are file-level refusals', async () => {
+    expect((await refusal(Buffer.concat([enc(good), Buffer.from([0])]))).code).toBe('nul_byte');
+    expect((await refusal(enc(good.repeat(100)), { maxBytes: 1000 })).code).toBe('too_large');
+    const long = `{"line_id":"L1","category":"${'x'.repeat(1 << 20)}"}\n`;
+    const error = await refusal(enc(good + long));
+    expect(error.code).toBe('row_too_long');
+    expect(error.message).toMatch(/record at line 2/);
+  });
+
+  it('more categories than maxCategories is refused as for a CSV', async () => {
+    const lines = Array.from({ length: 30 }, (_, i) => `{"line_id":"L1","category":"c${i}","temperature":1}`);
+    const error = await refusal(enc(lines.join('\n')), { maxCategories: 10 });
+    expect(error.code).toBe('too_many_categories');
+  });
+
+  it('an object of blank lines only has no rows but is not an error', async () => {
+    const out = await preprocessBytes(enc('\n  \n\t\n'), schema, { format: 'jsonl' });
+    expect(out.report).toMatchObject({ rowsIn: 0, linesIn: 3, rowsClean: 0 });
+  });
+});
+
+describe('isIsoTimestamp', () => {
+  it.each([
+    ['2026-03-01', true],
+    ['2026-03-01T08:00:00Z', true],
+    ['2026-03-01 08:00:00.123+01:00', true],
+    ['2024-02-29T23:59:59', true],
+    ['2023-02-29T00:00:00', false],
+    ['2026-03-01T24:00:00Z', false],
+    ['2026-3-1', false],
+    ['yesterday', false],
+    ['1700000000', false],
+  ])('%s → %s', (value, ok) => expect(isIsoTimestamp(value)).toBe(ok));
+});
