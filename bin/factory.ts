@@ -31,6 +31,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'score rows with a model, with explanations',
     load: () => import('./commands/predict'),
   },
+  drift: {
+    summary: 'PSI and mean shift of rows against a model\'s training data, naming drifted features',
+    load: () => import('./commands/drift'),
+  },
   query: {
     summary: 'SQL over preprocess outputs on the embedded engine (DuckDB)',
     load: () => import('./commands/query'),

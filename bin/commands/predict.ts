@@ -145,9 +145,9 @@ export async function predictLines(
 }
 
 /** The model could not be loaded: the "no model" outcome, exit 2. */
-class NoModelError extends Error {}
+export class NoModelError extends Error {}
 
-function loadModel(path: string): CompiledModel {
+export function loadModel(path: string): CompiledModel {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

@@ -27,6 +27,7 @@
  * engineer would call a change.
  */
 import type { DriftHistograms, ModelArtifact } from './model-artifact';
+import type { DecodedRows } from './predict-request';
 
 export const DRIFT_HISTOGRAM_FORMAT = 'aiaas-factory/drift-histograms@1';
 export const DRIFT_REPORT_FORMAT = 'aiaas-factory/drift-report@1';
@@ -469,4 +470,34 @@ export function driftSummary(report: DriftReport): {
   for (const [name, f] of Object.entries(report.features))
     features[name] = { psi: f.psi, meanShift: f.meanShift, drifted: f.drifted };
   return { features, drifted: [...report.drifted] };
+}
+
+/**
+ * Adds the rows of a decoded request or file (lambda/core/predict-request.ts) as the predict function
+ * serves them: an invalid row is skipped (it was not served), a filled column counts as missing, a
+ * category without a training profile as unknown. Returns the rows skipped.
+ */
+export function addDecodedRows(
+  counts: ServedCounts,
+  histograms: DriftHistograms,
+  decoded: Pick<DecodedRows, 'count' | 'x' | 'categories' | 'filled' | 'rowInvalid'>,
+  categoryKnown: (category: string) => boolean,
+): number {
+  const nf = histograms.features.length;
+  let skipped = 0;
+  for (let i = 0; i < decoded.count; i++) {
+    if (decoded.rowInvalid[i]) {
+      skipped++;
+      continue;
+    }
+    addServedRow(
+      counts,
+      histograms,
+      decoded.x,
+      i * nf,
+      categoryKnown(decoded.categories[i]),
+      decoded.filled[i],
+    );
+  }
+  return skipped;
 }
