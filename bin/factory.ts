@@ -43,6 +43,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'what the platform costs: idle, per training run, per million predictions',
     load: () => import('./commands/cost'),
   },
+  models: {
+    summary: 'list, show and roll back model versions (pointer and Model Registry together)',
+    load: () => import('./commands/models'),
+  },
   local: {
     summary: 'run the whole pipeline locally against moto_server',
     load: () => import('./commands/local'),

@@ -14,11 +14,13 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   CreateModelPackageCommand,
   DescribeModelPackageCommand,
+  ListModelPackagesCommand,
   UpdateModelPackageCommand,
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import type { ModelArtifact } from '../core/model-artifact';
 import {
+  METADATA_KEY,
   packageDescription,
   packageMetadata,
   registrationToken,
@@ -155,4 +157,33 @@ export async function describePackage(
     metadata: { ...(d.CustomerMetadataProperties ?? {}) },
     description: d.ModelPackageDescription,
   };
+}
+
+/**
+ * The group's package whose metadata names `version`, newest first; null when none does. For a
+ * person's tools (`factory models`), which may list: the handlers read the bucket's record instead.
+ */
+export async function findPackageInGroup(
+  sagemaker: SageMakerClient,
+  group: string,
+  version: string,
+): Promise<RegisteredPackage | null> {
+  let NextToken: string | undefined;
+  do {
+    const page = await sagemaker.send(
+      new ListModelPackagesCommand({
+        ModelPackageGroupName: group,
+        SortBy: 'CreationTime',
+        SortOrder: 'Descending',
+        NextToken,
+      }),
+    );
+    for (const summary of page.ModelPackageSummaryList ?? []) {
+      if (!summary.ModelPackageArn) continue;
+      const pkg = await describePackage(sagemaker, summary.ModelPackageArn);
+      if (pkg.metadata[METADATA_KEY.version] === version) return pkg;
+    }
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return null;
 }
