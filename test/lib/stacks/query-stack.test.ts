@@ -140,6 +140,23 @@ describe('query stack', () => {
     });
   });
 
+  it("logs the results bucket's access to the data lake's log bucket, which lets only this account's S3 logging write", () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LoggingConfiguration: { DestinationBucketName: Match.anyValue(), LogFilePrefix: 'QueryResults/' },
+    });
+    Template.fromStack(stacks.dataLake).hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'QueryResultsAccessLogs',
+            Principal: { Service: 'logging.s3.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          }),
+        ]),
+      },
+    });
+  });
+
   it('creates the named queries factory query runs, in the workgroup and database', () => {
     const expected = namedQueries(config.dataset, config.serving.anomalyZ);
     template.resourceCountIs('AWS::Athena::NamedQuery', expected.length);
