@@ -132,8 +132,10 @@ describe('training stack', () => {
         'TrainOneShardOnBatch',
         'ReduceOnBatch',
         'EvaluateCandidate',
-        'BetterThanCurrent',
         'PromoteCandidate',
+        'Served',
+        'AwaitingApproval',
+        'KeptCurrentModel',
         'RecordSageMakerJob',
         'RecordBatchJob',
         'TrainingFailed',
@@ -193,7 +195,108 @@ describe('training stack', () => {
   it('starts on the configured schedule', () => {
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 day)' });
     const none = Template.fromStack(platform({ training: { schedule: null } }).stacks.training);
-    none.resourceCountIs('AWS::Events::Rule', 0);
+    expect(
+      none.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: Match.anyValue() } }),
+    ).toEqual({});
+  });
+
+  describe('Model Registry', () => {
+    const group = `${config.prefix}-${config.stage}-models`;
+    const policyOf = (fnPrefix: string): { Action: string | string[]; Resource: unknown }[] => {
+      const fns = template.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: fnPrefix }) } },
+      });
+      const roleId = (Object.values(fns)[0] as { Properties: { Role: { 'Fn::GetAtt': string[] } } })
+        .Properties.Role['Fn::GetAtt'][0];
+      const policies = template.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: roleId }] },
+      });
+      return Object.values(policies).flatMap(
+        (p) =>
+          (p as { Properties: { PolicyDocument: { Statement: never[] } } }).Properties.PolicyDocument
+            .Statement,
+      );
+    };
+
+    it('declares one model package group named from the prefix and stage', () => {
+      template.resourceCountIs('AWS::SageMaker::ModelPackageGroup', 1);
+      template.hasResourceProperties('AWS::SageMaker::ModelPackageGroup', { ModelPackageGroupName: group });
+    });
+
+    it('registers every candidate on both branches: promote follows evaluate, then the pointer decides', () => {
+      const states = definition(template);
+      expect((states.EvaluateCandidate as { Next: string }).Next).toBe('PromoteCandidate');
+      expect((states.PromoteCandidate as { Next: string }).Next).toBe('Served');
+      const served = states.Served as { Choices: { Next: string }[]; Default: string };
+      expect(served.Choices.map((c) => c.Next)).toEqual(['Done', 'AwaitingApproval']);
+      expect(served.Default).toBe('KeptCurrentModel');
+    });
+
+    it("lets promote create and update model packages of the deployment's group only", () => {
+      const statements = policyOf('promote').filter((s) =>
+        [s.Action].flat().some((a) => a.startsWith('sagemaker:')),
+      );
+      expect(statements).toHaveLength(1);
+      expect([statements[0].Action].flat().sort()).toEqual([
+        'sagemaker:CreateModelPackage',
+        'sagemaker:UpdateModelPackage',
+      ]);
+      expect(JSON.stringify(statements[0].Resource)).toContain(`:model-package/${group}/*`);
+      expect(JSON.stringify(statements[0].Resource)).toContain('ModelPackageGroupArn');
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({
+            POWERTOOLS_SERVICE_NAME: 'promote',
+            MODEL_PACKAGE_GROUP: group,
+            MANUAL_APPROVAL: 'false',
+          }),
+        },
+      });
+    });
+
+    it('lets the approval function only describe model packages of the group', () => {
+      const statements = policyOf('approval').filter((s) =>
+        [s.Action].flat().some((a) => a.startsWith('sagemaker:')),
+      );
+      expect(statements.map((s) => s.Action)).toEqual(['sagemaker:DescribeModelPackage']);
+      expect(JSON.stringify(statements[0].Resource)).toContain(`:model-package/${group}/*`);
+    });
+
+    it('invokes the approval function on an Approved state change of a package in the group, from that rule only', () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: ['aws.sagemaker'],
+          'detail-type': ['SageMaker Model Package State Change'],
+          detail: { ModelPackageGroupName: [group], ModelApprovalStatus: ['Approved'] },
+        },
+        Targets: [Match.objectLike({ RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 2 }) })],
+      });
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ModelApproved'), 'Arn'] },
+      });
+    });
+
+    it('turns manual approval on by default in prod, and off with models.manualApproval false', () => {
+      const prod = Template.fromStack(platform({ stage: 'prod' }).stacks.training);
+      prod.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'promote', MANUAL_APPROVAL: 'true' }),
+        },
+      });
+      const off = Template.fromStack(
+        platform({ stage: 'prod', models: { manualApproval: false } }).stacks.training,
+      );
+      off.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'promote', MANUAL_APPROVAL: 'false' }),
+        },
+      });
+    });
+
+    it('fails synth naming models.manualApproval for a value that is not true, false or null', () => {
+      expect(() => platform({ models: { manualApproval: 'yes' } })).toThrow(/models\.manualApproval/);
+    });
   });
 
   it('matches the snapshot', () => {
