@@ -32,6 +32,7 @@ import { askPredict } from './steps/ask-predict';
 import { bucketNames, createBuckets } from './steps/buckets';
 import { cleaningTotals, reconciles } from './steps/cleaning-totals';
 import { evaluateAndPromote } from './steps/evaluate-promote';
+import { candidateReport } from './steps/model-report';
 import { generateData } from './steps/generate-data';
 import { closeSession, requireMoto, startMotoStep, useSession } from './steps/moto-session';
 import { planTraining } from './steps/plan-training';
@@ -166,7 +167,8 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
       predictionsPerUsd: predictionsPerUsd(config),
       dir,
     });
-    await writeRunFiles(dir, model.artifact, summary);
+    const report = await candidateReport(s3, training.candidate);
+    await writeRunFiles(dir, model.artifact, summary, report.html);
 
     if (options.keepRunning) {
       options.onReady?.(summary);

@@ -3,16 +3,19 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ModelArtifact } from '../../lambda/core/model-artifact';
+import { reportBeside } from '../../lambda/core/models-layout';
 import type { LocalPipelineSummary } from './pipeline-summary';
 import { hostName } from './trainer-hosts';
 
-/** Where one run keeps its files: generated data, the hosts' /opt/ml trees, the summary and the model. */
+/** Where one run keeps its files: generated data, the hosts' /opt/ml trees, the summary, the model and its report. */
 export interface WorkDir {
   readonly workDir: string;
   readonly dataDir: string;
   readonly hostsDir: string;
   readonly summaryPath: string;
   readonly modelPath: string;
+  /** The model report (HTML) beside model.json. */
+  readonly reportPath: string;
 }
 
 /** @param workDir @default a fresh directory under the OS temp dir */
@@ -23,6 +26,7 @@ export function workDirLayout(workDir = mkdtempSync(join(tmpdir(), 'factory-loca
     hostsDir: join(workDir, 'opt-ml'),
     summaryPath: join(workDir, 'summary.json'),
     modelPath: join(workDir, 'model.json'),
+    reportPath: reportBeside(join(workDir, 'model.json')),
   };
 }
 
@@ -30,8 +34,11 @@ export async function writeRunFiles(
   dir: WorkDir,
   artifact: ModelArtifact,
   summary: LocalPipelineSummary,
+  /** The trainer's report.html (lambda/core/model-report.ts), as it wrote it. */
+  report: string,
 ): Promise<void> {
   await writeFile(dir.modelPath, JSON.stringify(artifact, null, 2) + '\n');
+  await writeFile(dir.reportPath, report);
   await writeFile(dir.summaryPath, JSON.stringify(summary, null, 2) + '\n');
 }
 

@@ -134,7 +134,7 @@ function fitSection(a: ModelArtifact, e: HoldoutEvaluation | undefined): string 
           label: 'confusion matrix',
           caption: `Confusion matrix at probability threshold ${num(c.threshold)} on ${a.metrics.rows} ${a.metrics.on} rows: accuracy ${num(c.accuracy)}, precision ${num(c.precision)}, recall ${num(c.recall)}.`,
           rows: [pos, neg],
-          columns: ['predicted positive', 'predicted negative'],
+          columns: ['positive', 'negative'],
           rowTitle: `actual ${target}`,
           columnTitle: 'predicted',
           counts: [

@@ -170,6 +170,19 @@ describe('the local pipeline, in process (20k rows, 2 files, p = 2 hosts)', () =
     expect(text).toContain(summary.outputs.workDir);
   });
 
+  it("writes the trainer's report.html into the run directory and prints its path", () => {
+    const report = readFileSync(summary.outputs.reportPath, 'utf8');
+    expect(summary.outputs.reportPath).toBe(join(workDir, 'report.html'));
+    expect(report.startsWith('<!doctype html>')).toBe(true);
+    // the report of the promoted candidate: its version, and the 2-host leader's measured time
+    expect(report).toContain(`<title>Model report: ${artifact.target} (${artifact.version})</title>`);
+    expect(report).toContain(`1000 of ${artifact.metrics.rows} held-out rows`);
+    expect(report).toContain('the first host&#39;s own wall time');
+    expect(formatSummary(summary)).toContain(
+      `Model report (open in a browser): ${summary.outputs.reportPath}`,
+    );
+  });
+
   it('stops moto_server, restores the environment and reports progress on stderr-style lines', () => {
     expect(alive(summary.moto.pid)).toBe(false);
     expect(motoOnPort(Number(new URL(summary.moto.endpoint).port))).toBe('');

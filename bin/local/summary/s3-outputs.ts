@@ -1,4 +1,4 @@
-import { CURRENT_POINTER_KEY, partialsPrefix } from '../../../lambda/core/models-layout';
+import { CURRENT_POINTER_KEY, partialsPrefix, reportBeside } from '../../../lambda/core/models-layout';
 import { CURATED } from '../../../lambda/core/object-keys';
 import type { FileOutcome, LocalBuckets, S3Output } from '../pipeline-summary';
 import { RAW_PREFIX } from '../steps/upload-raw';
@@ -37,6 +37,7 @@ export function s3Outputs(run: {
           };
     }),
     { what: 'training candidate', uri: run.candidate },
+    { what: 'model report (HTML)', uri: reportBeside(run.candidate) },
     ...(run.hosts > 1
       ? [{ what: 'shard partials', uri: `s3://${buckets.models}/${partialsPrefix(run.job)}` }]
       : []),
