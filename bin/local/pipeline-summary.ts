@@ -4,6 +4,7 @@ import type { ModelMetrics } from '../../lambda/core/model-artifact';
 import type { RowPrediction } from '../../lambda/core/scoring';
 import type { ObjectOutcome } from '../../lambda/handlers/preprocess';
 import type { PlanOutput } from '../../lambda/handlers/plan';
+import type { RawPath } from './steps/upload-raw';
 
 export interface FileOutcome {
   readonly key: string;
@@ -15,6 +16,8 @@ export interface FileOutcome {
   readonly duplicates: number;
   readonly quarantined: number;
   readonly outputs: ObjectOutcome['outputs'];
+  /** How the object reached raw: delivered by the Firehose stream, or uploaded as a file. */
+  readonly via?: RawPath;
 }
 
 export interface CleaningTotals {
@@ -94,7 +97,23 @@ export interface LocalPipelineSummary {
       readonly key: string;
       readonly versionId?: string;
       readonly bytes: number;
+      readonly via: RawPath;
+      /** JSON Lines records in the object (via 'firehose'). */
+      readonly records?: number;
     }[];
+    /**
+     * How the data arrived: 'firehose' (the generated rows, as JSON Lines records through the
+     * ingest delivery stream on moto), or 'upload' (the user's files).
+     */
+    readonly arrival:
+      | {
+          readonly path: 'firehose';
+          readonly streamName: string;
+          readonly records: number;
+          readonly putRecordBatchCalls: number;
+          readonly objects: number;
+        }
+      | { readonly path: 'upload'; readonly objects: number };
   };
   readonly preprocess: {
     readonly files: readonly FileOutcome[];

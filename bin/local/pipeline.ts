@@ -4,8 +4,10 @@
  *
  *   moto_server (a real S3 API on loopback)
  *     → buckets as the data-lake stack declares them (raw, curated, models, access logs; versioned)
- *     → synthetic production data (lines L01..L20, known true weights), or the user's own files
- *       (`inputs`, with their schema), uploaded to raw
+ *     → synthetic production data (lines L01..L20, known true weights) sent as JSON Lines records
+ *       through the ingest stack's Firehose delivery stream on moto (PutRecordBatch) into
+ *       raw/ingest/ (steps/firehose-ingest.ts; moto's gaps in moto-firehose-delivery.ts), or the
+ *       user's own files (`inputs`, with their schema) uploaded to raw
  *     → one EventBridge "Object Created" event per object to the real preprocess handler
  *     → the plan step's handler (T = n/p) → p trainer hosts through the container entry (/opt/ml)
  *     → the evaluate and promote handlers → the predict handler on a local HTTP port
@@ -34,13 +36,15 @@ import { cleaningTotals, reconciles } from './steps/cleaning-totals';
 import { evaluateAndPromote } from './steps/evaluate-promote';
 import { candidateReport } from './steps/model-report';
 import { generateData } from './steps/generate-data';
+import { BAD_RECORDS, sendThroughFirehose } from './steps/firehose-ingest';
 import { closeSession, requireMoto, startMotoStep, useSession } from './steps/moto-session';
 import { planTraining } from './steps/plan-training';
 import { preprocessObjects } from './steps/preprocess-objects';
 import { quarantineReasons } from './steps/quarantine-reasons';
 import { servePredict } from './steps/serve-predict';
 import { trainHosts } from './steps/train-hosts';
-import { generatedRawFiles, uploadRaw } from './steps/upload-raw';
+import { uploadRaw } from './steps/upload-raw';
+import { telemetryStreamName } from '../../lambda/core/ingest-layout';
 import { userData, UserDataError } from './steps/user-data';
 import { predictionsPerUsd } from '../../lib/cost/estimate';
 import { assembleSummary } from './summary/assemble-summary';
@@ -50,6 +54,7 @@ export type { LocalPipelineOptions } from './pipeline-options';
 export type { FileOutcome, LocalPipelineSummary, SamplePrediction, WeightRow } from './pipeline-summary';
 export { platformConfig } from './platform-config';
 export { BAD_ROWS } from './steps/generate-data';
+export { BAD_RECORDS } from './steps/firehose-ingest';
 export { MotoMissingError } from './steps/moto-session';
 export { UserDataError };
 
@@ -101,19 +106,26 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
           rows,
           files,
           seed,
-          ...(await generateData(clock, {
-            rows,
-            files,
-            seed,
-            dataDir: dir.dataDir,
-            badRows: options.badRows ?? true,
-          })),
+          // The malformed rows travel as JSON Lines records (BAD_RECORDS), not as CSV rows.
+          ...(await generateData(clock, { rows, files, seed, dataDir: dir.dataDir, badRows: false })),
+          badRows: (options.badRows ?? true) ? BAD_RECORDS.length : 0,
         } as const);
-    const rawKeys = await uploadRaw(clock, s3, {
-      bucket: buckets.raw,
-      files: data.source === 'input' ? data.files : generatedRawFiles(dir.dataDir, data.written.paths),
-      signal,
-    });
+    // Generated rows arrive through Firehose; the user's files are uploaded as they are.
+    const ingest =
+      data.source === 'generated'
+        ? await sendThroughFirehose(clock, s3, {
+            bucket: buckets.raw,
+            streamName: telemetryStreamName(config.prefix, config.stage),
+            bufferMiB: config.ingest.bufferMiB,
+            bufferSeconds: config.ingest.bufferSeconds,
+            schema: config.dataset,
+            paths: data.written.paths,
+            badRecords: data.badRows > 0,
+            signal,
+          })
+        : undefined;
+    const rawKeys =
+      ingest?.objects ?? (await uploadRaw(clock, s3, { bucket: buckets.raw, files: user!.files, signal }));
 
     const deps = await handlerDeps(s3);
     const fileOutcomes = await preprocessObjects(clock, deps, { config, buckets, rawKeys, signal });
@@ -159,6 +171,7 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
       data,
       schema: config.dataset,
       rawKeys,
+      ingest,
       preprocess: { files: fileOutcomes, totals, quarantineByReason, reconciled },
       plan,
       training,

@@ -103,22 +103,31 @@ export function formatSummary(summary: LocalPipelineSummary): string {
         `${mb(data.bytes)}, seed ${data.seed}; the generator wrote ${int(data.generatedDuplicates ?? 0)} duplicates`,
     );
   }
+  const arrival = data.arrival;
+  out.push(
+    arrival.path === 'firehose'
+      ? `Ingest      the data arrived through Firehose: ${int(arrival.records)} JSON Lines records in ` +
+          `${int(arrival.putRecordBatchCalls)} PutRecordBatch calls to delivery stream ${arrival.streamName} ` +
+          `(moto) → ${arrival.objects} gzip object(s) in raw under ingest/`
+      : `Ingest      uploaded: ${arrival.objects} file(s) put in raw as they are`,
+  );
   const t = preprocess.totals;
   out.push('Cleaning    the preprocess handler, one EventBridge "Object Created" event per raw object:');
   out.push(
     ...table(
       [
-        ['object', 'rows in', 'clean', 'duplicates', 'quarantined'],
+        ['object', 'via', 'rows in', 'clean', 'duplicates', 'quarantined'],
         ...preprocess.files.map((f) => [
           f.key,
+          f.via ?? '',
           int(f.rowsIn),
           int(f.rowsClean),
           int(f.duplicates),
           int(f.quarantined),
         ]),
-        ['total', int(t.rowsIn), int(t.rowsClean), int(t.duplicates), int(t.quarantined)],
+        ['total', '', int(t.rowsIn), int(t.rowsClean), int(t.duplicates), int(t.quarantined)],
       ],
-      ['l', 'r', 'r', 'r', 'r'],
+      ['l', 'l', 'r', 'r', 'r', 'r'],
       pad,
     ),
   );

@@ -30,3 +30,9 @@ export const INGEST_FILE_EXTENSION = '.jsonl.gz';
  * PutRecordBatch callers must end each record with it themselves (Firehose concatenates records).
  */
 export const RECORD_SEPARATOR = '\n';
+
+/**
+ * The delivery stream's name for a platform prefix and stage (the ingest stack names its stream
+ * so; the local pipeline creates the same one on moto_server).
+ */
+export const telemetryStreamName = (prefix: string, stage: string): string => `${prefix}-${stage}-telemetry`;

@@ -8,7 +8,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { freePort, MOTO_INSTALL_HINT } from '../../bin/local/moto-server';
-import { BAD_ROWS, runLocalPipeline, type LocalPipelineSummary } from '../../bin/local/pipeline';
+import {
+  BAD_RECORDS,
+  platformConfig,
+  runLocalPipeline,
+  type LocalPipelineSummary,
+} from '../../bin/local/pipeline';
+import { csvRowAsRecord } from '../../bin/local/steps/firehose-ingest';
 import { formatSummary } from '../../bin/local/summary-format';
 import { REPO_ROOT } from '../../bin/local/trainer-hosts';
 import type { ModelArtifact } from '../../lambda/core/model-artifact';
@@ -58,6 +64,11 @@ describe('the local pipeline, in process (20k rows, 2 files, p = 2 hosts)', () =
         maxInstances: 4,
       },
       maxLocalHosts: 2,
+      // The 20k rows are 5.0 MiB of JSON Lines records: a 3 MiB Firehose buffer (ingest.bufferMiB,
+      // 1..128) delivers them as two objects, so the plan's two hosts get one each.
+      config: { ...platformConfig(), ingest: { ...platformConfig().ingest, bufferMiB: 3 } },
+      // The generated CSVs stay, to count the duplicates each Firehose object holds.
+      keepData: true,
       progress: (line) => progress.push(line),
     });
     artifact = JSON.parse(readFileSync(summary.outputs.modelPath, 'utf8')) as ModelArtifact;
@@ -78,15 +89,60 @@ describe('the local pipeline, in process (20k rows, 2 files, p = 2 hosts)', () =
       duplicates: sum('duplicates'),
       quarantined: sum('quarantined'),
     });
-    expect(summary.preprocess.totals.rowsIn).toBe(ROWS + BAD_ROWS.length);
+    expect(summary.preprocess.totals.rowsIn).toBe(ROWS + BAD_RECORDS.length);
     expect(summary.preprocess.reconciled).toBe(true);
-    expect(summary.preprocess.files).toHaveLength(FILES);
+    expect(summary.preprocess.files).toHaveLength(2);
   });
 
-  it('finds exactly the duplicates the generator wrote and quarantines exactly the malformed rows', () => {
-    expect(summary.preprocess.totals.duplicates).toBe(truth.duplicates);
-    expect(summary.preprocess.totals.quarantined).toBe(BAD_ROWS.length);
-    expect(summary.preprocess.quarantineByReason).toEqual({ ragged_row: 1, non_numeric: 1, non_finite: 1 });
+  it('sends the rows through Firehose (PutRecordBatch on moto) into raw/ingest/ as gzip JSON Lines objects', () => {
+    const { arrival, rawKeys } = summary.data;
+    expect(arrival).toMatchObject({ path: 'firehose', records: ROWS + BAD_RECORDS.length, objects: 2 });
+    if (arrival.path !== 'firehose') throw new Error('not through Firehose');
+    expect(arrival.streamName).toBe('aiaas-factory-dev-telemetry');
+    // At most 500 records a call; ~260-byte records stay far below 4 MB a call.
+    expect(arrival.putRecordBatchCalls).toBe(Math.ceil((ROWS + BAD_RECORDS.length) / 500));
+    for (const k of rawKeys) {
+      expect(k.via).toBe('firehose');
+      expect(k.key).toMatch(
+        /^ingest\/\d{4}\/\d{2}\/\d{2}\/aiaas-factory-dev-telemetry-1-\d{4}(-\d{2}){5}-[0-9a-f-]{36}\.jsonl\.gz$/,
+      );
+    }
+    expect(rawKeys.reduce((a, k) => a + (k.records ?? 0), 0)).toBe(ROWS + BAD_RECORDS.length);
+    expect(summary.preprocess.files.map((f) => f.via)).toEqual(['firehose', 'firehose']);
+    expect(formatSummary(summary)).toContain(
+      `the data arrived through Firehose: ${(ROWS + 3).toLocaleString('en-US')} JSON Lines records in ` +
+        `${arrival.putRecordBatchCalls} PutRecordBatch calls to delivery stream aiaas-factory-dev-telemetry`,
+    );
+  });
+
+  it('finds exactly the duplicates within each Firehose object and quarantines exactly the malformed rows', () => {
+    // The generator copies rows within a file; Firehose cuts objects by size, not by file, and
+    // preprocess de-duplicates within an object: the expected count is the copies whose first
+    // row is in the same object, from the records in the order they were sent.
+    // Rows as the records sent (equal values, equal records: `1.50` and `1.5` are one number).
+    const numeric = new Set([...summary.data.schema.features, summary.data.schema.target]);
+    const rows = ['line-001.csv', 'line-002.csv'].flatMap((f) => {
+      const [header, ...lines] = readFileSync(join(workDir, 'data', f), 'utf8')
+        .trimEnd()
+        .split('\n');
+      return lines.map((line) => csvRowAsRecord(header.split(','), numeric, line));
+    });
+    let at = 0;
+    let within = 0;
+    for (const { records } of summary.data.rawKeys) {
+      const object = rows.slice(at, at + records!);
+      within += object.length - new Set(object).size;
+      at += records!;
+    }
+    expect(at).toBe(ROWS + BAD_RECORDS.length);
+    expect(within).toBeLessThanOrEqual(truth.duplicates);
+    expect(summary.preprocess.totals.duplicates).toBe(within);
+    expect(summary.preprocess.totals.quarantined).toBe(BAD_RECORDS.length);
+    expect(summary.preprocess.quarantineByReason).toEqual({
+      missing_key: 1,
+      non_numeric: 1,
+      bad_timestamp: 1,
+    });
   });
 
   it('plans two hosts for the deadline and trains on both, each with one object', () => {
@@ -187,7 +243,9 @@ describe('the local pipeline, in process (20k rows, 2 files, p = 2 hosts)', () =
     expect(alive(summary.moto.pid)).toBe(false);
     expect(motoOnPort(Number(new URL(summary.moto.endpoint).port))).toBe('');
     expect(process.env.AWS_ENDPOINT_URL).toBe(endpointBefore);
-    expect(progress.some((l) => /upload 2\/2/.test(l))).toBe(true);
+    expect(
+      progress.some((l) => /firehose: 20003 JSON Lines records in 41 PutRecordBatch calls/.test(l)),
+    ).toBe(true);
     expect(progress.some((l) => /preprocess 2\/2/.test(l))).toBe(true);
     expect(progress.every((l) => /^\[\s*\d+\.\ds\] /.test(l))).toBe(true);
   });

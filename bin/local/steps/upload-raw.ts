@@ -11,19 +11,23 @@ export interface RawFile {
   readonly key: string;
 }
 
-/** The generated files' keys: their paths under the data dir, below the raw prefix. */
-export function generatedRawFiles(dataDir: string, paths: readonly string[]): RawFile[] {
-  return paths.map((path) => ({ path, key: `${RAW_PREFIX}${path.slice(dataDir.length + 1)}` }));
-}
+/** How an object reached raw: uploaded as a file (`--input`), or delivered by the Firehose stream. */
+export type RawPath = 'upload' | 'firehose';
 
 export interface RawObject {
   readonly key: string;
   readonly versionId?: string;
   readonly etag?: string;
   readonly bytes: number;
+  readonly via: RawPath;
+  /** Records in a Firehose object (via 'firehose'). */
+  readonly records?: number;
 }
 
-/** Uploads each file to the raw bucket, one object each, as a production line would. */
+/**
+ * Uploads each file to the raw bucket, one object each, as a line PC with files would (`--input`;
+ * generated rows arrive through Firehose instead: firehose-ingest.ts).
+ */
 export async function uploadRaw(
   clock: RunClock,
   s3: S3Client,
@@ -53,6 +57,7 @@ export async function uploadRaw(
       out.push({
         key,
         bytes,
+        via: 'upload',
         ...(result.VersionId ? { versionId: result.VersionId } : {}),
         ...(result.ETag ? { etag: result.ETag.replace(/"/g, '') } : {}),
       });

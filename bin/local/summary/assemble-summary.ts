@@ -8,7 +8,9 @@ import type { PromotedModel } from '../steps/evaluate-promote';
 import type { GeneratedData } from '../steps/generate-data';
 import type { UserData } from '../steps/user-data';
 import type { TrainedCandidate } from '../steps/train-hosts';
-import type { RawObject } from '../steps/upload-raw';
+import type { FirehoseIngest } from '../steps/firehose-ingest';
+import { RAW_PREFIX, type RawObject } from '../steps/upload-raw';
+import { INGEST_PREFIX } from '../../../lambda/core/ingest-layout';
 import type { WorkDir } from '../work-dir';
 import { s3Outputs } from './s3-outputs';
 import { truthComparison } from './truth-comparison';
@@ -31,6 +33,8 @@ export interface RunResults {
   /** The dataset schema every step used. */
   readonly schema: DatasetSchema;
   readonly rawKeys: readonly RawObject[];
+  /** The Firehose delivery of the generated rows (absent: the user's files were uploaded). */
+  readonly ingest?: FirehoseIngest;
   readonly preprocess: LocalPipelineSummary['preprocess'];
   readonly plan: PlanOutput;
   readonly training: TrainedCandidate;
@@ -45,7 +49,27 @@ export interface RunResults {
 export function assembleSummary(run: RunResults): LocalPipelineSummary {
   const { data, training, dir } = run;
   const { evaluation, promotion, artifact } = run.model;
-  const rawKeys = run.rawKeys.map((k) => ({ key: k.key, versionId: k.versionId, bytes: k.bytes }));
+  const rawKeys = run.rawKeys.map((k) => ({
+    key: k.key,
+    versionId: k.versionId,
+    bytes: k.bytes,
+    via: k.via,
+    ...(k.records !== undefined ? { records: k.records } : {}),
+  }));
+  const viaOf = new Map(run.rawKeys.map((k) => [k.key, k.via]));
+  const preprocess = {
+    ...run.preprocess,
+    files: run.preprocess.files.map((f) => ({ ...f, via: viaOf.get(f.key) })),
+  };
+  const arrival: LocalPipelineSummary['data']['arrival'] = run.ingest
+    ? {
+        path: 'firehose',
+        streamName: run.ingest.streamName,
+        records: run.ingest.records,
+        putRecordBatchCalls: run.ingest.calls,
+        objects: run.ingest.objects.length,
+      }
+    : { path: 'upload', objects: run.rawKeys.length };
   return {
     seconds: run.seconds,
     steps: run.steps,
@@ -63,6 +87,7 @@ export function assembleSummary(run: RunResults): LocalPipelineSummary {
             badRows: data.badRows,
             generatedDuplicates: data.written.truth.duplicates,
             rawKeys,
+            arrival,
           }
         : {
             source: 'input',
@@ -74,8 +99,9 @@ export function assembleSummary(run: RunResults): LocalPipelineSummary {
             bytes: data.totalBytes,
             badRows: 0,
             rawKeys,
+            arrival,
           },
-    preprocess: run.preprocess,
+    preprocess,
     plan: run.plan,
     training: {
       hosts: training.hosts,
@@ -119,6 +145,7 @@ export function assembleSummary(run: RunResults): LocalPipelineSummary {
       s3: s3Outputs({
         buckets: run.buckets,
         rawObjects: run.rawKeys.length,
+        rawPrefix: run.ingest ? INGEST_PREFIX : RAW_PREFIX,
         files: run.preprocess.files,
         job: training.job,
         candidate: training.candidate,

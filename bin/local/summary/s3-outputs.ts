@@ -1,7 +1,6 @@
 import { CURRENT_POINTER_KEY, partialsPrefix, reportBeside } from '../../../lambda/core/models-layout';
 import { CURATED } from '../../../lambda/core/object-keys';
 import type { FileOutcome, LocalBuckets, S3Output } from '../pipeline-summary';
-import { RAW_PREFIX } from '../steps/upload-raw';
 
 type CuratedKind = 'clean' | 'train' | 'stats' | 'report' | 'quarantine';
 const CURATED_KINDS: readonly CuratedKind[] = ['clean', 'train', 'stats', 'report', 'quarantine'];
@@ -10,6 +9,8 @@ const CURATED_KINDS: readonly CuratedKind[] = ['clean', 'train', 'stats', 'repor
 export function s3Outputs(run: {
   readonly buckets: LocalBuckets;
   readonly rawObjects: number;
+  /** The raw prefix the objects are under: ingest/ (Firehose) or production/ (uploads). */
+  readonly rawPrefix: string;
   readonly files: readonly FileOutcome[];
   readonly job: string;
   readonly candidate: string;
@@ -25,7 +26,7 @@ export function s3Outputs(run: {
   return [
     {
       what: `raw objects (${run.rawObjects}, versioned)`,
-      uri: `s3://${buckets.raw}/${RAW_PREFIX}`,
+      uri: `s3://${buckets.raw}/${run.rawPrefix}`,
     },
     ...CURATED_KINDS.map((kind) => {
       const key = exampleOf(kind);

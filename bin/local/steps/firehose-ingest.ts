@@ -1,0 +1,175 @@
+/**
+ * The generated sample rows as a line PC that does not speak MQTT sends them (the ingest stack's
+ * direct path): JSON Lines records, each ending with RECORD_SEPARATOR, through the ingest stack's
+ * delivery stream with PutRecordBatch, here on moto_server, landing in raw under ingest/ for the
+ * same preprocess handler. The stream is created with the prefixes, extension and compression the
+ * ingest stack declares (ingest-layout.ts); what moto does not do with them is made up for in
+ * one place, moto-firehose-delivery.ts.
+ *
+ * PutRecordBatch limits (Amazon Data Firehose API reference, "PutRecordBatch",
+ * https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html): up to 500
+ * records per call, each up to 1,000 KB, up to 4 MB for the whole request ("these limits cannot be
+ * changed"); a 200 answer may still carry failed records (FailedPutCount, ErrorCode per record),
+ * which are sent again.
+ *
+ * The malformed records (BAD_RECORDS) stand in for the CSV path's malformed rows: one per reason a
+ * Firehose object's records are quarantined for, sent after the second file's rows.
+ */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DatasetSchema } from '../../../lambda/core/dataset-schema';
+import {
+  INGEST_ERROR_OBJECT_PREFIX,
+  INGEST_FILE_EXTENSION,
+  INGEST_OBJECT_PREFIX,
+  RECORD_SEPARATOR,
+} from '../../../lambda/core/ingest-layout';
+import { MotoFirehoseDelivery } from '../moto-firehose-delivery';
+import type { RunClock } from '../run-clock';
+import { REGION } from './moto-session';
+import type { RawObject } from './upload-raw';
+
+/** PutRecordBatch's limits per call (see the module comment). */
+export const PUT_RECORD_BATCH_LIMITS = {
+  records: 500,
+  requestBytes: 4_000_000,
+  recordBytes: 1_000_000,
+} as const;
+
+/** Three records the cleaning step must quarantine, one per reason, sent after file 2's rows. */
+export const BAD_RECORDS = [
+  // missing_key: no line id (the topic rule adds it to MQTT messages; a direct caller forgot)
+  '{"timestamp":"2031-01-01T00:00:00.000Z","category":"gear","temperature":70.0,"pressure":6.5}',
+  // non_numeric: text in a numeric field
+  '{"timestamp":"2031-01-01T00:00:01.000Z","line_id":"L02","category":"gear","temperature":"hot","pressure":6.5}',
+  // bad_timestamp: a day that does not exist
+  '{"timestamp":"2031-02-30T00:00:02.000Z","line_id":"L03","category":"gear","temperature":70.0,"pressure":6.5}',
+] as const;
+
+export interface FirehoseIngest {
+  readonly streamName: string;
+  readonly records: number;
+  readonly calls: number;
+  readonly objects: readonly RawObject[];
+}
+
+/** One generated CSV line as its JSON record: text columns as strings, numbers as numbers, empty cells left out. */
+export function csvRowAsRecord(
+  header: readonly string[],
+  numeric: ReadonlySet<string>,
+  line: string,
+): string {
+  if (line.includes('"')) throw new Error(`firehose-ingest: a quoted generated row is not expected: ${line}`);
+  const cells = line.split(',');
+  const record: Record<string, string | number> = {};
+  header.forEach((name, k) => {
+    const cell = cells[k];
+    if (cell === undefined || cell === '') return;
+    record[name] = numeric.has(name) ? Number(cell) : cell;
+  });
+  return JSON.stringify(record);
+}
+
+/** Sends the generated files' rows (and BAD_RECORDS when asked) through the stream on moto. */
+export async function sendThroughFirehose(
+  clock: RunClock,
+  s3: S3Client,
+  options: {
+    readonly bucket: string;
+    readonly streamName: string;
+    readonly bufferMiB: number;
+    readonly bufferSeconds: number;
+    readonly schema: DatasetSchema;
+    readonly paths: readonly string[];
+    readonly badRecords: boolean;
+    readonly signal?: AbortSignal;
+  },
+): Promise<FirehoseIngest> {
+  // Imported only now, as the handlers are: the client reads AWS_ENDPOINT_URL (moto) when created.
+  const { CreateDeliveryStreamCommand, FirehoseClient, PutRecordBatchCommand } =
+    await import('@aws-sdk/client-firehose');
+  const firehose = new FirehoseClient({ region: REGION });
+  const { bucket, streamName, signal } = options;
+  return clock.step('firehose', async () => {
+    await firehose.send(
+      new CreateDeliveryStreamCommand({
+        DeliveryStreamName: streamName,
+        DeliveryStreamType: 'DirectPut',
+        ExtendedS3DestinationConfiguration: {
+          BucketARN: `arn:aws:s3:::${bucket}`,
+          RoleARN: 'arn:aws:iam::123456789012:role/local-firehose-delivery',
+          Prefix: INGEST_OBJECT_PREFIX,
+          ErrorOutputPrefix: INGEST_ERROR_OBJECT_PREFIX,
+          CompressionFormat: 'GZIP',
+          FileExtension: INGEST_FILE_EXTENSION,
+          BufferingHints: { SizeInMBs: options.bufferMiB, IntervalInSeconds: options.bufferSeconds },
+        },
+      }),
+    );
+    const delivery = new MotoFirehoseDelivery(s3, {
+      bucket,
+      streamName,
+      bufferBytes: options.bufferMiB * 1024 * 1024,
+    });
+    let batch: Uint8Array[] = [];
+    let batchBytes = 0;
+    let records = 0;
+    let calls = 0;
+    const send = async () => {
+      if (batch.length === 0) return;
+      signal?.throwIfAborted();
+      let pending = batch;
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        const sentAt = new Date();
+        const out = await firehose.send(
+          new PutRecordBatchCommand({
+            DeliveryStreamName: streamName,
+            Records: pending.map((Data) => ({ Data })),
+          }),
+        );
+        calls++;
+        await delivery.afterPut(pending, sentAt);
+        const failed = pending.filter((_, i) => out.RequestResponses?.[i]?.ErrorCode !== undefined);
+        if (failed.length > 0 && attempt >= 3)
+          throw new Error(`firehose-ingest: ${failed.length} records still failing after ${attempt} calls`);
+        pending = failed;
+      }
+      batch = [];
+      batchBytes = 0;
+    };
+    const add = async (json: string) => {
+      const data = Buffer.from(json + RECORD_SEPARATOR, 'utf8');
+      if (data.length > PUT_RECORD_BATCH_LIMITS.recordBytes)
+        throw new Error(`firehose-ingest: a record of ${data.length} bytes is over Firehose's record limit`);
+      if (
+        batch.length === PUT_RECORD_BATCH_LIMITS.records ||
+        batchBytes + data.length > PUT_RECORD_BATCH_LIMITS.requestBytes
+      )
+        await send();
+      batch.push(data);
+      batchBytes += data.length;
+      records++;
+    };
+    const numeric = new Set([...options.schema.features, options.schema.target]);
+    for (const [i, path] of options.paths.entries()) {
+      let header: string[] | null = null;
+      for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
+        if (header === null) {
+          header = line.split(',');
+          continue;
+        }
+        if (line.trim() !== '') await add(csvRowAsRecord(header, numeric, line));
+      }
+      if (options.badRecords && i === Math.min(1, options.paths.length - 1))
+        for (const bad of BAD_RECORDS) await add(bad);
+    }
+    await send();
+    const objects = await delivery.finish();
+    clock.say(
+      `firehose: ${records} JSON Lines records in ${calls} PutRecordBatch calls to stream ${streamName} on moto → ` +
+        `${objects.length} object(s) in s3://${bucket}/${INGEST_OBJECT_PREFIX.split('!')[0]}`,
+    );
+    return { streamName, records, calls, objects };
+  });
+}
