@@ -15,7 +15,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { DatasetSchema } from '../../lambda/core/dataset-schema';
 import { TASK_SETTINGS, type TaskSetting } from '../../lambda/core/logistic';
+import type { HoldoutEvaluation } from '../../lambda/core/holdout-evaluation';
 import type { ModelArtifact } from '../../lambda/core/model-artifact';
+import { renderModelReport } from '../../lambda/core/model-report';
+import { reportBeside } from '../../lambda/core/models-layout';
 import { parseStatsPartial, type StatsPartial } from '../../lambda/core/stats-partial-schema';
 import {
   FILL_MODES,
@@ -35,7 +38,7 @@ import { SCHEMA_HELP, trainingSchema } from './schema-file';
 export const TRAIN_USAGE = `usage: factory train IN.csv|DIR [IN2.csv|DIR ...] --out model.json [options]
   IN.csv             raw CSV: de-duplicated (and mean-filled with --fill mean) by preprocess's core first
   DIR                preprocess output (train.csv/clean.csv/stats.json, or train/ clean/ stats/)
-  --out FILE         where to write the model artifact (JSON)
+  --out FILE         where to write the model artifact (JSON); its report (HTML) goes beside it
   --holdout F        fraction of rows held out by row hash for metrics, in [0, 1) (default 0.2)
   --fill none|mean   none: fit the complete rows (default); mean: fill then fit (the article)
   --ridge R          ridge (L2) penalty on the standardised problem (default 0: ordinary least squares,
@@ -248,6 +251,8 @@ export async function run(argv: string[]): Promise<number> {
       capacity: { engine: 'local' as const, instances: 1, shards },
     };
     let artifact: ModelArtifact;
+    let evaluation: HoldoutEvaluation | undefined;
+    const started = performance.now();
     const fromStats =
       plan.statsComplete &&
       plan.stats.length > 0 &&
@@ -266,6 +271,7 @@ export async function run(argv: string[]): Promise<number> {
         }),
       );
       const fit = await solveMerged(shardFromStats(partials, options));
+      evaluation = fit.evaluation;
       const approximate =
         'fit from statistics partials alone (co-moments: exact to about cond² × 1e-16); train on the rows for the exact QR fit';
       artifact = artifactFromResult(
@@ -280,14 +286,31 @@ export async function run(argv: string[]): Promise<number> {
           `--shards ${shards} exceeds the ${plan.sources.length} input object(s): shards deal whole objects`,
         );
       }
-      artifact = (await trainSources(plan.sources, options, { ...meta, shards, spill: fileSpills })).artifact;
+      const trained = await trainSources(plan.sources, options, { ...meta, shards, spill: fileSpills });
+      artifact = trained.artifact;
+      evaluation = trained.result.evaluation;
     }
+    const measuredSeconds = (performance.now() - started) / 1000;
     await mkdir(dirname(resolve(values.out)), { recursive: true });
     await writeFile(values.out, JSON.stringify(artifact, null, 2) + '\n');
+    // The model report beside the artifact, as the trainer image writes it.
+    const report = reportBeside(values.out);
+    await writeFile(
+      report,
+      renderModelReport({
+        artifact,
+        evaluation,
+        timing: {
+          measuredSeconds,
+          measured: "factory train's wall time here, from reading the inputs to the model solved",
+        },
+      }),
+    );
     if (values.json) {
       console.log(
         JSON.stringify({
           out: values.out,
+          report,
           version: artifact.version,
           rows: artifact.rows,
           fromStats,
@@ -304,7 +327,7 @@ export async function run(argv: string[]): Promise<number> {
         }),
       );
     } else {
-      console.log(summary(artifact, values.out, fromStats));
+      console.log(summary(artifact, `${values.out} (report ${report})`, fromStats));
     }
     return EXIT.ok;
   } catch (error) {
