@@ -13,6 +13,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { metricsNamespace, type FactoryConfig } from '../config';
 import { houseKey } from '../constructs/house-key';
+import { modelPackageGroupName } from '../../lambda/core/model-registry';
+import { reportKey } from '../../lambda/core/models-layout';
 import type { IngestStack } from './ingest-stack';
 
 export interface MonitoringStackProps extends StackProps {
@@ -261,6 +263,16 @@ export class MonitoringStack extends Stack {
     this.dashboard.addWidgets(
       new cloudwatch.TextWidget({
         markdown: `# ${config.prefix} (${config.stage})\nRaw CSV → **preprocess** → curated → **training** (plan T = n/p → SageMaker or Batch → evaluate → promote) → **predict** API.`,
+        width: 24,
+        height: 2,
+      }),
+      // Where a person finds a model's report (lambda/core/model-report.ts): the dashboard cannot
+      // list S3 objects, so it names the key pattern and the registry field that links each one.
+      new cloudwatch.TextWidget({
+        markdown:
+          `### Model reports\nEvery training run writes \`${reportKey('<run id>')}\` beside its candidate in the models bucket ` +
+          `(self-contained HTML: open it from the S3 console). SageMaker Model Registry, group ` +
+          `\`${modelPackageGroupName(config.prefix, config.stage)}\`: each model package's metadata \`report\` is its s3:// location.`,
         width: 24,
         height: 2,
       }),
