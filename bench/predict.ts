@@ -27,6 +27,7 @@ import { startMoto, useMotoEnvironment } from '../bin/local/moto-server';
 import { apiGatewayEvent, lambdaContext } from '../bin/local/lambda-context';
 import { ModelCache } from '../lambda/adapters/model-cache';
 import { DEFAULT_DATASET_SCHEMA } from '../lambda/core/dataset-schema';
+import { DRIFT_HISTOGRAM_FORMAT } from '../lambda/core/drift';
 import { MODEL_ARTIFACT_FORMAT, type ModelArtifact } from '../lambda/core/model-artifact';
 import { decodePredictRequest } from '../lambda/core/predict-request';
 import { compileModel, predictRows } from '../lambda/core/scoring';
@@ -74,6 +75,18 @@ function benchArtifact(): ModelArtifact {
       codeVersion: 'bench',
     },
     capacity: { engine: 'local', instances: 1, shards: 1 },
+    // Training histograms at the Gaussian deciles, so every request logs its drift counts as a
+    // trained model's do (lambda/core/drift.ts).
+    drift: {
+      format: DRIFT_HISTOGRAM_FORMAT,
+      sampleRows: 4096,
+      features: base.map((m, j) => ({
+        edges: [-1.2816, -0.8416, -0.5244, -0.2533, 0, 0.2533, 0.5244, 0.8416, 1.2816].map(
+          (z) => m + z * spread[j],
+        ),
+        counts: [410, 410, 410, 410, 409, 409, 410, 410, 409, 409],
+      })),
+    },
   };
 }
 

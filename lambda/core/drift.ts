@@ -501,3 +501,15 @@ export function addDecodedRows(
   }
   return skipped;
 }
+
+/** One request's log records (`driftLogRecords` of its served rows); none for a model without histograms. */
+export function requestDriftRecords(
+  artifact: Pick<ModelArtifact, 'version' | 'drift'>,
+  decoded: Pick<DecodedRows, 'count' | 'x' | 'categories' | 'filled' | 'rowInvalid'>,
+  categoryKnown: (category: string) => boolean,
+): DriftLogRecord[] {
+  if (!artifact.drift) return [];
+  const counts = emptyCounts(artifact.drift);
+  addDecodedRows(counts, artifact.drift, decoded, categoryKnown);
+  return driftLogRecords(artifact.version, counts);
+}

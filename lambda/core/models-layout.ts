@@ -3,6 +3,7 @@
  *
  *   models/<version>/model.json               every promoted-or-kept candidate artifact (history)
  *   models/current.json                       the pointer { version, key, promotedAt, metrics }
+ *   models/drift/<version>/<end>.json         a drift report: the window ending <end> against <version>
  *   models/<version>/registry.json            the version's Model Registry package { group, packageArn, status }
  *   training/<run id>/model.json              a run's candidate, written by the trainer
  *   training/<run id>/report.html             the run's model report (HTML), beside its candidate
@@ -36,6 +37,16 @@ export function artifactKey(version: string): string {
 /** `models/<version>/registry.json`: which model package the version is in the Model Registry. */
 export function registryRecordKey(version: string): string {
   return artifactKey(version).replace(/model\.json$/, 'registry.json');
+}
+
+/** Drift reports of the served data, per model version (written by the drift step). */
+export const DRIFT_REPORTS_PREFIX = `${MODELS_PREFIX}drift/`;
+
+/** `models/drift/<version>/<end>.json`, `end` the window's end as a compact time (`20240501T120000Z`). */
+export function driftReportKey(version: string, end: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(version) || !/^[0-9TZ]+$/.test(end))
+    throw new Error(`drift report of ${JSON.stringify(version)} at ${JSON.stringify(end)} is not key-safe`);
+  return `${DRIFT_REPORTS_PREFIX}${version}/${end}.json`;
 }
 
 /** `training/<run>/model.json`, with the run id as given (a token in the state machine). */

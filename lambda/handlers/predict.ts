@@ -21,6 +21,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../core/errors';
+import { DRIFT_LOG_KEY, requestDriftRecords } from '../core/drift';
 import { modelCard } from '../core/model-card';
 import { decodePredictRequest, type RequestProblem } from '../core/predict-request';
 import { predictRows, type CompiledModel, type RowPrediction } from '../core/scoring';
@@ -233,7 +234,17 @@ export function createPredictHandler(deps: PredictDeps): PredictHandler {
     for (let i = 0; i < predictions.length; i++) anomalies += predictions[i].anomalies.length;
     metrics.addMetric('Predictions', MetricUnit.Count, predictions.length);
     metrics.addMetric('Anomalies', MetricUnit.Count, anomalies);
-    logger.info('predicted', { rows: predictions.length, anomalies, modelVersion: model.version });
+    // Drift counts ride in the request's log line (lambda/core/drift.ts): the drift step adds them
+    // up with Logs Insights. A metric per feature × bin would cost more than the rest of serving.
+    const drift = requestDriftRecords(model.artifact, decoded, (c) => model.profiles.has(c));
+    logger.info('predicted', {
+      rows: predictions.length,
+      anomalies,
+      modelVersion: model.version,
+      ...(drift.length > 0 ? { [DRIFT_LOG_KEY]: drift[0] } : {}),
+    });
+    for (let k = 1; k < drift.length; k++)
+      logger.info('drift counts (continued)', { [DRIFT_LOG_KEY]: drift[k] });
     const response: PredictResponse =
       decoded.ignoredFields.length > 0
         ? { modelVersion: model.version, predictions, ignoredFields: decoded.ignoredFields }
