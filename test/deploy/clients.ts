@@ -1,9 +1,11 @@
 /** SDK clients pointed at one moto_server, with dummy credentials: nothing reaches a real account. */
+import { AthenaClient } from '@aws-sdk/client-athena';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { GlueClient } from '@aws-sdk/client-glue';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -17,11 +19,13 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 export interface MotoClients {
   readonly endpoint: string;
   readonly region: string;
+  readonly athena: AthenaClient;
   readonly cloudFormation: CloudFormationClient;
   readonly ec2: EC2Client;
   readonly ecr: ECRClient;
   readonly events: EventBridgeClient;
   readonly firehose: FirehoseClient;
+  readonly glue: GlueClient;
   readonly iam: IAMClient;
   readonly iot: IoTClient;
   readonly kms: KMSClient;
@@ -45,11 +49,13 @@ export function motoClients(endpoint: string, region: string): MotoClients {
     maxAttempts: 1,
   };
   const clients = {
+    athena: new AthenaClient(config),
     cloudFormation: new CloudFormationClient(config),
     ec2: new EC2Client(config),
     ecr: new ECRClient(config),
     events: new EventBridgeClient(config),
     firehose: new FirehoseClient(config),
+    glue: new GlueClient(config),
     iam: new IAMClient(config),
     iot: new IoTClient(config),
     kms: new KMSClient(config),

@@ -5,6 +5,8 @@
  * (test/deploy/moto-gaps.ts); nothing in the product bends for moto.
  */
 import { DescribeDeliveryStreamCommand, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import { GetNamedQueryCommand, GetWorkGroupCommand, ListNamedQueriesCommand } from '@aws-sdk/client-athena';
+import { GetTableCommand, GetTablesCommand } from '@aws-sdk/client-glue';
 import { GetTopicRuleCommand } from '@aws-sdk/client-iot';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { motoAvailable, MOTO_INSTALL_HINT, startMoto, type MotoServer } from '../../bin/local/moto-server';
@@ -12,6 +14,9 @@ import { motoClients } from './clients';
 import type { CfnTemplate } from './assembly';
 import { deployToMoto, describeDeploy, REGION, type DeployReport } from './deploy';
 import { ANSWER_CUSTOM_RESOURCES, CREATE_THROUGH_APIS, TEMPLATE_WORKAROUNDS } from './moto-gaps';
+import { CURATED_TABLES } from '../../lambda/core/curated-tables';
+import { DEFAULT_DATASET_SCHEMA } from '../../lambda/core/dataset-schema';
+import { namedQueries } from '../../lambda/core/named-queries';
 
 const available = motoAvailable();
 if (!available) console.warn(`emulated deploy skipped: ${MOTO_INSTALL_HINT}`);
@@ -209,6 +214,61 @@ describeWithMoto.each([
         new ListObjectsV2Command({ Bucket: deployed('DataLake').outputs.RawBucketName }),
       );
       expect(listed.KeyCount).toBeGreaterThan(0);
+    } finally {
+      clients.destroy();
+    }
+  });
+
+  it('creates the Glue tables, the enforced workgroup and its named queries as the query stack declares them', async () => {
+    const clients = motoClients(moto.endpoint, REGION);
+    try {
+      const query = deployed('Query').outputs;
+      const curated = deployed('DataLake').outputs.CuratedBucketName;
+      const tables = await clients.glue.send(new GetTablesCommand({ DatabaseName: query.DatabaseName }));
+      expect(query.DatabaseName).toBe('aiaas_factory_dev');
+      expect((tables.TableList ?? []).map((t) => t.Name).sort()).toEqual(
+        CURATED_TABLES.map((t) => t.name).sort(),
+      );
+      const { Table: clean } = await clients.glue.send(
+        new GetTableCommand({ DatabaseName: query.DatabaseName, Name: 'clean' }),
+      );
+      expect(clean?.StorageDescriptor?.Location).toBe(`s3://${curated}/athena/clean/`);
+      expect(clean?.StorageDescriptor?.Columns?.map((c) => [c.Name, c.Type])).toEqual(
+        CURATED_TABLES[0]
+          .columns(DEFAULT_DATASET_SCHEMA)
+          .map((c) => [c.name, c.type === 'DOUBLE' ? 'double' : 'string']),
+      );
+      expect(clean?.StorageDescriptor?.SerdeInfo?.SerializationLibrary).toBe(
+        'org.openx.data.jsonserde.JsonSerDe',
+      );
+
+      const { WorkGroup } = await clients.athena.send(
+        new GetWorkGroupCommand({ WorkGroup: query.WorkGroupName }),
+      );
+      const results = report.readback!.buckets.find((b) => b.stack.endsWith('-Query'))!;
+      expect(results.kmsKeyArn).toBe(platformKeyArn());
+      expect(WorkGroup?.Configuration).toMatchObject({
+        EnforceWorkGroupConfiguration: true,
+        BytesScannedCutoffPerQuery: 1_000_000_000,
+        ResultConfiguration: {
+          OutputLocation: `s3://${results.name}/results/`,
+          EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: platformKeyArn() },
+        },
+      });
+
+      const ids = await clients.athena.send(new ListNamedQueriesCommand({ WorkGroup: query.WorkGroupName }));
+      // moto has GetNamedQuery but no BatchGetNamedQuery.
+      const named = await Promise.all(
+        (ids.NamedQueryIds ?? []).map(
+          async (id) =>
+            (await clients.athena.send(new GetNamedQueryCommand({ NamedQueryId: id }))).NamedQuery!,
+        ),
+      );
+      expect(named.map((q) => [q.Name, q.Database, q.QueryString]).sort()).toEqual(
+        namedQueries(DEFAULT_DATASET_SCHEMA)
+          .map((q) => [q.name, 'aiaas_factory_dev', q.sql])
+          .sort(),
+      );
     } finally {
       clients.destroy();
     }

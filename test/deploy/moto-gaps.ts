@@ -334,17 +334,28 @@ export function skippedByMoto(
 }
 
 /**
- * moto's CloudFormation has no model for the delivery stream and the topic rule (it skips them;
- * its Firehose and IoT APIs have them). After the stack is created, each is created through its
+ * moto's CloudFormation has no model for the delivery stream and the topic rule, nor for the Glue
+ * database and tables and the Athena workgroup and named queries (it skips them: moto 5.2.1's
+ * moto/cloudformation/parsing.py imports no Glue or Athena model, and moto/glue/models.py and
+ * moto/athena/models.py define no CloudFormationModel; its Firehose, IoT, Glue and Athena APIs
+ * have them). After the stack is created, each is created through its
  * own API from the template's properties, intrinsics resolved against what moto created: what
  * the stack declares, not a copy written here.
  */
 export const CREATE_THROUGH_APIS = {
   name: 'createThroughApis',
-  gap: 'no CloudFormation model for AWS::KinesisFirehose::DeliveryStream and AWS::IoT::TopicRule (nor AWS::Logs::LogStream, named by its logical id): created from the template through the Firehose and IoT APIs',
+  gap: 'no CloudFormation model for AWS::KinesisFirehose::DeliveryStream, AWS::IoT::TopicRule, AWS::Glue::Database/Table, AWS::Athena::WorkGroup/NamedQuery (nor AWS::Logs::LogStream, named by its logical id): created from the template through the Firehose, IoT, Glue and Athena APIs',
 } as const;
 
-const API_CREATED_TYPES = ['AWS::KinesisFirehose::DeliveryStream', 'AWS::IoT::TopicRule'] as const;
+/** In creation order: a table names its database, a named query its workgroup. */
+const API_CREATED_TYPES = [
+  'AWS::KinesisFirehose::DeliveryStream',
+  'AWS::IoT::TopicRule',
+  'AWS::Glue::Database',
+  'AWS::Glue::Table',
+  'AWS::Athena::WorkGroup',
+  'AWS::Athena::NamedQuery',
+] as const;
 
 /** CloudFormation's PascalCase keys as the IoT API's camelCase (`TopicRulePayload.Sql` → `sql`). */
 function camelKeys(value: unknown): unknown {
@@ -388,13 +399,42 @@ export async function createThroughApis(
         await clients.firehose.send(
           new CreateDeliveryStreamCommand(props as unknown as CreateDeliveryStreamInput),
         );
-      } else {
+      } else if (type === 'AWS::IoT::TopicRule') {
         await clients.iot.send(
           new CreateTopicRuleCommand({
             ruleName: props.RuleName as string,
             topicRulePayload: camelKeys(props.TopicRulePayload) as TopicRulePayload,
           }),
         );
+      } else if (type === 'AWS::Glue::Database') {
+        // The Glue API takes CloudFormation's PascalCase shapes as they are.
+        await clients.glue.send(
+          new CreateDatabaseCommand({
+            CatalogId: props.CatalogId as string,
+            DatabaseInput: props.DatabaseInput as DatabaseInput,
+          }),
+        );
+      } else if (type === 'AWS::Glue::Table') {
+        await clients.glue.send(
+          new CreateTableCommand({
+            CatalogId: props.CatalogId as string,
+            DatabaseName: props.DatabaseName as string,
+            TableInput: props.TableInput as TableInput,
+          }),
+        );
+      } else if (type === 'AWS::Athena::WorkGroup') {
+        // CloudFormation's WorkGroupConfiguration is the API's Configuration; State and
+        // RecursiveDeleteOption have no CreateWorkGroup counterpart (a new workgroup is ENABLED).
+        await clients.athena.send(
+          new CreateWorkGroupCommand({
+            Name: props.Name as string,
+            Description: props.Description as string | undefined,
+            Configuration: props.WorkGroupConfiguration as WorkGroupConfiguration,
+            Tags: props.Tags as { Key: string; Value: string }[] | undefined,
+          }),
+        );
+      } else {
+        await clients.athena.send(new CreateNamedQueryCommand(props as unknown as CreateNamedQueryInput));
       }
       count++;
     }
