@@ -53,7 +53,7 @@ import { schemaColumns, type DatasetSchema } from '../dataset-schema';
 import { parseDecimal } from '../parse-decimal';
 import { PreprocessError } from '../preprocess-error';
 import { csvField, quoteCsv } from './csv-text';
-import { isMissingCell } from './missing-cells';
+import { isMissingCell, isMissingText } from './missing-cells';
 import { REASON_CODE } from './quarantine-reasons';
 
 const LF = 0x0a;
@@ -73,12 +73,19 @@ const ISO_TIMESTAMP =
 export function isIsoTimestamp(text: string): boolean {
   const m = ISO_TIMESTAMP.exec(text);
   if (m === null) return false;
-  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
   if (month < 1 || month > 12 || day < 1) return false;
-  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (day > days) return false;
-  const within = (v: string | undefined, max: number) => v === undefined || Number(v) <= max;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > (month === 2 ? (leap ? 29 : 28) : DAYS_IN_MONTH[month - 1])) return false;
   return within(m[4], 23) && within(m[5], 59) && within(m[6], 59) && within(m[7], 23) && within(m[8], 59);
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function within(v: string | undefined, max: number): boolean {
+  return v === undefined || Number(v) <= max;
 }
 
 const enum Kind {
@@ -157,28 +164,32 @@ export class JsonLinesInput {
     let carry: Uint8Array | null = null;
     yield enc.encode(this.header);
     for await (const chunk of chunks) {
+      const last = chunk.lastIndexOf(LF);
+      if (last === -1) {
+        // No line ends here: the line goes on (copied: the source may reuse its buffer).
+        carry = carry === null ? chunk.slice() : joined(carry, chunk);
+        this.checkLength(carry.length);
+        continue;
+      }
+      // The complete lines of the chunk, decoded at once (the bytes were checked as UTF-8).
+      const head = chunk.subarray(0, last);
+      const text = utf8.decode(carry === null ? head : joined(carry, head));
+      carry = last + 1 < chunk.length ? chunk.slice(last + 1) : null;
       const out: string[] = [];
       let start = 0;
       for (;;) {
-        const lf = chunk.indexOf(LF, start);
-        if (lf === -1) break;
-        let line = chunk.subarray(start, lf);
-        if (carry !== null) {
-          line = joined(carry, line);
-          carry = null;
-        }
-        this.checkLength(line.length);
+        const lf = text.indexOf('\n', start);
+        const line = lf === -1 ? text.slice(start) : text.slice(start, lf);
+        // UTF-16 units ≤ bytes ≤ 3 units: the byte count only when it could matter.
+        if (line.length * 3 > this.maxRowBytes) this.checkLength(Buffer.byteLength(line));
         out.push(this.row(line));
+        if (lf === -1) break;
         start = lf + 1;
       }
-      if (start < chunk.length) {
-        // The source may reuse its buffer: the unfinished line is copied.
-        carry = carry === null ? chunk.slice(start) : joined(carry, chunk.subarray(start));
-        this.checkLength(carry.length);
-      }
-      if (out.length > 0) yield enc.encode(out.join(''));
+      if (carry !== null) this.checkLength(carry.length);
+      yield enc.encode(out.join(''));
     }
-    if (carry !== null && carry.length > 0) yield enc.encode(this.row(carry));
+    if (carry !== null && carry.length > 0) yield enc.encode(this.row(utf8.decode(carry)));
   }
 
   private checkLength(bytes: number): void {
@@ -190,9 +201,13 @@ export class JsonLinesInput {
   }
 
   /** One line as its CSV row (with LF), or an empty line when it is blank. */
-  private row(bytes: Uint8Array): string {
+  private row(decoded: string): string {
     const line = ++this.lines;
-    const text = utf8.decode(bytes).replace(STRIP, '');
+    // Most records start with `{` and end with `}`: nothing to strip, no regex.
+    const text =
+      decoded.length > 0 && decoded.charCodeAt(0) === 0x7b && decoded.charCodeAt(decoded.length - 1) === 0x7d
+        ? decoded
+        : decoded.replace(STRIP, '');
     if (text.length === 0) return '\n';
     const r = this.records++;
     const bad = (code: number): string => {
@@ -235,21 +250,15 @@ function typedCell(v: unknown, kind: Kind): string | number {
   }
   if (kind === Kind.Timestamp) {
     if (typeof v !== 'string') return REASON_CODE.bad_timestamp;
-    if (isNaWord(v)) return '';
+    if (isMissingText(v)) return '';
     return isIsoTimestamp(v) ? v : REASON_CODE.bad_timestamp;
   }
   let text: string;
   if (typeof v === 'string') text = v;
   else if (typeof v === 'number' && Number.isSafeInteger(v)) text = String(v);
   else return REASON_CODE.wrong_type;
-  if (isNaWord(text)) return kind === Kind.Id ? REASON_CODE.missing_key : '';
+  if (isMissingText(text)) return kind === Kind.Id ? REASON_CODE.missing_key : '';
   return csvField(text);
-}
-
-function isNaWord(text: string): boolean {
-  if (text.length > 8) return false;
-  const bytes = enc.encode(text);
-  return isMissingCell(bytes, 0, bytes.length);
 }
 
 function joined(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -36,3 +36,8 @@ export function isMissingCell(bytes: Uint8Array, s: number, e: number): boolean 
   for (let i = s; i < e; i++) w += String.fromCharCode(bytes[i]);
   return NA_WORDS.has(w);
 }
+
+/** The same rule for a text already decoded (a JSON Lines string value). */
+export function isMissingText(text: string): boolean {
+  return text.length <= 8 && NA_WORDS.has(text);
+}
