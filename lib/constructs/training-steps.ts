@@ -39,7 +39,6 @@ export interface TrainingStepsProps {
   /** The deployment's Model Registry group, which promote registers every candidate in. */
   readonly registry: {
     readonly groupName: string;
-    readonly groupArn: string;
     /** Better candidates wait for a person's approval (`models.manualApproval`). */
     readonly manualApproval: boolean;
   };
@@ -139,16 +138,22 @@ export class TrainingSteps extends Construct {
     // Versioned packages are `model-package/<group>/<n>`, n numbered by SageMaker per group
     // ("Model Registry Models, Model Versions, and Model Groups", SageMaker developer guide); the
     // group name is lowercase (modelPackageGroupName), as SageMaker writes it in the ARN.
-    const packages = Stack.of(this).formatArn({
+    const stack = Stack.of(this);
+    const packages = stack.formatArn({
       service: 'sagemaker',
       resource: 'model-package',
       resourceName: `${registry.groupName}/*`,
+    });
+    const group = stack.formatArn({
+      service: 'sagemaker',
+      resource: 'model-package-group',
+      resourceName: registry.groupName,
     });
     this.promote.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'RegisterModelPackages',
         actions: ['sagemaker:CreateModelPackage', 'sagemaker:UpdateModelPackage'],
-        resources: [registry.groupArn, packages],
+        resources: [group, packages],
       }),
     );
     this.approval.addToRolePolicy(

@@ -147,7 +147,7 @@ export class TrainingStack extends Stack {
         task: training.task,
         metricsNamespace: metricsNamespace(config),
       },
-      registry: { groupName, groupArn: this.modelPackageGroup.attrModelPackageGroupArn, manualApproval },
+      registry: { groupName, manualApproval },
     });
     this.planFunction = steps.plan;
     this.evaluateFunction = steps.evaluate;

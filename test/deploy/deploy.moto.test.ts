@@ -9,11 +9,17 @@ import { GetNamedQueryCommand, GetWorkGroupCommand, ListNamedQueriesCommand } fr
 import { GetTableCommand, GetTablesCommand } from '@aws-sdk/client-glue';
 import { GetTopicRuleCommand } from '@aws-sdk/client-iot';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DescribeModelPackageGroupCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { motoAvailable, MOTO_INSTALL_HINT, startMoto, type MotoServer } from '../../bin/local/moto-server';
 import { motoClients } from './clients';
 import type { CfnTemplate } from './assembly';
 import { deployToMoto, describeDeploy, REGION, type DeployReport } from './deploy';
-import { ANSWER_CUSTOM_RESOURCES, CREATE_THROUGH_APIS, TEMPLATE_WORKAROUNDS } from './moto-gaps';
+import {
+  ANSWER_CUSTOM_RESOURCES,
+  CREATE_MODEL_PACKAGE_GROUPS,
+  CREATE_THROUGH_APIS,
+  TEMPLATE_WORKAROUNDS,
+} from './moto-gaps';
 import { CURATED_TABLES } from '../../lambda/core/curated-tables';
 import { DEFAULT_DATASET_SCHEMA } from '../../lambda/core/dataset-schema';
 import { namedQueries } from '../../lambda/core/named-queries';
@@ -80,8 +86,31 @@ describeWithMoto.each([
       ...TEMPLATE_WORKAROUNDS.map((w) => w.name),
       ANSWER_CUSTOM_RESOURCES.name,
       CREATE_THROUGH_APIS.name,
+      CREATE_MODEL_PACKAGE_GROUPS.name,
     ];
     for (const w of report.workarounds) expect(documented).toContain(w.name);
+  });
+
+  it("creates the training stack's Model Registry group, as the template names it", async () => {
+    const [id] = logicalIdsOfType('Training', 'AWS::SageMaker::ModelPackageGroup');
+    const training = deployed('Training').stackName;
+    const name = template('Training').Resources[id].Properties!.ModelPackageGroupName as string;
+    const sagemaker = new SageMakerClient({
+      endpoint: moto.endpoint,
+      region: REGION,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+    try {
+      const group = await sagemaker.send(
+        new DescribeModelPackageGroupCommand({ ModelPackageGroupName: name }),
+      );
+      expect(group.ModelPackageGroupName).toBe('aiaas-factory-dev-models');
+    } finally {
+      sagemaker.destroy();
+    }
+    expect(report.workarounds).toContainEqual(
+      expect.objectContaining({ name: CREATE_MODEL_PACKAGE_GROUPS.name, stack: training, count: 1 }),
+    );
   });
 
   it('creates each Lambda function from the asset zip published to the key its template names', () => {

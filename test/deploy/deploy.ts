@@ -31,6 +31,8 @@ import {
   answerCustomResources,
   skippedByMoto,
   createThroughApis,
+  CREATE_MODEL_PACKAGE_GROUPS,
+  createModelPackageGroups,
   CREATE_THROUGH_APIS,
   type AppliedWorkaround,
 } from './moto-gaps';
@@ -139,6 +141,9 @@ async function createStack(
     if (status === 'CREATE_COMPLETE') {
       const byApi = await createThroughApis(clients, artifact.stackName, template, resources, env.account);
       if (byApi > 0) workarounds.push({ ...CREATE_THROUGH_APIS, stack: artifact.stackName, count: byApi });
+      const groups = await createModelPackageGroups(clients, template);
+      if (groups > 0)
+        workarounds.push({ ...CREATE_MODEL_PACKAGE_GROUPS, stack: artifact.stackName, count: groups });
     }
   } catch (error) {
     status = 'CREATE_FAILED';

@@ -6,9 +6,22 @@
  * template or definition the product gets wrong is never "fixed" here: that is a failed test.
  */
 import type { StackResource } from '@aws-sdk/client-cloudformation';
+import {
+  CreateNamedQueryCommand,
+  CreateWorkGroupCommand,
+  type CreateNamedQueryInput,
+  type WorkGroupConfiguration,
+} from '@aws-sdk/client-athena';
 import { CreateDeliveryStreamCommand, type CreateDeliveryStreamInput } from '@aws-sdk/client-firehose';
+import {
+  CreateDatabaseCommand,
+  CreateTableCommand,
+  type DatabaseInput,
+  type TableInput,
+} from '@aws-sdk/client-glue';
 import { CreateServiceLinkedRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
 import { CreateTopicRuleCommand, type TopicRulePayload } from '@aws-sdk/client-iot';
+import { CreateModelPackageGroupCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { CfnResource, CfnTemplate } from './assembly';
 import { motoApi, type MotoClients } from './clients';
 import { resolve } from './intrinsics';
@@ -440,6 +453,45 @@ export async function createThroughApis(
     }
   }
   return count;
+}
+
+/**
+ * moto's CloudFormation has no model for the Model Registry group (moto/sagemaker/models.py's
+ * ModelPackageGroup is a BaseObject, not a CloudFormationModel, so moto/cloudformation/parsing.py
+ * skips AWS::SageMaker::ModelPackageGroup); its SageMaker API has it. After the stack is created,
+ * each group is created through CreateModelPackageGroup from the template's properties.
+ */
+export const CREATE_MODEL_PACKAGE_GROUPS = {
+  name: 'createModelPackageGroups',
+  gap: 'no CloudFormation model for AWS::SageMaker::ModelPackageGroup: created from the template through the SageMaker API',
+} as const;
+
+export async function createModelPackageGroups(clients: MotoClients, template: CfnTemplate): Promise<number> {
+  const groups = resourcesOfType(template, 'AWS::SageMaker::ModelPackageGroup');
+  if (groups.length === 0) return 0;
+  const sagemaker = new SageMakerClient({
+    endpoint: clients.endpoint,
+    region: clients.region,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    maxAttempts: 1,
+  });
+  try {
+    for (const [logicalId, group] of groups) {
+      const name = group.Properties?.ModelPackageGroupName;
+      const description = group.Properties?.ModelPackageGroupDescription;
+      if (typeof name !== 'string')
+        throw new Error(`${logicalId}: ModelPackageGroupName is not a plain name`);
+      await sagemaker.send(
+        new CreateModelPackageGroupCommand({
+          ModelPackageGroupName: name,
+          ...(typeof description === 'string' ? { ModelPackageGroupDescription: description } : {}),
+        }),
+      );
+    }
+  } finally {
+    sagemaker.destroy();
+  }
+  return groups.length;
 }
 
 // --- Step Functions: running the state machine in moto's interpreter -------------------------

@@ -8,6 +8,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   CreateTrainingJobCommand,
+  DescribeModelPackageCommand,
   SageMakerClient,
   type CreateTrainingJobRequest,
 } from '@aws-sdk/client-sagemaker';
@@ -67,6 +68,8 @@ interface HandlerChecks {
   promoteLocation: Checked<unknown>;
   promote: Checked<unknown>;
   pointerVersion?: string;
+  /** The approval status moto's SageMaker holds for the package promote registered. */
+  packageStatus?: string;
   delivery: StatusChangeDelivery;
 }
 
@@ -147,12 +150,31 @@ async function checkHandlers(run: TrainingRun, ctx: RunContext): Promise<Handler
   let promoteLocation: Checked<unknown> = { ok: false, error: 'promote did not run' };
   let promote: Checked<unknown> = promoteLocation;
   let pointerVersion: string | undefined;
+  let packageStatus: string | undefined;
   if (run.lambdaInputs.some((l) => l.handler === 'promote')) {
     const promoteInput = inputOf(run, 'promote') as PromoteEvent;
     promoteLocation = await check(() => candidateLocation(promoteInput.candidate.location));
-    promote = await check(() =>
-      runPromote(promoteInput, deps(readPromoteConfig(ctx.environments.promote)) as never),
-    );
+    const sagemaker = new SageMakerClient({
+      endpoint: ctx.moto.endpoint,
+      region: ctx.clients.region,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+    try {
+      promote = await check(() =>
+        runPromote(promoteInput, {
+          ...deps(readPromoteConfig(ctx.environments.promote)),
+          sagemaker,
+        } as never),
+      );
+      if (promote.ok) {
+        const { packageArn } = (promote.value as { registry: { packageArn: string } }).registry;
+        packageStatus = (
+          await sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: packageArn }))
+        ).ModelApprovalStatus;
+      }
+    } finally {
+      sagemaker.destroy();
+    }
     pointerVersion = (await readPointer(ctx.clients.s3, ctx.modelsBucket))?.version;
   }
   const delivery = await deliverStatusChange(ctx, run);
@@ -165,6 +187,7 @@ async function checkHandlers(run: TrainingRun, ctx: RunContext): Promise<Handler
     promoteLocation,
     promote,
     pointerVersion,
+    packageStatus,
     delivery,
   };
 }
@@ -172,6 +195,7 @@ async function checkHandlers(run: TrainingRun, ctx: RunContext): Promise<Handler
 describeWithMoto("the training state machine in moto's Step Functions interpreter", () => {
   const runs: Partial<Record<Engine, { run: TrainingRun; checks: HandlerChecks }>> = {};
   let failing: { run: TrainingRun; delivery: StatusChangeDelivery };
+  let endings: { kept: TrainingRun; awaiting: TrainingRun };
   beforeAll(async () => {
     const synthesized: Partial<Record<Engine, SynthesizedTraining>> = {};
     for (const engine of ['sagemaker', 'batch'] as const) {
@@ -183,16 +207,23 @@ describeWithMoto("the training state machine in moto's Step Functions interprete
         run,
         checks: await checkHandlers(run, ctx),
       }));
-    const [sagemaker, batch, failed] = await Promise.all([
+    const ending = (promotion: 'kept' | 'awaiting-approval') =>
+      runTraining(synthesized.sagemaker!, { promotion }, async (run) => run);
+    const [sagemaker, batch, failed, kept, awaiting] = await Promise.all([
       happy('sagemaker'),
       happy('batch'),
       runTraining(synthesized.sagemaker!, { failStep: 'evaluate' }, async (run, ctx) => ({
         run,
         delivery: await deliverStatusChange(ctx, run),
       })),
+      ending('kept'),
+      ending('awaiting-approval'),
     ]);
     Object.assign(runs, { sagemaker, batch });
     failing = failed;
+    endings = { kept, awaiting };
+    print(kept);
+    print(awaiting);
     print(sagemaker.run, [sagemaker.checks.delivery.workaround]);
     print(batch.run, [batch.checks.delivery.workaround]);
     print(failed.run, [failed.delivery.workaround]);
@@ -306,8 +337,31 @@ describeWithMoto("the training state machine in moto's Step Functions interprete
       expect(checks.pointerVersion).toBe(run.evaluation.candidate.version);
     });
 
+    it("registers the candidate in the training stack's Model Registry group, Approved as it is served", () => {
+      expect(checks.promote).toMatchObject({
+        ok: true,
+        value: { registry: { group: 'aiaas-factory-dev-models', status: 'Approved' } },
+      });
+      expect(checks.packageStatus).toBe('Approved');
+    });
+
     it("does not trigger the monitoring stack's failed-run rule", () => {
       expect(checks.delivery.messages).toEqual([]);
+    });
+  });
+
+  describe('when the candidate is not served', () => {
+    it('still runs promote, which registers it, and ends in KeptCurrentModel when the current model stays', () => {
+      const run = endings.kept;
+      expect({ status: run.status, error: run.error }).toEqual({ status: 'SUCCEEDED', error: undefined });
+      expect(run.statesEntered.slice(-3)).toEqual(['PromoteCandidate', 'Served', 'KeptCurrentModel']);
+      expect(run.lambdaInputs.map((l) => l.handler)).toEqual(['plan', 'record-job', 'evaluate', 'promote']);
+    });
+
+    it('ends in AwaitingApproval when promote registered it PendingManualApproval', () => {
+      const run = endings.awaiting;
+      expect({ status: run.status, error: run.error }).toEqual({ status: 'SUCCEEDED', error: undefined });
+      expect(run.statesEntered.slice(-3)).toEqual(['PromoteCandidate', 'Served', 'AwaitingApproval']);
     });
   });
 

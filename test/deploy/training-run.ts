@@ -51,6 +51,8 @@ import {
   FAILING_LAMBDA_RESULT,
   STATUS_CHANGE_ON_A_QUEUE,
   SYNC_INTEGRATIONS_AS_PASS_STATES,
+  createModelPackageGroups,
+  CREATE_MODEL_PACKAGE_GROUPS,
   queueLambdaResults,
   ruleTargetsAsQueue,
   syncIntegrationsAsPassStates,
@@ -208,6 +210,12 @@ export interface RunOptions {
   readonly failStep?: StepHandler;
   /** Rows in the statistics partial the plan step reads (n). @default 2,000,000 */
   readonly rows?: number;
+  /**
+   * What the queued promote result says, so which end the run reaches: served (Done), kept
+   * (KeptCurrentModel: registered Rejected) or awaiting approval (AwaitingApproval).
+   * @default 'promoted'
+   */
+  readonly promotion?: 'promoted' | 'kept' | 'awaiting-approval';
   readonly log?: (line: string) => void;
 }
 
@@ -292,6 +300,8 @@ async function prepare(
   for (const bucket of new Set([curatedBucket, modelsBucket, ...resources.buckets.values()])) {
     await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
   }
+  // The training stack's Model Registry group, which promote registers into (moto-gaps.ts).
+  await createModelPackageGroups(clients, training);
   return {
     moto,
     clients,
@@ -468,16 +478,19 @@ export async function runTraining<T>(
       stepDeps(ctx, readEvaluateConfig(ctx.environments.evaluate)),
     );
     const recordResult = { skipped: 'queued result: the emulated job is not described', jobName: 'emulated' };
+    const promotion = options.promotion ?? 'promoted';
     const promoteResult = {
       version: evaluation.candidate.version,
       key: 'models/x/model.json',
-      promoted: true,
+      promoted: promotion === 'promoted',
+      awaitingApproval: promotion === 'awaiting-approval',
       pointer: null,
       reason: 'queued',
     };
     const workarounds: Workaround[] = [
       ENABLE_STATE_MACHINE_EXECUTION,
       { ...SYNC_INTEGRATIONS_AS_PASS_STATES, detail: standIns.map((x) => x.state).join(', ') },
+      CREATE_MODEL_PACKAGE_GROUPS,
       ...(options.failStep
         ? [{ ...FAIL_WITH_OVERSIZED_RESULT, detail: `the ${options.failStep} step` }]
         : []),
@@ -497,7 +510,9 @@ export async function runTraining<T>(
         .map((step) => (step === options.failStep ? FAILING_LAMBDA_RESULT : results[step])),
     );
 
-    const executionName = `prove-${synthesized.engine}${options.failStep ? `-fail-${options.failStep}` : ''}`;
+    const executionName =
+      `prove-${synthesized.engine}${options.failStep ? `-fail-${options.failStep}` : ''}` +
+      (promotion === 'promoted' ? '' : `-${promotion}`);
     const { executionArn } = await ctx.clients.sfn.send(
       new StartExecutionCommand({
         stateMachineArn,

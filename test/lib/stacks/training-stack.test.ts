@@ -242,7 +242,7 @@ describe('training stack', () => {
         'sagemaker:UpdateModelPackage',
       ]);
       expect(JSON.stringify(statements[0].Resource)).toContain(`:model-package/${group}/*`);
-      expect(JSON.stringify(statements[0].Resource)).toContain('ModelPackageGroupArn');
+      expect(JSON.stringify(statements[0].Resource)).toContain(`:model-package-group/${group}`);
       template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: {
           Variables: Match.objectLike({
