@@ -169,6 +169,20 @@ describe('the local pipeline, in process (20k rows, 2 files, p = 2 hosts)', () =
     expect(summary.predict.cardVersion).toBe(artifact.version);
   });
 
+  it("registers the promoted model in moto's Model Registry, Approved, and says so", () => {
+    expect(summary.registry).toEqual({
+      group: `${platformConfig().prefix}-dev-models`,
+      packageArn: `arn:aws:sagemaker:eu-west-1:123456789012:model-package/${platformConfig().prefix}-dev-models/1`,
+      status: 'Approved',
+    });
+    expect(formatSummary(summary)).toContain(
+      `registry: registered in the Model Registry as ${summary.registry.packageArn} (Approved)`,
+    );
+    expect(
+      progress.some((line) => line.includes(`registry: model package ${summary.registry.packageArn}`)),
+    ).toBe(true);
+  });
+
   it('measures holdout metrics that match unit noise: R² > 0.8, RMSE and MAE near σ and σ·√(2/π)', () => {
     const m = summary.model.metrics;
     expect(m.on).toBe('holdout');
