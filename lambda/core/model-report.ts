@@ -98,7 +98,7 @@ function sampleWords(e: HoldoutEvaluation): string {
   const which = e.on === 'holdout' ? 'held-out rows' : 'training rows (holdout 0)';
   return e.sample.actual.length === e.rows
     ? `all ${e.rows} ${which}`
-    : `${e.sample.actual.length} of ${e.rows} ${which} (every ${formatNumber(e.rows / e.sample.actual.length, 3)}th, in the trainer's order)`;
+    : `${e.sample.actual.length} of ${e.rows} ${which} (one in every ${formatNumber(e.rows / e.sample.actual.length, 3)}, in the order the trainer evaluated them)`;
 }
 
 function fitSection(a: ModelArtifact, e: HoldoutEvaluation | undefined): string {

@@ -72,6 +72,13 @@ function scale(domain: Extent, from: number, to: number): (v: number) => number 
   return (v) => from + (v - domain.lo) * k;
 }
 
+/** What names and explains a chart: `data-chart` name, accessible label, caption (HTML, escaped by the caller). */
+export interface ChartText {
+  readonly name: string;
+  readonly label: string;
+  readonly caption: string;
+}
+
 export interface ChartSvg {
   /** The `<figure>` with the SVG and its caption. */
   readonly html: string;
@@ -128,10 +135,7 @@ function axes(
   return s;
 }
 
-export interface ScatterOptions {
-  readonly name: string;
-  readonly label: string;
-  readonly caption: string;
+export interface ScatterOptions extends ChartText {
   readonly xTitle: string;
   readonly yTitle: string;
   readonly x: readonly number[];
@@ -161,10 +165,7 @@ export function scatterChart(o: ScatterOptions): ChartSvg {
   return figure(o.name, f, o.label, body, o.caption, marks);
 }
 
-export interface HistogramOptions {
-  readonly name: string;
-  readonly label: string;
-  readonly caption: string;
+export interface HistogramOptions extends ChartText {
   readonly xTitle: string;
   readonly edges: readonly number[];
   readonly counts: readonly number[];
@@ -202,10 +203,7 @@ export interface IntervalRow {
   readonly hi?: number;
 }
 
-export interface IntervalOptions {
-  readonly name: string;
-  readonly label: string;
-  readonly caption: string;
+export interface IntervalOptions extends ChartText {
   readonly xTitle: string;
   readonly rows: readonly IntervalRow[];
   /** 'bar': a bar from 0 to the value; 'dot': a dot at the value. */
@@ -262,10 +260,7 @@ export function intervalChart(o: IntervalOptions): ChartSvg {
   return figure(o.name, f, o.label, body, o.caption, marks);
 }
 
-export interface CurveOptions {
-  readonly name: string;
-  readonly label: string;
-  readonly caption: string;
+export interface CurveOptions extends ChartText {
   readonly xTitle: string;
   readonly yTitle: string;
   readonly x: readonly number[];
@@ -292,10 +287,7 @@ export function unitCurveChart(o: CurveOptions): ChartSvg {
   return figure(o.name, f, o.label, body + dots, o.caption, pts.length);
 }
 
-export interface MatrixOptions {
-  readonly name: string;
-  readonly label: string;
-  readonly caption: string;
+export interface MatrixOptions extends ChartText {
   /** Row titles (actual) and column titles (predicted). */
   readonly rows: readonly string[];
   readonly columns: readonly string[];
