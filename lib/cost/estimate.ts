@@ -119,7 +119,7 @@ const FREE_WHEN_IDLE: Readonly<Record<string, string>> = {
   'AWS::Cognito::UserPoolResourceServer': 'no charge',
   'AWS::CodeBuild::Project': 'per build minute',
   'AWS::KinesisFirehose::DeliveryStream': `per use: ${usd(price('firehoseGbIngested'))}/GB ingested`,
-  'AWS::Athena::WorkGroup': `per query: ${usd(price('athenaTbScanned'))}/TB scanned`,
+  'AWS::Athena::NamedQuery': 'no charge (a saved query; running it is billed as any query in its workgroup)',
   'AWS::Glue::Database': 'no charge (first million catalog objects)',
   'AWS::Glue::Table': 'no charge (first million catalog objects)',
   'AWS::IoT::TopicRule': 'per use: rules triggered and actions executed',
@@ -134,6 +134,14 @@ const IDLE_BASIS: Readonly<Record<string, string>> = {
   'AWS::Batch::ComputeEnvironment': 'MinvCpus 0: no instance runs between jobs (the jobs are priced per run)',
   'AWS::CodePipeline::Pipeline': `V2 pipeline: ${usd(price('codePipelineV2ActionMinute'))} per action execution minute`,
 };
+
+/** Athena's minimum billed scan per query (Athena pricing page). */
+export const ATHENA_MIN_BILLED_BYTES = 10_000_000;
+
+/** What one Athena query scanning `bytes` costs: per TB (10^12 bytes), at least the 10 MB minimum. */
+export function athenaQueryUsd(bytes: number): number {
+  return (Math.max(bytes, ATHENA_MIN_BILLED_BYTES) / 1e12) * price('athenaTbScanned');
+}
 
 /** Custom resources run a provider function at deploy time only. */
 const isCustomResource = (type: string): boolean =>
@@ -182,6 +190,16 @@ const RULES: Readonly<Partial<Record<string, Rule>>> = {
     // MinvCpus 0: no instance runs between jobs; the jobs are priced per training run.
     // MinvCpus > 0 keeps instances running between jobs, of types Batch chooses: not priced here.
     return min === 0 ? undefined : 'unpriced';
+  },
+  // Nothing while idle; the per-query figure at the workgroup's cutoff is the most one query costs.
+  'AWS::Athena::WorkGroup': (r) => {
+    const cutoff = r.Properties?.WorkGroupConfiguration?.BytesScannedCutoffPerQuery;
+    const perTb = `per query: ${usd(price('athenaTbScanned'))}/TB scanned (10 MB minimum)`;
+    if (typeof cutoff !== 'number') return { monthlyUsd: 0, basis: `${perTb}, no cutoff` };
+    return {
+      monthlyUsd: 0,
+      basis: `${perTb}; at most $${athenaQueryUsd(cutoff).toPrecision(2)} a query at its cutoff of ${cutoff / 1e6} MB`,
+    };
   },
   'AWS::CodePipeline::Pipeline': (r) =>
     r.Properties?.PipelineType === 'V2'

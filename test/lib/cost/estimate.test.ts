@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { configFromContext } from '../../../lib/config';
-import { idleCost, millionPredictionsCost, price } from '../../../lib/cost/estimate';
+import { athenaQueryUsd, idleCost, millionPredictionsCost, price } from '../../../lib/cost/estimate';
 import { estimatePlatform, templatesOf, type CostEstimate } from '../../../lib/cost/platform-cost';
 import { createPlatform } from '../../../lib/platform';
 import { CDK_JSON_CONTEXT } from '../../support/synth';
@@ -106,6 +106,21 @@ describe('the cost estimate', () => {
     ]);
     expect(idle.unpriced).toEqual(['AWS::Batch::ComputeEnvironment']);
     expect(idle.monthlyUsd).toBe(0);
+  });
+
+  it("prices an Athena query at the workgroup's cutoff: $5/TB, at least the 10 MB minimum", () => {
+    expect(athenaQueryUsd(1_000_000_000)).toBeCloseTo(0.005, 12);
+    expect(athenaQueryUsd(1)).toBeCloseTo(0.00005, 12);
+    const app = new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
+    createPlatform(app, configFromContext({ factory: { query: { bytesScannedCutoffMB: 10 } } }));
+    const idle = idleCost(templatesOf(app.synth()));
+    expect(idle.unpriced).toEqual([]);
+    const workGroup = idle.items.find((i) => i.resource.endsWith('/WorkGroup'))!;
+    expect(workGroup).toEqual({
+      resource: 'AiaasFactory-dev-Query/WorkGroup',
+      monthlyUsd: 0,
+      basis: 'per query: $5/TB scanned (10 MB minimum); at most $0.000050 a query at its cutoff of 10 MB',
+    });
   });
 
   it('bills a prediction at least Lambda’s 1 ms and at the function’s memory', () => {
