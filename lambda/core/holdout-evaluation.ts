@@ -129,20 +129,31 @@ export function rocCurve(
   for (let i = 0; i < n; i++) positives += labels[i];
   const negatives = n - positives;
   if (positives === 0 || negatives === 0) return null;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a]);
+  // Each class's scores sorted apart (native typed-array sorts, as the AUC in ./metrics.ts),
+  // then swept from the highest score down, tied scores of both classes in one step.
+  const pos = new Float64Array(positives);
+  const neg = new Float64Array(negatives);
+  for (let i = 0, a = 0, b = 0; i < n; i++) {
+    if (labels[i] === 1) pos[a++] = scores[i];
+    else neg[b++] = scores[i];
+  }
+  pos.sort();
+  neg.sort();
   const fpr = [0];
   const tpr = [0];
-  let tp = 0;
-  let fp = 0;
-  for (let k = 0; k < n;) {
-    const s = scores[order[k]];
-    while (k < n && scores[order[k]] === s) {
-      if (labels[order[k]] === 1) tp++;
-      else fp++;
-      k++;
-    }
-    fpr.push(fp / negatives);
-    tpr.push(tp / positives);
+  let p = positives - 1;
+  let q = negatives - 1;
+  // A NaN score (sorted last) ranks nowhere: left out, so the sweep always moves.
+  while (p >= 0 && Number.isNaN(pos[p])) p--;
+  while (q >= 0 && Number.isNaN(neg[q])) q--;
+  const topP = p;
+  const topQ = q;
+  while (p >= 0 || q >= 0) {
+    const s = Math.max(p >= 0 ? pos[p] : -Infinity, q >= 0 ? neg[q] : -Infinity);
+    while (p >= 0 && pos[p] === s) p--;
+    while (q >= 0 && neg[q] === s) q--;
+    fpr.push((topQ - q) / negatives);
+    tpr.push((topP - p) / positives);
   }
   if (fpr.length <= limit) return { fpr, tpr };
   const m = fpr.length;

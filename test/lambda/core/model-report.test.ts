@@ -62,6 +62,9 @@ describe('holdout evaluation', () => {
     expect(roc.tpr[roc.tpr.length - 1]).toBe(1);
     expect(trapezoid(roc.fpr, roc.tpr)).toBeCloseTo(classificationMetrics(scores, labels, 0.5).auc, 12);
     expect(rocCurve(scores, new Uint8Array(8))).toBeNull();
+    // a NaN score is left out instead of stalling the sweep
+    const withNaN = rocCurve(Float64Array.from([NaN, 1, 0]), Uint8Array.from([1, 1, 0]))!;
+    expect(withNaN).toEqual({ fpr: [0, 0, 1], tpr: [0, 0.5, 0.5] });
   });
 
   it('thins a long ROC curve to the limit, keeping both ends', () => {
