@@ -68,9 +68,11 @@ export async function putJson(
 }
 
 /**
- * The model report (lambda/core/model-report.ts) at `key`, beside its artifact. `text/html` with
- * the charset, so the S3 console's "Open" (and a presigned URL) shows the page instead of
- * downloading it; the bucket's default encryption (the platform key) applies as to every object.
+ * The model report (lambda/core/model-report.ts) at `key`, beside its artifact. S3 returns the
+ * ContentType given at PutObject on every GET ("A standard MIME type describing the format of the
+ * contents", PutObjectRequest.contentType in the AWS SDK API reference), so `text/html` with the
+ * charset lets a browser that opens the object (S3 console, presigned URL) render the page. The
+ * bucket's default encryption (the platform key) applies as to every object.
  */
 export async function putReport(s3: S3Client, bucket: string, key: string, html: string): Promise<void> {
   await s3.send(

@@ -128,7 +128,12 @@ function reportOf(artifact: ModelArtifact, result: TrainingResult, timing: Repor
   return renderModelReport({ artifact, evaluation: result.evaluation, timing });
 }
 
-/** model.json, and report.html beside it (`reportBeside`), at each path and at `modelS3Uri`. */
+/**
+ * model.json, and report.html beside it (`reportBeside`), at each path and at `modelS3Uri`. On
+ * SageMaker /opt/ml/model/ is archived into the job's model.tar.gz, so the report rides in it too
+ * ("How Amazon SageMaker AI Processes Training Output": everything written to /opt/ml/model is
+ * copied as one compressed tar object); the copy the registry links is the one at `modelS3Uri`.
+ */
 async function writeModel(
   artifact: ModelArtifact,
   report: string,
