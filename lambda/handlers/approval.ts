@@ -19,9 +19,9 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { readModelsStepConfig, type ModelsStepConfig } from '../core/env/models-steps';
+import { MODELS_BUCKET_VARIABLE, type ModelsStepConfig } from '../core/env/models-steps';
 import { REGISTRY_VARIABLES } from '../core/env/registry';
-import { requiredString, type Env } from '../core/env/vars';
+import { readServiceConfig, requiredString, type Env } from '../core/env/vars';
 import { s3Client, sageMakerClient } from '../adapters/clients';
 import { lambdaEntry } from '../adapters/lambda-entry';
 import { getArtifact, readPointer, writePointer } from '../adapters/model-store';
@@ -45,8 +45,8 @@ export interface ApprovalConfig extends ModelsStepConfig {
 
 export function readApprovalConfig(env: Env = process.env): ApprovalConfig {
   return {
-    ...readModelsStepConfig('promote', env),
-    serviceName: env.POWERTOOLS_SERVICE_NAME?.trim() || 'approval',
+    modelsBucket: requiredString(env, MODELS_BUCKET_VARIABLE, 'the models bucket name'),
+    ...readServiceConfig(env, 'approval'),
     modelPackageGroup: requiredString(env, REGISTRY_VARIABLES.group, 'the model package group name'),
   };
 }
