@@ -325,7 +325,7 @@ export function renderModelReport(input: ModelReportInput): string {
     `<meta name="viewport" content="width=device-width, initial-scale=1">` +
     `<title>${esc(title)}</title><style>${STYLE}</style></head><body>` +
     `<h1>${esc(title)}</h1>` +
-    `<p class="muted">${esc(task)} · trained ${esc(a.trainedAt)} · ${a.rows} training rows · ${a.features.length} features · category ${esc(a.category)}</p>` +
+    `<p class="muted">${esc(task)} · trained ${esc(a.trainedAt)} · ${a.rows} training rows · ${a.features.length} features · category column ${esc(a.category)}</p>` +
     `<p>${esc(cardSummary(a))}</p><p class="muted">${esc(metricsText(a.metrics))} on ${a.metrics.rows} ${esc(a.metrics.on)} rows.</p>` +
     fitSection(a, input.evaluation) +
     weightsSection(a) +
