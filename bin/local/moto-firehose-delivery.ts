@@ -19,17 +19,18 @@
  * https://docs.aws.amazon.com/firehose/latest/dev/s3-object-name.html, and "Custom Prefixes for
  * Amazon S3 Objects", https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html).
  *
- * So after each call this module takes moto's object (checking it is exactly the records sent,
- * joined), deletes it, and buffers its bytes; when the buffer would pass the size hint it writes
- * what Firehose would have: the buffered records, gzip-compressed, under the ingest prefix
- * evaluated (ingest-layout.ts) with the ingest file extension. The interval is not emulated (the
- * run sends faster than any interval); the preprocess handler then reads those objects as it
- * reads the stack's.
+ * So this module notes what each call sent (its records' digest, count and time); once the
+ * calls are done it takes moto's objects, matches each to its call by content (every call's object
+ * must be exactly its records joined, and every call must have one), removes them, and writes
+ * what Firehose would have, in the order the calls were made: the records of consecutive calls up
+ * to the size hint, gzip-compressed, under the ingest prefix evaluated (ingest-layout.ts) with the
+ * ingest file extension. The interval is not emulated (the run sends faster than any interval);
+ * the preprocess handler then reads those objects as it reads the stack's.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import {
-  DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -59,12 +60,26 @@ function nameTime(at: Date): string {
   return at.toISOString().slice(0, 19).replace(/[T:]/g, '-');
 }
 
+/** What one PutRecordBatch call sent. */
+interface SentCall {
+  readonly digest: string;
+  readonly records: number;
+  readonly at: Date;
+}
+
+const digestOf = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** Runs `work` over `items`, at most `limit` at once, in any order. */
+async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  const runner = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
+}
+
 export class MotoFirehoseDelivery {
-  private buffer: Uint8Array[] = [];
-  private buffered = 0;
-  private bufferedRecords = 0;
-  private oldest: Date | null = null;
-  private readonly delivered: RawObject[] = [];
+  private readonly calls: SentCall[] = [];
 
   constructor(
     private readonly s3: S3Client,
@@ -76,55 +91,86 @@ export class MotoFirehoseDelivery {
     },
   ) {}
 
-  /** After one PutRecordBatch of `records`: takes moto's object for it and buffers its bytes. */
-  async afterPut(records: readonly Uint8Array[], sentAt: Date): Promise<void> {
-    const { bucket } = this.options;
-    const listed = await this.s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: INGEST_OBJECT_PREFIX }),
-    );
-    const keys = (listed.Contents ?? []).map((o) => o.Key!);
-    if (keys.length !== 1)
-      throw new Error(
-        `moto-firehose-delivery: expected moto's one object for the call under ${INGEST_OBJECT_PREFIX}, found ${keys.length}`,
-      );
-    const got = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: keys[0] }));
-    const bytes = await got.Body!.transformToByteArray();
-    const sent = Buffer.concat(records);
-    if (!sent.equals(Buffer.from(bytes)))
-      throw new Error(`moto-firehose-delivery: ${keys[0]} is not the call's records joined (moto changed?)`);
-    await this.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: keys[0] }));
-    if (this.buffered > 0 && this.buffered + bytes.length > this.options.bufferBytes) await this.flush();
-    this.oldest ??= sentAt;
-    this.buffer.push(bytes);
-    this.buffered += bytes.length;
-    this.bufferedRecords += records.length;
+  /** Notes one PutRecordBatch call's records (in the order the calls were made); returns its index. */
+  sent(records: readonly Uint8Array[], at: Date): number {
+    this.calls.push({ digest: digestOf(Buffer.concat(records)), records: records.length, at });
+    return this.calls.length - 1;
   }
 
-  /** Writes what is still buffered; returns every object delivered, in order. */
+  /** Takes moto's objects for the calls and delivers them as Firehose would; returns the objects, in order. */
   async finish(): Promise<RawObject[]> {
-    if (this.buffered > 0) await this.flush();
-    return [...this.delivered];
+    const { bucket } = this.options;
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: INGEST_OBJECT_PREFIX, ContinuationToken: token }),
+      );
+      keys.push(...(page.Contents ?? []).map((o) => o.Key!));
+      token = page.NextContinuationToken;
+    } while (token);
+    if (keys.length !== this.calls.length)
+      throw new Error(
+        `moto-firehose-delivery: ${this.calls.length} PutRecordBatch calls but ${keys.length} objects under ${INGEST_OBJECT_PREFIX}`,
+      );
+    // Calls by digest (two calls may send the same bytes: each takes one object).
+    const byDigest = new Map<string, number[]>();
+    this.calls.forEach((c, i) => byDigest.set(c.digest, [...(byDigest.get(c.digest) ?? []), i]));
+    const bodies: (Uint8Array | undefined)[] = new Array(this.calls.length);
+    await eachLimited(keys, 8, async (key) => {
+      const got = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const bytes = await got.Body!.transformToByteArray();
+      const call = byDigest.get(digestOf(bytes))?.shift();
+      if (call === undefined)
+        throw new Error(`moto-firehose-delivery: ${key} is no call's records joined (moto changed?)`);
+      bodies[call] = bytes;
+    });
+    for (let i = 0; i < keys.length; i += 1000)
+      await this.s3.send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true },
+        }),
+      );
+    const delivered: RawObject[] = [];
+    let buffer: Uint8Array[] = [];
+    let buffered = 0;
+    let records = 0;
+    let oldest: Date | null = null;
+    const flush = async () => {
+      delivered.push(await this.write(Buffer.concat(buffer), records, oldest!));
+      buffer = [];
+      buffered = 0;
+      records = 0;
+      oldest = null;
+    };
+    for (const [i, call] of this.calls.entries()) {
+      const bytes = bodies[i]!;
+      if (buffered > 0 && buffered + bytes.length > this.options.bufferBytes) await flush();
+      oldest ??= call.at;
+      buffer.push(bytes);
+      buffered += bytes.length;
+      records += call.records;
+    }
+    if (buffered > 0) await flush();
+    return delivered;
   }
 
-  private async flush(): Promise<void> {
-    const at = this.oldest!;
+  /** One object as Firehose names and compresses it. */
+  private async write(bytes: Uint8Array, records: number, at: Date): Promise<RawObject> {
     const { bucket, streamName } = this.options;
     const key =
       evaluatePrefix(INGEST_OBJECT_PREFIX, at) +
       `${streamName}-1-${nameTime(at)}-${randomUUID()}${INGEST_FILE_EXTENSION}`;
-    const body = gzipSync(Buffer.concat(this.buffer));
+    const body = gzipSync(bytes);
     const put = await this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
-    this.delivered.push({
+    return {
       key,
       bytes: body.length,
       via: 'firehose',
-      records: this.bufferedRecords,
+      records,
       ...(put.VersionId ? { versionId: put.VersionId } : {}),
       ...(put.ETag ? { etag: put.ETag.replace(/"/g, '') } : {}),
-    });
-    this.buffer = [];
-    this.buffered = 0;
-    this.bufferedRecords = 0;
-    this.oldest = null;
+    };
   }
 }
