@@ -8,6 +8,7 @@ import {
   SERVING_DEFAULTS,
   UNKNOWN_CATEGORY_MODES,
 } from '../lambda/core/env/predict';
+import { DRIFT_DEFAULTS } from '../lambda/core/drift';
 import { TASK_SETTINGS } from '../lambda/core/logistic';
 import { FILL_MODES } from '../lambda/core/train';
 import { TRAINING_DEFAULTS } from '../lambda/core/trainer-contract';
@@ -78,6 +79,9 @@ const instanceType = (prefix: string) =>
         ? 'must be a SageMaker instance type such as ml.m5.xlarge'
         : 'must be an EC2 instance type such as m5.xlarge',
     );
+
+const inDriftRange = 'must be a number in (0, 10]';
+const windowRange = 'must be a whole number of hours from 1 to 168';
 
 export const factoryConfigSchema = z
   .object({
@@ -243,6 +247,31 @@ export const factoryConfigSchema = z
       .strict()
       .prefault({}),
     /**
+     * Drift of served data (lambda/core/drift.ts): every `driftWindowHours` the drift step adds up
+     * the predict function's logged bin counts of that window and raises the drift alarm when a
+     * feature's PSI reaches `driftPsi` or its mean moves `driftMeanShiftSd` training standard
+     * deviations; with `retrainOnDrift` the alarm also starts a training run.
+     */
+    monitoring: z
+      .object({
+        driftPsi: z.number().gt(0, inDriftRange).max(10, inDriftRange).default(DRIFT_DEFAULTS.psi),
+        driftMeanShiftSd: z
+          .number()
+          .gt(0, inDriftRange)
+          .max(10, inDriftRange)
+          .default(DRIFT_DEFAULTS.meanShiftSd),
+        /** One week at most: a Logs Insights query scans every byte of its window, billed per GB. */
+        driftWindowHours: z
+          .number()
+          .int(windowRange)
+          .min(1, windowRange)
+          .max(168, windowRange)
+          .default(DRIFT_DEFAULTS.windowHours),
+        retrainOnDrift: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    /**
      * Line telemetry through AWS IoT Core and Amazon Data Firehose into `raw/ingest/` (the ingest
      * stack). Buffer limits are Firehose's: BufferingHints SizeInMBs 1-128, IntervalInSeconds
      * 0-900 (Firehose API reference, "BufferingHints").
@@ -392,8 +421,22 @@ export const factoryConfigSchema = z
   })
   .strict()
   .superRefine(checkReservedConcurrency)
+  .superRefine(checkDriftWindow)
   .superRefine(checkNetworkProfile)
   .superRefine(checkIngestLineField);
+
+/** The drift window must lie within the predict log group's retention, or its counts are gone. */
+function checkDriftWindow(
+  config: { monitoring: { driftWindowHours: number }; retention: { logDays: number } },
+  ctx: z.RefinementCtx,
+): void {
+  if (config.monitoring.driftWindowHours > config.retention.logDays * 24)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['monitoring', 'driftWindowHours'],
+      message: `must be at most retention.logDays × 24 = ${config.retention.logDays * 24} hours: older predict logs are deleted`,
+    });
+}
 
 /** Lambda keeps this much account concurrency unreserved for functions without a reservation. */
 export const LAMBDA_UNRESERVED_MINIMUM = 100;

@@ -51,6 +51,8 @@ export function handlerClients(engine: TrainingEngine): Readonly<Record<string, 
     promote: ['client-sagemaker'],
     approval: ['client-sagemaker'],
     'record-job': [engine === 'sagemaker' ? 'client-sagemaker' : 'client-batch'],
+    // The drift step adds up the predict function's logs with Logs Insights.
+    drift: ['client-cloudwatch-logs'],
   };
 }
 

@@ -126,7 +126,11 @@ export function createPlatform(app: Construct, config: FactoryConfig): Platform 
     api: serving.api,
     predictionUsd: usdPerPrediction(config),
     ingest,
-    description: 'aiaas-factory monitoring: dashboard, alarms, encrypted alerts topic',
+    models: dataLake.models,
+    predictLogGroup: serving.function.logGroup,
+    key: dataLake.key,
+    vpc: network.vpc,
+    description: 'aiaas-factory monitoring: dashboard, alarms, encrypted alerts topic, drift of served data',
   });
 
   const stacks: Stack[] = [dataLake, network, preprocess, training, serving, monitoring];

@@ -9,3 +9,10 @@
  * scales with memory) and 1,000-row batches well under the 10 s timeout.
  */
 export const PREDICT_MEMORY_MIB = 1024;
+
+/**
+ * The drift step holds one Logs Insights result row and the model: 256 MB is plenty, and it bills
+ * for the seconds it waits on the query. Its timeout bounds the wait (a query may run up to 60 minutes).
+ */
+export const DRIFT_MEMORY_MIB = 256;
+export const DRIFT_TIMEOUT_SECONDS = 300;

@@ -1,18 +1,27 @@
 import { ArnFormat, CfnOutput, Duration, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { DRIFT_MEMORY_MIB, DRIFT_TIMEOUT_SECONDS } from '../../lambda/core/function-sizes';
+import { DRIFT_VARIABLES, driftEnvironment } from '../../lambda/core/env/drift';
+import { DRIFT_REPORTS_PREFIX, MODELS_PREFIX } from '../../lambda/core/models-layout';
 import { metricsNamespace, type FactoryConfig } from '../config';
 import { houseKey } from '../constructs/house-key';
+import { NodeFunction } from '../constructs/node-function';
+import { functionNetwork } from '../network-plan';
 import { modelPackageGroupName } from '../../lambda/core/model-registry';
 import { reportKey } from '../../lambda/core/models-layout';
 import type { IngestStack } from './ingest-stack';
@@ -29,6 +38,12 @@ export interface MonitoringStackProps extends StackProps {
   readonly predictionUsd: number;
   /** The ingest stack, when there is one: its stream and rule get alarms. */
   readonly ingest?: IngestStack;
+  /** The drift step: where the models and its reports are, the predict function's log group, the network. */
+  readonly models: s3.IBucket;
+  readonly predictLogGroup: logs.ILogGroup;
+  /** The platform key: encrypts the drift function's log group. */
+  readonly key: kms.IKey;
+  readonly vpc: ec2.IVpc;
 }
 
 /** Alarm thresholds; each says why it is where it is. */
@@ -52,6 +67,9 @@ export class MonitoringStack extends Stack {
   public readonly topic: sns.Topic;
   public readonly dashboard: cloudwatch.Dashboard;
   public readonly alarms: cloudwatch.Alarm[] = [];
+  /** The scheduled drift step (lambda/handlers/drift.ts) and its alarm. */
+  public readonly driftFunction: NodeFunction;
+  public readonly driftAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: MonitoringStackProps) {
     super(scope, id, props);
@@ -121,13 +139,19 @@ export class MonitoringStack extends Stack {
     }
 
     // --- alarms ------------------------------------------------------------------------------
-    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
+    const alarm = (
+      id: string,
+      metric: cloudwatch.IMetric,
+      threshold: number,
+      description: string,
+      treatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+    ) => {
       const created = new cloudwatch.Alarm(this, id, {
         metric,
         threshold,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        treatMissingData,
         alarmDescription: description,
       });
       created.addAlarmAction(new actions.SnsAction(this.topic));
@@ -223,6 +247,105 @@ export class MonitoringStack extends Stack {
         1,
         'The telemetry topic rule could not put messages on the stream (see its error log group)',
       );
+    }
+
+    // --- drift of served data -----------------------------------------------------------------
+    const drift = config.monitoring;
+    this.driftFunction = new NodeFunction(this, 'Drift', {
+      handler: 'drift',
+      description:
+        "Adds up the predict function's logged drift counts of the window: PSI and mean shift per feature against the training histograms",
+      memorySize: DRIFT_MEMORY_MIB,
+      timeout: Duration.seconds(DRIFT_TIMEOUT_SECONDS),
+      concurrency: {
+        unreservedBecause:
+          'Runs once per drift window from its schedule; a reservation would take account concurrency (as low as 10 in a new account) for one invocation a day.',
+      },
+      network: functionNetwork(config, props.vpc),
+      logKey: props.key,
+      logRetention: config.retention.logDays as logs.RetentionDays,
+      stage: config.stage,
+      environment: driftEnvironment({
+        windowHours: drift.driftWindowHours,
+        psi: drift.driftPsi,
+        meanShiftSd: drift.driftMeanShiftSd,
+        metricsNamespace: namespace,
+      }),
+    })
+      .bindBucket(DRIFT_VARIABLES.modelsBucket, props.models, { read: true, prefixes: [MODELS_PREFIX] })
+      .bindBucket(DRIFT_VARIABLES.modelsBucket, props.models, {
+        write: true,
+        prefixes: [DRIFT_REPORTS_PREFIX],
+      });
+    this.driftFunction.addEnvironment(DRIFT_VARIABLES.logGroup, props.predictLogGroup.logGroupName);
+    // StartQuery on the predict log group only; GetQueryResults names a query id, not a log group,
+    // and has no resource-level permissions ("Actions, resources, and condition keys for Amazon
+    // CloudWatch Logs", Service Authorization Reference: no resource type for it).
+    this.driftFunction.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'QueryPredictLogs',
+        actions: ['logs:StartQuery'],
+        resources: [props.predictLogGroup.logGroupArn],
+      }),
+    );
+    this.driftFunction.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'QueryResults', actions: ['logs:GetQueryResults'], resources: ['*'] }),
+    );
+    Validations.of(this.driftFunction.role!).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'logs:GetQueryResults has no resource-level permissions (Service Authorization Reference, CloudWatch Logs); it reads only the results of a query this role started on the predict log group.',
+    });
+    const noDlq =
+      'Invoked by its schedule with two EventBridge retries; a failed run raises the DriftStepErrors alarm, and the next window is measured afresh: there is no event to keep.';
+    Validations.of(this.driftFunction).acknowledge(
+      { id: 'NIST.800.53.R5-LambdaDLQ', reason: noDlq },
+      { id: 'Serverless-LambdaDLQ', reason: noDlq },
+    );
+    const driftSchedule = new events.Rule(this, 'DriftSchedule', {
+      description: `Measure drift of served data every ${drift.driftWindowHours} h (monitoring.driftWindowHours)`,
+      // One run per window: each predict log byte is scanned once (Logs Insights bills per GB scanned).
+      schedule: events.Schedule.rate(Duration.hours(drift.driftWindowHours)),
+      targets: [new targets.LambdaFunction(this.driftFunction, { retryAttempts: 2 })],
+    });
+    Validations.of(driftSchedule).acknowledge({
+      id: 'Serverless-EventBusDLQ',
+      reason:
+        'A missed scheduled run has nothing to keep: the next window is measured, and DriftStepErrors alarms.',
+    });
+    alarm(
+      'DriftStepErrors',
+      this.driftFunction.metricErrors({ period: Duration.hours(1) }),
+      1,
+      'The drift step failed: drift of served data is not being measured',
+    );
+    // The step publishes DriftedFeatures once per window; between runs the alarm keeps its state.
+    this.driftAlarm = alarm(
+      'DataDrift',
+      custom('drift', 'DriftedFeatures', 'Maximum', Duration.hours(1)),
+      1,
+      `Served data drifted from the training data: a feature's PSI ≥ ${drift.driftPsi} or its mean moved ≥ ${drift.driftMeanShiftSd} training SDs (report under models/drift/; factory drift to check rows locally)`,
+      cloudwatch.TreatMissingData.IGNORE,
+    );
+    if (drift.retrainOnDrift) {
+      const retrain = new events.Rule(this, 'RetrainOnDrift', {
+        description: 'Start a training run when the drift alarm goes to ALARM (monitoring.retrainOnDrift)',
+        // "CloudWatch Alarm State Change" from aws.cloudwatch, the alarm's ARN in `resources`
+        // ("Alarm events and EventBridge", CloudWatch user guide).
+        eventPattern: {
+          source: ['aws.cloudwatch'],
+          detailType: ['CloudWatch Alarm State Change'],
+          resources: [this.driftAlarm.alarmArn],
+          detail: { state: { value: ['ALARM'] } },
+        },
+        // The target's role may states:StartExecution on this state machine only.
+        targets: [new targets.SfnStateMachine(props.stateMachine, { retryAttempts: 2 })],
+      });
+      Validations.of(retrain).acknowledge({
+        id: 'Serverless-EventBusDLQ',
+        reason:
+          'The drift alarm stays in ALARM and notifies the alerts topic; the scheduled training run follows anyway: a lost start has nothing to keep.',
+      });
     }
 
     // Failed, timed-out or aborted runs also notify with the execution that failed.
@@ -397,6 +520,33 @@ export class MonitoringStack extends Stack {
         markdown: `### Cost at list prices\n**${Math.floor(1 / props.predictionUsd).toLocaleString('en-US')} predictions per dollar** (single-row requests; $${(props.predictionUsd * 1e6).toFixed(2)} per million).\nIdle per month and per training run: \`factory cost${config.stage === 'prod' ? ' -c factory.stage=prod' : ''}\`.`,
         width: 8,
         height: 6,
+      }),
+    );
+    // Drift per feature: PSI against its threshold (the report holds the mean shifts).
+    const window = Duration.hours(drift.driftWindowHours);
+    const features = config.dataset.features;
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: `Drift per feature: PSI of the last ${drift.driftWindowHours} h against the training data`,
+        left: features.map(
+          (feature) =>
+            new cloudwatch.Metric({
+              namespace,
+              metricName: 'DriftPsi',
+              dimensionsMap: { service: 'drift', feature },
+              statistic: 'Maximum',
+              period: window,
+              label: feature,
+            }),
+        ),
+        leftAnnotations: [{ value: drift.driftPsi, label: `monitoring.driftPsi ${drift.driftPsi}` }],
+        width: 16,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Drifted features and served rows per window',
+        left: [custom('drift', 'DriftedFeatures', 'Maximum', window)],
+        right: [custom('drift', 'DriftServedRows', 'Maximum', window)],
+        width: 8,
       }),
     );
     this.dashboard.addWidgets(
