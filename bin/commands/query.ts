@@ -41,8 +41,26 @@ export interface CuratedDb {
   close(): void;
 }
 
+export interface OpenOptions {
+  /**
+   * Read Athena's copy instead (`<DIR>/athena/<table>.jsonl`, lambda/core/athena-copy.ts) as the
+   * Glue tables do: JSON Lines, each key read as its column's type, under the SQL name.
+   * @default false
+   */
+  readonly athenaCopy?: boolean;
+}
+
+/** Where Athena's copy of a table sits in a preprocess output directory. */
+export function athenaCopyFile(dir: string, table: { readonly name: string }): string {
+  return join(dir, 'athena', `${table.name}.jsonl`);
+}
+
 /** A DuckDB database in memory with a view per curated table over the directories' files. */
-export async function openCuratedDb(dirs: readonly string[], schema: DatasetSchema): Promise<CuratedDb> {
+export async function openCuratedDb(
+  dirs: readonly string[],
+  schema: DatasetSchema,
+  options: OpenOptions = {},
+): Promise<CuratedDb> {
   for (const dir of dirs) {
     if (!existsSync(dir) || !statSync(dir).isDirectory())
       throw new UsageError(`--data ${dir}: not a directory`);
@@ -52,13 +70,16 @@ export async function openCuratedDb(dirs: readonly string[], schema: DatasetSche
   const db = await instance.connect();
   const tables: string[] = [];
   for (const table of CURATED_TABLES) {
-    const files = dirs.map((d) => join(d, table.file)).filter((f) => existsSync(f));
+    const files = dirs
+      .map((d) => (options.athenaCopy ? athenaCopyFile(d, table) : join(d, table.file)))
+      .filter((f) => existsSync(f));
     if (files.length === 0) continue;
     const list = `[${files.map(sqlString).join(', ')}]`;
     const columns = table.columns(schema);
     let source: string;
-    if (table.format === 'json') {
-      source = `read_json(${list}, format = 'auto', columns = {${columns
+    if (table.format === 'json' || options.athenaCopy) {
+      // Keys not among the columns are ignored, as the OpenX JSON SerDe ignores them.
+      source = `read_json(${list}, format = ${sqlString(options.athenaCopy ? 'newline_delimited' : 'auto')}, columns = {${columns
         .map((c) => `${sqlString(c.source)}: ${sqlString(c.type)}`)
         .join(', ')}})`;
     } else {
