@@ -20,6 +20,17 @@ export interface FileOutcome {
   readonly via?: RawPath;
 }
 
+/** One quarantined row as the quarantine output holds it. */
+export interface QuarantinedRow {
+  /** The raw object it came from. */
+  readonly key: string;
+  /** Its (first) line in that object. */
+  readonly line: number;
+  readonly reason: string;
+  /** Its text as it was: the JSON record, or the CSV row. */
+  readonly raw: string;
+}
+
 export interface CleaningTotals {
   readonly rowsIn: number;
   readonly rowsClean: number;
@@ -119,6 +130,8 @@ export interface LocalPipelineSummary {
     readonly files: readonly FileOutcome[];
     readonly totals: CleaningTotals;
     readonly quarantineByReason: Readonly<Record<string, number>>;
+    /** The first quarantined rows (up to 10), each with its object, line and reason. */
+    readonly quarantinedRows: readonly QuarantinedRow[];
     /** rowsIn = clean + duplicates + quarantined, summed over files, and equal to the rows written. */
     readonly reconciled: boolean;
   };

@@ -41,6 +41,7 @@ import { closeSession, requireMoto, startMotoStep, useSession } from './steps/mo
 import { planTraining } from './steps/plan-training';
 import { preprocessObjects } from './steps/preprocess-objects';
 import { quarantineReasons } from './steps/quarantine-reasons';
+import { quarantinedRows } from './steps/quarantined-rows';
 import { servePredict } from './steps/serve-predict';
 import { trainHosts } from './steps/train-hosts';
 import { uploadRaw } from './steps/upload-raw';
@@ -131,6 +132,7 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
     const fileOutcomes = await preprocessObjects(clock, deps, { config, buckets, rawKeys, signal });
     const totals = cleaningTotals(fileOutcomes);
     const quarantineByReason = await quarantineReasons(s3, buckets.curated, fileOutcomes);
+    const quarantined = await quarantinedRows(s3, buckets.curated, fileOutcomes);
     const reconciled = reconciles(
       fileOutcomes,
       totals,
@@ -172,7 +174,13 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
       schema: config.dataset,
       rawKeys,
       ingest,
-      preprocess: { files: fileOutcomes, totals, quarantineByReason, reconciled },
+      preprocess: {
+        files: fileOutcomes,
+        totals,
+        quarantineByReason,
+        quarantinedRows: quarantined,
+        reconciled,
+      },
       plan,
       training,
       model,

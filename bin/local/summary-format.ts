@@ -141,6 +141,8 @@ export function formatSummary(summary: LocalPipelineSummary): string {
             .join(', ')}`
         : ''),
   );
+  for (const q of preprocess.quarantinedRows)
+    out.push(`${pad}quarantined: line ${int(q.line)} of ${q.key}, ${q.reason}: ${clip(q.raw, 100)}`);
   out.push('');
 
   const c = plan.calibration;
@@ -256,4 +258,9 @@ export function formatSummary(summary: LocalPipelineSummary): string {
   out.push('');
   out.push(`Steps       ${summary.steps.map((s) => `${s.step} ${fixed(s.seconds, 1)} s`).join(', ')}`);
   return out.join('\n') + '\n';
+}
+
+/** A text cut to `n` characters, with an ellipsis when cut. */
+function clip(text: string, n: number): string {
+  return text.length <= n ? text : `${text.slice(0, n - 1)}…`;
 }

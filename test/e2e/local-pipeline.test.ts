@@ -143,6 +143,20 @@ describe('the local pipeline, in process (20k rows, 2 files, p = 2 hosts)', () =
       non_numeric: 1,
       bad_timestamp: 1,
     });
+    // The malformed records follow file 2's rows (stream positions ROWS..ROWS+2): each is
+    // quarantined with its own line in the object that holds it, and its JSON text.
+    const [first, last] = summary.data.rawKeys;
+    expect(summary.preprocess.quarantinedRows).toEqual(
+      BAD_RECORDS.map((raw, i) => ({
+        key: last.key,
+        line: ROWS - first.records! + i + 1,
+        reason: ['missing_key', 'non_numeric', 'bad_timestamp'][i],
+        raw,
+      })),
+    );
+    expect(formatSummary(summary)).toContain(
+      `quarantined: line ${(ROWS - first.records! + 1).toLocaleString('en-US')} of ${last.key}, missing_key: {"timestamp"`,
+    );
   });
 
   it('plans two hosts for the deadline and trains on both, each with one object', () => {
