@@ -17,13 +17,11 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { run as models } from '../../../bin/commands/models';
 import { startMoto, useMotoEnvironment, type MotoServer } from '../../../bin/local/moto-server';
-import { DEFAULT_DATASET_SCHEMA } from '../../../lambda/core/dataset-schema';
 import type { ModelArtifact } from '../../../lambda/core/model-artifact';
-import { SyntheticDataset } from '../../../lambda/core/synthetic-data';
-import { trainSources } from '../../../lambda/core/train';
 import { runEvaluate } from '../../../lambda/handlers/evaluate';
 import { runPromote } from '../../../lambda/handlers/promote';
 import { silentMetrics } from '../../support/emf';
+import { syntheticModel } from '../../support/synthetic-model';
 
 const REGION = 'eu-west-1';
 const BUCKET = 'rollback-models';
@@ -48,23 +46,7 @@ async function capture(f: () => Promise<number>): Promise<{ code: number; out: s
   }
 }
 
-async function train(ridge: number, at: string): Promise<ModelArtifact> {
-  const bytes = Buffer.concat([...new SyntheticDataset({ rows: 3000, seed: 9 }).fileChunks(0)]);
-  const { artifact } = await trainSources(
-    [
-      {
-        key: 'a.csv',
-        kind: 'raw',
-        open: async function* () {
-          yield bytes;
-        },
-      },
-    ],
-    { schema: DEFAULT_DATASET_SCHEMA, holdout: 0.2, fill: 'none', ridge },
-    { codeVersion: 'test', capacity: { engine: 'local', instances: 1, shards: 1 }, trainedAt: new Date(at) },
-  );
-  return artifact;
-}
+const train = (ridge: number, at: string) => syntheticModel({ rows: 3000, seed: 9, ridge, trainedAt: at });
 
 async function text(key: string): Promise<string> {
   const res = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));

@@ -8,10 +8,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startMoto, useMotoEnvironment, type MotoServer } from '../../../bin/local/moto-server';
 import { startRunClock } from '../../../bin/local/run-clock';
-import { DEFAULT_DATASET_SCHEMA } from '../../../lambda/core/dataset-schema';
-import { SyntheticDataset } from '../../../lambda/core/synthetic-data';
-import { trainSources } from '../../../lambda/core/train';
 import { readPointer } from '../../../lambda/adapters/model-store';
+import { syntheticModel } from '../../support/synthetic-model';
 
 const BUCKET = 'local-step-models';
 let moto: MotoServer;
@@ -40,20 +38,7 @@ it('registers the better candidate PendingManualApproval, approves it as a perso
       CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' },
     }),
   );
-  const bytes = Buffer.concat([...new SyntheticDataset({ rows: 2000, seed: 3 }).fileChunks(0)]);
-  const { artifact } = await trainSources(
-    [
-      {
-        key: 'a.csv',
-        kind: 'raw',
-        open: async function* () {
-          yield bytes;
-        },
-      },
-    ],
-    { schema: DEFAULT_DATASET_SCHEMA, holdout: 0.2, fill: 'none', ridge: 0 },
-    { codeVersion: 'test', capacity: { engine: 'local', instances: 1, shards: 1 }, trainedAt: new Date() },
-  );
+  const artifact = await syntheticModel({ rows: 2000, seed: 3, trainedAt: new Date() });
   await s3.send(
     new PutObjectCommand({ Bucket: BUCKET, Key: 'training/run/model.json', Body: JSON.stringify(artifact) }),
   );

@@ -17,15 +17,13 @@ import {
 import { startMoto, type MotoServer } from '../../../bin/local/moto-server';
 import { readPointer } from '../../../lambda/adapters/model-store';
 import { readRegistryRecord } from '../../../lambda/adapters/model-registry';
-import { DEFAULT_DATASET_SCHEMA } from '../../../lambda/core/dataset-schema';
 import type { ModelArtifact } from '../../../lambda/core/model-artifact';
 import { packageMetadata } from '../../../lambda/core/model-registry';
-import { SyntheticDataset } from '../../../lambda/core/synthetic-data';
-import { trainSources } from '../../../lambda/core/train';
 import { readApprovalConfig, runApproval } from '../../../lambda/handlers/approval';
 import { runEvaluate } from '../../../lambda/handlers/evaluate';
 import { runPromote } from '../../../lambda/handlers/promote';
 import { silentMetrics } from '../../support/emf';
+import { syntheticModel } from '../../support/synthetic-model';
 
 const GROUP = 'approve-dev-models';
 const MODELS = 'approval-models';
@@ -84,24 +82,7 @@ beforeAll(async () => {
     new CreateBucketCommand({ Bucket: MODELS, CreateBucketConfiguration: { LocationConstraint: REGION } }),
   );
   await sagemaker.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: GROUP }));
-  const bytes = Buffer.concat([...new SyntheticDataset({ rows: 3000, seed: 5 }).fileChunks(0)]);
-  ({ artifact: model } = await trainSources(
-    [
-      {
-        key: 'a.csv',
-        kind: 'raw',
-        open: async function* () {
-          yield bytes;
-        },
-      },
-    ],
-    { schema: DEFAULT_DATASET_SCHEMA, holdout: 0.2, fill: 'none', ridge: 0 },
-    {
-      codeVersion: 'test',
-      capacity: { engine: 'local', instances: 1, shards: 1 },
-      trainedAt: new Date('2024-05-01T00:00:00Z'),
-    },
-  ));
+  model = await syntheticModel({ rows: 3000, seed: 5, trainedAt: '2024-05-01T00:00:00Z' });
   await s3.send(
     new PutObjectCommand({ Bucket: MODELS, Key: 'training/run-1/model.json', Body: JSON.stringify(model) }),
   );

@@ -18,10 +18,8 @@ import {
 import { startMoto, useMotoEnvironment, type MotoServer } from '../../../bin/local/moto-server';
 import { readRegistryRecord } from '../../../lambda/adapters/model-registry';
 import { CURRENT_POINTER_KEY, readPointer } from '../../../lambda/adapters/model-store';
-import { DEFAULT_DATASET_SCHEMA } from '../../../lambda/core/dataset-schema';
 import type { ModelArtifact } from '../../../lambda/core/model-artifact';
 import { SyntheticDataset } from '../../../lambda/core/synthetic-data';
-import { trainSources } from '../../../lambda/core/train';
 import {
   candidateLocation,
   runEvaluate,
@@ -30,6 +28,7 @@ import {
 } from '../../../lambda/handlers/evaluate';
 import { runPromote } from '../../../lambda/handlers/promote';
 import { runTrainer } from '../../../lambda/trainer/entry';
+import { syntheticModel } from '../../support/synthetic-model';
 import { captureEmf, enabledMetrics, silentMetrics, unitsOf, type EmfDocument } from '../../support/emf';
 
 let moto: MotoServer;
@@ -42,23 +41,8 @@ const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
 let good: ModelArtifact;
 let worse: ModelArtifact;
 
-async function train(rows: number, ridge: number, seed: number, at: string): Promise<ModelArtifact> {
-  const bytes = Buffer.concat([...new SyntheticDataset({ rows, seed }).fileChunks(0)]);
-  const { artifact } = await trainSources(
-    [
-      {
-        key: 'a.csv',
-        kind: 'raw',
-        open: async function* () {
-          yield bytes;
-        },
-      },
-    ],
-    { schema: DEFAULT_DATASET_SCHEMA, holdout: 0.2, fill: 'none', ridge },
-    { codeVersion: 'test', capacity: { engine: 'local', instances: 1, shards: 1 }, trainedAt: new Date(at) },
-  );
-  return artifact;
-}
+const train = (rows: number, ridge: number, seed: number, at: string): Promise<ModelArtifact> =>
+  syntheticModel({ rows, seed, ridge, trainedAt: at });
 
 async function putCandidate(name: string, artifact: ModelArtifact): Promise<string> {
   await s3.send(
