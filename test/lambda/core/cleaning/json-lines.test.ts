@@ -16,23 +16,12 @@ import { PreprocessError, preprocessBytes } from '../../../../lambda/core/prepro
 import { isIsoTimestamp } from '../../../../lambda/core/cleaning/json-lines';
 import { generateSyntheticCsv } from '../../../../lambda/core/synthetic-data';
 import { compareJsonLinesWithPandas } from '../../../support/pandas';
+import { mulberry32 } from '../../helpers/linear-data';
 
 const schema = DEFAULT_DATASET_SCHEMA;
 const enc = (s: string) => Buffer.from(s, 'utf8');
 const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
 const NUMERIC = new Set([...schema.features, schema.target]);
-
-/** A tiny deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The synthetic CSV's rows as objects: text as strings, numbers as numbers. */
 function syntheticRecords(rows: number, seed: number): Record<string, unknown>[] {
@@ -55,7 +44,7 @@ function syntheticRecords(rows: number, seed: number): Record<string, unknown>[]
  * reordered duplicates, blank separator lines, bad records among the good ones.
  */
 function roughJsonLines(records: Record<string, unknown>[], seed: number): { text: string; bad: number } {
-  const rand = random(seed);
+  const rand = mulberry32(seed);
   const out: string[] = [];
   let bad = 0;
   const badLines = [
