@@ -17,8 +17,10 @@ import {
 import { csvRowAsRecord } from '../../bin/local/steps/firehose-ingest';
 import { formatSummary } from '../../bin/local/summary-format';
 import { REPO_ROOT } from '../../bin/local/trainer-hosts';
+import { HOLDOUT_SAMPLE_LIMIT, RESIDUAL_BINS } from '../../lambda/core/holdout-evaluation';
 import type { ModelArtifact } from '../../lambda/core/model-artifact';
 import type { SyntheticTruth } from '../../lambda/core/synthetic-data';
+import { launchChromium, viewReport } from './report-view';
 
 const ROWS = 20_000;
 const FILES = 2;
@@ -265,6 +267,23 @@ describe('the local pipeline, in process (20k rows, 2 files, p = 2 hosts)', () =
     expect(formatSummary(summary)).toContain(
       `Model report (open in a browser): ${summary.outputs.reportPath}`,
     );
+  });
+
+  it('shows that report in headless Chromium: every chart with as many marks as its data', async () => {
+    const browser = await launchChromium();
+    try {
+      const categories = Object.keys(artifact.profiles).length;
+      const view = await viewReport(browser, readFileSync(summary.outputs.reportPath, 'utf8'), [
+        { chart: 'holdout-scatter', marks: Math.min(artifact.metrics.rows, HOLDOUT_SAMPLE_LIMIT) },
+        { chart: 'residuals', marks: RESIDUAL_BINS },
+        { chart: 'weights', marks: artifact.features.length },
+        ...artifact.features.map((_, j) => ({ chart: `profile-${j}`, marks: categories })),
+        { chart: 'capacity', marks: 2 },
+      ]);
+      expect(view.problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 
   it('stops moto_server, restores the environment and reports progress on stderr-style lines', () => {
