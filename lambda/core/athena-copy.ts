@@ -25,36 +25,49 @@ const enc = new TextEncoder();
 export function csvRecords(text: string): string[][] {
   const records: string[][] = [];
   let record: string[] = [];
-  let field = '';
-  let quoted = false;
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   const n = text.length;
-  for (; i < n; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c !== '"') field += c;
-      else if (text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else quoted = false;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      record.push(field);
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  if (i >= n) return records;
+  for (;;) {
+    // One field from i: quoted (quotes doubled inside) or plain up to `,` or a line end.
+    let field: string;
+    if (text[i] === '"') {
       field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-    } else field += c;
-  }
-  if (quoted) throw new Error('curated CSV ends inside a quoted field');
-  if (field !== '' || record.length > 0) {
+      let from = i + 1;
+      for (;;) {
+        const q = text.indexOf('"', from);
+        if (q < 0) throw new Error('curated CSV ends inside a quoted field');
+        field += text.slice(from, q);
+        if (text[q + 1] === '"') {
+          field += '"';
+          from = q + 2;
+        } else {
+          i = q + 1;
+          break;
+        }
+      }
+    } else {
+      let e = i;
+      while (e < n && text[e] !== ',' && text[e] !== '\n' && text[e] !== '\r') e++;
+      field = text.slice(i, e);
+      i = e;
+    }
     record.push(field);
+    if (i >= n) {
+      records.push(record);
+      return records;
+    }
+    const c = text[i];
+    if (c === ',') {
+      i++;
+      continue;
+    }
+    // A line end (CRLF as one): the record is complete.
+    i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
     records.push(record);
+    record = [];
+    if (i >= n) return records;
   }
-  return records;
 }
 
 /** A cell as the JSON value its column's type reads; throws naming the cell when it is not one. */

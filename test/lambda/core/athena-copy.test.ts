@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,7 @@ import { run as preprocess } from '../../../bin/commands/preprocess';
 import { athenaCopyFile, openCuratedDb } from '../../../bin/commands/query';
 import { athenaJsonLines, csvRecords, reportJsonLine } from '../../../lambda/core/athena-copy';
 import { CURATED_TABLES } from '../../../lambda/core/curated-tables';
+import { csvField } from '../../../lambda/core/cleaning/csv-text';
 import { DEFAULT_DATASET_SCHEMA, type DatasetSchema } from '../../../lambda/core/dataset-schema';
 import { namedQueries } from '../../../lambda/core/named-queries';
 import { generateSyntheticCsv } from '../../../lambda/core/synthetic-data';
@@ -54,6 +56,22 @@ function writeCopy(dir: string, schema: DatasetSchema): void {
     writeFileSync(athenaCopyFile(dir, table), text);
   }
 }
+
+describe('csvRecords', () => {
+  it('reads back any records the cleaning step writes (csvField quoting, LF or CRLF)', () => {
+    const cell = fc.string({ unit: fc.constantFrom('a', ',', '"', '\n', '\r', ' ', 'é', '1') });
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(cell, { minLength: 2, maxLength: 4 }), { minLength: 1, maxLength: 6 }),
+        fc.constantFrom('\n', '\r\n'),
+        (records, eol) => {
+          const text = records.map((r) => r.map(csvField).join(',')).join(eol) + eol;
+          expect(csvRecords(text)).toEqual(records);
+        },
+      ),
+    );
+  });
+});
 
 describe("Athena's copy of the curated outputs", () => {
   const root = mkdtempSync(join(tmpdir(), 'athena-copy-'));
