@@ -248,12 +248,9 @@ export class QueryStack extends Stack {
           'athena:ListNamedQueries',
           'athena:GetNamedQuery',
           'athena:BatchGetNamedQuery',
+          // Saving a query of one's own; not Update or DeleteNamedQuery, which would reach the
+          // stack's named queries too (Athena cannot tell them apart by resource).
           'athena:CreateNamedQuery',
-          'athena:UpdateNamedQuery',
-          'athena:DeleteNamedQuery',
-          'athena:CreatePreparedStatement',
-          'athena:GetPreparedStatement',
-          'athena:ListPreparedStatements',
         ],
         resources: [workGroupArn],
       }),

@@ -4,7 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { parseConfig } from '../../../lib/config';
 import { glueDatabaseName } from '../../../lib/stacks/query-stack';
 import { CURATED_TABLES } from '../../../lambda/core/curated-tables';
-import type { DatasetSchema } from '../../../lambda/core/dataset-schema';
+import { DEFAULT_DATASET_SCHEMA, type DatasetSchema } from '../../../lambda/core/dataset-schema';
 import { namedQueries } from '../../../lambda/core/named-queries';
 import { platform } from '../../support/synth';
 
@@ -45,19 +45,12 @@ describe('query stack', () => {
             { Name: 'timestamp', Type: 'string', Comment: 'timestamp' },
             { Name: 'line_id', Type: 'string', Comment: 'line_id' },
             { Name: 'category', Type: 'string', Comment: 'category' },
-            ...[
-              'temperature',
-              'pressure',
-              'vibration',
-              'speed',
-              'humidity',
-              'torque',
-              'current',
-              'voltage',
-              'feed_rate',
-              'tool_wear',
-              'quality',
-            ].map((c) => ({ Name: c, Type: 'double', Comment: c })),
+            // The default schema's measurements, whose names are already SQL names.
+            ...[...DEFAULT_DATASET_SCHEMA.features, DEFAULT_DATASET_SCHEMA.target].map((c) => ({
+              Name: c,
+              Type: 'double',
+              Comment: c,
+            })),
           ],
           Location: { 'Fn::Join': ['', ['s3://', Match.anyValue(), '/athena/clean/']] },
           SerdeInfo: {
@@ -208,6 +201,7 @@ describe('query stack', () => {
       [],
     );
     expect(actions.filter((a) => a.endsWith('*'))).toEqual([]);
+    expect(actions.filter((a) => /^athena:(Update|Delete)/.test(a))).toEqual([]);
   });
 
   it('is not declared when query.enabled is false', () => {
