@@ -41,6 +41,8 @@
  * text (never read by the plain fast path: the header has at least three columns), and its reason
  * is noted by row index; first-pass.ts and second-pass.ts ask `verdictOf(row)` before classifying.
  *
+ * A UTF-8 BOM at the start is skipped, as for CSV.
+ *
  * Limits: the size limit, NUL bytes and invalid UTF-8 (with its line) are checked on the JSON
  * Lines bytes before they are read here (input-bytes.ts); one record longer than the row limit is
  * the file-level `row_too_long`. `bytesIn` counts the JSON Lines bytes and `linesIn` its lines.
@@ -201,8 +203,11 @@ export class JsonLinesInput {
   }
 
   /** One line as its CSV row (with LF), or an empty line when it is blank. */
-  private row(decoded: string): string {
+  private row(text0: string): string {
     const line = ++this.lines;
+    // A UTF-8 BOM before the first record is not part of it (as the CSV scanner reads one; pandas
+    // would fail the whole file on it).
+    const decoded = line === 1 && text0.charCodeAt(0) === 0xfeff ? text0.slice(1) : text0;
     // Most records start with `{` and end with `}`: nothing to strip, no regex.
     const text =
       decoded.length > 0 && decoded.charCodeAt(0) === 0x7b && decoded.charCodeAt(decoded.length - 1) === 0x7d

@@ -203,6 +203,13 @@ describe('JSON Lines records are the CSV rows they hold', () => {
     expect(a.report.linesIn).toBe(401);
   });
 
+  it('skips a UTF-8 BOM before the first record, as for CSV', async () => {
+    const plain = await preprocessBytes(enc(jsonl), schema, { format: 'jsonl' });
+    const bom = await preprocessBytes(enc('\ufeff' + jsonl), schema, { format: 'jsonl' });
+    expect(text(bom.clean)).toBe(text(plain.clean));
+    expect(bom.report.quarantined).toBe(0);
+  });
+
   it('reads the same whatever the chunking (lines split across chunks)', async () => {
     const whole = await preprocessBytes(enc(jsonl), schema, { format: 'jsonl' });
     for (const chunkSize of [1, 7, 4096]) {
