@@ -145,7 +145,7 @@ describe.each([
 
   it(`places the functions by the ${profile} profile`, () => {
     expect(synthesized.functions.map((f) => f.handler).sort()).toEqual(
-      ['evaluate', 'plan', 'predict', 'preprocess', 'promote', 'record-job'].sort(),
+      ['approval', 'evaluate', 'plan', 'predict', 'preprocess', 'promote', 'record-job'].sort(),
     );
     for (const fn of synthesized.functions)
       expect([fn.handler, fn.inVpc]).toEqual([fn.handler, profile === 'isolated']);
@@ -167,6 +167,16 @@ describe.each([
     () => {
       const record = synthesized.functions.find((f) => f.handler === 'record-job')!;
       expect(record.services).toEqual([engine === 'sagemaker' ? 'sagemaker.api' : 'batch']);
+    },
+  );
+
+  (profile === 'isolated' ? it : it.skip)(
+    'bundles the SageMaker client in promote and approval, which call the Model Registry on either engine',
+    () => {
+      for (const handler of ['promote', 'approval']) {
+        const fn = synthesized.functions.find((f) => f.handler === handler)!;
+        expect([handler, fn.services]).toEqual([handler, ['sagemaker.api']]);
+      }
     },
   );
 });
