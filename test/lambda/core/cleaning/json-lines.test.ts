@@ -75,7 +75,9 @@ function roughJsonLines(records: Record<string, unknown>[], seed: number): { tex
     if (rand() < 0.03) out.push(line);
     if (rand() < 0.02)
       out.push(JSON.stringify(Object.fromEntries([...keys].reverse().map((k) => [k, r[k]]))));
-    if (rand() < 0.02) out.push('   ');
+    // Blank to pandas (Python's str.strip): spaces, a tab, a lone CR, Unicode spaces.
+    if (rand() < 0.02) out.push(['   ', '\t', '\r', '\u00a0\u3000'][i % 4]);
+    if (i % 211 === 3) out.push(`\u00a0${line}\u2003`);
     if (i % 97 === 5) {
       out.push(badLines[bad % badLines.length]);
       bad++;
