@@ -86,6 +86,10 @@ beforeAll(async () => {
   await s3.send(
     new PutObjectCommand({ Bucket: MODELS, Key: 'training/run-1/model.json', Body: JSON.stringify(model) }),
   );
+  // The trainer writes the run's report beside its candidate (models-layout.ts reportBeside).
+  await s3.send(
+    new PutObjectCommand({ Bucket: MODELS, Key: 'training/run-1/report.html', Body: '<!doctype html>' }),
+  );
 }, 60000);
 
 afterAll(async () => {
@@ -109,6 +113,10 @@ describe('manual approval (models.manualApproval) on moto_server', () => {
     packageArn = out.registry.packageArn;
     const pkg = await sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: packageArn }));
     expect(pkg.ModelApprovalStatus).toBe('PendingManualApproval');
+    expect(pkg.CustomerMetadataProperties).toMatchObject({
+      artifact: `s3://${MODELS}/models/${model.version}/model.json`,
+      report: `s3://${MODELS}/training/run-1/report.html`,
+    });
     expect(await readPointer(s3, MODELS)).toBeNull();
   });
 

@@ -149,6 +149,8 @@ describe('evaluate and promote against moto_server', () => {
       'capacity.engine': 'local',
       'capacity.instances': '1',
     });
+    // No report.html beside this candidate: the package names none.
+    expect(pkg.CustomerMetadataProperties).not.toHaveProperty('report');
     for (const [key, value] of Object.entries(pkg.CustomerMetadataProperties!)) {
       expect(value.length).toBeLessThanOrEqual(256);
       expect(`${key}=${value}`).toMatch(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u);
