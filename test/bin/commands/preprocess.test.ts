@@ -61,6 +61,26 @@ describe('factory preprocess', () => {
     expect(errors[0]).toMatch(/too_large/);
   });
 
+  test('reads FILE.jsonl.gz as JSON Lines: keys by name, "007" kept, a bad record quarantined at its line', async () => {
+    const input = join(work, 'batch.jsonl.gz');
+    const records = [
+      '{"y":3,"b":2,"a":1,"category":"A","id":"007","ts":"2026-12-01T08:00:00Z"}',
+      '{"ts":"2026-12-01T08:00:01Z","id":"007","category":"A","a":"1.5","b":null,"y":4}',
+      '',
+      '{"ts":"2026-12-01T08:00:02Z","id":"008","category":"B","a":true,"b":2,"y":3}',
+    ];
+    writeFileSync(input, gzipSync(records.join('\n') + '\n'));
+    const out = join(work, 'out');
+    expect(await run([input, '--out', out, '--schema', SCHEMA])).toBe(0);
+    expect(readFileSync(join(out, 'clean.csv'), 'utf8')).toBe(
+      'ts,id,category,a,b,y\n2026-12-01T08:00:00Z,007,A,1,2,3\n2026-12-01T08:00:01Z,007,A,1.5,2,4\n',
+    );
+    expect(readFileSync(join(out, 'quarantine.csv'), 'utf8')).toBe(
+      `line,last_line,reason,raw\n4,4,wrong_type,"${records[3].replace(/"/g, '""')}"\n`,
+    );
+    expect(logs[0]).toMatch(/^preprocess: 3 rows in → 2 clean \(1 complete\), 0 duplicates, 1 quarantined/);
+  });
+
   test('reads a tab-separated gzip file with --delimiter tab, writing comma-separated outputs', async () => {
     const input = join(work, 'in.tsv.gz');
     writeFileSync(
