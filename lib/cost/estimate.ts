@@ -215,12 +215,21 @@ export interface IdleEstimate {
 }
 
 /** The monthly cost of the declared resources before a single row arrives. */
-export function idleCost(stacks: readonly StackTemplate[]): IdleEstimate {
+export function idleCost(
+  stacks: readonly StackTemplate[],
+  /** Resources (`<stack>/<logical id>`) priced by the caller from more than their template (the drift step). */
+  pricedElsewhere: Readonly<Record<string, { monthlyUsd: number; basis: string }>> = {},
+): IdleEstimate {
   const items: CostItem[] = [];
   const free = new Map<string, number>();
   const unpriced = new Set<string>();
   for (const stack of stacks) {
     for (const [id, resource] of Object.entries(stack.resources)) {
+      const elsewhere = pricedElsewhere[`${stack.stackName}/${id}`];
+      if (elsewhere) {
+        items.push({ resource: `${stack.stackName}/${id}`, ...elsewhere });
+        continue;
+      }
       const rule = RULES[resource.Type];
       const charged = rule?.(resource);
       if (charged === 'unpriced') {
@@ -297,6 +306,11 @@ export interface PredictionsInput {
   readonly tracing: boolean;
   readonly logRetentionDays: number;
   readonly modelCacheSeconds: number;
+  /**
+   * Bytes the drift counts add to each request's log line; the drift step's Logs Insights query
+   * scans the function's log bytes once per window. @default 0 (no drift step)
+   */
+  readonly driftLogBytesPerRequest?: number;
 }
 
 /** The serving figures of a config for a predict function of `memoryMiB` (WAF and tracing as the platform sets them). */
@@ -314,6 +328,7 @@ export function predictionsInputOf(
     billedMs: Math.max(1, Math.ceil(PRICE_TABLE.measured.predictHandlerMsP99.value)),
     logRetentionDays: config.retention.logDays,
     modelCacheSeconds: config.serving.modelCacheSeconds,
+    driftLogBytesPerRequest: PRICE_TABLE.measured.predictDriftLogBytesPerRequest.value,
     ...options,
   };
 }
@@ -321,7 +336,9 @@ export function predictionsInputOf(
 /** One million single-row predictions through the API (a batch of rows per request costs less per row). */
 export function millionPredictionsCost(input: PredictionsInput): CostLine[] {
   const million = 1e6;
-  const logGb = (million * PRICE_TABLE.measured.predictLogBytesPerRequest.value) / 1e9;
+  const driftBytes = input.driftLogBytesPerRequest ?? 0;
+  const logBytes = PRICE_TABLE.measured.predictLogBytesPerRequest.value + driftBytes;
+  const logGb = (million * logBytes) / 1e9;
   const modelReads = (HOURS * 3600) / Math.max(1, input.modelCacheSeconds);
   const lines: CostLine[] = [
     {
@@ -343,7 +360,7 @@ export function millionPredictionsCost(input: PredictionsInput): CostLine[] {
       item: 'CloudWatch Logs',
       usd:
         logGb * price('logsIngestedGb') + logGb * price('logsStoredGbMonth') * (input.logRetentionDays / 30),
-      basis: `${PRICE_TABLE.measured.predictLogBytesPerRequest.value} bytes of logs per request: ${logGb.toFixed(2)} GB ingested, stored ${input.logRetentionDays} days`,
+      basis: `${logBytes} bytes of logs per request${driftBytes > 0 ? ` (${driftBytes} of them drift counts)` : ''}: ${logGb.toFixed(2)} GB ingested, stored ${input.logRetentionDays} days`,
     },
     {
       item: 'KMS',
@@ -351,6 +368,14 @@ export function millionPredictionsCost(input: PredictionsInput): CostLine[] {
       basis: `one Decrypt per model read: a warm function re-reads the model every ${input.modelCacheSeconds} s (${Math.round(modelReads)} reads in a month)`,
     },
   ];
+  if (driftBytes > 0) {
+    // One drift run per window: each byte of the function's log is scanned once.
+    lines.push({
+      item: 'Logs Insights (drift step)',
+      usd: logGb * price('logsInsightsGbScanned'),
+      basis: `the drift step scans the predict log once per window: ${logGb.toFixed(2)} GB × ${usd(price('logsInsightsGbScanned'))}/GB scanned`,
+    });
+  }
   if (input.waf) {
     lines.push({
       item: 'WAF requests',
@@ -366,6 +391,32 @@ export function millionPredictionsCost(input: PredictionsInput): CostLine[] {
     });
   }
   return lines;
+}
+
+export interface DriftStepInput {
+  readonly windowHours: number;
+  readonly memoryMiB: number;
+  readonly timeoutSeconds: number;
+  /** Features of the dataset: one DriftPsi metric each. */
+  readonly features: number;
+}
+
+/**
+ * The drift step while the platform stands: a run per window (a request and at most its timeout
+ * in GB-seconds), and its custom metrics (DriftPsi per feature, DriftedFeatures, DriftServedRows),
+ * which CloudWatch bills per metric-month whenever they are published. Its Logs Insights scan
+ * grows with the predictions and is priced with them (millionPredictionsCost).
+ */
+export function driftStepCost(input: DriftStepInput): { monthlyUsd: number; basis: string } {
+  const runs = HOURS / input.windowHours;
+  const perRun =
+    price('lambdaMillionRequests') / 1e6 +
+    (input.memoryMiB / 1024) * input.timeoutSeconds * price('lambdaArmGbSecond');
+  const metrics = input.features + 2;
+  return {
+    monthlyUsd: runs * perRun + metrics * price('customMetricMonth'),
+    basis: `drift step: ${Math.round(runs)} runs a month (every ${input.windowHours} h), each billed for at most its ${input.timeoutSeconds} s at ${input.memoryMiB} MiB, and ${metrics} custom metrics (DriftPsi per feature, DriftedFeatures, DriftServedRows) × ${usd(price('customMetricMonth'))}/metric-month`,
+  };
 }
 
 export const sum = (lines: readonly { readonly usd: number }[]): number =>

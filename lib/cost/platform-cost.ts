@@ -4,11 +4,13 @@
  * the training run at the plan the training stack sized, the predictions at the predict
  * function's memory. `factory cost` prints it; the dashboard shows its training and serving figures.
  */
-import { App } from 'aws-cdk-lib';
+import { App, type CfnResource } from 'aws-cdk-lib';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { resolveNetworkProfile, type FactoryConfig } from '../config';
 import { createPlatform, type Platform } from '../platform';
+import { DRIFT_MEMORY_MIB, DRIFT_TIMEOUT_SECONDS } from '../../lambda/core/function-sizes';
 import {
+  driftStepCost,
   idleCost,
   millionPredictionsCost,
   PRICE_TABLE,
@@ -83,7 +85,26 @@ export function estimatePlatform(
   assembly: CloudAssembly,
 ): CostEstimate {
   const templates = templatesOf(assembly);
-  const idle = idleCost(templates);
+  // The drift step is priced from its schedule and the dataset, not its template alone.
+  const monitoring = templates.find((t) => t.stackName === platform.monitoring.stackName)!;
+  const driftId = monitoring.resources[
+    platform.monitoring.getLogicalId(platform.monitoring.driftFunction.node.defaultChild as CfnResource)
+  ]
+    ? platform.monitoring.getLogicalId(platform.monitoring.driftFunction.node.defaultChild as CfnResource)
+    : undefined;
+  const idle = idleCost(
+    templates,
+    driftId
+      ? {
+          [`${monitoring.stackName}/${driftId}`]: driftStepCost({
+            windowHours: config.monitoring.driftWindowHours,
+            memoryMiB: DRIFT_MEMORY_MIB,
+            timeoutSeconds: DRIFT_TIMEOUT_SECONDS,
+            features: config.dataset.features.length,
+          }),
+        }
+      : {},
+  );
   const perTrainingRun = trainingRunCost(trainingRunOf(platform, config, templates));
   const serving = templates.find((t) => t.stackName === platform.serving.stackName)!;
   const resources = Object.values(serving.resources);

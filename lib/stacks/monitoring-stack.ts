@@ -285,7 +285,16 @@ export class MonitoringStack extends Stack {
       new iam.PolicyStatement({
         sid: 'QueryPredictLogs',
         actions: ['logs:StartQuery'],
-        resources: [props.predictLogGroup.logGroupArn],
+        // The group's ARN as IAM's log-group resource type spells it, and CDK's `:*` form.
+        resources: [
+          this.formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: props.predictLogGroup.logGroupName,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+          props.predictLogGroup.logGroupArn,
+        ],
       }),
     );
     this.driftFunction.addToRolePolicy(

@@ -5,6 +5,10 @@ import { addLogRecord, emptyCounts, DRIFT_HISTOGRAM_FORMAT } from '../../../lamb
 import { SERVING_DEFAULTS } from '../../../lambda/core/env/predict';
 import type { DriftHistograms } from '../../../lambda/core/model-artifact';
 import { compileModel } from '../../../lambda/core/scoring';
+import { PRICE_TABLE } from '../../../lib/cost/estimate';
+import { DEFAULT_DATASET_SCHEMA } from '../../../lambda/core/dataset-schema';
+import { SyntheticDataset } from '../../../lambda/core/synthetic-data';
+import { trainSources } from '../../../lambda/core/train';
 import { apiEvent } from '../api-event';
 import { artifactFixture } from '../model-fixture';
 
@@ -99,4 +103,45 @@ describe('predict: drift counts in the log line', () => {
     ).toBe(400);
     expect(logged().some((l) => 'drift' in l)).toBe(false);
   });
+
+  it("adds at most prices.json's 260 bytes to a single-row request's log line for the 10 default features", async () => {
+    const schema = DEFAULT_DATASET_SCHEMA;
+    const bytes = Buffer.concat([...new SyntheticDataset({ rows: 20000, files: 1, seed: 7 }).fileChunks(0)]);
+    const { artifact } = await trainSources(
+      [
+        {
+          key: 'train.csv',
+          kind: 'raw',
+          open: async function* () {
+            yield bytes;
+          },
+        },
+      ],
+      { schema, holdout: 0.2, fill: 'none', ridge: 0, task: 'regression' },
+      { codeVersion: 'test', capacity: { engine: 'local', instances: 1, shards: 1 } },
+    );
+    const { post, logged } = handlerFor(artifact);
+    const text = Buffer.concat([...new SyntheticDataset({ rows: 1000, files: 1, seed: 3 }).fileChunks(0)])
+      .toString('utf8')
+      .trim()
+      .split('\n');
+    const header = text[0].split(',');
+    for (const line of text.slice(1)) {
+      const cells = line.split(',');
+      const row: Record<string, string | number> = {};
+      header.forEach((h, k) => {
+        if (cells[k] !== '' && h !== schema.target)
+          row[h] = schema.features.includes(h) ? Number(cells[k]) : cells[k];
+      });
+      expect((await post([row])).statusCode).toBe(200);
+    }
+    const sizes = logged()
+      .filter((l) => l.message === 'predicted')
+      .map((l) => Buffer.byteLength(`,"drift":${JSON.stringify(l.drift)}`));
+    expect(sizes).toHaveLength(text.length - 1);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(PRICE_TABLE.measured.predictDriftLogBytesPerRequest.value);
+    expect(sizes.reduce((a, b) => a + b, 0) / sizes.length).toBeGreaterThan(
+      0.9 * PRICE_TABLE.measured.predictDriftLogBytesPerRequest.value,
+    );
+  }, 60_000);
 });

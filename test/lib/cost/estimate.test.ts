@@ -62,7 +62,10 @@ describe('the cost estimate', () => {
   it('keeps the lean dev platform on SageMaker under $50 a month idle: keys, WAF, dashboard, alarms', () => {
     const { estimate } = priced({});
     expect(estimate.networkProfile).toBe('lean');
-    expect(estimate.idleMonthlyUsd).toBeCloseTo(16.0, 10);
+    // $16.00 before drift monitoring, plus its two alarms, its 12 custom metrics (DriftPsi for each
+    // of 10 features, DriftedFeatures, DriftServedRows) and a daily run billed for its 300 s timeout.
+    const driftStep = 2 * 0.1 + 12 * 0.3 + (730 / 24) * (0.2 / 1e6 + 0.25 * 300 * 0.0000133334);
+    expect(estimate.idleMonthlyUsd).toBeCloseTo(16.0 + driftStep, 10);
     expect(estimate.items.filter((i) => i.resource.includes('VPCEndpoint') && i.monthlyUsd > 0)).toEqual([]);
   });
 
@@ -121,6 +124,17 @@ describe('the cost estimate', () => {
       monthlyUsd: 0,
       basis: 'per query: $5/TB scanned (10 MB minimum); at most $0.000050 a query at its cutoff of 10 MB',
     });
+  });
+
+  it("prices the drift step's Logs Insights scan and its log bytes with the predictions", () => {
+    const { estimate } = priced({});
+    const logs = estimate.perMillionPredictions.find((l) => l.item === 'CloudWatch Logs')!;
+    expect(logs.basis).toMatch(/^1460 bytes of logs per request \(260 of them drift counts\)/);
+    const scan = estimate.perMillionPredictions.find((l) => l.item === 'Logs Insights (drift step)')!;
+    expect(scan.usd).toBeCloseTo(1.46 * price('logsInsightsGbScanned'), 12);
+    const step = estimate.items.find((i) => i.basis.startsWith('drift step:'))!;
+    expect(step.resource).toMatch(/^AiaasFactory-dev-Monitoring\/Drift[0-9A-F]{8}$/);
+    expect(step.basis).toMatch(/30 runs a month \(every 24 h\).* 12 custom metrics/);
   });
 
   it('bills a prediction at least Lambda’s 1 ms and at the function’s memory', () => {
