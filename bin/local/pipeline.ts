@@ -151,8 +151,8 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
     const model = await evaluateAndPromote(clock, s3, deps, {
       modelsBucket: buckets.models,
       candidate: training.candidate,
-    });
       config,
+    });
 
     api = await servePredict(clock, s3, deps, { config, modelsBucket: buckets.models, port: options.port });
     const answers = await askPredict(clock, {
