@@ -145,7 +145,7 @@ describe.each([
 
   it(`places the functions by the ${profile} profile`, () => {
     expect(synthesized.functions.map((f) => f.handler).sort()).toEqual(
-      ['approval', 'evaluate', 'plan', 'predict', 'preprocess', 'promote', 'record-job'].sort(),
+      ['approval', 'drift', 'evaluate', 'plan', 'predict', 'preprocess', 'promote', 'record-job'].sort(),
     );
     for (const fn of synthesized.functions)
       expect([fn.handler, fn.inVpc]).toEqual([fn.handler, profile === 'isolated']);
