@@ -18,6 +18,7 @@ import { RowHasher } from './row-hash';
 import type { PreprocessOptions, PreprocessResult } from './run-contract';
 import { runResult } from './run-result';
 import { SecondPass } from './second-pass';
+import { TranscodedReplay } from './transcoded-replay';
 import { Unescaper } from './unescaper';
 
 /** Input bytes scanned between two output flushes in pass 2. */
@@ -28,6 +29,21 @@ export async function cleaningRun(
   attempt: number,
   /** The extra columns pandas reads as numbers (column-typing.ts), or undefined when not known yet. */
   numericExtras: readonly string[] | undefined,
+): Promise<PreprocessResult> {
+  // JSON Lines: pass 1's rows kept for pass 2 (transcoded-replay.ts), so each record is read once.
+  const replay = options.format === 'jsonl' ? new TranscodedReplay() : null;
+  try {
+    return await bothPasses(options, attempt, numericExtras, replay);
+  } finally {
+    replay?.dispose();
+  }
+}
+
+async function bothPasses(
+  options: PreprocessOptions,
+  attempt: number,
+  numericExtras: readonly string[] | undefined,
+  replay: TranscodedReplay | null,
 ): Promise<PreprocessResult> {
   const { schema, sink, maxColumns } = options;
   const schemaD = numericColumns(schema).length;
@@ -62,8 +78,10 @@ export async function cleaningRun(
     maxFields: maxColumns,
     plainRows: pass1,
   });
-  for await (const chunk of asRows(checkedBytes(options.open, maxBytes, counter)))
+  for await (const chunk of asRows(checkedBytes(options.open, maxBytes, counter))) {
+    replay?.keep(chunk);
     scanner1.push(plainBytes(chunk));
+  }
   scanner1.finish();
   const bytesIn = counter.bytes;
   const linesIn = records === null ? scanner1.lines : records.lines;
@@ -102,7 +120,9 @@ export async function cleaningRun(
     }
   }
   try {
-    for await (const chunk of asRows(read2())) {
+    // A JSON Lines input's rows as pass 1 transcoded them, when all were kept: nothing to re-read.
+    const rows2 = replay?.complete ? replay.replay() : asRows(read2());
+    for await (const chunk of rows2) {
       // In pieces of about 1 MiB, each flushed on its own: few output bytes wait in memory.
       const bytes = plainBytes(chunk);
       for (let at = 0; at < bytes.length; at += OUTPUT_PIECE) {
@@ -111,7 +131,7 @@ export async function cleaningRun(
       }
     }
     scanner2.finish();
-    if (bytes2 !== bytesIn || pass2.rows !== pass1.rows) {
+    if ((bytes2 !== bytesIn && !replay?.complete) || pass2.rows !== pass1.rows) {
       throw new PreprocessError('source_changed', 'second read differs from the first');
     }
     await out.flush();

@@ -47,6 +47,11 @@
  * Lines bytes before they are read here (input-bytes.ts); one record longer than the row limit is
  * the file-level `row_too_long`. `bytesIn` counts the JSON Lines bytes and `linesIn` its lines.
  *
+ * Speed: most records are read by json-record-fast.ts straight from their bytes (no JSON.parse, no
+ * number printed back); it hands every record it is not sure of to the general path here
+ * (JSON.parse and typedCell), which decides. Pass 2 replays pass 1's rows (transcoded-replay.ts)
+ * instead of reading the records again.
+ *
  * Numbers are read correctly rounded (JSON.parse), as pandas' `precise_float=True` reads them; its
  * default fast parser can be one unit in the last place off.
  */
@@ -54,11 +59,15 @@ import { DEFAULT_MAX_ROW_BYTES, ScannedRow } from '../csv-scanner';
 import { schemaColumns, type DatasetSchema } from '../dataset-schema';
 import { parseDecimal } from '../parse-decimal';
 import { PreprocessError } from '../preprocess-error';
+import { ByteWriter } from './byte-writer';
 import { csvField, quoteCsv } from './csv-text';
+import { COLUMN_KIND, type ColumnKind, FastRecordReader, realDateTime } from './json-record-fast';
 import { isMissingCell, isMissingText } from './missing-cells';
 import { REASON_CODE } from './quarantine-reasons';
 
 const LF = 0x0a;
+const LBRACE = 0x7b;
+const RBRACE = 0x7d;
 const utf8 = new TextDecoder('utf-8');
 const enc = new TextEncoder();
 
@@ -75,27 +84,11 @@ const ISO_TIMESTAMP =
 export function isIsoTimestamp(text: string): boolean {
   const m = ISO_TIMESTAMP.exec(text);
   if (m === null) return false;
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  const day = Number(m[3]);
-  if (month < 1 || month > 12 || day < 1) return false;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (day > (month === 2 ? (leap ? 29 : 28) : DAYS_IN_MONTH[month - 1])) return false;
-  return within(m[4], 23) && within(m[5], 59) && within(m[6], 59) && within(m[7], 23) && within(m[8], 59);
+  const n = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+  return realDateTime(Number(m[1]), Number(m[2]), Number(m[3]), n(m[4]), n(m[5]), n(m[6]), n(m[7]), n(m[8]));
 }
 
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-function within(v: string | undefined, max: number): boolean {
-  return v === undefined || Number(v) <= max;
-}
-
-const enum Kind {
-  Timestamp,
-  Id,
-  Text,
-  Numeric,
-}
+const Kind = COLUMN_KIND;
 
 const INFINITY_WORD = /^\s*[+-]?inf(inity)?\s*$/i;
 
@@ -110,12 +103,15 @@ export class JsonLinesInput {
   private records = 0;
   private readonly verdicts = new Map<number, { code: number; line: number }>();
   private readonly header: string;
-  private readonly columns: readonly { readonly name: string; readonly kind: Kind }[];
+  private readonly columns: readonly { readonly name: string; readonly kind: ColumnKind }[];
+  private readonly fast: FastRecordReader;
 
   constructor(
     schema: DatasetSchema,
     /** Longest record accepted (the scanner's row limit). */
     private readonly maxRowBytes = DEFAULT_MAX_ROW_BYTES,
+    /** Test hook: false reads every record with the general path (JSON.parse), to compare the two. */
+    private readonly fastPath = true,
   ) {
     const ids = new Set(schema.ids);
     const numeric = new Set([...schema.features, schema.target]);
@@ -123,13 +119,14 @@ export class JsonLinesInput {
       name,
       kind:
         name === schema.timestamp
-          ? Kind.Timestamp
+          ? Kind.timestamp
           : ids.has(name)
-            ? Kind.Id
+            ? Kind.id
             : numeric.has(name)
-              ? Kind.Numeric
-              : Kind.Text,
+              ? Kind.numeric
+              : Kind.text,
     }));
+    this.fast = new FastRecordReader(this.columns);
     this.header = this.columns.map((c) => csvField(c.name)).join(',') + '\n';
   }
 
@@ -163,37 +160,53 @@ export class JsonLinesInput {
   async *csv(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
     this.lines = 0;
     this.records = 0;
+    const out = new ByteWriter();
     let carry: Uint8Array | null = null;
     yield enc.encode(this.header);
-    for await (const chunk of chunks) {
+    for await (const given of chunks) {
+      const chunk = Buffer.from(given.buffer, given.byteOffset, given.byteLength);
       const last = chunk.lastIndexOf(LF);
       if (last === -1) {
         // No line ends here: the line goes on (copied: the source may reuse its buffer).
-        carry = carry === null ? chunk.slice() : joined(carry, chunk);
+        carry = carry === null ? given.slice() : joined(carry, given);
         this.checkLength(carry.length);
         continue;
       }
-      // The complete lines of the chunk, decoded at once (the bytes were checked as UTF-8).
-      const head = chunk.subarray(0, last);
-      const text = utf8.decode(carry === null ? head : joined(carry, head));
-      carry = last + 1 < chunk.length ? chunk.slice(last + 1) : null;
-      const out: string[] = [];
-      let start = 0;
-      for (;;) {
-        const lf = text.indexOf('\n', start);
-        const line = lf === -1 ? text.slice(start) : text.slice(start, lf);
-        // UTF-16 units ≤ bytes ≤ 3 units: the byte count only when it could matter.
-        if (line.length * 3 > this.maxRowBytes) this.checkLength(Buffer.byteLength(line));
-        out.push(this.row(line));
-        if (lf === -1) break;
-        start = lf + 1;
+      let pos = 0;
+      if (carry !== null) {
+        const lf = chunk.indexOf(LF);
+        const line = joined(carry, given.subarray(0, lf));
+        this.line(line, 0, line.length, out);
+        pos = lf + 1;
       }
+      while (pos <= last) {
+        const lf = chunk.indexOf(LF, pos);
+        this.line(chunk, pos, lf, out);
+        pos = lf + 1;
+      }
+      carry = pos < chunk.length ? given.slice(pos) : null;
       if (carry !== null) this.checkLength(carry.length);
-      yield enc.encode(out.join(''));
+      yield out.take();
     }
-    if (carry !== null && carry.length > 0) yield enc.encode(this.row(utf8.decode(carry)));
+    if (carry !== null && carry.length > 0) {
+      this.line(carry, 0, carry.length, out);
+      yield out.take();
+    }
   }
 
+  /** Line b[s, e) (no LF) as its CSV row into `out`: the fast path, else the general one. */
+  private line(b: Uint8Array, s: number, e: number, out: ByteWriter): void {
+    if (e - s > this.maxRowBytes) this.checkLength(e - s);
+    const line = ++this.lines;
+    if (this.fastPath && e > s && b[s] === LBRACE && b[e - 1] === RBRACE && this.fast.row(b, s, e, out)) {
+      this.records++;
+      return;
+    }
+    const row = enc.encode(this.row(utf8.decode(b.subarray(s, e)), line));
+    out.bytes(row, 0, row.length);
+  }
+
+  /** `bytes`: the length of the line after the last one read. */
   private checkLength(bytes: number): void {
     if (bytes > this.maxRowBytes)
       throw new PreprocessError(
@@ -202,9 +215,8 @@ export class JsonLinesInput {
       );
   }
 
-  /** One line as its CSV row (with LF), or an empty line when it is blank. */
-  private row(text0: string): string {
-    const line = ++this.lines;
+  /** Line `line` as its CSV row (with LF), or an empty line when it is blank: the general path. */
+  private row(text0: string, line: number): string {
     // A UTF-8 BOM before the first record is not part of it (as the CSV scanner reads one; pandas
     // would fail the whole file on it).
     const decoded = line === 1 && text0.charCodeAt(0) === 0xfeff ? text0.slice(1) : text0;
@@ -240,9 +252,9 @@ export class JsonLinesInput {
 }
 
 /** A value typed for its column: the CSV cell, or the reason code of a bad value. */
-function typedCell(v: unknown, kind: Kind): string | number {
-  if (v === null || v === undefined) return kind === Kind.Id ? REASON_CODE.missing_key : '';
-  if (kind === Kind.Numeric) {
+function typedCell(v: unknown, kind: ColumnKind): string | number {
+  if (v === null || v === undefined) return kind === Kind.id ? REASON_CODE.missing_key : '';
+  if (kind === Kind.numeric) {
     if (typeof v === 'number') return Number.isFinite(v) ? String(v) : REASON_CODE.non_finite;
     if (typeof v !== 'string') return REASON_CODE.wrong_type;
     const bytes = enc.encode(v);
@@ -253,7 +265,7 @@ function typedCell(v: unknown, kind: Kind): string | number {
     }
     return Number.isFinite(x) ? String(x) : REASON_CODE.non_finite;
   }
-  if (kind === Kind.Timestamp) {
+  if (kind === Kind.timestamp) {
     if (typeof v !== 'string') return REASON_CODE.bad_timestamp;
     if (isMissingText(v)) return '';
     return isIsoTimestamp(v) ? v : REASON_CODE.bad_timestamp;
@@ -262,7 +274,7 @@ function typedCell(v: unknown, kind: Kind): string | number {
   if (typeof v === 'string') text = v;
   else if (typeof v === 'number' && Number.isSafeInteger(v)) text = String(v);
   else return REASON_CODE.wrong_type;
-  if (isMissingText(text)) return kind === Kind.Id ? REASON_CODE.missing_key : '';
+  if (isMissingText(text)) return kind === Kind.id ? REASON_CODE.missing_key : '';
   return csvField(text);
 }
 

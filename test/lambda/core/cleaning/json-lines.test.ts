@@ -13,7 +13,9 @@ import { gzipSync } from 'node:zlib';
 import { preprocessFile } from '../../../../bin/commands/preprocess';
 import { DEFAULT_DATASET_SCHEMA, schemaColumns } from '../../../../lambda/core/dataset-schema';
 import { PreprocessError, preprocessBytes } from '../../../../lambda/core/preprocess';
-import { isIsoTimestamp } from '../../../../lambda/core/cleaning/json-lines';
+import fc from 'fast-check';
+import { isIsoTimestamp, JsonLinesInput } from '../../../../lambda/core/cleaning/json-lines';
+import { TranscodedReplay } from '../../../../lambda/core/cleaning/transcoded-replay';
 import { generateSyntheticCsv } from '../../../../lambda/core/synthetic-data';
 import { compareJsonLinesWithPandas } from '../../../support/pandas';
 import { mulberry32 } from '../../helpers/linear-data';
@@ -258,6 +260,148 @@ describe('JSON Lines hostile inputs keep the limits', () => {
   it('an object of blank lines only has no rows but is not an error', async () => {
     const out = await preprocessBytes(enc('\n  \n\t\n'), schema, { format: 'jsonl' });
     expect(out.report).toMatchObject({ rowsIn: 0, linesIn: 3, rowsClean: 0 });
+  });
+});
+
+describe('the fast record path (json-record-fast.ts) equals the general one (JSON.parse)', () => {
+  const columns = schemaColumns(schema);
+  /** The CSV bytes, line count and verdicts of one read. */
+  async function read(input: string, fastPath: boolean) {
+    const records = new JsonLinesInput(schema, undefined, fastPath);
+    const parts: Buffer[] = [];
+    async function* chunks() {
+      yield enc(input);
+    }
+    for await (const chunk of records.csv(chunks())) parts.push(Buffer.from(chunk));
+    const csv = Buffer.concat(parts).toString('utf8');
+    const rows = csv.split('\n').length;
+    return {
+      csv,
+      lines: records.lines,
+      verdicts: Array.from({ length: rows }, (_, r) => records.verdictOf(r)),
+    };
+  }
+  const numberToken = fc.oneof(
+    fc.double({ noNaN: true, noDefaultInfinity: true }).map(String),
+    fc.double({ noNaN: true, noDefaultInfinity: true }).map((x) => x.toExponential()),
+    fc
+      .tuple(fc.integer({ min: -99999, max: 99999 }), fc.nat(999999), fc.nat(3), fc.nat(7))
+      .map(([i, f, zeros, lead]) => `${i}.${'0'.repeat(lead)}${f}${'0'.repeat(zeros)}`),
+    fc.integer().map(String),
+    fc.constantFrom(
+      ...['-0', '0', '0.0', '-0.0', '-0.5', '1e21', '1E5', '1.5e-7', '0.0000001', '0.000001', '0.0000012'],
+      ...['1e400', '-1e400', '01', '1.', '.5', '+1', '1e', '-', '123456789012345', '1234567890123456'],
+      ...['0.1000000000000000055511151231257827', '9007199254740993', '1e-400', '5e-324'],
+    ),
+  );
+  const stringValue = fc
+    .oneof(
+      fc.string({ maxLength: 6 }),
+      fc.constantFrom('L01', '007', 'a,b', 'NA', 'null', 'nan', '', ' ', 'é', '"q"', 'tab\there', 'x\u0001'),
+      fc.constantFrom(
+        '2024-02-29T23:59:59.123Z',
+        '2023-02-29T00:00:00Z',
+        '2026-03-01',
+        '2026-03-01T24:00:00Z',
+      ),
+      fc.constantFrom('2026-03-01 08:00:00+01:00', '2026-03-01T08:00:00.1234567891Z', '2.5', 'inf', '1e3'),
+    )
+    .map((v) => JSON.stringify(v));
+  const value = fc.oneof(
+    { weight: 4, arbitrary: numberToken },
+    { weight: 4, arbitrary: stringValue },
+    { weight: 1, arbitrary: fc.constantFrom('null', 'true', 'false', '{"a":1}', '[1]', 'nul', '"\\u0041"') },
+  );
+  const key = fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom(...columns) },
+    { weight: 1, arbitrary: fc.constantFrom('device', 'line\\u005fid', '') },
+  );
+  const space = fc.constantFrom('', '', '', ' ', '\t', '  ');
+  const record = fc
+    .tuple(fc.array(fc.tuple(key, value, space, space), { maxLength: 18 }), fc.boolean())
+    .map(([fields, withId]) => {
+      const all = withId ? [['line_id', '"L01"', '', ''] as const, ...fields] : fields;
+      return `{${all.map(([k, v, a, b]) => `${a}${JSON.stringify(k)}${b}:${a}${v}${b}`).join(',')}}`;
+    });
+  const numericColumns = new Set([...schema.features, schema.target]);
+  /** A record of the kind line PCs send: every value of its column's type (the fast path's). */
+  const goodRecord = fc
+    .tuple(
+      fc.array(fc.tuple(fc.constantFrom(...columns), numberToken, stringValue, space), { maxLength: 16 }),
+      fc.constantFrom('"2024-02-29T23:59:59.123Z"', '"2026-03-01T08:00:00Z"', '"2026-03-01T08:00:00"'),
+    )
+    .map(([fields, ts]) => {
+      const all = fields.map(([k, n, t, a]) => `${a}"${k}":${a}${numericColumns.has(k) ? n : t}`);
+      return `{"timestamp":${ts},"line_id":"L07",${all.join(',')}${all.length ? ',' : ''}"category":"c"}`;
+    });
+  const line = fc.oneof(
+    { weight: 4, arbitrary: record },
+    { weight: 4, arbitrary: goodRecord },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('', ' ', '{}', '{"line_id":"L1",}', '{"a":1}{"b":2}', 'x', '\r', '[]'),
+    },
+    { weight: 1, arbitrary: record.map((r) => `${r}\r`) },
+  );
+
+  it('gives the same rows, lines and verdicts for any records', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(line, { maxLength: 12 }), async (lines) => {
+        const input = lines.join('\n');
+        expect(await read(input, true)).toEqual(await read(input, false));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('prints numbers as String(JSON.parse(token)) does, whichever path reads them', async () => {
+    const tokens = [
+      '1.50',
+      '-0',
+      '1e21',
+      '0.0000001',
+      '0.000001',
+      '-0.5',
+      '12.25',
+      '1E2',
+      '123456789012345678',
+    ];
+    const input = tokens.map((t) => `{"line_id":"L1","temperature":${t}}`).join('\n');
+    const cells = (await read(input, true)).csv
+      .split('\n')
+      .slice(1, -1)
+      .map((row) => row.split(',')[columns.indexOf('temperature')]);
+    expect(cells).toEqual([
+      '1.5',
+      '0',
+      '1e+21',
+      '1e-7',
+      '0.000001',
+      '-0.5',
+      '12.25',
+      '100',
+      '123456789012345680',
+    ]);
+  });
+});
+
+describe('pass 1 rows kept for pass 2 (transcoded-replay.ts)', () => {
+  const pieces = Array.from({ length: 40 }, (_, i) => enc(`row ${i},${'x'.repeat(i * 10)}\n`));
+  const total = pieces.reduce((n, p) => n + p.length, 0);
+
+  it('replays what it kept, in order, past its memory into its file', () => {
+    const replay = new TranscodedReplay(1000, 1 << 20);
+    for (const p of pieces) replay.keep(p);
+    expect(replay.complete).toBe(true);
+    expect(Buffer.concat([...replay.replay()])).toEqual(Buffer.concat(pieces));
+    replay.dispose();
+  });
+
+  it('keeps nothing past its file bound, so pass 2 reads the input again', () => {
+    const replay = new TranscodedReplay(1000, total - 2000);
+    for (const p of pieces) replay.keep(p);
+    expect(replay.complete).toBe(false);
+    expect(() => [...replay.replay()]).toThrow(/not all kept/);
   });
 });
 
