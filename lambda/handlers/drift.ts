@@ -24,6 +24,9 @@ import { driftReportKey } from '../core/models-layout';
 
 export { readDriftConfig, type DriftConfig };
 
+/** How far behind the run the window ends (log events are queryable shortly after ingestion). */
+export const INGESTION_LAG_MS = 5 * 60_000;
+
 export interface DriftDeps {
   readonly config: Omit<DriftConfig, 'serviceName' | 'metricsNamespace'>;
   readonly s3: S3Client;
@@ -65,7 +68,9 @@ export function createDriftHandler(deps: DriftDeps): () => Promise<DriftResult> 
         });
         return { status: 'no-histograms', modelVersion: artifact.version };
       }
-      const end = (deps.now ?? (() => new Date()))();
+      // The window ends a few minutes back: events reach Logs Insights shortly after they are
+      // written, and windows that end late still abut, so no row is counted twice or lost.
+      const end = new Date((deps.now ?? (() => new Date()))().getTime() - INGESTION_LAG_MS);
       const start = new Date(end.getTime() - config.windowHours * 3600_000);
       const result = await runInsightsQuery(
         logs,

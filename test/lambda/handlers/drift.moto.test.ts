@@ -16,7 +16,7 @@ import { decodeRows } from '../../../lambda/core/predict-request';
 import { compileModel } from '../../../lambda/core/scoring';
 import { SyntheticDataset } from '../../../lambda/core/synthetic-data';
 import { trainSources } from '../../../lambda/core/train';
-import { createDriftHandler } from '../../../lambda/handlers/drift';
+import { createDriftHandler, INGESTION_LAG_MS } from '../../../lambda/handlers/drift';
 import { createPredictHandler } from '../../../lambda/handlers/predict';
 import { captureEmf } from '../../support/emf';
 import { emulateInsightsStats } from '../../support/logs-insights-gap';
@@ -60,7 +60,7 @@ async function promote(bucket: string, a: ModelArtifact): Promise<void> {
 }
 
 /** Serves `rows` through the predict handler, 5 per request, and delivers its stdout to the log group as Lambda does. */
-async function serve(rows: object[]): Promise<void> {
+async function serve(rows: object[], at = Date.now()): Promise<void> {
   const model = compileModel(artifact);
   const capture = captureEmf();
   const lines: string[] = [];
@@ -88,15 +88,15 @@ async function serve(rows: object[]): Promise<void> {
   }
   const stream = `2026/12/01/[$LATEST]${Date.now()}`;
   await logs.send(new CreateLogStreamCommand({ logGroupName: LOG_GROUP, logStreamName: stream }));
-  const now = Date.now();
   for (let i = 0; i < lines.length; i += 500) {
-    await logs.send(
+    const put = await logs.send(
       new PutLogEventsCommand({
         logGroupName: LOG_GROUP,
         logStreamName: stream,
-        logEvents: lines.slice(i, i + 500).map((message) => ({ message, timestamp: now })),
+        logEvents: lines.slice(i, i + 500).map((message) => ({ message, timestamp: at })),
       }),
     );
+    expect(put.rejectedLogEventsInfo).toBeUndefined();
   }
 }
 
@@ -108,7 +108,7 @@ function driftHandler(bucket: string) {
     logs,
     logger: new Logger({ serviceName: 'drift', logLevel: 'SILENT' }),
     metrics,
-    now: () => new Date(Date.now() + 1000),
+    now: () => new Date(Date.now() + INGESTION_LAG_MS + 1000),
     pollMs: 10,
   });
 }
@@ -161,6 +161,12 @@ describe('drift step against moto_server (S3, CloudWatch Logs)', () => {
       typeof r.vibration === 'number' ? { ...r, vibration: r.vibration + 1.5 * artifact.scaling.std[j] } : r,
     );
     rows.push({ ...rows[0], category: 'mystery' });
+    // Rows served before the window (25 h ago) with tool_wear far off: they must not count.
+    const t = schema.features.indexOf('tool_wear');
+    await serve(
+      heldOut(400).map((r) => ({ ...r, tool_wear: 10 * artifact.scaling.std[t] })),
+      Date.now() - 25 * 3600_000,
+    );
     await serve(rows);
 
     const emf = captureEmf();
