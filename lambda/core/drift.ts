@@ -289,26 +289,37 @@ export const DRIFT_FIELDS_PER_RECORD = 150;
 
 export type DriftLogRecord = Record<string, number | string>;
 
+/** Field names `c<j>b<i>`, `s<j>`, `m<j>`, made once per feature (serving writes them per request). */
+const fieldNames: { bins: string[]; sum: string; missing: string }[] = [];
+function namesOf(j: number, bins: number): { bins: string[]; sum: string; missing: string } {
+  let names = fieldNames[j];
+  if (!names) fieldNames[j] = names = { bins: [], sum: `s${j}`, missing: `m${j}` };
+  for (let i = names.bins.length; i < bins; i++) names.bins.push(`c${j}b${i}`);
+  return names;
+}
+
 export function driftLogRecords(version: string, counts: ServedCounts): DriftLogRecord[] {
   const records: DriftLogRecord[] = [];
   let current: DriftLogRecord = { v: version, n: counts.rows, u: counts.unknownCategory };
   let fields = 3;
-  counts.features.forEach((f, j) => {
-    const entries: [string, number][] = [];
-    f.counts.forEach((c, i) => {
-      if (c > 0) entries.push([`c${j}b${i}`, c]);
-    });
-    if (entries.length > 0) entries.push([`s${j}`, f.sum]);
-    if (f.missing > 0) entries.push([`m${j}`, f.missing]);
-    if (entries.length === 0) return;
-    if (fields + entries.length > DRIFT_FIELDS_PER_RECORD) {
+  const features = counts.features;
+  for (let j = 0; j < features.length; j++) {
+    const f = features[j];
+    const names = namesOf(j, f.counts.length);
+    let nonZero = 0;
+    for (let i = 0; i < f.counts.length; i++) if (f.counts[i] > 0) nonZero++;
+    const size = nonZero + (nonZero > 0 ? 1 : 0) + (f.missing > 0 ? 1 : 0);
+    if (size === 0) continue;
+    if (fields + size > DRIFT_FIELDS_PER_RECORD) {
       records.push(current);
       current = { v: version };
       fields = 1;
     }
-    for (const [k, value] of entries) current[k] = value;
-    fields += entries.length;
-  });
+    for (let i = 0; i < f.counts.length; i++) if (f.counts[i] > 0) current[names.bins[i]] = f.counts[i];
+    if (nonZero > 0) current[names.sum] = f.sum;
+    if (f.missing > 0) current[names.missing] = f.missing;
+    fields += size;
+  }
   records.push(current);
   return records;
 }
