@@ -163,6 +163,6 @@ export function functionNetwork(
   if (functionsInVpc(config)) return { vpc };
   return {
     outsideVpcBecause:
-      'network.profile "lean": the function calls only AWS APIs (S3, and the training engine for the record step), over TLS with its own least-privilege role, and nothing it reaches is inside the VPC; attaching it would cost an interface endpoint per API and AZ. Data stays encrypted and the buckets deny non-TLS access; network.profile "isolated" attaches every function.',
+      'network.profile "lean": the function calls only AWS APIs (S3, the training engine for the record step, CloudWatch Logs for the drift step), over TLS with its own least-privilege role, and nothing it reaches is inside the VPC; attaching it would cost an interface endpoint per API and AZ. Data stays encrypted and the buckets deny non-TLS access; network.profile "isolated" attaches every function.',
   };
 }
