@@ -19,16 +19,18 @@
  * https://docs.aws.amazon.com/firehose/latest/dev/s3-object-name.html, and "Custom Prefixes for
  * Amazon S3 Objects", https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html).
  *
- * So this module notes what each call sent (its records' digest, count and time); once the
+ * So this module notes what each call sent (its records' digest, sizes, rows and time); once the
  * calls are done it takes moto's objects, matches each to its call by content (every call's object
  * must be exactly its records joined, and every call must have one), removes them, and writes
- * what Firehose would have, in the order the calls were made: the records of consecutive calls up
- * to the size hint, gzip-compressed, under the ingest prefix evaluated (ingest-layout.ts) with the
- * ingest file extension. The interval is not emulated (the run sends faster than any interval);
+ * what Firehose would have, in the order the calls were made: consecutive records up to the size
+ * hint (cut between records, as Firehose buffers records, not calls), gzip-compressed (off the
+ * main thread, the objects written a few at a time), under the ingest prefix evaluated
+ * (ingest-layout.ts) with the ingest file extension. The interval is not emulated (the run sends faster than any interval);
  * the preprocess handler then reads those objects as it reads the stack's.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -60,10 +62,20 @@ function nameTime(at: Date): string {
   return at.toISOString().slice(0, 19).replace(/[T:]/g, '-');
 }
 
+const gzipped = promisify(gzip);
+
+/** One record of a call: its bytes and the JSON Lines rows they hold. */
+export interface SentRecord {
+  readonly data: Uint8Array;
+  readonly rows: number;
+}
+
 /** What one PutRecordBatch call sent. */
 interface SentCall {
   readonly digest: string;
-  readonly records: number;
+  /** Each record's length and rows, in order. */
+  readonly lengths: readonly number[];
+  readonly rows: readonly number[];
   readonly at: Date;
 }
 
@@ -92,8 +104,15 @@ export class MotoFirehoseDelivery {
   ) {}
 
   /** Notes one PutRecordBatch call's records (in the order the calls were made); returns its index. */
-  sent(records: readonly Uint8Array[], at: Date): number {
-    this.calls.push({ digest: digestOf(Buffer.concat(records)), records: records.length, at });
+  sent(records: readonly SentRecord[], at: Date): number {
+    const hash = createHash('sha256');
+    for (const r of records) hash.update(r.data);
+    this.calls.push({
+      digest: hash.digest('hex'),
+      lengths: records.map((r) => r.data.length),
+      rows: records.map((r) => r.rows),
+      at,
+    });
     return this.calls.length - 1;
   }
 
@@ -132,27 +151,34 @@ export class MotoFirehoseDelivery {
           Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true },
         }),
       );
-    const delivered: RawObject[] = [];
-    let buffer: Uint8Array[] = [];
+    // Objects as Firehose cuts them: consecutive records up to the size hint.
+    const objects: { parts: Uint8Array[]; records: number; at: Date }[] = [];
+    let current: (typeof objects)[number] | null = null;
     let buffered = 0;
-    let records = 0;
-    let oldest: Date | null = null;
-    const flush = async () => {
-      delivered.push(await this.write(Buffer.concat(buffer), records, oldest!));
-      buffer = [];
-      buffered = 0;
-      records = 0;
-      oldest = null;
-    };
     for (const [i, call] of this.calls.entries()) {
-      const bytes = bodies[i]!;
-      if (buffered > 0 && buffered + bytes.length > this.options.bufferBytes) await flush();
-      oldest ??= call.at;
-      buffer.push(bytes);
-      buffered += bytes.length;
-      records += call.records;
+      const body = bodies[i]!;
+      let offset = 0;
+      call.lengths.forEach((length, r) => {
+        if (current !== null && buffered + length > this.options.bufferBytes) current = null;
+        if (current === null) {
+          current = { parts: [], records: 0, at: call.at };
+          objects.push(current);
+          buffered = 0;
+        }
+        current.parts.push(body.subarray(offset, offset + length));
+        current.records += call.rows[r];
+        buffered += length;
+        offset += length;
+      });
     }
-    if (buffered > 0) await flush();
+    const delivered: RawObject[] = new Array(objects.length);
+    await eachLimited(
+      objects.map((o, i) => ({ ...o, i })),
+      4,
+      async (o) => {
+        delivered[o.i] = await this.write(Buffer.concat(o.parts), o.records, o.at);
+      },
+    );
     return delivered;
   }
 
@@ -162,7 +188,7 @@ export class MotoFirehoseDelivery {
     const key =
       evaluatePrefix(INGEST_OBJECT_PREFIX, at) +
       `${streamName}-1-${nameTime(at)}-${randomUUID()}${INGEST_FILE_EXTENSION}`;
-    const body = gzipSync(bytes);
+    const body = await gzipped(bytes);
     const put = await this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
     return {
       key,

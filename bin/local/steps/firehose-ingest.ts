@@ -9,8 +9,22 @@
  * PutRecordBatch limits (Amazon Data Firehose API reference, "PutRecordBatch",
  * https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html): up to 500
  * records per call, each up to 1,000 KB, up to 4 MB for the whole request ("these limits cannot be
- * changed"); a 200 answer may still carry failed records (FailedPutCount, ErrorCode per record),
- * which are sent again.
+ * changed"); "Record" (API_Record.html): the data blob is at most 1,000 KiB (1,024,000 bytes)
+ * before base64. A 200 answer may still carry failed records (FailedPutCount, ErrorCode per
+ * record), which would need sending again.
+ *
+ * Rows are packed: a Firehose record holds as many whole JSON Lines rows as fit in PACKED_RECORD_BYTES,
+ * each row ending with RECORD_SEPARATOR, so the object Firehose writes (the records concatenated)
+ * is the same JSON Lines text as with one row a record. That is what a well-written direct
+ * caller does: the API reference says a record "can be a segment from a log file" (PutRecord,
+ * https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecord.html); with one ~260-byte
+ * row a record a stream's records-per-second quota is reached at a twentieth of its bytes-per-second
+ * one (the same page: "5,000 records per second, or 5 MB per second" by default); ingestion is
+ * billed per record rounded up to 5 KB, so a lone row is billed as 5 KB (the Firehose pricing page
+ * as quoted at https://www.shigemk2.com/entry/2022/01/12/210322; the AWS page itself was not
+ * available here); and the Kinesis Agent packs lines the same way (`aggregatedRecordSizeBytes`).
+ * Rows are never split across records. The IoT topic rule's path stays one message a record
+ * (the rule's Firehose action puts each message as one record).
  *
  * The malformed records (BAD_RECORDS) stand in for the CSV path's malformed rows: one per reason a
  * Firehose object's records are quarantined for, sent after the second file's rows.
@@ -37,6 +51,12 @@ export const PUT_RECORD_BATCH_LIMITS = {
   recordBytes: 1_000_000,
 } as const;
 
+/**
+ * The bytes of rows a packed record holds at most: well under the 1,024,000-byte record limit, and
+ * 15 of them fill a 4 MB call, so 200,000 generated rows (52 MB) take 13 calls instead of 401.
+ */
+export const PACKED_RECORD_BYTES = 256 * 1024;
+
 /** PutRecordBatch calls in flight at once. */
 const IN_FLIGHT = 4;
 
@@ -52,7 +72,10 @@ export const BAD_RECORDS = [
 
 export interface FirehoseIngest {
   readonly streamName: string;
+  /** JSON Lines rows sent. */
   readonly records: number;
+  /** Firehose records they were packed in. */
+  readonly firehoseRecords: number;
   readonly calls: number;
   readonly objects: readonly RawObject[];
 }
@@ -115,9 +138,13 @@ export async function sendThroughFirehose(
       streamName,
       bufferBytes: options.bufferMiB * 1024 * 1024,
     });
-    let batch: Uint8Array[] = [];
+    // The call being filled: its packed records (each with its row count), then the record being packed.
+    let batch: { data: Uint8Array; rows: number }[] = [];
     let batchBytes = 0;
+    let packed: Buffer[] = [];
+    let packedBytes = 0;
     let records = 0;
+    let firehoseRecords = 0;
     let calls = 0;
     // A few calls in flight at once, as a line PC's SDK would; moto's objects are matched to
     // their calls by content afterwards (moto-firehose-delivery.ts), so the order is kept.
@@ -130,13 +157,13 @@ export async function sendThroughFirehose(
       batch = [];
       batchBytes = 0;
       calls++;
-      // The call's place in the order and its time are noted now (the records are not kept).
+      // The call's place in the order, its records and its time are noted now.
       delivery.sent(pending, new Date());
       const done = firehose
         .send(
           new PutRecordBatchCommand({
             DeliveryStreamName: streamName,
-            Records: pending.map((Data) => ({ Data })),
+            Records: pending.map(({ data }) => ({ Data: data })),
           }),
         )
         .then((out) => {
@@ -150,17 +177,29 @@ export async function sendThroughFirehose(
       done.then(settle, settle);
       if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
     };
-    const add = async (json: string) => {
-      const data = Buffer.from(json + RECORD_SEPARATOR, 'utf8');
-      if (data.length > PUT_RECORD_BATCH_LIMITS.recordBytes)
-        throw new Error(`firehose-ingest: a record of ${data.length} bytes is over Firehose's record limit`);
+    /** Closes the record being packed and adds it to the call (sending the call first if full). */
+    const seal = async () => {
+      if (packed.length === 0) return;
+      const data = Buffer.concat(packed, packedBytes);
+      const rows = packed.length;
+      packed = [];
+      packedBytes = 0;
       if (
         batch.length === PUT_RECORD_BATCH_LIMITS.records ||
         batchBytes + data.length > PUT_RECORD_BATCH_LIMITS.requestBytes
       )
         await send();
-      batch.push(data);
+      batch.push({ data, rows });
       batchBytes += data.length;
+      firehoseRecords++;
+    };
+    const add = async (json: string) => {
+      const row = Buffer.from(json + RECORD_SEPARATOR, 'utf8');
+      if (row.length > PUT_RECORD_BATCH_LIMITS.recordBytes)
+        throw new Error(`firehose-ingest: a row of ${row.length} bytes is over Firehose's record limit`);
+      if (packedBytes + row.length > PACKED_RECORD_BYTES) await seal();
+      packed.push(row);
+      packedBytes += row.length;
       records++;
     };
     const numeric = new Set([...options.schema.features, options.schema.target]);
@@ -176,13 +215,15 @@ export async function sendThroughFirehose(
       if (options.badRecords && i === Math.min(1, options.paths.length - 1))
         for (const bad of BAD_RECORDS) await add(bad);
     }
+    await seal();
     await send();
     await Promise.all(made);
     const objects = await delivery.finish();
     clock.say(
-      `firehose: ${records} JSON Lines records in ${calls} PutRecordBatch calls to stream ${streamName} on moto → ` +
+      `firehose: ${records} JSON Lines records in ${calls} PutRecordBatch calls ` +
+        `(${firehoseRecords} Firehose records of up to ${PACKED_RECORD_BYTES / 1024} KiB) to stream ${streamName} on moto → ` +
         `${objects.length} object(s) in s3://${bucket}/${INGEST_OBJECT_PREFIX.split('!')[0]}`,
     );
-    return { streamName, records, calls, objects };
+    return { streamName, records, firehoseRecords, calls, objects };
   });
 }
