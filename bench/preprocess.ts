@@ -16,6 +16,11 @@
  *   duckdb-Nt   DuckDB (@duckdb/node-api) with N threads, N = 1 and every core
  *               (bench/peers/duckdb-clean.ts, bundled, plain node)
  *   cat, lines  reading the bytes: `cat > /dev/null` and a Node line split (bench/peers/line-split.ts)
+ *   ours-jsonl  the same rows as a JSON Lines object (each row the record a line PC sends,
+ *               csvRowAsRecord of bin/local/steps/firehose-ingest.ts), `factory preprocess X.jsonl`
+ *   pandas-jsonl  pd.read_json(lines=True, dtype=False, convert_dates=False), the reading the JSON
+ *               Lines contract names, with its defaults, then the same pandas cleaning
+ *               (bench/peers/pandas_clean.py --json-lines)
  *
  * `--peers` takes names or their groups (polars, duckdb). Every peer runs --runs times, the rounds
  * interleaved (each round runs every peer once, starting one further along), so a machine that
@@ -23,7 +28,9 @@
  * seconds and peak RSS are /usr/bin/time's, wall seconds this process's clock around it, all for the
  * whole process, start-up included; MB/s is the input's size over the median wall time;
  * "ours/peer" divides ours's median by the peer's (below 1: ours takes less). CPU seconds move less
- * than wall seconds on a loaded machine, so the load average is printed before and after. Then every writer's outputs are checked against ours (or the first
+ * than wall seconds on a loaded machine, so the load average is printed before and after. The
+ * JSON Lines peers (group jsonl) get their own line of ratios, ours-jsonl over pandas-jsonl and over
+ * ours on the CSV, medians of the same interleaved rounds. Then every writer's outputs are checked against ours (or the first
  * writer): clean.csv row for row (text equal, numbers within 1e-9 relative) and group_stats.csv
  * (categories and counts equal, means within 1e-9 relative); any difference exits 1.
  * Nothing here asserts a time.
@@ -34,8 +41,11 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildSync } from 'esbuild';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { writeSyntheticDataset } from '../bin/commands/generate';
+import { csvRowAsRecord } from '../bin/local/steps/firehose-ingest';
 import { DEFAULT_DATASET_SCHEMA, numericColumns } from '../lambda/core/dataset-schema';
+import { RECORD_SEPARATOR } from '../lambda/core/ingest-layout';
 
 const ROOT = resolve(__dirname, '..');
 const RTOL = 1e-9;
@@ -93,7 +103,7 @@ function timed(peer: Peer, out: string): Run {
   if (child.status !== 0) throw new Error(`${peer.name} failed (${child.status}):\n${child.stderr}`);
   const [user, sys, rssKb] = (child.stderr.trim().split('\n').pop() ?? '').split(' ').map(Number);
   let inProcess = NaN;
-  if (peer.name === 'ours') {
+  if (peer.name === 'ours' || peer.name === 'ours-jsonl') {
     inProcess =
       (JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { elapsedMs: number }).elapsedMs / 1000;
   } else if (peer.writes) {
@@ -174,13 +184,34 @@ function compareCsv(a: string, b: string, numeric: ReadonlySet<string>): Agreeme
   return { rows, otherRows, maxRel, problem };
 }
 
+/** The CSV's rows as the JSON Lines records a line PC sends (firehose-ingest.ts), one a line. */
+function writeJsonLines(csv: string, out: string): void {
+  const numeric = new Set(numericColumns(DEFAULT_DATASET_SCHEMA));
+  const fd = openSync(out, 'w');
+  try {
+    let header: string[] | null = null;
+    let piece: string[] = [];
+    for (const line of lines(csv)) {
+      if (header === null) header = line.split(',');
+      else if (line !== '') piece.push(csvRowAsRecord(header, numeric, line) + RECORD_SEPARATOR);
+      if (piece.length === 10_000) {
+        writeSync(fd, piece.join(''));
+        piece = [];
+      }
+    }
+    writeSync(fd, piece.join(''));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function main(): void {
   const { values } = parseArgs({
     options: {
       rows: { type: 'string', default: '1000000' },
       runs: { type: 'string', default: '3' },
       dir: { type: 'string', default: join(ROOT, 'bench/data') },
-      peers: { type: 'string', default: 'ours,pandas,pandas-rt,polars,duckdb,cat,lines' },
+      peers: { type: 'string', default: 'ours,pandas,pandas-rt,polars,duckdb,cat,lines,jsonl' },
     },
   });
   const rows = Number(values.rows);
@@ -199,6 +230,13 @@ function main(): void {
     console.log(`generated ${input} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
   const mb = statSync(input).size / 1e6;
+  const jsonl = join(dir, `production-${rows}.jsonl`);
+  if (!existsSync(jsonl) && /(^|,)(jsonl|ours-jsonl|pandas-jsonl)(,|$)/.test(values.peers)) {
+    const started = performance.now();
+    writeJsonLines(input, jsonl);
+    console.log(`wrote ${jsonl} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+  const jsonlMb = existsSync(jsonl) ? statSync(jsonl).size / 1e6 : NaN;
   const cores = availableParallelism();
   const threadCounts = cores > 1 ? [1, cores] : [1];
 
@@ -263,6 +301,21 @@ function main(): void {
       writes: false,
       command: () => ({ file: node, args: [lineSplit, input] }),
     },
+    {
+      name: 'ours-jsonl',
+      group: 'jsonl',
+      writes: true,
+      command: (out) => ({
+        file: node,
+        args: [join(cli, 'factory.js'), 'preprocess', jsonl, '--out', out, '--max-bytes', String(2 ** 40)],
+      }),
+    },
+    {
+      name: 'pandas-jsonl',
+      group: 'jsonl',
+      writes: true,
+      command: (out) => ({ file: python, args: [pandasScript, jsonl, out, '--json-lines'] }),
+    },
   ];
   const unknown = [...wanted].filter((w) => !all.some((p) => p.name === w || p.group === w));
   if (unknown.length) throw new Error(`--peers: no peer named ${unknown.join(', ')}`);
@@ -276,8 +329,11 @@ function main(): void {
   console.log(
     `input: ${rows} rows, ${mb.toFixed(1)} MB (${input}); ${cores} cores; ${runs} runs of each peer`,
   );
+  if (peers.some((p) => p.group === 'jsonl'))
+    console.log(`JSON Lines input: the same rows, ${jsonlMb.toFixed(1)} MB (${jsonl})`);
   console.log(`load average before: ${load()}`);
   readFileSync(input); // the page cache holds the input for every peer alike
+  if (peers.some((p) => p.group === 'jsonl')) readFileSync(jsonl);
 
   const measured = new Map<string, Run[]>(peers.map((p) => [p.name, []]));
   for (let round = 0; round < runs; round++) {
@@ -298,7 +354,7 @@ function main(): void {
   const ours = measured.get('ours');
   const fmt = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
   const header = [
-    'peer'.padEnd(10),
+    'peer'.padEnd(12),
     'wall s min'.padStart(10),
     'median'.padStart(7),
     'cpu s min'.padStart(10),
@@ -316,13 +372,13 @@ function main(): void {
     const cpu = median(r.map((x) => x.cpu));
     console.log(
       [
-        peer.name.padEnd(10),
+        peer.name.padEnd(12),
         fmt(min(r.map((x) => x.wall))).padStart(10),
         fmt(wall).padStart(7),
         fmt(min(r.map((x) => x.cpu))).padStart(10),
         fmt(cpu).padStart(7),
         fmt(median(r.map((x) => x.rssMb)), 0).padStart(12),
-        fmt(mb / wall, 0).padStart(6),
+        fmt((peer.group === 'jsonl' ? jsonlMb : mb) / wall, 0).padStart(6),
         fmt(median(r.map((x) => x.inProcess))).padStart(10),
         fmt(ours ? median(ours.map((x) => x.wall)) / wall : NaN).padStart(15),
         // time's CPU seconds come in 10 ms steps: a ratio to a peer that used less than 0.1 s says nothing.
@@ -334,6 +390,17 @@ function main(): void {
     "cpu = user + system, every thread; peak RSS and in-proc (the peer's own timing of its work, no runtime start-up) are medians;",
   );
   console.log("ours/peer = ours's median over the peer's (below 1: ours takes less).");
+  const jsonOurs = measured.get('ours-jsonl');
+  const jsonPandas = measured.get('pandas-jsonl');
+  if (jsonOurs && jsonPandas) {
+    const m = (r: Run[], k: 'wall' | 'cpu' | 'rssMb') => median(r.map((x) => x[k]));
+    const ratio = (a: Run[], b: Run[]) =>
+      `wall ${fmt(m(a, 'wall') / m(b, 'wall'))}, cpu ${fmt(m(a, 'cpu') / m(b, 'cpu'))}, peak RSS ${fmt(m(a, 'rssMb') / m(b, 'rssMb'))}`;
+    console.log(
+      `JSON Lines: ours-jsonl/pandas-jsonl ${ratio(jsonOurs, jsonPandas)} (below 1: ours takes less)`,
+    );
+    if (ours) console.log(`JSON Lines: ours-jsonl/ours (the same rows as CSV) ${ratio(jsonOurs, ours)}`);
+  }
   const [oneMinute] = loadavg();
   if (oneMinute > 1.5)
     console.log(
@@ -357,7 +424,7 @@ function main(): void {
     if (!ok) process.exitCode = 1;
     console.log(
       [
-        `  ${peer.name.padEnd(10)} ${ok ? 'agrees' : 'DIFFERS'}:`,
+        `  ${peer.name.padEnd(12)} ${ok ? 'agrees' : 'DIFFERS'}:`,
         `clean.csv ${clean.otherRows} rows (${clean.rows === clean.otherRows ? 'equal' : `${reference.name} ${clean.rows}`}),`,
         `cells max rel diff ${clean.maxRel.toExponential(1)}${clean.problem ? ` (${clean.problem})` : ''};`,
         `group_stats ${groups.otherRows} categories, means max rel diff ${groups.maxRel.toExponential(1)}${groups.problem ? ` (${groups.problem})` : ''}`,

@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --rows N]`: every benchmark in one run, each printing its figures and its
  * ratios against the peers: preprocess vs pandas (default and round-trip
- * reader), Polars and DuckDB (1 thread and every core), cat and a Node line split; training vs
+ * reader), Polars and DuckDB (1 thread and every core), cat and a Node line split, and the same
+ * rows as JSON Lines vs pandas' read_json(lines=True, dtype=False, convert_dates=False); training vs
  * pandas + scikit-learn; the predict handler against its goals. Each benchmark runs in its own
  * process, bundled and run by plain node through bench/launch.mjs (no tsx start-up), so one's
  * memory does not colour the next one's RSS.
