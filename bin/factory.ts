@@ -32,7 +32,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     load: () => import('./commands/predict'),
   },
   drift: {
-    summary: 'PSI and mean shift of rows against a model\'s training data, naming drifted features',
+    summary: "PSI and mean shift of rows against a model's training data, naming drifted features",
     load: () => import('./commands/drift'),
   },
   query: {
