@@ -2,7 +2,9 @@
  * `factory preprocess IN.csv --out DIR [--max-bytes N] [--schema schema.json] [--max-columns N] [--max-categories N]`
  *
  * Cleans one CSV (or JSON Lines file, by its `.jsonl` / `.ndjson` suffix) with the streaming core (lambda/core/preprocess.ts) and writes DIR/clean.csv,
- * DIR/train.csv, DIR/group_stats.csv, DIR/stats.json, DIR/report.json and DIR/quarantine.csv.
+ * DIR/train.csv, DIR/group_stats.csv, DIR/stats.json, DIR/report.json and DIR/quarantine.csv, and
+ * Athena's copy of them, DIR/athena/<table>.jsonl (lambda/core/athena-copy.ts; `factory query
+ * --athena-copy` reads it as the Glue tables do).
  * Outputs are written under temporary names and renamed at the end, so a file-level error leaves
  * no clean.csv behind (exit 1, one line on stderr).
  */
@@ -10,6 +12,14 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { mkdir, open, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileSource } from '../../lambda/adapters/file-source';
+import {
+  athenaJsonLines,
+  reportJsonLine,
+  STREAMED_TABLES,
+  withAthenaCopy,
+  type StreamedTable,
+} from '../../lambda/core/athena-copy';
+import { curatedTable } from '../../lambda/core/curated-tables';
 import { DEFAULT_DATASET_SCHEMA, type DatasetSchema } from '../../lambda/core/dataset-schema';
 import { inputKind, type InputFormat } from '../../lambda/core/input-key';
 import type { Delimiter } from '../../lambda/core/cleaning/delimited-input';
@@ -22,10 +32,12 @@ import {
 } from '../../lambda/core/preprocess';
 import { EXIT, OK_OR_FAILURE_HELP, fail, parseFlags, UsageError } from './command-line';
 import { delimiterOf } from './delimiter-flag';
+import { athenaCopyFile } from './query';
 import { readSchemaFile, SCHEMA_HELP } from './schema-file';
 
 export const PREPROCESS_USAGE = `usage: factory preprocess IN.csv --out DIR [--max-bytes N] [--schema schema.json]
-  --out DIR            output directory (clean.csv, train.csv, group_stats.csv, stats.json, report.json, quarantine.csv)
+  --out DIR            output directory (clean.csv, train.csv, group_stats.csv, stats.json, report.json,
+                       quarantine.csv, and Athena's copy of them in athena/<table>.jsonl)
   --max-bytes N        reject inputs larger than N bytes, gzip inputs counted inflated (default 1 GiB)
   --schema FILE        dataset schema JSON (default: the built-in production-line schema; format below)
   --max-columns N      reject a header of more than N columns (default ${DEFAULT_MAX_COLUMNS})
@@ -63,7 +75,7 @@ export async function* readChunks(path: string, chunkBytes = 1 << 22): AsyncGene
   }
 }
 
-const STREAMS = ['clean', 'train', 'quarantine'] as const;
+const STREAMS = STREAMED_TABLES;
 
 /** Runs the core on a local file, writing the six outputs into `out`. Used by this command and the local pipeline. */
 export async function preprocessFile(
@@ -88,28 +100,49 @@ export async function preprocessFile(
   const size = (await stat(input)).size;
   if (size > maxBytes)
     throw new PreprocessError('too_large', `${input} is ${size} bytes, over the limit of ${maxBytes}`);
-  await mkdir(out, { recursive: true });
+  await mkdir(join(out, 'athena'), { recursive: true });
   const tmp = (name: string) => join(out, `.${name}.csv.partial`);
-  let handles: Record<(typeof STREAMS)[number], FileHandle> | null = null;
+  const tmpCopy = (name: string) => join(out, 'athena', `.${name}.jsonl.partial`);
+  type Handles = Record<StreamedTable | `athena-${StreamedTable}`, FileHandle>;
+  let handles: Handles | null = null;
   const openAll = async () => {
-    handles = {
-      clean: await open(tmp('clean'), 'w'),
-      train: await open(tmp('train'), 'w'),
-      quarantine: await open(tmp('quarantine'), 'w'),
-    };
+    const opened = {} as Record<string, FileHandle>;
+    for (const name of STREAMS) {
+      opened[name] = await open(tmp(name), 'w');
+      opened[`athena-${name}`] = await open(tmpCopy(name), 'w');
+    }
+    handles = opened as Handles;
     return handles;
   };
   const closeAll = async () => {
     if (handles) await Promise.all(Object.values(handles).map((h) => h.close()));
     handles = null;
   };
-  let files: Record<(typeof STREAMS)[number], FileHandle> | null = null;
-  const writer = (name: (typeof STREAMS)[number]) => async (bytes: Uint8Array) => {
+  let files: Handles | null = null;
+  const writer = (name: keyof Handles) => async (bytes: Uint8Array) => {
     files ??= await openAll();
     await files[name].write(bytes);
   };
+  const removeAll = () =>
+    Promise.all(
+      STREAMS.flatMap((name) => [rm(tmp(name), { force: true }), rm(tmpCopy(name), { force: true })]),
+    );
   const source = await fileSource(input, { plain: () => readChunks(input) });
   try {
+    // Athena's copy is converted from the very chunks written, beside them (athena-copy.ts).
+    const sink = withAthenaCopy(
+      {
+        clean: writer('clean'),
+        train: writer('train'),
+        quarantine: writer('quarantine'),
+        reset: async () => {
+          await closeAll();
+          files = null;
+        },
+      },
+      schema,
+      (table, lines) => writer(`athena-${table}`)(lines),
+    );
     const result = await preprocessCsv({
       schema,
       maxBytes,
@@ -119,25 +152,27 @@ export async function preprocessFile(
       format: options.format ?? inputKind(input)?.format ?? 'csv',
       sizeHint: source.gzip ? undefined : size,
       open: source.open,
-      sink: {
-        clean: writer('clean'),
-        train: writer('train'),
-        quarantine: writer('quarantine'),
-        reset: async () => {
-          await closeAll();
-          files = null;
-        },
-      },
+      sink,
     });
+    await sink.end();
     await closeAll();
     await writeFile(join(out, 'group_stats.csv'), result.groupStatsCsv);
     await writeFile(join(out, 'stats.json'), JSON.stringify(result.stats, null, 2) + '\n');
     await writeFile(join(out, 'report.json'), JSON.stringify(result.report, null, 2) + '\n');
-    for (const name of STREAMS) await rename(tmp(name), join(out, `${name}.csv`));
+    const groupStats = curatedTable('group_stats');
+    await writeFile(
+      athenaCopyFile(out, groupStats),
+      athenaJsonLines(groupStats, schema, result.groupStatsCsv),
+    );
+    await writeFile(athenaCopyFile(out, curatedTable('reports')), reportJsonLine(result.report));
+    for (const name of STREAMS) {
+      await rename(tmp(name), join(out, `${name}.csv`));
+      await rename(tmpCopy(name), athenaCopyFile(out, curatedTable(name)));
+    }
     return result;
   } catch (error) {
     await closeAll();
-    await Promise.all(STREAMS.map((name) => rm(tmp(name), { force: true })));
+    await removeAll();
     throw error;
   }
 }

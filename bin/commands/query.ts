@@ -8,7 +8,9 @@
  * reads (sqlColumnName: `Torque [Nm]` is `torque_nm`). The schema types the measurement columns
  * as numbers and the rest as text: `--schema`, or
  * the one preprocess recorded in the first DIR, or the default. `--named` runs one of the named
- * queries (lambda/core/named-queries.ts), `--list` lists them.
+ * queries (lambda/core/named-queries.ts), `--list` lists them. `--athena-copy` reads Athena's
+ * copy that preprocess writes beside the CSVs (DIR/athena/<table>.jsonl) through the Glue tables'
+ * mapping instead.
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +26,8 @@ export const QUERY_USAGE = `usage: factory query --data DIR [--data DIR ...] ("S
   --named NAME    run a named query (--list shows them)
   --list          list the named queries and their SQL
   --json          one JSON object per row instead of a table
+  --athena-copy   read Athena's copy (DIR/athena/<table>.jsonl) as the Glue tables do, instead
+                  of the CSVs: the same rows, read the way Athena reads them
 Tables: ${CURATED_TABLES.map((t) => `${t.name} (${t.file})`).join(', ')}.
 Columns have their SQL names (as in Athena): Torque [Nm] is torque_nm; --list shows the
 named queries, which use them.
@@ -148,6 +152,7 @@ export async function run(argv: string[]): Promise<number> {
         named: { type: 'string' },
         list: { type: 'boolean' },
         json: { type: 'boolean' },
+        'athena-copy': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -182,7 +187,7 @@ export async function run(argv: string[]): Promise<number> {
         throw new UsageError('expected one SQL statement (quote it), or --named NAME');
       sql = positionals[0];
     }
-    db = await openCuratedDb(dirs, schema);
+    db = await openCuratedDb(dirs, schema, { athenaCopy: values['athena-copy'] === true });
     let result: QueryResult;
     try {
       result = await db.run(sql);

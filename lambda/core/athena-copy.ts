@@ -7,40 +7,56 @@
  * always one line), and the file's other columns are left out. The report becomes one line of
  * its counts.
  *
- * Built and tested here (test/lambda/core/athena-copy.test.ts reads the copy back with DuckDB
- * through the Glue tables' mapping and gets every named query's answer the CSV gives); the
- * preprocess handler and CLI do not write it yet.
+ * The preprocess handler (into the curated bucket, object-keys.ts: `athena/<table>/<base>/<token>.jsonl`)
+ * and `factory preprocess` (`DIR/athena/<table>.jsonl`) write it as they write the CSVs, through
+ * `withAthenaCopy`; test/lambda/core/athena-copy.test.ts reads the copy back with DuckDB through
+ * the Glue tables' mapping and gets every named query's answer the CSV gives.
  */
 import { parseDecimal } from './parse-decimal';
 import type { DatasetSchema } from './dataset-schema';
-import { REPORT_COUNTS, type CuratedTable } from './curated-tables';
+import { curatedTable, REPORT_COUNTS, type CuratedTable, type TableColumn } from './curated-tables';
+import type { PreprocessSink } from './cleaning/run-contract';
 import type { QualityReport } from './preprocess-report';
 
 const enc = new TextEncoder();
 
+/** Where `parseRecords` stopped: the records it read, and where the first one it did not read starts. */
+interface Parsed {
+  readonly records: string[][];
+  readonly consumed: number;
+}
+
 /**
- * The records of an RFC 4180 text as the cleaning step writes it (`,`, `"` doubled inside a
- * quoted field, line breaks inside quotes kept, LF or CRLF between records, an optional BOM).
+ * The records of `text` from `from`, RFC 4180 as the cleaning step writes it (`,`, `"` doubled
+ * inside a quoted field, line breaks inside quotes kept, LF or CRLF between records). With `final`
+ * false the text is a prefix of more to come: a record is read only once its line end is seen (a
+ * CR at the very end waits, it may be a CRLF), and the rest is left unconsumed for the next chunk.
+ * With `final` true the text is the whole rest: a last record without a line end counts, and a
+ * quoted field still open is an error.
  */
-export function csvRecords(text: string): string[][] {
+function parseRecords(text: string, from: number, final: boolean): Parsed {
   const records: string[][] = [];
-  let record: string[] = [];
   const n = text.length;
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  if (i >= n) return records;
-  for (;;) {
+  let start = from;
+  let i = from;
+  let record: string[] = [];
+  while (i < n) {
     // One field from i: quoted (quotes doubled inside) or plain up to `,` or a line end.
     let field: string;
     if (text[i] === '"') {
       field = '';
-      let from = i + 1;
+      let at = i + 1;
       for (;;) {
-        const q = text.indexOf('"', from);
-        if (q < 0) throw new Error('curated CSV ends inside a quoted field');
-        field += text.slice(from, q);
+        const q = text.indexOf('"', at);
+        // An open quote at the end of a chunk (or a doubled quote cut in two) waits for more.
+        if (q < 0 || (!final && q + 1 >= n)) {
+          if (final && q < 0) throw new Error('curated CSV ends inside a quoted field');
+          return { records, consumed: start };
+        }
+        field += text.slice(at, q);
         if (text[q + 1] === '"') {
           field += '"';
-          from = q + 2;
+          at = q + 2;
         } else {
           i = q + 1;
           break;
@@ -54,20 +70,38 @@ export function csvRecords(text: string): string[][] {
     }
     record.push(field);
     if (i >= n) {
+      if (!final) return { records, consumed: start };
       records.push(record);
-      return records;
+      return { records, consumed: n };
     }
     const c = text[i];
     if (c === ',') {
       i++;
+      // A record cut after its `,`: its last (empty or not) field is still to come.
+      if (i >= n) {
+        if (!final) return { records, consumed: start };
+        record.push('');
+        records.push(record);
+        return { records, consumed: n };
+      }
       continue;
     }
     // A line end (CRLF as one): the record is complete.
+    if (c === '\r' && i + 1 >= n && !final) return { records, consumed: start };
     i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
     records.push(record);
     record = [];
-    if (i >= n) return records;
+    start = i;
   }
+  return { records, consumed: start };
+}
+
+/**
+ * The records of an RFC 4180 text as the cleaning step writes it (`,`, `"` doubled inside a
+ * quoted field, line breaks inside quotes kept, LF or CRLF between records, an optional BOM).
+ */
+export function csvRecords(text: string): string[][] {
+  return parseRecords(text, text.charCodeAt(0) === 0xfeff ? 1 : 0, true).records;
 }
 
 /** A cell as the JSON value its column's type reads; throws naming the cell when it is not one. */
@@ -84,30 +118,131 @@ function jsonValue(cell: string, type: 'DOUBLE' | 'VARCHAR' | 'BIGINT', where: (
 }
 
 /**
- * One curated CSV (its header row first) as the JSON Lines of Athena's copy of `table`. Throws
- * when the header lacks one of the table's columns or a cell does not read as its column's type.
+ * Athena's copy of one curated CSV, converted as the CSV is written: `push` takes the CSV's bytes
+ * in chunks cut anywhere (inside a field, a UTF-8 sequence or a CRLF) and returns the JSON Lines
+ * of the records completed so far, `end` the rest. Memory holds one chunk and the one record cut
+ * at its end, never the whole file. Throws when the header lacks one of the table's columns or a
+ * cell does not read as its column's type.
+ */
+export class AthenaCopyStream {
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private readonly columns: readonly TableColumn[];
+  private carry = '';
+  private at: number[] | null = null;
+  private row = 0;
+  private ended = false;
+
+  constructor(
+    private readonly table: CuratedTable,
+    schema: DatasetSchema,
+  ) {
+    this.columns = table.columns(schema);
+  }
+
+  /** The JSON Lines of the records this chunk completes (possibly none). */
+  push(bytes: Uint8Array): Uint8Array {
+    return this.convert(this.decoder.decode(bytes, { stream: true }), false);
+  }
+
+  /** The JSON Lines of the last records; the stream takes nothing more. */
+  end(): Uint8Array {
+    return this.convert(this.decoder.decode(), true);
+  }
+
+  private convert(text: string, final: boolean): Uint8Array {
+    if (this.ended) throw new Error(`${this.table.file}: Athena copy already ended`);
+    this.ended = final;
+    const all = this.carry + text;
+    const { records, consumed } = parseRecords(all, 0, final);
+    this.carry = all.slice(consumed);
+    let out = '';
+    for (const record of records) {
+      if (this.at === null) {
+        this.at = this.header(record);
+        continue;
+      }
+      this.row++;
+      const values: Record<string, unknown> = {};
+      this.columns.forEach((c, j) => {
+        values[c.source] = jsonValue(
+          record[this.at![j]] ?? '',
+          c.type,
+          () => `${this.table.file} row ${this.row}, ${c.source}`,
+        );
+      });
+      out += `${JSON.stringify(values)}\n`;
+    }
+    return enc.encode(out);
+  }
+
+  private header(names: readonly string[]): number[] {
+    return this.columns.map((c) => {
+      const k = names.indexOf(c.source);
+      if (k < 0) throw new Error(`${this.table.file}: no column ${JSON.stringify(c.source)} in the header`);
+      return k;
+    });
+  }
+}
+
+const dec = new TextDecoder();
+
+/**
+ * One curated CSV (its header row first) as the JSON Lines of Athena's copy of `table`: the
+ * whole-text form of AthenaCopyStream (group_stats.csv, which the core returns as text).
  */
 export function athenaJsonLines(table: CuratedTable, schema: DatasetSchema, csv: string): string {
-  const [header, ...rows] = csvRecords(csv);
-  if (!header) return '';
-  const columns = table.columns(schema);
-  const at = columns.map((c) => {
-    const k = header.indexOf(c.source);
-    if (k < 0) throw new Error(`${table.file}: no column ${JSON.stringify(c.source)} in the header`);
-    return k;
-  });
-  let out = '';
-  rows.forEach((row, r) => {
-    const record: Record<string, unknown> = {};
-    columns.forEach((c, j) => {
-      record[c.source] = jsonValue(row[at[j]] ?? '', c.type, () => `${table.file} row ${r + 1}, ${c.source}`);
-    });
-    out += `${JSON.stringify(record)}\n`;
-  });
-  return out;
+  // The decoder drops a leading BOM, as csvRecords skips one.
+  const stream = new AthenaCopyStream(table, schema);
+  return dec.decode(stream.push(enc.encode(csv))) + dec.decode(stream.end());
 }
 
 /** The report's counts as the one line of Athena's copy of `reports`. */
 export function reportJsonLine(report: Pick<QualityReport, (typeof REPORT_COUNTS)[number]>): string {
   return `${JSON.stringify(Object.fromEntries(REPORT_COUNTS.map((k) => [k, report[k]])))}\n`;
+}
+
+/** The sink's streamed outputs, each the CSV of the curated table of the same name. */
+export const STREAMED_TABLES = ['clean', 'train', 'quarantine'] as const;
+export type StreamedTable = (typeof STREAMED_TABLES)[number];
+
+/** A sink that also writes Athena's copy; `end` writes the copies' last records. */
+export interface AthenaCopySink extends PreprocessSink {
+  end(): Promise<void>;
+}
+
+/**
+ * `sink` with Athena's copy of each streamed output beside it: every chunk goes to `sink`
+ * unchanged (the CSV bytes stay exactly what the core wrote) and is converted as it passes, its
+ * JSON Lines handed to `copy` with the table. `end` hands each copy its rest, and is called
+ * once per table even when that is empty, so every copy exists once the run ends (an empty
+ * object is a table with no rows). A restart (`reset`) starts the copies over too.
+ */
+export function withAthenaCopy(
+  sink: PreprocessSink,
+  schema: DatasetSchema,
+  copy: (table: StreamedTable, jsonLines: Uint8Array) => void | Promise<void>,
+): AthenaCopySink {
+  const fresh = () =>
+    Object.fromEntries(
+      STREAMED_TABLES.map((t) => [t, new AthenaCopyStream(curatedTable(t), schema)]),
+    ) as Record<StreamedTable, AthenaCopyStream>;
+  let streams = fresh();
+  const through = (table: StreamedTable) => async (bytes: Uint8Array) => {
+    // Converted before the sink sees the chunk: a sink may keep (and a source reuse) the buffer.
+    const lines = streams[table].push(bytes);
+    await sink[table](bytes);
+    if (lines.length > 0) await copy(table, lines);
+  };
+  return {
+    clean: through('clean'),
+    train: through('train'),
+    quarantine: through('quarantine'),
+    reset: async () => {
+      streams = fresh();
+      await sink.reset();
+    },
+    end: async () => {
+      for (const table of STREAMED_TABLES) await copy(table, streams[table].end());
+    },
+  };
 }

@@ -10,11 +10,15 @@
  *   reports/<base>/<token>.json       the data-quality report (also for rejected files)
  *   quarantine/<base>/<token>.csv     quarantined rows: line, reason, raw row
  *   quarantine/<base>/<token>.json    a rejected file: why (only when the whole file is rejected)
+ *   athena/<table>/<base>/<token>.jsonl  Athena's copy (athena-copy.ts) of clean, train,
+ *                                     quarantine, group_stats and reports: one folder per Glue
+ *                                     table (curated-tables.ts athenaTablePrefix), processed only
  *
  * `<token>` names the version: `v-<versionId>` when the bucket is versioned, else `e-<etag>`, else
  * `unversioned`; the id is percent-encoded so it never holds `/` or `.` (so the last `/` and first
  * `.` after it split a key unambiguously). Only keys ending exactly in `.csv` are inputs.
  */
+import { athenaTablePrefix, curatedTable } from './curated-tables';
 import { FileRejectedError } from './errors';
 
 export interface InputObject {
@@ -30,7 +34,18 @@ export interface InputIdentity {
   readonly etag?: string;
 }
 
-export type OutputKind = 'clean' | 'train' | 'stats' | 'groupStats' | 'report' | 'quarantine' | 'rejection';
+export type OutputKind =
+  'clean' | 'train' | 'stats' | 'groupStats' | 'report' | 'quarantine' | 'rejection' | AthenaCopyKind;
+
+/** Athena's copy of an output, by the curated table it belongs to. */
+export const ATHENA_COPY_KINDS = {
+  clean: 'athenaClean',
+  train: 'athenaTrain',
+  quarantine: 'athenaQuarantine',
+  group_stats: 'athenaGroupStats',
+  reports: 'athenaReport',
+} as const;
+export type AthenaCopyKind = (typeof ATHENA_COPY_KINDS)[keyof typeof ATHENA_COPY_KINDS];
 
 export type OutputKeys = Readonly<Record<OutputKind, string>>;
 
@@ -41,7 +56,16 @@ export const CURATED = {
   stats: 'stats/',
   reports: 'reports/',
   quarantine: 'quarantine/',
+  // The Glue tables' locations (lib/stacks/query-stack.ts reads the same athenaTablePrefix).
+  athenaClean: athenaTablePrefix(curatedTable('clean')),
+  athenaTrain: athenaTablePrefix(curatedTable('train')),
+  athenaQuarantine: athenaTablePrefix(curatedTable('quarantine')),
+  athenaGroupStats: athenaTablePrefix(curatedTable('group_stats')),
+  athenaReports: athenaTablePrefix(curatedTable('reports')),
 } as const;
+
+/** Athena's copy: JSON Lines (one JSON object per line). */
+const JSON_LINES = '.jsonl';
 
 /** Each output's folder and file suffix: the one spelling of the curated layout. */
 const LAYOUT: Readonly<Record<OutputKind, { folder: string; suffix: string }>> = {
@@ -52,11 +76,23 @@ const LAYOUT: Readonly<Record<OutputKind, { folder: string; suffix: string }>> =
   report: { folder: CURATED.reports, suffix: '.json' },
   quarantine: { folder: CURATED.quarantine, suffix: '.csv' },
   rejection: { folder: CURATED.quarantine, suffix: '.json' },
+  athenaClean: { folder: CURATED.athenaClean, suffix: JSON_LINES },
+  athenaTrain: { folder: CURATED.athenaTrain, suffix: JSON_LINES },
+  athenaQuarantine: { folder: CURATED.athenaQuarantine, suffix: JSON_LINES },
+  athenaGroupStats: { folder: CURATED.athenaGroupStats, suffix: JSON_LINES },
+  athenaReport: { folder: CURATED.athenaReports, suffix: JSON_LINES },
 };
 
 export const OUTPUT_KINDS = Object.keys(LAYOUT) as OutputKind[];
-/** The curated-bucket folders preprocessing writes under, with their `/` (for IAM grants and listings). */
+/**
+ * The curated-bucket folders preprocessing writes under, with their `/` (for IAM grants and
+ * listings). A folder may have more than one segment (`athena/clean/`), so none may begin another
+ * (parseOutputKey tells a key's folder by its beginning): checked here, at load.
+ */
 export const CURATED_PREFIXES: readonly string[] = Object.values(CURATED);
+for (const a of CURATED_PREFIXES)
+  for (const b of CURATED_PREFIXES)
+    if (a !== b && b.startsWith(a)) throw new Error(`curated folder ${b} lies inside ${a}`);
 
 /** Where training reads its rows: complete rows (`train/`), or the mean-filled ones (`clean/`). */
 export function trainingRowsPrefix(fill: 'none' | 'mean'): typeof CURATED.train | typeof CURATED.clean {
@@ -119,17 +155,18 @@ export function outputKeys(input: InputObject): OutputKeys {
 
 /** The inverse of `outputKeys`: which input (identity) and which output a curated key is; null if none. */
 export function parseOutputKey(key: string): { kind: OutputKind; input: InputIdentity } | null {
-  const slash = key.indexOf('/');
+  // The folder is the one curated folder the key begins with (no folder begins another).
+  const folder = CURATED_PREFIXES.find((f) => key.startsWith(f));
+  if (folder === undefined) return null;
   const last = key.lastIndexOf('/');
-  if (slash < 0 || last === slash) return null;
-  const prefix = key.slice(0, slash);
-  const base = key.slice(slash + 1, last);
+  if (last < folder.length) return null;
+  const base = key.slice(folder.length, last);
   const file = key.slice(last + 1);
   const dot = file.indexOf('.');
   if (dot < 0) return null;
   const token = file.slice(0, dot);
   const suffix = file.slice(dot);
-  const kind = OUTPUT_KINDS.find((k) => LAYOUT[k].folder === `${prefix}/` && LAYOUT[k].suffix === suffix);
+  const kind = OUTPUT_KINDS.find((k) => LAYOUT[k].folder === folder && LAYOUT[k].suffix === suffix);
   if (!kind) return null;
   const inputKey = base + CSV;
   let decoded: string;
@@ -150,7 +187,7 @@ export function parseOutputKey(key: string): { kind: OutputKind; input: InputIde
 
 /**
  * The folders that hold every output of one input key, whatever its version: one per curated
- * prefix (`clean/<base>/`, `train/<base>/`, ...). List each with Delimiter `/` so deeper bases
+ * prefix (`clean/<base>/`, `train/<base>/`, ..., `athena/clean/<base>/`, ...). List each with Delimiter `/` so deeper bases
  * (`a/b.csv` under `clean/a/b/` when the base is `a`) stay out; `staleOutputKeys` matches exactly
  * anyway.
  */

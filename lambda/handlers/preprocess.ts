@@ -8,7 +8,9 @@
  * gzip is known by the bytes (adapters/file-source.ts). Thin: decode the event (core/s3-event.ts), derive output keys (core/object-keys.ts),
  * check the size from the event before downloading, read the object once into a temp file, run
  * the streaming cleaning core twice over it (core/preprocess.ts), stream outputs to the curated
- * bucket (adapters/s3-objects.ts). Never writes to the raw bucket.
+ * bucket (adapters/s3-objects.ts), and with them Athena's copy of each (core/athena-copy.ts:
+ * JSON Lines under `athena/<table>/`, the Glue tables' locations, converted chunk by chunk as
+ * the CSVs stream; replaced and deleted with the other outputs). Never writes to the raw bucket.
  *
  * Replays are safe: output keys depend only on the input key and version, and no written byte
  * depends on time (elapsed time goes to the logs and metrics, not into the stored report).
@@ -66,7 +68,15 @@ import {
 } from '../adapters/s3-objects';
 import { FileRejectedError, ValidationError } from '../core/errors';
 import { INPUT_SUFFIXES, inputKind, layoutKey } from '../core/input-key';
-import { isCurrentVersion, outputFolders, outputKeys, type OutputKeys } from '../core/object-keys';
+import { athenaJsonLines, reportJsonLine, withAthenaCopy, type StreamedTable } from '../core/athena-copy';
+import { curatedTable } from '../core/curated-tables';
+import {
+  ATHENA_COPY_KINDS,
+  isCurrentVersion,
+  outputFolders,
+  outputKeys,
+  type OutputKeys,
+} from '../core/object-keys';
 import { PreprocessError, preprocessCsv, type PreprocessSink } from '../core/preprocess';
 import { PREPROCESS_REPORT_FORMAT, type PreprocessReport } from '../core/preprocess-report';
 import {
@@ -142,6 +152,7 @@ export interface PreprocessDeps {
 
 const CSV_TYPE = 'text/csv; charset=utf-8';
 const JSON_TYPE = 'application/json';
+const JSON_LINES_TYPE = 'application/x-ndjson';
 const json = (value: unknown) => JSON.stringify(value, null, 2) + '\n';
 const NOT_INPUT = `key does not end in ${INPUT_SUFFIXES.join(', ')} (any case)`;
 
@@ -170,9 +181,14 @@ function inputOf(
   };
 }
 
-/** The three streamed outputs, opened on first write so a rejected file leaves nothing behind. */
+type Streamed = 'clean' | 'train' | 'quarantine' | (typeof ATHENA_COPY_KINDS)[StreamedTable];
+
+/**
+ * The three streamed outputs and Athena's copy of each (athena-copy.ts withAthenaCopy converts
+ * the chunks as they pass), opened on first write so a rejected file leaves nothing behind.
+ */
 class OutputStreams implements PreprocessSink {
-  private uploads: Partial<Record<'clean' | 'train' | 'quarantine', StreamingUpload>> = {};
+  private uploads: Partial<Record<Streamed, StreamingUpload>> = {};
 
   constructor(
     private readonly s3: S3Client,
@@ -181,15 +197,22 @@ class OutputStreams implements PreprocessSink {
     private readonly partSize: number | undefined,
   ) {}
 
-  private stream(name: 'clean' | 'train' | 'quarantine'): StreamingUpload {
-    return (this.uploads[name] ??= new StreamingUpload(this.s3, this.bucket, this.keys[name], CSV_TYPE, {
-      partSize: this.partSize,
-    }));
+  private stream(name: Streamed): StreamingUpload {
+    return (this.uploads[name] ??= new StreamingUpload(
+      this.s3,
+      this.bucket,
+      this.keys[name],
+      name.startsWith('athena') ? JSON_LINES_TYPE : CSV_TYPE,
+      { partSize: this.partSize },
+    ));
   }
 
   clean = (bytes: Uint8Array) => this.stream('clean').write(bytes);
   train = (bytes: Uint8Array) => this.stream('train').write(bytes);
   quarantine = (bytes: Uint8Array) => this.stream('quarantine').write(bytes);
+  /** Athena's copy of a streamed output: JSON Lines, written like the CSV (same upload path). */
+  copy = (table: StreamedTable, jsonLines: Uint8Array) =>
+    this.stream(ATHENA_COPY_KINDS[table]).write(jsonLines);
 
   reset = async () => {
     await this.abort();
@@ -301,7 +324,8 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
       if (source.gzip || contentEncoding !== undefined || kind.gzipName) {
         logger.info('input encoding', { gzip: source.gzip, contentEncoding: contentEncoding ?? null });
       }
-      const sink = new OutputStreams(s3, config.curatedBucket, keys, deps.partSize);
+      const streams = new OutputStreams(s3, config.curatedBucket, keys, deps.partSize);
+      const sink = withAthenaCopy(streams, config.schema, streams.copy);
       let result;
       try {
         result = await preprocessCsv({
@@ -317,9 +341,10 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
           sink,
           weakHashBitsForTest: deps.weakHashBitsForTest,
         });
-        await sink.finish();
+        await sink.end();
+        await streams.finish();
       } catch (error) {
-        await sink.abort();
+        await streams.abort();
         if (error instanceof PreprocessError) {
           return reject(object, keys, FileRejectedError.fromPreprocessError(error), size);
         }
@@ -343,6 +368,19 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
       };
       await putSmallObject(s3, config.curatedBucket, keys.stats, json(result.stats), JSON_TYPE);
       await putSmallObject(s3, config.curatedBucket, keys.groupStats, result.groupStatsCsv, CSV_TYPE);
+      const groupStatsCopy = athenaJsonLines(
+        curatedTable('group_stats'),
+        config.schema,
+        result.groupStatsCsv,
+      );
+      await putSmallObject(s3, config.curatedBucket, keys.athenaGroupStats, groupStatsCopy, JSON_LINES_TYPE);
+      await putSmallObject(
+        s3,
+        config.curatedBucket,
+        keys.athenaReport,
+        reportJsonLine(quality),
+        JSON_LINES_TYPE,
+      );
       // The report goes last: its presence means every other output is complete.
       await putSmallObject(s3, config.curatedBucket, keys.report, json(report), JSON_TYPE);
       const totalMs = Date.now() - started;
@@ -371,7 +409,16 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
       return {
         ...inputOf(object),
         status: 'processed',
-        outputs: report.outputs,
+        // The stored report names the outputs it always named; Athena's copy is listed here too,
+        // so the settle step keeps it (and deletes other versions' copies).
+        outputs: {
+          ...report.outputs,
+          athenaClean: keys.athenaClean,
+          athenaTrain: keys.athenaTrain,
+          athenaQuarantine: keys.athenaQuarantine,
+          athenaGroupStats: keys.athenaGroupStats,
+          athenaReport: keys.athenaReport,
+        },
         rowsIn: quality.rowsIn,
         rowsClean: quality.rowsClean,
         duplicates: quality.duplicates,

@@ -1,10 +1,16 @@
 import fc from 'fast-check';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run as preprocess } from '../../../bin/commands/preprocess';
-import { athenaCopyFile, openCuratedDb } from '../../../bin/commands/query';
-import { athenaJsonLines, csvRecords, reportJsonLine } from '../../../lambda/core/athena-copy';
+import { athenaCopyFile, openCuratedDb, run as query } from '../../../bin/commands/query';
+import {
+  AthenaCopyStream,
+  athenaJsonLines,
+  csvRecords,
+  reportJsonLine,
+  withAthenaCopy,
+} from '../../../lambda/core/athena-copy';
 import { CURATED_TABLES } from '../../../lambda/core/curated-tables';
 import { csvField } from '../../../lambda/core/cleaning/csv-text';
 import { DEFAULT_DATASET_SCHEMA, type DatasetSchema } from '../../../lambda/core/dataset-schema';
@@ -45,16 +51,11 @@ async function quiet(f: () => Promise<number>): Promise<number> {
   }
 }
 
-/** Writes Athena's copy of a preprocess output directory next to it, as the copy's writer would. */
-function writeCopy(dir: string, schema: DatasetSchema): void {
-  mkdirSync(join(dir, 'athena'), { recursive: true });
-  for (const table of CURATED_TABLES) {
-    const text =
-      table.format === 'json'
-        ? reportJsonLine(JSON.parse(readFileSync(join(dir, table.file), 'utf8')))
-        : athenaJsonLines(table, schema, readFileSync(join(dir, table.file), 'utf8'));
-    writeFileSync(athenaCopyFile(dir, table), text);
-  }
+/** Athena's copy of a preprocess output directory's table, converted from its files in one piece. */
+function wholeCopy(dir: string, schema: DatasetSchema, table: (typeof CURATED_TABLES)[number]): string {
+  return table.format === 'json'
+    ? reportJsonLine(JSON.parse(readFileSync(join(dir, table.file), 'utf8')))
+    : athenaJsonLines(table, schema, readFileSync(join(dir, table.file), 'utf8'));
 }
 
 describe('csvRecords', () => {
@@ -70,6 +71,103 @@ describe('csvRecords', () => {
         },
       ),
     );
+  });
+});
+
+describe('AthenaCopyStream', () => {
+  const quarantine = CURATED_TABLES.find((t) => t.name === 'quarantine')!;
+  const clean = CURATED_TABLES.find((t) => t.name === 'clean')!;
+  const enc = new TextEncoder();
+  const dec = new TextDecoder();
+  /** The CSV pushed as the chunks `cuts` (byte offsets) make, the copy's bytes joined. */
+  function chunked(table: typeof clean, schema: DatasetSchema, text: string, cuts: number[]): string {
+    const bytes = enc.encode(text);
+    const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+    const stream = new AthenaCopyStream(table, schema);
+    let out = '';
+    let from = 0;
+    for (const cut of [...at, bytes.length]) {
+      out += dec.decode(stream.push(bytes.slice(from, cut)));
+      from = cut;
+    }
+    return out + dec.decode(stream.end());
+  }
+
+  it('gives the same JSON Lines whatever the chunks (cut in a field, a quote pair, UTF-8, a CRLF)', () => {
+    const cell = fc.string({ unit: fc.constantFrom('a', ',', '"', '\n', '\r', ' ', 'é', '温', '1') });
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(99), fc.nat(99), cell, cell), { maxLength: 6 }),
+        fc.constantFrom('\n', '\r\n'),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        (rows, eol, cuts) => {
+          const text =
+            [
+              'line,last_line,reason,raw',
+              ...rows.map(([l, m, r, raw]) => [l, m, r, raw].map(String).map(csvField).join(',')),
+            ].join(eol) + eol;
+          expect(chunked(quarantine, DEFAULT_DATASET_SCHEMA, text, cuts)).toBe(
+            athenaJsonLines(quarantine, DEFAULT_DATASET_SCHEMA, text),
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('converts the awkward file byte by byte into the one-piece copy', () => {
+    // The header and four records, one with a line break inside quotes (six lines).
+    const cleanCsv = AWKWARD_CSV.split('\n').slice(0, 6).join('\n') + '\n';
+    const every = Array.from({ length: enc.encode(cleanCsv).length }, (_, i) => i);
+    expect(chunked(clean, AWKWARD_SCHEMA, cleanCsv, every)).toBe(
+      athenaJsonLines(clean, AWKWARD_SCHEMA, cleanCsv),
+    );
+    expect(athenaJsonLines(clean, AWKWARD_SCHEMA, cleanCsv).split('\n')).toHaveLength(5);
+  });
+
+  it('refuses a CSV that ends inside a quoted field', () => {
+    const stream = new AthenaCopyStream(quarantine, DEFAULT_DATASET_SCHEMA);
+    stream.push(enc.encode('line,last_line,reason,raw\n1,1,ragged,"open'));
+    expect(() => stream.end()).toThrow('curated CSV ends inside a quoted field');
+  });
+
+  it('withAthenaCopy hands the sink the very chunks, the copy their JSON Lines, and starts over on reset', async () => {
+    const seen: Record<string, Uint8Array[]> = { clean: [], train: [], quarantine: [] };
+    const copies: Record<string, string> = { clean: '', train: '', quarantine: '' };
+    let resets = 0;
+    const sink = withAthenaCopy(
+      {
+        clean: (b) => void seen.clean.push(b),
+        train: (b) => void seen.train.push(b),
+        quarantine: (b) => void seen.quarantine.push(b),
+        reset: () => {
+          resets++;
+          for (const k of Object.keys(copies)) copies[k] = '';
+        },
+      },
+      AWKWARD_SCHEMA,
+      (table, lines) => {
+        copies[table] += dec.decode(lines);
+      },
+    );
+    const header = enc.encode('Line ID,ts,Type,Torque [Nm],speed,Quality\nL1,2026');
+    await sink.clean(header);
+    await sink.reset(); // a restart: the half record and the header are forgotten
+    const chunk = enc.encode('Line ID,ts,Type,Torque [Nm],speed,Quality\nL1,2026-12-01,A,40.5,,0.9\nL2,2');
+    await sink.clean(chunk);
+    await sink.clean(enc.encode('026-12-02,B,39,100,0.8\n'));
+    await sink.quarantine(enc.encode('line,last_line,reason,raw\n'));
+    await sink.end();
+    expect(resets).toBe(1);
+    expect(seen.clean[0]).toBe(header);
+    expect(seen.clean[1]).toBe(chunk);
+    expect(copies.clean.split('\n').map((l) => (l ? JSON.parse(l) : l))).toEqual([
+      { 'Line ID': 'L1', ts: '2026-12-01', Type: 'A', 'Torque [Nm]': 40.5, speed: null, Quality: 0.9 },
+      { 'Line ID': 'L2', ts: '2026-12-02', Type: 'B', 'Torque [Nm]': 39, speed: 100, Quality: 0.8 },
+      '',
+    ]);
+    // Every copy ends, so each exists even with no rows (train had no bytes at all).
+    expect(copies).toMatchObject({ train: '', quarantine: '' });
   });
 });
 
@@ -103,11 +201,43 @@ describe("Athena's copy of the curated outputs", () => {
     for (const [name, args, schema] of runs) {
       const out = join(root, name);
       expect(await quiet(() => preprocess([...args, '--out', out]))).toBe(0);
-      writeCopy(out, schema);
       cases.push([name, out, schema]);
     }
   }, 60_000);
   afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('is written by factory preprocess beside the CSVs, as the whole files convert (streamed in chunks)', () => {
+    for (const [, dir, schema] of cases) {
+      for (const table of CURATED_TABLES) {
+        expect({ table: table.name, copy: readFileSync(athenaCopyFile(dir, table), 'utf8') }).toEqual({
+          table: table.name,
+          copy: wholeCopy(dir, schema, table),
+        });
+      }
+      expect(readdirSync(join(dir, 'athena')).sort()).toEqual(
+        CURATED_TABLES.map((t) => `${t.name}.jsonl`).sort(),
+      );
+    }
+  });
+
+  it('factory query --athena-copy answers as the CSVs do', async () => {
+    const [, dir] = cases.find(([name]) => name === 'synthetic')!;
+    const sql = 'SELECT count(*) AS n, round(sum(quality), 6) AS q FROM clean';
+    const printed = async (args: string[]) => {
+      const out: string[] = [];
+      const log = jest.spyOn(console, 'log').mockImplementation((line: string) => void out.push(line));
+      try {
+        expect(await query(args)).toBe(0);
+      } finally {
+        log.mockRestore();
+      }
+      return out.join('\n');
+    };
+    const fromCsv = await printed(['--data', dir, '--json', sql]);
+    expect(await printed(['--data', dir, '--json', '--athena-copy', sql])).toBe(fromCsv);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { rowsClean: number };
+    expect(JSON.parse(fromCsv).n).toBe(report.rowsClean);
+  });
 
   it('writes one JSON object per line, keyed by the written names, one per CSV row', () => {
     for (const [, dir, schema] of cases) {

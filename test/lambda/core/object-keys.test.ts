@@ -4,6 +4,7 @@ import {
   inputIdentity,
   isCsvKey,
   isCurrentVersion,
+  ATHENA_COPY_KINDS,
   outputFolders,
   outputKeys,
   OUTPUT_KINDS,
@@ -12,6 +13,7 @@ import {
   staleOutputKeys,
   type InputObject,
 } from '../../../lambda/core/object-keys';
+import { athenaTablePrefix, CURATED_TABLES } from '../../../lambda/core/curated-tables';
 
 const versionIdArb = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 });
 const inputArb: fc.Arbitrary<InputObject> = fc.record(
@@ -33,6 +35,11 @@ describe('outputKeys', () => {
       report: 'reports/plant a/line+1/v-AbC%2E9_x.json',
       quarantine: 'quarantine/plant a/line+1/v-AbC%2E9_x.csv',
       rejection: 'quarantine/plant a/line+1/v-AbC%2E9_x.json',
+      athenaClean: 'athena/clean/plant a/line+1/v-AbC%2E9_x.jsonl',
+      athenaTrain: 'athena/train/plant a/line+1/v-AbC%2E9_x.jsonl',
+      athenaQuarantine: 'athena/quarantine/plant a/line+1/v-AbC%2E9_x.jsonl',
+      athenaGroupStats: 'athena/group_stats/plant a/line+1/v-AbC%2E9_x.jsonl',
+      athenaReport: 'athena/reports/plant a/line+1/v-AbC%2E9_x.jsonl',
     });
   });
 
@@ -41,8 +48,26 @@ describe('outputKeys', () => {
     expect(outputKeys({ key: 'a.csv' }).clean).toBe('clean/a/unversioned.csv');
   });
 
-  it('writes only under the five curated prefixes', () => {
-    expect([...CURATED_PREFIXES].sort()).toEqual(['clean/', 'quarantine/', 'reports/', 'stats/', 'train/']);
+  it("writes only under the five curated prefixes and the Glue tables' locations of Athena's copy", () => {
+    expect([...CURATED_PREFIXES].sort()).toEqual([
+      'athena/clean/',
+      'athena/group_stats/',
+      'athena/quarantine/',
+      'athena/reports/',
+      'athena/train/',
+      'clean/',
+      'quarantine/',
+      'reports/',
+      'stats/',
+      'train/',
+    ]);
+    // One folder per curated table, at the location its Glue table reads.
+    for (const table of CURATED_TABLES) {
+      const key = outputKeys({ key: 'a.csv', versionId: '1' })[
+        ATHENA_COPY_KINDS[table.name as keyof typeof ATHENA_COPY_KINDS]
+      ];
+      expect(key).toBe(`${athenaTablePrefix(table)}a/v-1.jsonl`);
+    }
   });
 
   it('rejects an input whose output keys would pass 1024 bytes', () => {
@@ -111,8 +136,21 @@ describe('parseOutputKey', () => {
     'clean/a/x-1.csv',
     'clean/a/v-%E8.csv',
     'clean/a/v-a.b.csv',
+    'athena/a/v-1.jsonl',
+    'athena/clean/v-1.jsonl',
+    'athena/clean/a/v-1.csv',
   ])('returns null for %s, which no input produces', (key) => {
     expect(parseOutputKey(key)).toBeNull();
+  });
+
+  it("tells an input under athena/ from Athena's copy: each output parses back to its own kind and input", () => {
+    for (const input of [
+      { key: 'athena/clean/x.csv', versionId: '1' },
+      { key: 'x.csv', versionId: '1' },
+    ]) {
+      for (const [kind, key] of Object.entries(outputKeys(input)))
+        expect(parseOutputKey(key)).toEqual({ kind, input });
+    }
   });
 });
 
@@ -132,6 +170,11 @@ describe('isCsvKey', () => {
 describe('outputFolders', () => {
   it('names one folder per curated prefix, holding every version of one input key', () => {
     expect(outputFolders('plant a/l1.csv').sort()).toEqual([
+      'athena/clean/plant a/l1/',
+      'athena/group_stats/plant a/l1/',
+      'athena/quarantine/plant a/l1/',
+      'athena/reports/plant a/l1/',
+      'athena/train/plant a/l1/',
       'clean/plant a/l1/',
       'quarantine/plant a/l1/',
       'reports/plant a/l1/',
@@ -168,7 +211,9 @@ describe('staleOutputKeys', () => {
       'clean/a/notes.txt',
       'clean/a/v-1.csv.bak',
     ];
-    const keep = [mine.clean, mine.train, mine.quarantine, mine.stats, mine.groupStats, mine.report];
+    const keep = Object.entries(mine)
+      .filter(([kind]) => kind !== 'rejection')
+      .map(([, key]) => key);
     const old = v('a.csv', '1');
     const byEtag = outputKeys({ key: 'a.csv', etag: 'e1' });
     const stale = staleOutputKeys('a.csv', listed, keep);
@@ -180,7 +225,7 @@ describe('staleOutputKeys', () => {
         mine.rejection, // this version's own leftover that the latest run did not write
       ]),
     );
-    expect(stale).toHaveLength(15);
+    expect(stale).toHaveLength(25);
   });
 
   it("returns nothing when only this run's outputs are listed (a replay deletes nothing)", () => {

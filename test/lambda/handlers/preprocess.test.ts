@@ -15,11 +15,17 @@ import {
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import type { PreprocessConfig } from '../../../lambda/core/env/preprocess';
 import { DEFAULT_DATASET_SCHEMA, encodeSchema } from '../../../lambda/core/dataset-schema';
-import { outputKeys, type OutputKeys } from '../../../lambda/core/object-keys';
+import { athenaJsonLines } from '../../../lambda/core/athena-copy';
+import { athenaTablePrefix, curatedTable, CURATED_TABLES } from '../../../lambda/core/curated-tables';
+import { ATHENA_COPY_KINDS, outputKeys, type OutputKeys } from '../../../lambda/core/object-keys';
+import { athenaCopyFile, openCuratedDb } from '../../../bin/commands/query';
 import { preprocessBytes } from '../../../lambda/core/preprocess';
 import { parseReport } from '../../../lambda/core/preprocess-report';
 import { parseStatsPartial } from '../../../lambda/core/stats-partial-schema';
@@ -82,8 +88,25 @@ function curatedHolds(keys: string[]) {
   }));
 }
 
+/** Athena's copy of one input version's outputs (one JSON Lines object per Glue table). */
+const athenaKeys = (k: OutputKeys) => [
+  k.athenaClean,
+  k.athenaTrain,
+  k.athenaQuarantine,
+  k.athenaGroupStats,
+  k.athenaReport,
+];
+
 /** Every processed output of one input version (what a processed run writes). */
-const processedKeys = (k: OutputKeys) => [k.clean, k.train, k.quarantine, k.stats, k.groupStats, k.report];
+const processedKeys = (k: OutputKeys) => [
+  k.clean,
+  k.train,
+  k.quarantine,
+  k.stats,
+  k.groupStats,
+  k.report,
+  ...athenaKeys(k),
+];
 
 const lastIndex = (names: string[], prefix: string) =>
   names.length - 1 - [...names].reverse().findIndex((n) => n.startsWith(prefix));
@@ -223,9 +246,7 @@ describe('preprocess handler (mocked S3)', () => {
       VersionId: 'v3',
     });
     const keys = outputKeys({ key: 'lines/l1.csv', versionId: 'v3' });
-    expect(new Set(putKeys())).toEqual(
-      new Set([keys.clean, keys.train, keys.quarantine, keys.stats, keys.groupStats, keys.report]),
-    );
+    expect(new Set(putKeys())).toEqual(new Set(processedKeys(keys)));
     expect(putKeys().at(-1)).toBe(keys.report);
     expect(puts().every((p) => p.Bucket === CURATED)).toBe(true);
     // What the handler writes is what every reader's parse accepts, unchanged.
@@ -242,6 +263,68 @@ describe('preprocess handler (mocked S3)', () => {
     expect(metrics.addMetric).toHaveBeenCalledWith('RowsIn', 'Count', 500);
     expect(metrics.addMetric).toHaveBeenCalledWith('QuarantinedLines', 'Count', 0);
     expect(metrics.publishStoredMetrics).toHaveBeenCalledTimes(1);
+  });
+
+  it("writes Athena's copy beside the outputs, which reads as the Glue tables declare into the CSVs' rows", async () => {
+    // Gaps, duplicates and a quarantined row whose raw text spans lines (a stray quote).
+    const [header, ...rows] = generateSyntheticCsv({ rows: 300, seed: 9 }).files[0].trimEnd().split('\n');
+    const gap = rows[3].split(',');
+    gap[gap.length - 2] = '';
+    const csv = Buffer.from(
+      [header, ...rows, rows[5], gap.join(','), `${rows[7].split(',')[0]},"L2\n,stray`, ''].join('\n'),
+      'latin1',
+    );
+    currentIs('v1');
+    servesObject(csv, 'v1');
+    const out = await build()(eventBridge('lines/l2.csv', csv.length, 'v1'));
+    expect(out.results[0]).toMatchObject({ status: 'processed', quarantined: 1 });
+    expect(out.results[0].duplicates).toBeGreaterThan(0);
+    const keys = outputKeys({ key: 'lines/l2.csv', versionId: 'v1' });
+    // Each copy sits under its Glue table's location (query-stack.ts: athenaTablePrefix).
+    for (const table of CURATED_TABLES) {
+      const key = keys[ATHENA_COPY_KINDS[table.name as keyof typeof ATHENA_COPY_KINDS]];
+      expect(key).toBe(`${athenaTablePrefix(table)}lines/l2/v-v1.jsonl`);
+      expect(putKeys()).toContain(key);
+    }
+    expect(out.results[0].outputs).toMatchObject({
+      athenaClean: keys.athenaClean,
+      athenaTrain: keys.athenaTrain,
+      athenaQuarantine: keys.athenaQuarantine,
+      athenaGroupStats: keys.athenaGroupStats,
+      athenaReport: keys.athenaReport,
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'handler-copy-'));
+    try {
+      // The written objects as a preprocess output directory: the CSVs, the report's counts, the copy.
+      for (const name of ['clean', 'train', 'quarantine'] as const)
+        writeFileSync(join(dir, `${name}.csv`), putBody(keys[name]));
+      writeFileSync(join(dir, 'group_stats.csv'), putBody(keys.groupStats));
+      writeFileSync(join(dir, 'report.json'), JSON.stringify(JSON.parse(putBody(keys.report)).quality));
+      mkdirSync(join(dir, 'athena'));
+      for (const table of CURATED_TABLES) {
+        const key = keys[ATHENA_COPY_KINDS[table.name as keyof typeof ATHENA_COPY_KINDS]];
+        writeFileSync(athenaCopyFile(dir, table), putBody(key));
+      }
+      const csvDb = await openCuratedDb([dir], DEFAULT_DATASET_SCHEMA);
+      const copyDb = await openCuratedDb([dir], DEFAULT_DATASET_SCHEMA, { athenaCopy: true });
+      try {
+        expect(copyDb.tables).toEqual(CURATED_TABLES.map((t) => t.name));
+        for (const table of CURATED_TABLES) {
+          const sql = `SELECT * FROM ${table.name} ORDER BY ALL`;
+          const [a, b] = [await csvDb.run(sql), await copyDb.run(sql)];
+          expect({ table: table.name, ...b }).toEqual({ table: table.name, ...a });
+        }
+        const count = await copyDb.run('SELECT count(*) AS n FROM clean');
+        expect(Number(count.rows[0][0])).toBe(out.results[0].rowsClean);
+        const raw = await copyDb.run('SELECT raw FROM quarantine');
+        expect(String(raw.rows[0][0])).toContain('\n');
+      } finally {
+        csvDb.close();
+        copyDb.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads an unversioned object on the condition of its ETag', async () => {
@@ -480,22 +563,34 @@ describe('preprocess handler: only the current version of a raw key has outputs'
     ];
     curatedHolds([...processedKeys(v1), v0.report, v0.rejection, ...processedKeys(v2), ...others]);
     const out = await build()(eventBridge('a.csv', csv.length, 'v2'));
-    expect(out.results[0]).toMatchObject({ status: 'processed', deleted: 8 });
+    expect(out.results[0]).toMatchObject({ status: 'processed', deleted: 13 });
     expect(s3Mock).toHaveReceivedCommandWith(ListObjectsV2Command, {
       Bucket: CURATED,
       Prefix: 'clean/a/',
       Delimiter: '/',
     });
     const listed = s3Mock.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix);
-    expect(listed.sort()).toEqual(['clean/a/', 'quarantine/a/', 'reports/a/', 'stats/a/', 'train/a/']);
+    expect(listed.sort()).toEqual([
+      'athena/clean/a/',
+      'athena/group_stats/a/',
+      'athena/quarantine/a/',
+      'athena/reports/a/',
+      'athena/train/a/',
+      'clean/a/',
+      'quarantine/a/',
+      'reports/a/',
+      'stats/a/',
+      'train/a/',
+    ]);
+    // Athena's copy of v1 goes with v1's outputs: a replaced object's copy is replaced too.
     expect(deleted()).toEqual([
       [v0.report, v1.report],
-      [v1.clean, v0.rejection, v1.quarantine, v1.groupStats, v1.stats, v1.train],
+      [...athenaKeys(v1), v1.clean, v0.rejection, v1.quarantine, v1.groupStats, v1.stats, v1.train].sort(),
     ]);
     expect(s3Mock.commandCalls(DeleteObjectsCommand).every((c) => c.args[0].input.Bucket === CURATED)).toBe(
       true,
     );
-    expect(metrics.addMetric).toHaveBeenCalledWith('StaleOutputsDeleted', 'Count', 8);
+    expect(metrics.addMetric).toHaveBeenCalledWith('StaleOutputsDeleted', 'Count', 13);
   });
 
   it('lists, checks the version again, then deletes, all after the report is written', async () => {
@@ -560,8 +655,11 @@ describe('preprocess handler: only the current version of a raw key has outputs'
     curatedHolds([...processedKeys(v1), ...processedKeys(v2)]);
     const out = await build()(eventBridge('a.csv', csv.length, 'v1'));
     expect(out).toMatchObject({ superseded: 1, processed: 0 });
-    expect(out.results[0]).toMatchObject({ status: 'superseded', reason: 'newer_version', deleted: 6 });
-    expect(deleted()).toEqual([[v1.report], [v1.clean, v1.quarantine, v1.groupStats, v1.stats, v1.train]]);
+    expect(out.results[0]).toMatchObject({ status: 'superseded', reason: 'newer_version', deleted: 11 });
+    expect(deleted()).toEqual([
+      [v1.report],
+      [...athenaKeys(v1), v1.clean, v1.quarantine, v1.groupStats, v1.stats, v1.train].sort(),
+    ]);
   });
 
   it("a rejected current version also replaces the older version's outputs", async () => {
@@ -570,9 +668,13 @@ describe('preprocess handler: only the current version of a raw key has outputs'
     const v2 = outputKeys({ key: 'a.csv', versionId: 'v2' });
     curatedHolds(processedKeys(v1));
     const out = await build()(eventBridge('a.csv', 2_000_000, 'v2'));
-    expect(out.results[0]).toMatchObject({ status: 'rejected', reason: 'too_large', deleted: 6 });
+    expect(out.results[0]).toMatchObject({ status: 'rejected', reason: 'too_large', deleted: 11 });
+    // A rejected version has no rows, so no copy either: the older version's copy goes.
     expect(putKeys()).toEqual([v2.rejection, v2.report]);
-    expect(deleted()).toEqual([[v1.report], [v1.clean, v1.quarantine, v1.groupStats, v1.stats, v1.train]]);
+    expect(deleted()).toEqual([
+      [v1.report],
+      [...athenaKeys(v1), v1.clean, v1.quarantine, v1.groupStats, v1.stats, v1.train].sort(),
+    ]);
   });
 
   it('throws (so Lambda retries) when S3 refuses to delete a stale output', async () => {
@@ -625,21 +727,33 @@ describe('preprocess handler: hash-collision restart', () => {
     const keys = outputKeys({ key: 'q.csv', versionId: 'v1' });
     expect(out.results[0]).toMatchObject({ status: 'processed', quarantined: 20000, rowsClean: 16 });
     expect(JSON.parse(putBody(keys.report)).quality.passes).toBe(4);
-    expect(s3Mock).toHaveReceivedCommandWith(AbortMultipartUploadCommand, {
-      Bucket: CURATED,
-      Key: keys.quarantine,
-      UploadId: 'u-1',
-    });
-    expect(s3Mock).toHaveReceivedCommandTimes(AbortMultipartUploadCommand, 1);
+    // The first attempt's quarantine upload had gone multipart (its copy too, if it got that far):
+    // aborted, and the restart's uploads hold exactly the core's bytes and their Athena copy.
+    const aborted = s3Mock.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input);
+    expect(aborted.every((a) => a.Bucket === CURATED)).toBe(true);
+    expect(aborted.map((a) => a.Key)).toContain(keys.quarantine);
+    expect(aborted.every((a) => a.Key === keys.quarantine || a.Key === keys.athenaQuarantine)).toBe(true);
     const completed = s3Mock.commandCalls(CompleteMultipartUploadCommand).map((c) => c.args[0].input);
-    expect(completed).toEqual([expect.objectContaining({ Key: keys.quarantine, UploadId: 'u-2' })]);
-    const parts = s3Mock
-      .commandCalls(UploadPartCommand)
-      .map((c) => c.args[0].input)
-      .filter((p) => p.UploadId === 'u-2')
-      .sort((a, b) => a.PartNumber! - b.PartNumber!)
-      .map((p) => Buffer.from(p.Body as Uint8Array));
-    expect(Buffer.concat(parts).equals(Buffer.from(expected.quarantine))).toBe(true);
+    expect(completed.map((c) => c.Key).sort()).toEqual([keys.athenaQuarantine, keys.quarantine].sort());
+    const uploaded = (key: string) => {
+      const uploadId = completed.find((c) => c.Key === key)!.UploadId;
+      expect(aborted.map((a) => a.UploadId)).not.toContain(uploadId);
+      return Buffer.concat(
+        s3Mock
+          .commandCalls(UploadPartCommand)
+          .map((c) => c.args[0].input)
+          .filter((p) => p.UploadId === uploadId)
+          .sort((a, b) => a.PartNumber! - b.PartNumber!)
+          .map((p) => Buffer.from(p.Body as Uint8Array)),
+      );
+    };
+    expect(uploaded(keys.quarantine).equals(Buffer.from(expected.quarantine))).toBe(true);
+    const quarantineCopy = athenaJsonLines(
+      curatedTable('quarantine'),
+      DEFAULT_DATASET_SCHEMA,
+      Buffer.from(expected.quarantine).toString('utf8'),
+    );
+    expect(uploaded(keys.athenaQuarantine).toString('utf8')).toBe(quarantineCopy);
     expect(putBody(keys.clean)).toBe(Buffer.from(expected.clean).toString('latin1'));
     expect(putKeys().filter((k) => k === keys.clean)).toHaveLength(1);
   });
@@ -655,10 +769,10 @@ describe('preprocess handler: removal events', () => {
     curatedHolds([...processedKeys(v1), v2.report, v2.rejection, 'clean/a/b/v-v1.csv', 'clean/ab/v-v1.csv']);
     const out = await build()(removal('a.csv'));
     expect(out).toMatchObject({ objects: 1, removed: 1 });
-    expect(out.results[0]).toMatchObject({ key: 'a.csv', status: 'removed', deleted: 8 });
+    expect(out.results[0]).toMatchObject({ key: 'a.csv', status: 'removed', deleted: 13 });
     expect(deleted()[0].sort()).toEqual([v1.report, v2.report].sort());
     expect(new Set(deleted()[1])).toEqual(
-      new Set([v1.clean, v1.train, v1.quarantine, v1.stats, v1.groupStats, v2.rejection]),
+      new Set([v1.clean, v1.train, v1.quarantine, v1.stats, v1.groupStats, v2.rejection, ...athenaKeys(v1)]),
     );
     expect(s3Mock).toHaveReceivedCommandTimes(HeadObjectCommand, 2);
     expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
@@ -691,14 +805,17 @@ describe('preprocess handler: removal events', () => {
     const v2 = outputKeys({ key: 'a.csv', versionId: 'v2' });
     curatedHolds(processedKeys(v2));
     const out = await build()(removal('a.csv', 'v2'));
-    expect(out.results[0]).toMatchObject({ status: 'processed', versionId: 'v1', deleted: 6 });
+    expect(out.results[0]).toMatchObject({ status: 'processed', versionId: 'v1', deleted: 11 });
     expect(s3Mock).toHaveReceivedCommandWith(GetObjectCommand, {
       Bucket: RAW,
       Key: 'a.csv',
       VersionId: 'v1',
     });
     expect(putKeys().at(-1)).toBe(v1.report);
-    expect(deleted()).toEqual([[v2.report], [v2.clean, v2.quarantine, v2.groupStats, v2.stats, v2.train]]);
+    expect(deleted()).toEqual([
+      [v2.report],
+      [...athenaKeys(v2), v2.clean, v2.quarantine, v2.groupStats, v2.stats, v2.train].sort(),
+    ]);
   });
 
   it('ignores a removal of a key that does not end in .csv, with no S3 call', async () => {
