@@ -19,6 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMoto, useMotoEnvironment, type MotoServer } from '../../../bin/local/moto-server';
 import { DEFAULT_DATASET_SCHEMA, encodeSchema } from '../../../lambda/core/dataset-schema';
+import { athenaJsonLines, reportJsonLine } from '../../../lambda/core/athena-copy';
+import { curatedTable } from '../../../lambda/core/curated-tables';
 import { outputKeys, parseOutputKey } from '../../../lambda/core/object-keys';
 import { preprocessBytes } from '../../../lambda/core/preprocess';
 import { encodeEventKey, objectDeletedEvent } from '../../../lambda/core/s3-event';
@@ -100,7 +102,19 @@ async function curatedKeys(prefix: string): Promise<string[]> {
 /** What a processed run leaves for one input version. */
 const processedOutputs = (key: string, versionId: string) => {
   const k = outputKeys({ key, versionId });
-  return [k.clean, k.train, k.quarantine, k.stats, k.groupStats, k.report].sort();
+  return [
+    k.clean,
+    k.train,
+    k.quarantine,
+    k.stats,
+    k.groupStats,
+    k.report,
+    k.athenaClean,
+    k.athenaTrain,
+    k.athenaQuarantine,
+    k.athenaGroupStats,
+    k.athenaReport,
+  ].sort();
 };
 
 beforeAll(async () => {
@@ -188,6 +202,32 @@ describe('preprocess handler against moto_server', () => {
     expect(firstObjects.get('groupStats')!.bytes.toString('utf8')).toBe(expected.groupStatsCsv);
   });
 
+  it("writes Athena's copy of each output under its Glue table's location, converted from the very bytes stored", async () => {
+    const k = keys();
+    const text = async (key: string) => (await getBytes(CURATED, key)).bytes.toString('utf8');
+    const schema = DEFAULT_DATASET_SCHEMA;
+    for (const [kind, table] of [
+      ['clean', 'athenaClean'],
+      ['train', 'athenaTrain'],
+      ['quarantine', 'athenaQuarantine'],
+      ['groupStats', 'athenaGroupStats'],
+    ] as const) {
+      const name = kind === 'groupStats' ? 'group_stats' : kind;
+      expect(await text(k[table])).toBe(
+        athenaJsonLines(curatedTable(name), schema, firstObjects.get(kind)!.bytes.toString('utf8')),
+      );
+    }
+    const report = JSON.parse(firstObjects.get('report')!.bytes.toString('utf8'));
+    expect(await text(k.athenaReport)).toBe(reportJsonLine(report.quality));
+    expect(first.results[0].outputs).toMatchObject({
+      athenaClean: k.athenaClean,
+      athenaReport: k.athenaReport,
+    });
+    expect((await curatedKeys('athena/')).filter((key) => parseOutputKey(key)?.input.key === KEY)).toEqual(
+      [k.athenaClean, k.athenaGroupStats, k.athenaQuarantine, k.athenaReport, k.athenaTrain].sort(),
+    );
+  });
+
   it('quarantines the bad rows with their line numbers and reasons', () => {
     const lines = firstObjects.get('quarantine')!.bytes.toString('utf8').trim().split('\n');
     expect(lines[0]).toBe('line,last_line,reason,raw');
@@ -211,7 +251,10 @@ describe('preprocess handler against moto_server', () => {
       },
       outputs: {
         bucket: CURATED,
-        ...Object.fromEntries(Object.entries(keys()).filter(([k]) => k !== 'rejection')),
+        // The stored report keeps its outputs (Athena's copy is listed in the handler's summary).
+        ...Object.fromEntries(
+          Object.entries(keys()).filter(([k]) => k !== 'rejection' && !k.startsWith('athena')),
+        ),
       },
     });
     const q = report.quality;
@@ -338,6 +381,16 @@ describe('preprocess handler against moto_server', () => {
     expect(first.etag).toMatch(/-2"$/);
     const expected = await preprocessBytes(body, DEFAULT_DATASET_SCHEMA);
     expect(first.bytes.equals(Buffer.from(expected.clean))).toBe(true);
+    // Athena's copy streams too: multipart, converted chunk by chunk into the one-piece copy.
+    const copy = await getBytes(CURATED, k.athenaClean);
+    expect(copy.etag).toMatch(/-\d+"$/);
+    expect(copy.bytes.toString('utf8')).toBe(
+      athenaJsonLines(
+        curatedTable('clean'),
+        DEFAULT_DATASET_SCHEMA,
+        Buffer.from(expected.clean).toString('utf8'),
+      ),
+    );
     await streaming(event);
     const second = await getBytes(CURATED, k.clean);
     expect(second.etag).toBe(first.etag);
@@ -382,9 +435,9 @@ describe('preprocess handler against moto_server: an overwritten raw key keeps o
     curatedVersionsAddedByReplay = (await versions(CURATED)).length - before;
   }, 60000);
 
-  it("processes v1, then v2 deletes v1's six outputs", () => {
+  it("processes v1, then v2 deletes v1's eleven outputs (six and Athena's copy of five)", () => {
     expect(results.v1.results[0]).toMatchObject({ status: 'processed', rowsIn: 300, deleted: 0 });
-    expect(results.v2.results[0]).toMatchObject({ status: 'processed', rowsIn: 200, deleted: 6 });
+    expect(results.v2.results[0]).toMatchObject({ status: 'processed', rowsIn: 200, deleted: 11 });
   });
 
   it("answers the late replay of v1's event with superseded, writing nothing", () => {
@@ -453,7 +506,7 @@ describe('preprocess handler against moto_server: an overwritten raw key keeps o
     expect(await ofKey()).toEqual(processedOutputs(key, w.versionId));
     const removal = await mod.handler(objectDeletedEvent({ bucket: RAW, key }));
     expect(removal).toMatchObject({ removed: 1 });
-    expect(removal.results[0]).toMatchObject({ status: 'removed', deleted: 6 });
+    expect(removal.results[0]).toMatchObject({ status: 'removed', deleted: 11 });
     expect(await ofKey()).toEqual([]);
   });
 
@@ -471,7 +524,7 @@ describe('preprocess handler against moto_server: an overwritten raw key keeps o
       status: 'processed',
       versionId: v1.versionId,
       rowsIn: 300,
-      deleted: 6,
+      deleted: 11,
     });
     const all = await curatedKeys('');
     expect(all.filter((k) => parseOutputKeyBase(k) === A)).toEqual(processedOutputs(A, v1.versionId));
