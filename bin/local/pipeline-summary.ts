@@ -16,6 +16,8 @@ export interface FileOutcome {
   readonly duplicates: number;
   readonly quarantined: number;
   readonly outputs: ObjectOutcome['outputs'];
+  /** Every key curated holds for the object's input key after its run (its outputs' folders). */
+  readonly curatedKeys: readonly string[];
   /** How the object reached raw: delivered by the Firehose stream, or uploaded as a file. */
   readonly via?: RawPath;
 }

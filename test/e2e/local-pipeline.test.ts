@@ -17,7 +17,10 @@ import {
 import { csvRowAsRecord } from '../../bin/local/steps/firehose-ingest';
 import { formatSummary } from '../../bin/local/summary-format';
 import { REPO_ROOT } from '../../bin/local/trainer-hosts';
+import { athenaTablePrefix, CURATED_TABLES } from '../../lambda/core/curated-tables';
 import { HOLDOUT_SAMPLE_LIMIT, RESIDUAL_BINS } from '../../lambda/core/holdout-evaluation';
+import { layoutKey } from '../../lambda/core/input-key';
+import { ATHENA_COPY_KINDS, outputKeys } from '../../lambda/core/object-keys';
 import type { ModelArtifact } from '../../lambda/core/model-artifact';
 import type { SyntheticTruth } from '../../lambda/core/synthetic-data';
 import { launchChromium, viewReport } from './report-view';
@@ -94,6 +97,22 @@ describe('the local pipeline, in process (20k rows, 2 files, p = 2 hosts)', () =
     expect(summary.preprocess.totals.rowsIn).toBe(ROWS + BAD_RECORDS.length);
     expect(summary.preprocess.reconciled).toBe(true);
     expect(summary.preprocess.files).toHaveLength(2);
+  });
+
+  it("leaves in curated, for each processed object, its outputs and Athena's copy under the Glue tables' locations", () => {
+    for (const f of summary.preprocess.files) {
+      const keys = outputKeys({ key: layoutKey(f.key), versionId: f.versionId });
+      const copy = CURATED_TABLES.map(
+        (t) => keys[ATHENA_COPY_KINDS[t.name as keyof typeof ATHENA_COPY_KINDS]],
+      );
+      for (const [t, key] of CURATED_TABLES.map((t, i) => [t, copy[i]] as const))
+        expect(key.startsWith(athenaTablePrefix(t))).toBe(true);
+      const written = Object.entries(f.outputs ?? {})
+        .filter(([kind]) => kind !== 'bucket')
+        .map(([, key]) => key as string);
+      expect(written).toEqual(expect.arrayContaining(copy));
+      expect(f.curatedKeys).toEqual([...written].sort());
+    }
   });
 
   it('sends the rows through Firehose (PutRecordBatch on moto) into raw/ingest/ as gzip JSON Lines objects', () => {

@@ -5,6 +5,8 @@ import {
   readPreprocessConfig,
 } from '../../../lambda/core/env/preprocess';
 import { DEFAULT_METRICS_NAMESPACE } from '../../../lambda/core/env/vars';
+import { s3OutputPort } from '../../../lambda/adapters/output-replacement';
+import { layoutKey } from '../../../lambda/core/input-key';
 import { objectCreatedEvent } from '../../../lambda/core/s3-event';
 import type { PreprocessSummary } from '../../../lambda/handlers/preprocess';
 import type { HandlerDeps } from '../handler-deps';
@@ -27,21 +29,22 @@ export async function preprocessObjects(
 ): Promise<FileOutcome[]> {
   const { config, buckets, rawKeys, signal } = options;
   const { createPreprocessHandler } = await import('../../../lambda/handlers/preprocess');
-  const preprocessHandler = createPreprocessHandler(
-    deps(
-      readPreprocessConfig({
-        [PREPROCESS_BUCKETS.curated]: buckets.curated,
-        ...preprocessEnvironment({
-          schema: config.dataset,
-          maxObjectBytes: config.preprocess.maxObjectBytes,
-          maxColumns: config.preprocess.maxColumns,
-          maxCategories: config.preprocess.maxCategories,
-          delimiter: config.preprocess.delimiter,
-          metricsNamespace: DEFAULT_METRICS_NAMESPACE,
-        }),
+  const preprocessDeps = deps(
+    readPreprocessConfig({
+      [PREPROCESS_BUCKETS.curated]: buckets.curated,
+      ...preprocessEnvironment({
+        schema: config.dataset,
+        maxObjectBytes: config.preprocess.maxObjectBytes,
+        maxColumns: config.preprocess.maxColumns,
+        maxCategories: config.preprocess.maxCategories,
+        delimiter: config.preprocess.delimiter,
+        metricsNamespace: DEFAULT_METRICS_NAMESPACE,
       }),
-    ),
+    }),
   );
+  const preprocessHandler = createPreprocessHandler(preprocessDeps);
+  // What curated holds for an input key, listed as the handler lists it to replace outputs.
+  const curatedOutputs = s3OutputPort(preprocessDeps.s3, buckets.curated);
   return clock.step('preprocess', async () => {
     const out: FileOutcome[] = [];
     for (const [i, object] of rawKeys.entries()) {
@@ -74,6 +77,7 @@ export async function preprocessObjects(
         duplicates: r.duplicates ?? 0,
         quarantined: r.quarantined ?? 0,
         outputs: r.outputs,
+        curatedKeys: (await curatedOutputs.listOutputs(layoutKey(object.key))).sort(),
       };
       out.push(o);
       clock.say(
