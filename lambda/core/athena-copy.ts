@@ -15,6 +15,7 @@
 import { parseDecimal } from './parse-decimal';
 import type { DatasetSchema } from './dataset-schema';
 import { curatedTable, REPORT_COUNTS, type CuratedTable, type TableColumn } from './curated-tables';
+import { ByteWriter } from './cleaning/byte-writer';
 import type { PreprocessSink } from './cleaning/run-contract';
 import type { QualityReport } from './preprocess-report';
 
@@ -117,70 +118,240 @@ function jsonValue(cell: string, type: 'DOUBLE' | 'VARCHAR' | 'BIGINT', where: (
   return value;
 }
 
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const LF = 0x0a;
+const CR = 0x0d;
+const BACKSLASH = 0x5c;
+const NULL_BYTES = enc.encode('null');
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** bytes[s, e) is a JSON number without exponent (`-?(0|[1-9][0-9]*)(.[0-9]+)?`), short enough to be finite. */
+function plainJsonNumber(bytes: Uint8Array, s: number, e: number, integer: boolean): boolean {
+  if (e - s > (integer ? 15 : 300)) return false;
+  let i = s;
+  if (bytes[i] === 0x2d) i++;
+  if (i >= e) return false;
+  if (bytes[i] === 0x30) i++;
+  else {
+    if (bytes[i] < 0x31 || bytes[i] > 0x39) return false;
+    while (i < e && bytes[i] >= 0x30 && bytes[i] <= 0x39) i++;
+  }
+  if (i === e) return true;
+  if (integer || bytes[i] !== 0x2e) return false;
+  i++;
+  if (i >= e) return false;
+  while (i < e && bytes[i] >= 0x30 && bytes[i] <= 0x39) i++;
+  return i === e;
+}
+
+/** bytes[s, e) needs no JSON escaping: no `"`, `\` or control character (UTF-8 is copied as is). */
+function plainJsonString(bytes: Uint8Array, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) {
+    const b = bytes[i];
+    if (b < 0x20 || b === QUOTE || b === BACKSLASH) return false;
+  }
+  return true;
+}
+
 /**
  * Athena's copy of one curated CSV, converted as the CSV is written: `push` takes the CSV's bytes
  * in chunks cut anywhere (inside a field, a UTF-8 sequence or a CRLF) and returns the JSON Lines
- * of the records completed so far, `end` the rest. Memory holds one chunk and the one record cut
- * at its end, never the whole file. Throws when the header lacks one of the table's columns or a
- * cell does not read as its column's type.
+ * of the records completed so far, `end` the rest. Memory holds one chunk, its JSON Lines and the
+ * one record cut at its end, never the whole file. Works on the bytes: a plain cell (a number in
+ * JSON's syntax, text with nothing to escape) is copied into the line as it is, anything else
+ * (a quoted field, `1e5`, ` 42`) is decoded and written by JSON.stringify, the same values either
+ * way. Throws when the header lacks one of the table's columns or a cell does not read as its
+ * column's type.
  */
 export class AthenaCopyStream {
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   private readonly columns: readonly TableColumn[];
-  private carry = '';
+  /** `{"key":` then `,"key":` ... per column, in order. */
+  private readonly keyBytes: Uint8Array[];
+  private carry: Uint8Array | null = null;
   private at: number[] | null = null;
   private row = 0;
+  private started = false;
   private ended = false;
+  private readonly out = new ByteWriter();
+  // The current record's fields: start, end (exclusive) and whether quoted, by field index.
+  private fs: number[] = [];
+  private fe: number[] = [];
+  private fq: boolean[] = [];
 
   constructor(
     private readonly table: CuratedTable,
     schema: DatasetSchema,
   ) {
     this.columns = table.columns(schema);
+    this.keyBytes = this.columns.map((c, j) =>
+      enc.encode(`${j === 0 ? '{' : ','}${JSON.stringify(c.source)}:`),
+    );
   }
 
   /** The JSON Lines of the records this chunk completes (possibly none). */
   push(bytes: Uint8Array): Uint8Array {
-    return this.convert(this.decoder.decode(bytes, { stream: true }), false);
+    return this.convert(bytes, false);
   }
 
   /** The JSON Lines of the last records; the stream takes nothing more. */
   end(): Uint8Array {
-    return this.convert(this.decoder.decode(), true);
+    return this.convert(new Uint8Array(0), true);
   }
 
-  private convert(text: string, final: boolean): Uint8Array {
+  private convert(chunk: Uint8Array, final: boolean): Uint8Array {
     if (this.ended) throw new Error(`${this.table.file}: Athena copy already ended`);
     this.ended = final;
-    const all = this.carry + text;
-    const { records, consumed } = parseRecords(all, 0, final);
-    this.carry = all.slice(consumed);
-    let out = '';
-    for (const record of records) {
-      if (this.at === null) {
-        this.at = this.header(record);
-        continue;
-      }
-      this.row++;
-      const values: Record<string, unknown> = {};
-      this.columns.forEach((c, j) => {
-        values[c.source] = jsonValue(
-          record[this.at![j]] ?? '',
-          c.type,
-          () => `${this.table.file} row ${this.row}, ${c.source}`,
-        );
-      });
-      out += `${JSON.stringify(values)}\n`;
+    let buf = chunk;
+    if (this.carry !== null && this.carry.length > 0) {
+      buf = new Uint8Array(this.carry.length + chunk.length);
+      buf.set(this.carry);
+      buf.set(chunk, this.carry.length);
     }
-    return enc.encode(out);
+    this.carry = null;
+    let from = 0;
+    if (!this.started) {
+      // A BOM (three bytes, perhaps cut) before the header is skipped, as csvRecords skips one.
+      if (buf.length < 3 && !final && [0xef, 0xbb, 0xbf].slice(0, buf.length).every((b, i) => buf[i] === b)) {
+        this.carry = buf.slice();
+        return new Uint8Array(0);
+      }
+      this.started = true;
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) from = 3;
+    }
+    const consumed = this.records(buf, from, final);
+    if (consumed < buf.length) this.carry = buf.slice(consumed);
+    return this.out.take();
   }
 
-  private header(names: readonly string[]): number[] {
-    return this.columns.map((c) => {
-      const k = names.indexOf(c.source);
-      if (k < 0) throw new Error(`${this.table.file}: no column ${JSON.stringify(c.source)} in the header`);
-      return k;
-    });
+  /** Converts the records of buf from `from`; returns where the first one not complete starts. */
+  private records(buf: Uint8Array, from: number, final: boolean): number {
+    const n = buf.length;
+    let start = from;
+    let i = from;
+    let k = 0;
+    while (i < n) {
+      // One field from i: quoted (quotes doubled inside) or plain up to `,` or a line end.
+      let fs: number;
+      let fe: number;
+      let quoted = false;
+      if (buf[i] === QUOTE) {
+        quoted = true;
+        let q = i + 1;
+        for (;;) {
+          q = buf.indexOf(QUOTE, q);
+          if (q < 0 || (!final && q + 1 >= n)) {
+            if (final && q < 0) throw new Error('curated CSV ends inside a quoted field');
+            return start;
+          }
+          if (buf[q + 1] === QUOTE) q += 2;
+          else break;
+        }
+        fs = i + 1;
+        fe = q;
+        i = q + 1;
+      } else {
+        let e = i;
+        while (e < n) {
+          const b = buf[e];
+          if (b === COMMA || b === LF || b === CR) break;
+          e++;
+        }
+        fs = i;
+        fe = e;
+        i = e;
+      }
+      this.fs[k] = fs;
+      this.fe[k] = fe;
+      this.fq[k] = quoted;
+      k++;
+      if (i >= n) {
+        if (!final) return start;
+        this.record(buf, k);
+        return n;
+      }
+      const c = buf[i];
+      if (c === COMMA) {
+        i++;
+        if (i >= n) {
+          if (!final) return start;
+          this.fs[k] = n;
+          this.fe[k] = n;
+          this.fq[k] = false;
+          this.record(buf, k + 1);
+          return n;
+        }
+        continue;
+      }
+      // A line end (CRLF as one; a CR at the very end waits, it may be a CRLF).
+      if (c === CR && i + 1 >= n && !final) return start;
+      i += c === CR && buf[i + 1] === LF ? 2 : 1;
+      this.record(buf, k);
+      k = 0;
+      start = i;
+    }
+    return start;
+  }
+
+  /** A field's text: quoted ones unquoted (`""` is `"`). */
+  private text(buf: Uint8Array, f: number): string {
+    const t = utf8.decode(buf.subarray(this.fs[f], this.fe[f]));
+    return this.fq[f] ? t.replace(/""/g, '"') : t;
+  }
+
+  /** The record of fields 0..count-1: the header (first), or one JSON line. */
+  private record(buf: Uint8Array, count: number): void {
+    if (this.at === null) {
+      const names = Array.from({ length: count }, (_, f) => this.text(buf, f));
+      this.at = this.columns.map((c) => {
+        const k = names.indexOf(c.source);
+        if (k < 0) throw new Error(`${this.table.file}: no column ${JSON.stringify(c.source)} in the header`);
+        return k;
+      });
+      return;
+    }
+    this.row++;
+    const out = this.out;
+    for (let j = 0; j < this.columns.length; j++) {
+      const key = this.keyBytes[j];
+      out.bytes(key, 0, key.length);
+      const f = this.at[j];
+      const { type } = this.columns[j];
+      if (f >= count) {
+        // A short record: the cell is missing, read as empty.
+        this.slow('', this.columns[j], out);
+        continue;
+      }
+      const s = this.fs[f];
+      const e = this.fe[f];
+      if (!this.fq[f]) {
+        if (type === 'VARCHAR') {
+          if (plainJsonString(buf, s, e)) {
+            out.byte(QUOTE);
+            out.bytes(buf, s, e);
+            out.byte(QUOTE);
+            continue;
+          }
+        } else if (s === e) {
+          out.bytes(NULL_BYTES, 0, NULL_BYTES.length);
+          continue;
+        } else if (plainJsonNumber(buf, s, e, type === 'BIGINT')) {
+          out.bytes(buf, s, e);
+          continue;
+        }
+      }
+      this.slow(this.text(buf, f), this.columns[j], out);
+    }
+    out.byte(0x7d); // }
+    out.byte(LF);
+  }
+
+  /** A cell that is not plain: its value as JSON.stringify writes it. */
+  private slow(cell: string, column: TableColumn, out: ByteWriter): void {
+    const row = this.row;
+    const value = jsonValue(cell, column.type, () => `${this.table.file} row ${row}, ${column.source}`);
+    const bytes = enc.encode(JSON.stringify(value));
+    out.bytes(bytes, 0, bytes.length);
   }
 }
 

@@ -115,6 +115,41 @@ describe('AthenaCopyStream', () => {
     );
   });
 
+  it('writes each cell as the value the CSV holds: plain cells copied, the rest through JSON.stringify', () => {
+    // The reference: the record read as text (csvRecords), each cell as its column's value.
+    const value = (cell: string, type: string) =>
+      type === 'VARCHAR' ? cell : cell.trim() === '' ? null : Number(cell);
+    const text = fc.string({
+      unit: fc.constantFrom('a', ',', '"', '\n', '\\', '\t', ' ', 'é', '温', '1', '-'),
+    });
+    const number = fc.oneof(
+      fc.constantFrom('', ' ', '0', '-0', '007', '1e3', '-2.5E-3', '.5', '5.', '40.50', ' 42 ', '+1', '1.0'),
+      fc.double({ noNaN: true, noDefaultInfinity: true }).map(String),
+      fc.integer().map(String),
+    );
+    const columns = clean.columns(AWKWARD_SCHEMA);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(...columns.map((c) => (c.type === 'VARCHAR' ? text : number))), { maxLength: 5 }),
+        fc.array(fc.nat(), { maxLength: 4 }),
+        (rows, cuts) => {
+          const csv = [
+            columns.map((c) => csvField(c.source)).join(','),
+            ...rows.map((r) => r.map(csvField).join(',')),
+          ]
+            .map((l) => `${l}\n`)
+            .join('');
+          const lines = chunked(clean, AWKWARD_SCHEMA, csv, cuts).split('\n').slice(0, -1);
+          const expected = csvRecords(csv)
+            .slice(1)
+            .map((r) => Object.fromEntries(columns.map((c, j) => [c.source, value(r[j], c.type)])));
+          expect(lines.map((l) => JSON.parse(l))).toEqual(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('converts the awkward file byte by byte into the one-piece copy', () => {
     // The header and four records, one with a line break inside quotes (six lines).
     const cleanCsv = AWKWARD_CSV.split('\n').slice(0, 6).join('\n') + '\n';
