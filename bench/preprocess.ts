@@ -255,15 +255,17 @@ function main(): void {
   const python = '/usr/bin/python3';
   const pandasScript = join(ROOT, 'bench/peers/pandas_clean.py');
 
+  /** Ours on `file`, as the CLI ships. */
+  const oursOn = (file: string) => (out: string) => ({
+    file: node,
+    args: [join(cli, 'factory.js'), 'preprocess', file, '--out', out, '--max-bytes', String(2 ** 40)],
+  });
   const all: Peer[] = [
     {
       name: 'ours',
       group: 'ours',
       writes: true,
-      command: (out) => ({
-        file: node,
-        args: [join(cli, 'factory.js'), 'preprocess', input, '--out', out, '--max-bytes', String(2 ** 40)],
-      }),
+      command: oursOn(input),
     },
     {
       name: 'pandas',
@@ -305,10 +307,7 @@ function main(): void {
       name: 'ours-jsonl',
       group: 'jsonl',
       writes: true,
-      command: (out) => ({
-        file: node,
-        args: [join(cli, 'factory.js'), 'preprocess', jsonl, '--out', out, '--max-bytes', String(2 ** 40)],
-      }),
+      command: oursOn(jsonl),
     },
     {
       name: 'pandas-jsonl',
