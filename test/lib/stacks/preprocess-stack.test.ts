@@ -86,6 +86,10 @@ describe('preprocess stack', () => {
     for (const prefix of ['clean', 'train', 'stats', 'reports', 'quarantine']) {
       expect(text).toContain(`/${prefix}/*`);
     }
+    // Athena's copy, one folder per Glue table.
+    for (const table of ['clean', 'train', 'quarantine', 'group_stats', 'reports']) {
+      expect(text).toContain(`/athena/${table}/*`);
+    }
     const writes = statements.filter((s) => [s.Action].flat().includes('s3:PutObject'));
     expect(writes.length).toBeGreaterThan(0);
     for (const write of writes) {
