@@ -31,7 +31,8 @@ export async function cleaningRun(
   numericExtras: readonly string[] | undefined,
 ): Promise<PreprocessResult> {
   // JSON Lines: pass 1's rows kept for pass 2 (transcoded-replay.ts), so each record is read once.
-  const replay = options.format === 'jsonl' ? new TranscodedReplay() : null;
+  const bounds = options.replayBytesForTest;
+  const replay = options.format === 'jsonl' ? new TranscodedReplay(bounds?.memory, bounds?.file) : null;
   try {
     return await bothPasses(options, attempt, numericExtras, replay);
   } finally {

@@ -49,6 +49,8 @@ export interface PreprocessOptions {
    * @default 'csv'
    */
   readonly format?: InputFormat;
+  /** Test hook: the bounds of a JSON Lines run's replay of pass 1's rows (transcoded-replay.ts). */
+  readonly replayBytesForTest?: { readonly memory: number; readonly file: number };
   /** Test hook: mask row hashes to this many bits on the first attempt to force collisions. */
   readonly weakHashBitsForTest?: number;
 }

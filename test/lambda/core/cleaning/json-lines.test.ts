@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { preprocessFile } from '../../../../bin/commands/preprocess';
 import { DEFAULT_DATASET_SCHEMA, schemaColumns } from '../../../../lambda/core/dataset-schema';
-import { PreprocessError, preprocessBytes } from '../../../../lambda/core/preprocess';
+import { PreprocessError, preprocessBytes, preprocessCsv } from '../../../../lambda/core/preprocess';
 import fc from 'fast-check';
 import { isIsoTimestamp, JsonLinesInput } from '../../../../lambda/core/cleaning/json-lines';
 import { TranscodedReplay } from '../../../../lambda/core/cleaning/transcoded-replay';
@@ -395,6 +395,40 @@ describe('pass 1 rows kept for pass 2 (transcoded-replay.ts)', () => {
     expect(replay.complete).toBe(true);
     expect(Buffer.concat([...replay.replay()])).toEqual(Buffer.concat(pieces));
     replay.dispose();
+  });
+
+  it('a cleaning run reads the records once, in memory or through the file, and twice past the bound', async () => {
+    const jsonl = enc(
+      syntheticRecords(2000, 9)
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    );
+    const run = async (replayBytesForTest?: { memory: number; file: number }) => {
+      let opens = 0;
+      const out = { clean: [] as Uint8Array[], train: [] as Uint8Array[], quarantine: [] as Uint8Array[] };
+      const result = await preprocessCsv({
+        schema,
+        format: 'jsonl',
+        open: async function* () {
+          opens++;
+          for (let at = 0; at < jsonl.length; at += 4096) yield jsonl.subarray(at, at + 4096);
+        },
+        sink: {
+          clean: (b) => void out.clean.push(b),
+          train: (b) => void out.train.push(b),
+          quarantine: (b) => void out.quarantine.push(b),
+          reset: () => undefined,
+        },
+        replayBytesForTest,
+      });
+      const all = (k: keyof typeof out) => Buffer.concat(out[k]).toString('utf8');
+      return { opens, clean: all('clean'), train: all('train'), groups: result.groupStatsCsv };
+    };
+    const inMemory = await run();
+    expect(inMemory.opens).toBe(1);
+    expect(inMemory.clean.split('\n').length).toBeGreaterThan(1900);
+    expect(await run({ memory: 1000, file: 1 << 30 })).toEqual(inMemory);
+    expect(await run({ memory: 1000, file: 20_000 })).toEqual({ ...inMemory, opens: 2 });
   });
 
   it('keeps nothing past its file bound, so pass 2 reads the input again', () => {
