@@ -4,6 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { parseConfig } from '../../../lib/config';
 import { glueDatabaseName } from '../../../lib/stacks/query-stack';
 import { CURATED_TABLES } from '../../../lambda/core/curated-tables';
+import { ATHENA_COPY_KINDS, outputKeys } from '../../../lambda/core/object-keys';
 import { DEFAULT_DATASET_SCHEMA, type DatasetSchema } from '../../../lambda/core/dataset-schema';
 import { namedQueries } from '../../../lambda/core/named-queries';
 import { platform } from '../../support/synth';
@@ -60,6 +61,20 @@ describe('query stack', () => {
         }),
       }),
     });
+  });
+
+  it("points every table at the folder preprocess writes that table's copy to (object-keys.ts)", () => {
+    const tables = Object.values(template.findResources('AWS::Glue::Table'));
+    expect(tables.map((t) => t.Properties.TableInput.Name).sort()).toEqual(
+      CURATED_TABLES.map((t) => t.name).sort(),
+    );
+    const written = outputKeys({ key: 'line.csv', versionId: '1' });
+    for (const t of tables) {
+      const name = t.Properties.TableInput.Name as keyof typeof ATHENA_COPY_KINDS;
+      const key = written[ATHENA_COPY_KINDS[name]];
+      const [, [, , folder]] = t.Properties.TableInput.StorageDescriptor.Location['Fn::Join'];
+      expect(`${folder.slice(1)}line/v-1.jsonl`).toBe(key);
+    }
   });
 
   it('maps a real export’s names (brackets, units, spaces) to lower-case columns by key', () => {
