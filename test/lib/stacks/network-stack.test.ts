@@ -40,7 +40,17 @@ describe('network stack', () => {
       batch.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }),
     );
     expect(ids.map((id) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(
-      ['VpcBatch', 'VpcEcr', 'VpcEcrDocker', 'VpcEcs', 'VpcEcsAgent', 'VpcEcsTelemetry', 'VpcLogs'].sort(),
+      [
+        'VpcBatch',
+        'VpcEcr',
+        'VpcEcrDocker',
+        'VpcEcs',
+        'VpcEcsAgent',
+        'VpcEcsTelemetry',
+        'VpcLogs',
+        // promote and approval call the Model Registry on either engine.
+        'VpcSageMakerApi',
+      ].sort(),
     );
   });
 

@@ -140,9 +140,9 @@ describe('pipeline stack', () => {
     'deploys every platform stack in the %s stage, configured for that stage',
     (name) => {
       const factoryStage = name === 'dev' ? stack.dev : stack.prod;
-      // Six stacks and the ingest stack (on by default).
+      // Seven stacks and the ingest stack (on by default).
       const platformStacks = Object.values(factoryStage.platform).filter((s) => s !== undefined);
-      expect(platformStacks).toHaveLength(7);
+      expect(platformStacks).toHaveLength(8);
       const deployed = new Set(
         stage(name === 'dev' ? 'Dev' : 'Prod')
           .Actions.filter((a) => a.ActionTypeId.Category === 'Deploy')
@@ -291,8 +291,8 @@ describe('pipeline-enabled app', () => {
             .map((f) => path.join(d, f)),
         ),
     ];
-    // The pipeline's, and seven in each of the two stages.
-    expect(templates).toHaveLength(15);
+    // The pipeline's, and eight in each of the two stages.
+    expect(templates).toHaveLength(17);
     // cfn-lint exits non-zero on any error or warning; its output names each finding.
     const output = execFileSync('cfn-lint', templates, { cwd: outdir, encoding: 'utf8' });
     expect(output).toBe('');
