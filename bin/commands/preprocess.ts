@@ -1,10 +1,12 @@
 /**
- * `factory preprocess IN.csv --out DIR [--max-bytes N] [--schema schema.json] [--max-columns N] [--max-categories N]`
+ * `factory preprocess IN.csv --out DIR [--max-bytes N] [--schema schema.json] [--max-columns N] [--max-categories N] [--athena-copy]`
  *
  * Cleans one CSV (or JSON Lines file, by its `.jsonl` / `.ndjson` suffix) with the streaming core (lambda/core/preprocess.ts) and writes DIR/clean.csv,
  * DIR/train.csv, DIR/group_stats.csv, DIR/stats.json, DIR/report.json and DIR/quarantine.csv, and
- * Athena's copy of them, DIR/athena/<table>.jsonl (lambda/core/athena-copy.ts; `factory query
- * --athena-copy` reads it as the Glue tables do).
+ * with `--athena-copy` Athena's copy of them, DIR/athena/<table>.jsonl (lambda/core/athena-copy.ts;
+ * `factory query --athena-copy` reads it as the Glue tables do). The copy is opt-in here: on this
+ * machine DuckDB reads the CSVs, and the copy costs about twice the cleaning's CPU; the cloud's
+ * preprocess handler always writes it, for the query stack's Glue tables.
  * Outputs are written under temporary names and renamed at the end, so a file-level error leaves
  * no clean.csv behind (exit 1, one line on stderr).
  */
@@ -37,7 +39,9 @@ import { readSchemaFile, SCHEMA_HELP } from './schema-file';
 
 export const PREPROCESS_USAGE = `usage: factory preprocess IN.csv --out DIR [--max-bytes N] [--schema schema.json]
   --out DIR            output directory (clean.csv, train.csv, group_stats.csv, stats.json, report.json,
-                       quarantine.csv, and Athena's copy of them in athena/<table>.jsonl)
+                       quarantine.csv)
+  --athena-copy        also write Athena's copy of them, athena/<table>.jsonl, as the cloud's
+                       preprocess step writes it for the Glue tables (factory query --athena-copy)
   --max-bytes N        reject inputs larger than N bytes, gzip inputs counted inflated (default 1 GiB)
   --schema FILE        dataset schema JSON (default: the built-in production-line schema; format below)
   --max-columns N      reject a header of more than N columns (default ${DEFAULT_MAX_COLUMNS})
@@ -90,6 +94,8 @@ export async function preprocessFile(
     delimiter?: Delimiter;
     /** The input's format; by default its name's suffix decides (input-key.ts), CSV when none. */
     format?: InputFormat;
+    /** Also write Athena's copy under DIR/athena/ (default: no). */
+    athenaCopy?: boolean;
   } = {},
 ): Promise<PreprocessResult> {
   // A bad schema file is named as the problem, not the CSV.
@@ -100,7 +106,8 @@ export async function preprocessFile(
   const size = (await stat(input)).size;
   if (size > maxBytes)
     throw new PreprocessError('too_large', `${input} is ${size} bytes, over the limit of ${maxBytes}`);
-  await mkdir(join(out, 'athena'), { recursive: true });
+  const copy = options.athenaCopy === true;
+  await mkdir(copy ? join(out, 'athena') : out, { recursive: true });
   const tmp = (name: string) => join(out, `.${name}.csv.partial`);
   const tmpCopy = (name: string) => join(out, 'athena', `.${name}.jsonl.partial`);
   type Handles = Record<StreamedTable | `athena-${StreamedTable}`, FileHandle>;
@@ -109,7 +116,7 @@ export async function preprocessFile(
     const opened = {} as Record<string, FileHandle>;
     for (const name of STREAMS) {
       opened[name] = await open(tmp(name), 'w');
-      opened[`athena-${name}`] = await open(tmpCopy(name), 'w');
+      if (copy) opened[`athena-${name}`] = await open(tmpCopy(name), 'w');
     }
     handles = opened as Handles;
     return handles;
@@ -129,20 +136,20 @@ export async function preprocessFile(
     );
   const source = await fileSource(input, { plain: () => readChunks(input) });
   try {
-    // Athena's copy is converted from the very chunks written, beside them (athena-copy.ts).
-    const sink = withAthenaCopy(
-      {
-        clean: writer('clean'),
-        train: writer('train'),
-        quarantine: writer('quarantine'),
-        reset: async () => {
-          await closeAll();
-          files = null;
-        },
+    const csvSink = {
+      clean: writer('clean'),
+      train: writer('train'),
+      quarantine: writer('quarantine'),
+      reset: async () => {
+        await closeAll();
+        files = null;
       },
-      schema,
-      (table, lines) => writer(`athena-${table}`)(lines),
-    );
+      end: async () => {},
+    };
+    // Athena's copy is converted from the very chunks written, beside them (athena-copy.ts).
+    const sink = copy
+      ? withAthenaCopy(csvSink, schema, (table, lines) => writer(`athena-${table}`)(lines))
+      : csvSink;
     const result = await preprocessCsv({
       schema,
       maxBytes,
@@ -159,15 +166,17 @@ export async function preprocessFile(
     await writeFile(join(out, 'group_stats.csv'), result.groupStatsCsv);
     await writeFile(join(out, 'stats.json'), JSON.stringify(result.stats, null, 2) + '\n');
     await writeFile(join(out, 'report.json'), JSON.stringify(result.report, null, 2) + '\n');
-    const groupStats = curatedTable('group_stats');
-    await writeFile(
-      athenaCopyFile(out, groupStats),
-      athenaJsonLines(groupStats, schema, result.groupStatsCsv),
-    );
-    await writeFile(athenaCopyFile(out, curatedTable('reports')), reportJsonLine(result.report));
+    if (copy) {
+      const groupStats = curatedTable('group_stats');
+      await writeFile(
+        athenaCopyFile(out, groupStats),
+        athenaJsonLines(groupStats, schema, result.groupStatsCsv),
+      );
+      await writeFile(athenaCopyFile(out, curatedTable('reports')), reportJsonLine(result.report));
+    }
     for (const name of STREAMS) {
       await rename(tmp(name), join(out, `${name}.csv`));
-      await rename(tmpCopy(name), athenaCopyFile(out, curatedTable(name)));
+      if (copy) await rename(tmpCopy(name), athenaCopyFile(out, curatedTable(name)));
     }
     return result;
   } catch (error) {
@@ -198,6 +207,7 @@ export async function run(argv: string[]): Promise<number> {
         'max-columns': { type: 'string' },
         'max-categories': { type: 'string' },
         delimiter: { type: 'string' },
+        'athena-copy': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -223,7 +233,14 @@ export async function run(argv: string[]): Promise<number> {
     let r: PreprocessResult['report'];
     try {
       r = (
-        await preprocessFile(input, values.out, { maxBytes, schema, maxColumns, maxCategories, delimiter })
+        await preprocessFile(input, values.out, {
+          maxBytes,
+          schema,
+          maxColumns,
+          maxCategories,
+          delimiter,
+          athenaCopy: values['athena-copy'] === true,
+        })
       ).report;
     } catch (error) {
       // A file-level problem with the input's content: name the input (and, for columns the

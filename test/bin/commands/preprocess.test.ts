@@ -43,6 +43,19 @@ describe('factory preprocess', () => {
     expect(logs[0]).toMatch(/^preprocess: 4 rows in → 2 clean/);
   });
 
+  test("writes Athena's copy only with --athena-copy", async () => {
+    const input = join(work, 'in.csv');
+    writeFileSync(input, 'ts,id,category,a,b,y\nt1,i,A,1,2,3\nt2,i,B,,2,3\n');
+    const plain = join(work, 'plain');
+    expect(await run([input, '--out', plain, '--schema', SCHEMA])).toBe(0);
+    expect(existsSync(join(plain, 'athena'))).toBe(false);
+    const copied = join(work, 'copied');
+    expect(await run([input, '--out', copied, '--schema', SCHEMA, '--athena-copy'])).toBe(0);
+    for (const table of ['clean', 'train', 'quarantine', 'group_stats', 'reports'])
+      expect(existsSync(join(copied, 'athena', `${table}.jsonl`))).toBe(true);
+    expect(readFileSync(join(copied, 'clean.csv'))).toEqual(readFileSync(join(plain, 'clean.csv')));
+  });
+
   test('exits 1 with one line and writes no clean.csv on a file-level error', async () => {
     const input = join(work, 'in.csv');
     writeFileSync(input, 'ts,id,category,a,b\nt1,i,A,1,2\n');

@@ -235,7 +235,7 @@ describe("Athena's copy of the curated outputs", () => {
     ];
     for (const [name, args, schema] of runs) {
       const out = join(root, name);
-      expect(await quiet(() => preprocess([...args, '--out', out]))).toBe(0);
+      expect(await quiet(() => preprocess([...args, '--athena-copy', '--out', out]))).toBe(0);
       cases.push([name, out, schema]);
     }
   }, 60_000);
