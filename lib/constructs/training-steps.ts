@@ -153,7 +153,17 @@ export class TrainingSteps extends Construct {
       new iam.PolicyStatement({
         sid: 'RegisterModelPackages',
         actions: ['sagemaker:CreateModelPackage', 'sagemaker:UpdateModelPackage'],
-        resources: [group, packages],
+        // A new version's ARN is not known before CreateModelPackage: the unversioned
+        // model-package/<group> form is granted too, in case that is the ARN IAM checks.
+        resources: [
+          group,
+          stack.formatArn({
+            service: 'sagemaker',
+            resource: 'model-package',
+            resourceName: registry.groupName,
+          }),
+          packages,
+        ],
       }),
     );
     this.approval.addToRolePolicy(

@@ -106,9 +106,15 @@ export class IngestStack extends Stack {
         sid: 'EncryptIngestObjects',
         actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
         resources: [key.keyArn],
+        // The raw bucket uses an S3 Bucket Key (SecureBucket), and then S3 asks KMS with the
+        // *bucket* ARN as the encryption context, not the object's ("Reducing the cost of SSE-KMS
+        // with Amazon S3 Bucket Keys": policies that use the object ARN as encryption context
+        // "won't work with an S3 Bucket Key"). The Firehose guide's example conditions on the
+        // object prefix, which holds only without a Bucket Key; both are allowed, so delivery
+        // works either way and the key is still usable only through S3 for this bucket.
         conditions: {
           StringEquals: { 'kms:ViaService': `s3.${this.region}.amazonaws.com` },
-          StringLike: { 'kms:EncryptionContext:aws:s3:arn': ingestObjects },
+          StringLike: { 'kms:EncryptionContext:aws:s3:arn': [raw.bucketArn, ...ingestObjects] },
         },
       }),
     );

@@ -294,6 +294,17 @@ export class QueryStack extends Stack {
         resources: [glueArn('catalog'), glueArn('database', this.databaseName), tablesArn],
       }),
     );
+    // The console opens on the catalog's `default` database and describes it; without this the
+    // query editor shows a permission error before the analyst picks ours ("Configure access to
+    // databases and tables in the AWS Glue Data Catalog": its per-Region example grants
+    // glue:GetDatabase on database/default). Describe only: no table in it is readable.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeDefaultDatabase',
+        actions: ['glue:GetDatabase'],
+        resources: [glueArn('database', 'default')],
+      }),
+    );
     const tableObjects = curated.arnForObjects(`${ATHENA_TABLES_PREFIX}*`);
     role.addToPolicy(
       new iam.PolicyStatement({

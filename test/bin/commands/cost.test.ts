@@ -36,7 +36,8 @@ describe('factory cost', () => {
     };
     expect(estimate.networkProfile).toBe('isolated');
     const endpoints = estimate.items.filter((i) => i.basis.startsWith('interface endpoint in 2 AZs'));
-    expect(endpoints).toHaveLength(7);
+    // Batch's agents (ECS ×3, ECR ×2, Logs), Batch itself, and sagemaker.api for the Model Registry.
+    expect(endpoints).toHaveLength(8);
   });
 
   it('fails on an invalid config naming the key', async () => {
