@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import type { ModelArtifact } from '../core/model-artifact';
 import {
+  APPROVAL,
   METADATA_KEY,
   packageDescription,
   packageMetadata,
@@ -132,6 +133,44 @@ export async function setApproval(
       CustomerMetadataProperties: input.metadata,
     }),
   );
+}
+
+/**
+ * After the pointer moved from `previous` to another version: the package of `previous` is set
+ * `Rejected`, as `factory models rollback` sets the version it replaces, so the registry shows one
+ * Approved package per served model and a late or retried approval event for the replaced one
+ * (the approval handler serves a package only while it is Approved) cannot move the pointer
+ * back. Its metadata is read and resent (an update states the whole metadata: setApproval). A
+ * version never registered, of another group, or no longer Approved is left as it is; returns
+ * the package set Rejected, or null.
+ */
+export async function rejectReplaced(
+  sagemaker: SageMakerClient,
+  s3: S3Client,
+  input: {
+    readonly bucket: string;
+    readonly group: string;
+    readonly previous: string;
+    readonly by: string;
+    readonly now: Date;
+  },
+): Promise<string | null> {
+  const record = await readRegistryRecord(s3, input.bucket, input.previous);
+  if (!record || record.group !== input.group || record.status !== APPROVAL.approved) return null;
+  const pkg = await describePackage(sagemaker, record.packageArn);
+  if (pkg.status !== APPROVAL.approved) return null;
+  await setApproval(sagemaker, {
+    packageArn: record.packageArn,
+    status: APPROVAL.rejected,
+    reason: `replaced by ${input.by}`,
+    metadata: pkg.metadata,
+  });
+  await writeRegistryRecord(s3, input.bucket, input.previous, {
+    ...record,
+    status: APPROVAL.rejected,
+    updatedAt: input.now.toISOString(),
+  });
+  return record.packageArn;
 }
 
 /** A package as the registry holds it now. */

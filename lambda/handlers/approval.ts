@@ -25,7 +25,7 @@ import { readServiceConfig, requiredString, type Env } from '../core/env/vars';
 import { s3Client, sageMakerClient } from '../adapters/clients';
 import { lambdaEntry } from '../adapters/lambda-entry';
 import { getArtifact, readPointer, writePointer } from '../adapters/model-store';
-import { describePackage, writeRegistryRecord } from '../adapters/model-registry';
+import { describePackage, rejectReplaced, writeRegistryRecord } from '../adapters/model-registry';
 import type { StepDeps } from '../adapters/step-handler';
 import { pointerTo, servableProblems } from '../core/model-pointer';
 import { APPROVAL, METADATA_KEY, parseApprovalEvent } from '../core/model-registry';
@@ -126,7 +126,21 @@ async function approve(event: unknown, deps: ApprovalDeps): Promise<ApprovalOutp
   }
   const next = pointerTo(artifact as Parameters<typeof pointerTo>[0], key, now);
   await writePointer(s3, config.modelsBucket, next);
-  logger.info('promoted by approval', { ...next, previous: pointer?.version ?? null, packageArn });
+  const rejected = pointer
+    ? await rejectReplaced(deps.sagemaker, s3, {
+        bucket: config.modelsBucket,
+        group,
+        previous: pointer.version,
+        by: version,
+        now,
+      })
+    : null;
+  logger.info('promoted by approval', {
+    ...next,
+    previous: pointer?.version ?? null,
+    packageArn,
+    replacedPackageRejected: rejected,
+  });
   return {
     action: 'promoted',
     version,

@@ -38,7 +38,7 @@ import {
   type ModelPointer,
   type ObjectLocation,
 } from '../adapters/model-store';
-import { registerCandidate } from '../adapters/model-registry';
+import { registerCandidate, rejectReplaced } from '../adapters/model-registry';
 import type { StepDeps } from '../adapters/step-handler';
 import { artifactProblems } from '../core/model-artifact';
 import { pointerTo } from '../core/model-pointer';
@@ -140,11 +140,21 @@ async function promote(event: PromoteEvent, deps: PromoteDeps): Promise<PromoteO
   await writePointer(s3, config.modelsBucket, next);
   // After the pointer: a failure here is retried, and the retry finds the pointer already moved.
   const registry = await register(APPROVAL.approved, verdict.reason);
+  const rejected = pointer
+    ? await rejectReplaced(deps.sagemaker, s3, {
+        bucket: config.modelsBucket,
+        group: config.modelPackageGroup,
+        previous: pointer.version,
+        by: artifact.version,
+        now,
+      })
+    : null;
   logger.info('promoted', {
     ...next,
     previous: pointer?.version ?? null,
     reason: verdict.reason,
     packageArn: registry.packageArn,
+    replacedPackageRejected: rejected,
   });
   return {
     ...base,

@@ -152,7 +152,13 @@ export class TrainingSteps extends Construct {
     this.promote.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'RegisterModelPackages',
-        actions: ['sagemaker:CreateModelPackage', 'sagemaker:UpdateModelPackage'],
+        // Describe: the package of the replaced version is read before it is set Rejected
+        // (rejectReplaced resends its metadata).
+        actions: [
+          'sagemaker:CreateModelPackage',
+          'sagemaker:UpdateModelPackage',
+          'sagemaker:DescribeModelPackage',
+        ],
         // A new version's ARN is not known before CreateModelPackage: the unversioned
         // model-package/<group> form is granted too, in case that is the ARN IAM checks.
         resources: [
@@ -169,7 +175,8 @@ export class TrainingSteps extends Construct {
     this.approval.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'ReadModelPackages',
-        actions: ['sagemaker:DescribeModelPackage'],
+        // Update: the replaced version's package is set Rejected once the approved one is served.
+        actions: ['sagemaker:DescribeModelPackage', 'sagemaker:UpdateModelPackage'],
         resources: [packages],
       }),
     );

@@ -128,7 +128,8 @@ describe('factory models against S3 on moto_server', () => {
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(/^ {2}20240503T000000Z-unservable00 {2}not servable \(weights: must be/);
     expect(lines[1]).toMatch(new RegExp(`^\\* ${newer.version} {2}regression RMSE .* registry Approved$`));
-    expect(lines[2]).toMatch(new RegExp(`^  ${older.version} {2}regression RMSE .* registry Approved$`));
+    // Promote set the package of the version it replaced Rejected.
+    expect(lines[2]).toMatch(new RegExp(`^  ${older.version} {2}regression RMSE .* registry Rejected$`));
   });
 
   it('shows one version: served or not, metrics, lineage, capacity and its package', async () => {
@@ -139,7 +140,7 @@ describe('factory models against S3 on moto_server', () => {
     expect(out).toContain('capacity  local × 1, 1 shards');
     expect(out).toMatch(
       new RegExp(
-        `registry  Approved arn:aws:sagemaker:${REGION}:\\d{12}:model-package/${GROUP}/1 \\(${GROUP}\\)`,
+        `registry  Rejected arn:aws:sagemaker:${REGION}:\\d{12}:model-package/${GROUP}/1 \\(${GROUP}\\)`,
       ),
     );
   });

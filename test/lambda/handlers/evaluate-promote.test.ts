@@ -192,6 +192,37 @@ describe('evaluate and promote against moto_server', () => {
     expect(pkg.CustomerMetadataProperties?.version).toBe(worse.version);
   });
 
+  it("sets the replaced model's package Rejected when a better one is served, its metadata kept", async () => {
+    // A deployment of its own (bucket and group), where the worse model is served first.
+    const own = { ...config, modelsBucket: 'models-replaced', modelPackageGroup: 'test-replaced-models' };
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: own.modelsBucket,
+        CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' },
+      }),
+    );
+    await sagemaker.send(
+      new CreateModelPackageGroupCommand({ ModelPackageGroupName: own.modelPackageGroup }),
+    );
+    const deps = { s3, sagemaker, config: own, logger, metrics, now: () => new Date('2024-06-02T00:00:00Z') };
+    const step = async (name: string, artifact: ModelArtifact) =>
+      runPromote(await runEvaluate({ candidate: await putCandidate(name, artifact) }, deps), deps);
+    expect((await step('served-first', worse)).promoted).toBe(true);
+    const replaced = await step('served-second', good);
+    expect(replaced.promoted).toBe(true);
+    const oldRecord = await readRegistryRecord(s3, own.modelsBucket, worse.version);
+    expect(oldRecord).toMatchObject({ status: 'Rejected', updatedAt: '2024-06-02T00:00:00.000Z' });
+    const oldPackage = await sagemaker.send(
+      new DescribeModelPackageCommand({ ModelPackageName: oldRecord!.packageArn }),
+    );
+    expect(oldPackage.ModelApprovalStatus).toBe('Rejected');
+    expect(oldPackage.CustomerMetadataProperties?.version).toBe(worse.version);
+    const newPackage = await sagemaker.send(
+      new DescribeModelPackageCommand({ ModelPackageName: replaced.registry.packageArn }),
+    );
+    expect(newPackage.ModelApprovalStatus).toBe('Approved');
+  });
+
   it('registers a version once: promoting the worse candidate again updates nothing and adds no package', async () => {
     const first = await readRegistryRecord(s3, MODELS, worse.version);
     const again = await promote(await evaluate(await putCandidate('worse', worse)));

@@ -239,6 +239,7 @@ describe('training stack', () => {
       expect(statements).toHaveLength(1);
       expect([statements[0].Action].flat().sort()).toEqual([
         'sagemaker:CreateModelPackage',
+        'sagemaker:DescribeModelPackage',
         'sagemaker:UpdateModelPackage',
       ]);
       expect(JSON.stringify(statements[0].Resource)).toContain(`:model-package/${group}/*`);
@@ -254,11 +255,13 @@ describe('training stack', () => {
       });
     });
 
-    it('lets the approval function only describe model packages of the group', () => {
+    it('lets the approval function only describe and update model packages of the group', () => {
       const statements = policyOf('approval').filter((s) =>
         [s.Action].flat().some((a) => a.startsWith('sagemaker:')),
       );
-      expect(statements.map((s) => s.Action)).toEqual(['sagemaker:DescribeModelPackage']);
+      expect(statements.map((s) => s.Action)).toEqual([
+        ['sagemaker:DescribeModelPackage', 'sagemaker:UpdateModelPackage'],
+      ]);
       expect(JSON.stringify(statements[0].Resource)).toContain(`:model-package/${group}/*`);
     });
 
