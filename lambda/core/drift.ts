@@ -26,6 +26,7 @@
  * error is tiny and flags every harmless wobble; a shift of half a training SD is one a process
  * engineer would call a change.
  */
+import { fmix32 } from './holdout';
 import type { DriftHistograms, ModelArtifact } from './model-artifact';
 import type { DecodedRows } from './predict-request';
 
@@ -53,13 +54,7 @@ export interface DriftThresholds {
 
 /** A remix of the 32-bit row hash (murmur3's fmix32 of it xor a constant): independent of the holdout cut. */
 function sampleKey(hash: number): number {
-  let h = (hash ^ 0x9e3779b9) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32((hash ^ 0x9e3779b9) >>> 0);
 }
 
 export interface DriftSampleJson {

@@ -15,6 +15,7 @@
  * The hosts already send their holdout rows to the one that solves (training partials carry
  * them: MAE and AUC need every held-out row), so no per-host sampling is needed.
  */
+import { scoresByClass } from './metrics';
 
 /** Holdout points the report plots at most (a scatter of more says nothing more). */
 export const HOLDOUT_SAMPLE_LIMIT = 1000;
@@ -129,16 +130,9 @@ export function rocCurve(
   for (let i = 0; i < n; i++) positives += labels[i];
   const negatives = n - positives;
   if (positives === 0 || negatives === 0) return null;
-  // Each class's scores sorted apart (native typed-array sorts, as the AUC in ./metrics.ts),
-  // then swept from the highest score down, tied scores of both classes in one step.
-  const pos = new Float64Array(positives);
-  const neg = new Float64Array(negatives);
-  for (let i = 0, a = 0, b = 0; i < n; i++) {
-    if (labels[i] === 1) pos[a++] = scores[i];
-    else neg[b++] = scores[i];
-  }
-  pos.sort();
-  neg.sort();
+  // Each class's scores sorted apart (as the AUC in ./metrics.ts), then swept from the highest
+  // score down, tied scores of both classes in one step.
+  const { pos, neg } = scoresByClass(scores, labels, positives);
   const fpr = [0];
   const tpr = [0];
   let p = positives - 1;

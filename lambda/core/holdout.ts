@@ -19,6 +19,17 @@ const scratch = new Float64Array(1);
 const scratchWords = new Uint32Array(scratch.buffer);
 const utf8 = new TextEncoder();
 
+/** MurmurHash3's finalizer (fmix32): every input bit avalanches; an unsigned 32-bit integer. */
+export function fmix32(hash: number): number {
+  let h = hash;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
 function mixWord(h: number, w: number): number {
   let k = Math.imul(w, C1);
   k = (k << 15) | (k >>> 17);
@@ -74,13 +85,7 @@ export class RowHasher32 {
 
   /** The finished hash (word count, then fmix32), an unsigned 32-bit integer. */
   digest(): number {
-    let h = this.h ^ this.words;
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-    return h >>> 0;
+    return fmix32(this.h ^ this.words);
   }
 }
 

@@ -69,6 +69,26 @@ export class MetricsAccumulator {
 }
 
 /** Metrics of a linear model over rows packed as [x₁..x_d, y] per row in one flat array. */
+/**
+ * Each class's scores, ascending (native typed-array sorts, no comparator): the AUC's and the ROC
+ * curve's sweeps read them. `positives` is the count of labels equal to 1.
+ */
+export function scoresByClass(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  positives: number,
+): { pos: Float64Array; neg: Float64Array } {
+  const pos = new Float64Array(positives);
+  const neg = new Float64Array(scores.length - positives);
+  for (let i = 0, a = 0, b = 0; i < scores.length; i++) {
+    if (labels[i] === 1) pos[a++] = scores[i];
+    else neg[b++] = scores[i];
+  }
+  pos.sort();
+  neg.sort();
+  return { pos, neg };
+}
+
 export function linearModelMetrics(
   weights: readonly number[],
   bias: number,
@@ -141,14 +161,7 @@ export function classificationMetrics(
   // AUC = P(logit of a positive > logit of a negative) + ½ P(equal) (Mann-Whitney U): the two
   // classes' logits sorted apart (native typed-array sorts), then one merge-like sweep.
   const negatives = n - positives;
-  const pos = new Float64Array(positives);
-  const neg = new Float64Array(negatives);
-  for (let i = 0, a = 0, b = 0; i < n; i++) {
-    if (labels[i] === 1) pos[a++] = logits[i];
-    else neg[b++] = logits[i];
-  }
-  pos.sort();
-  neg.sort();
+  const { pos, neg } = scoresByClass(logits, labels, positives);
   let wins = 0;
   for (let i = 0, below = 0, upTo = 0; i < positives; i++) {
     const v = pos[i];
