@@ -2,7 +2,8 @@
  * `factory preprocess IN.csv --out DIR [--max-bytes N] [--schema schema.json] [--max-columns N] [--max-categories N] [--athena-copy]`
  *
  * Cleans one CSV (or JSON Lines file, by its `.jsonl` / `.ndjson` suffix) with the streaming core (lambda/core/preprocess.ts) and writes DIR/clean.csv,
- * DIR/train.csv, DIR/group_stats.csv, DIR/stats.json, DIR/report.json and DIR/quarantine.csv, and
+ * DIR/train.csv, DIR/group_stats.csv, DIR/stats.json, DIR/report.json (with the input as `source`
+ * and its modification time as `arrived`) and DIR/quarantine.csv, and
  * with `--athena-copy` Athena's copy of them, DIR/athena/<table>.jsonl (lambda/core/athena-copy.ts;
  * `factory query --athena-copy` reads it as the Glue tables do). The copy is opt-in here: on this
  * machine DuckDB reads the CSVs, and the copy costs about twice the cleaning's CPU; the cloud's
@@ -21,7 +22,7 @@ import {
   withAthenaCopy,
   type StreamedTable,
 } from '../../lambda/core/athena-copy';
-import { curatedTable } from '../../lambda/core/curated-tables';
+import { curatedTable, type RowOrigin } from '../../lambda/core/curated-tables';
 import { DEFAULT_DATASET_SCHEMA, type DatasetSchema } from '../../lambda/core/dataset-schema';
 import { inputKind, type InputFormat } from '../../lambda/core/input-key';
 import type { Delimiter } from '../../lambda/core/cleaning/delimited-input';
@@ -96,6 +97,8 @@ export async function preprocessFile(
     format?: InputFormat;
     /** Also write Athena's copy under DIR/athena/ (default: no). */
     athenaCopy?: boolean;
+    /** Where the rows came from (default: the input as given, arrived at its modification time). */
+    origin?: RowOrigin;
   } = {},
 ): Promise<PreprocessResult> {
   // A bad schema file is named as the problem, not the CSV.
@@ -103,7 +106,9 @@ export async function preprocessFile(
     options.schema ??
     (options.schemaPath ? await readSchemaFile(options.schemaPath) : DEFAULT_DATASET_SCHEMA);
   const maxBytes = options.maxBytes ?? 1 << 30;
-  const size = (await stat(input)).size;
+  const inputStat = await stat(input);
+  const size = inputStat.size;
+  const origin: RowOrigin = options.origin ?? { source: input, arrived: inputStat.mtime.toISOString() };
   if (size > maxBytes)
     throw new PreprocessError('too_large', `${input} is ${size} bytes, over the limit of ${maxBytes}`);
   const copy = options.athenaCopy === true;
@@ -148,7 +153,7 @@ export async function preprocessFile(
     };
     // Athena's copy is converted from the very chunks written, beside them (athena-copy.ts).
     const sink = copy
-      ? withAthenaCopy(csvSink, schema, (table, lines) => writer(`athena-${table}`)(lines))
+      ? withAthenaCopy(csvSink, schema, origin, (table, lines) => writer(`athena-${table}`)(lines))
       : csvSink;
     const result = await preprocessCsv({
       schema,
@@ -165,14 +170,19 @@ export async function preprocessFile(
     await closeAll();
     await writeFile(join(out, 'group_stats.csv'), result.groupStatsCsv);
     await writeFile(join(out, 'stats.json'), JSON.stringify(result.stats, null, 2) + '\n');
-    await writeFile(join(out, 'report.json'), JSON.stringify(result.report, null, 2) + '\n');
+    // The origin beside the counts: the reports table's `source` and `arrived`, and the local
+    // engine's for this directory's quarantine and group_stats rows (curated-tables.ts).
+    await writeFile(
+      join(out, 'report.json'),
+      JSON.stringify({ ...result.report, ...origin }, null, 2) + '\n',
+    );
     if (copy) {
       const groupStats = curatedTable('group_stats');
       await writeFile(
         athenaCopyFile(out, groupStats),
-        athenaJsonLines(groupStats, schema, result.groupStatsCsv),
+        athenaJsonLines(groupStats, schema, result.groupStatsCsv, origin),
       );
-      await writeFile(athenaCopyFile(out, curatedTable('reports')), reportJsonLine(result.report));
+      await writeFile(athenaCopyFile(out, curatedTable('reports')), reportJsonLine(result.report, origin));
     }
     for (const name of STREAMS) {
       await rename(tmp(name), join(out, `${name}.csv`));

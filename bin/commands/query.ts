@@ -12,9 +12,17 @@
  * copy that preprocess writes beside the CSVs (DIR/athena/<table>.jsonl) through the Glue tables'
  * mapping instead.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CURATED_CSV, CURATED_TABLES, sqlIdentifier, sqlString } from '../../lambda/core/curated-tables';
+import {
+  CURATED_CSV,
+  CURATED_TABLES,
+  curatedTable,
+  ORIGIN_COLUMNS,
+  sqlIdentifier,
+  sqlString,
+  type RowOrigin,
+} from '../../lambda/core/curated-tables';
 import { DEFAULT_DATASET_SCHEMA, type DatasetSchema } from '../../lambda/core/dataset-schema';
 import { namedQueries } from '../../lambda/core/named-queries';
 import { EXIT, fail, OK_OR_FAILURE_HELP, parseFlags, UsageError } from './command-line';
@@ -59,6 +67,30 @@ export function athenaCopyFile(dir: string, table: { readonly name: string }): s
   return join(dir, 'athena', `${table.name}.jsonl`);
 }
 
+/**
+ * The origin `factory preprocess` recorded in a directory's report.json (`source`, `arrived`);
+ * for a directory written before it did, the directory itself and an unknown time.
+ */
+export function dirOrigin(dir: string): RowOrigin {
+  const file = join(dir, curatedTable('reports').file);
+  const report = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<RowOrigin>) : {};
+  return {
+    source: typeof report.source === 'string' ? report.source : dir,
+    arrived: typeof report.arrived === 'string' ? report.arrived : null,
+  };
+}
+
+/** The origin's values in ORIGIN_COLUMNS' order, as SQL. */
+function originValues(origin: RowOrigin): string {
+  return ORIGIN_COLUMNS.map((c) => {
+    const value = origin[c.name as keyof RowOrigin];
+    return value === null ? 'NULL::VARCHAR' : sqlString(value);
+  }).join(', ');
+}
+
+/** The column DuckDB's read_csv names each row's file in (`filename`), to join its origin. */
+const FILE_COLUMN = '__curated_file';
+
 /** A DuckDB database in memory with a view per curated table over the directories' files. */
 export async function openCuratedDb(
   dirs: readonly string[],
@@ -74,12 +106,13 @@ export async function openCuratedDb(
   const db = await instance.connect();
   const tables: string[] = [];
   for (const table of CURATED_TABLES) {
-    const files = dirs
-      .map((d) => (options.athenaCopy ? athenaCopyFile(d, table) : join(d, table.file)))
-      .filter((f) => existsSync(f));
+    const fileOf = (d: string) => (options.athenaCopy ? athenaCopyFile(d, table) : join(d, table.file));
+    const withFile = dirs.filter((d) => existsSync(fileOf(d)));
+    const files = withFile.map(fileOf);
     if (files.length === 0) continue;
     const list = `[${files.map(sqlString).join(', ')}]`;
     const columns = table.columns(schema);
+    const fileColumns = table.fileColumns(schema);
     let source: string;
     if (table.format === 'json' || options.athenaCopy) {
       // Keys not among the columns are ignored, as the OpenX JSON SerDe ignores them.
@@ -96,11 +129,20 @@ export async function openCuratedDb(
         `DESCRIBE SELECT * FROM read_csv(${list}, ${dialect}, all_varchar = true)`,
       );
       const present = new Set(header.getRows().map((r) => String(r[0])));
-      const missing = columns.filter((c) => !present.has(c.source)).map((c) => c.source);
+      const missing = fileColumns.filter((c) => !present.has(c.source)).map((c) => c.source);
       if (missing.length > 0)
         throw new UsageError(`${table.file}: no column ${missing.map((m) => JSON.stringify(m)).join(', ')}`);
-      const types = columns.map((c) => `${sqlString(c.source)}: ${sqlString(c.type)}`);
-      source = `read_csv(${list}, ${dialect}, types = {${types.join(', ')}})`;
+      const types = fileColumns.map((c) => `${sqlString(c.source)}: ${sqlString(c.type)}`);
+      source = `read_csv(${list}, ${dialect}, types = {${types.join(', ')}}`;
+      if (table.origin) {
+        // Each directory's rows with its object's origin, from its report (curated-tables.ts),
+        // joined by the file each row was read from.
+        const origins = files.map((f, i) => `(${sqlString(f)}, ${originValues(dirOrigin(withFile[i]))})`);
+        const names = [FILE_COLUMN, ...ORIGIN_COLUMNS.map((c) => c.source)].map(sqlIdentifier);
+        source =
+          `(${source}, filename = ${sqlString(FILE_COLUMN)}) JOIN (VALUES ${origins.join(', ')}) ` +
+          `AS origin(${names.join(', ')}) USING (${sqlIdentifier(FILE_COLUMN)}))`;
+      } else source = `${source})`;
     }
     // The table's columns under their SQL names (the Glue table's), extra columns left out as
     // Athena's table has none of them.

@@ -36,6 +36,8 @@ export interface ObjectHead {
   readonly etag?: string;
   /** GetObject's Content-Encoding (`gzip` for many uploads); the bytes decide (file-source.ts). */
   readonly contentEncoding?: string;
+  /** Last-Modified, ISO-8601 UTC: when this version was written (S3 sends it on every HEAD). */
+  readonly lastModified?: string;
 }
 
 const unquote = (etag: string | undefined) => etag?.replace(/^"(.*)"$/, '$1');
@@ -61,7 +63,12 @@ export async function headObject(s3: S3Client, ref: ObjectRef): Promise<ObjectHe
 export async function headCurrent(s3: S3Client, bucket: string, key: string): Promise<ObjectHead | null> {
   try {
     const out = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    return { size: out.ContentLength ?? 0, versionId: out.VersionId, etag: unquote(out.ETag) };
+    return {
+      size: out.ContentLength ?? 0,
+      versionId: out.VersionId,
+      etag: unquote(out.ETag),
+      lastModified: out.LastModified?.toISOString(),
+    };
   } catch (error) {
     if (isNotFound(error)) return null;
     throw error;

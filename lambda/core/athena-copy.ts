@@ -5,7 +5,9 @@
  * Numbers are JSON numbers (the same double preprocess parsed, printed shortest), an empty
  * numeric cell is null, text is a JSON string (a line break inside one is `\n`, so a record is
  * always one line), and the file's other columns are left out. The report becomes one line of
- * its counts.
+ * its counts. The tables kept per source object (quarantine, group_stats, reports) end each
+ * record with the object's origin (`"source"`, `"arrived"`: curated-tables.ts ORIGIN_COLUMNS),
+ * which the CSVs leave to the object's report.
  *
  * The preprocess handler (into the curated bucket, object-keys.ts: `athena/<table>/<base>/<token>.jsonl`)
  * and `factory preprocess` (`DIR/athena/<table>.jsonl`) write it as they write the CSVs, through
@@ -14,7 +16,14 @@
  */
 import { parseDecimal } from './parse-decimal';
 import type { DatasetSchema } from './dataset-schema';
-import { curatedTable, REPORT_COUNTS, type CuratedTable, type TableColumn } from './curated-tables';
+import {
+  curatedTable,
+  ORIGIN_COLUMNS,
+  REPORT_COUNTS,
+  type CuratedTable,
+  type RowOrigin,
+  type TableColumn,
+} from './curated-tables';
 import { ByteWriter } from './cleaning/byte-writer';
 import type { PreprocessSink } from './cleaning/run-contract';
 import type { QualityReport } from './preprocess-report';
@@ -126,6 +135,18 @@ const BACKSLASH = 0x5c;
 const NULL_BYTES = enc.encode('null');
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** The origin's keys and values as they end a record of a table kept per source object. */
+function originFields(origin: RowOrigin): Record<string, string | null> {
+  return Object.fromEntries(ORIGIN_COLUMNS.map((c) => [c.source, origin[c.name as keyof RowOrigin]]));
+}
+
+/** The origin as the bytes before a record's closing `}`: `,"source":"...","arrived":"..."`. */
+function originBytes(table: CuratedTable, origin: RowOrigin | undefined): Uint8Array {
+  if (!table.origin) return new Uint8Array(0);
+  if (origin === undefined) throw new Error(`${table.file}: Athena's copy needs the source object's origin`);
+  return enc.encode(`,${JSON.stringify(originFields(origin)).slice(1, -1)}`);
+}
+
 /** bytes[s, e) is a JSON number without exponent (`-?(0|[1-9][0-9]*)(.[0-9]+)?`), short enough to be finite. */
 function plainJsonNumber(bytes: Uint8Array, s: number, e: number, integer: boolean): boolean {
   if (e - s > (integer ? 15 : 300)) return false;
@@ -168,6 +189,8 @@ export class AthenaCopyStream {
   private readonly columns: readonly TableColumn[];
   /** `{"key":` then `,"key":` ... per column, in order. */
   private readonly keyBytes: Uint8Array[];
+  /** The origin's fields, the same at the end of every record (none for clean and train). */
+  private readonly originBytes: Uint8Array;
   private carry: Uint8Array | null = null;
   private at: number[] | null = null;
   private row = 0;
@@ -182,8 +205,11 @@ export class AthenaCopyStream {
   constructor(
     private readonly table: CuratedTable,
     schema: DatasetSchema,
+    /** The source object's origin: required for the tables kept per source object. */
+    origin?: RowOrigin,
   ) {
-    this.columns = table.columns(schema);
+    this.columns = table.fileColumns(schema);
+    this.originBytes = originBytes(table, origin);
     this.keyBytes = this.columns.map((c, j) =>
       enc.encode(`${j === 0 ? '{' : ','}${JSON.stringify(c.source)}:`),
     );
@@ -342,6 +368,7 @@ export class AthenaCopyStream {
       }
       this.slow(this.text(buf, f), this.columns[j], out);
     }
+    out.bytes(this.originBytes, 0, this.originBytes.length);
     out.byte(0x7d); // }
     out.byte(LF);
   }
@@ -361,15 +388,24 @@ const dec = new TextDecoder();
  * One curated CSV (its header row first) as the JSON Lines of Athena's copy of `table`: the
  * whole-text form of AthenaCopyStream (group_stats.csv, which the core returns as text).
  */
-export function athenaJsonLines(table: CuratedTable, schema: DatasetSchema, csv: string): string {
+export function athenaJsonLines(
+  table: CuratedTable,
+  schema: DatasetSchema,
+  csv: string,
+  origin?: RowOrigin,
+): string {
   // The decoder drops a leading BOM, as csvRecords skips one.
-  const stream = new AthenaCopyStream(table, schema);
+  const stream = new AthenaCopyStream(table, schema, origin);
   return dec.decode(stream.push(enc.encode(csv))) + dec.decode(stream.end());
 }
 
-/** The report's counts as the one line of Athena's copy of `reports`. */
-export function reportJsonLine(report: Pick<QualityReport, (typeof REPORT_COUNTS)[number]>): string {
-  return `${JSON.stringify(Object.fromEntries(REPORT_COUNTS.map((k) => [k, report[k]])))}\n`;
+/** The report's counts and the object's origin as the one line of Athena's copy of `reports`. */
+export function reportJsonLine(
+  report: Pick<QualityReport, (typeof REPORT_COUNTS)[number]>,
+  origin: RowOrigin,
+): string {
+  const counts = Object.fromEntries(REPORT_COUNTS.map((k) => [k, report[k]]));
+  return `${JSON.stringify({ ...counts, ...originFields(origin) })}\n`;
 }
 
 /** The sink's streamed outputs, each the CSV of the curated table of the same name. */
@@ -391,11 +427,12 @@ export interface AthenaCopySink extends PreprocessSink {
 export function withAthenaCopy(
   sink: PreprocessSink,
   schema: DatasetSchema,
+  origin: RowOrigin,
   copy: (table: StreamedTable, jsonLines: Uint8Array) => void | Promise<void>,
 ): AthenaCopySink {
   const fresh = () =>
     Object.fromEntries(
-      STREAMED_TABLES.map((t) => [t, new AthenaCopyStream(curatedTable(t), schema)]),
+      STREAMED_TABLES.map((t) => [t, new AthenaCopyStream(curatedTable(t), schema, origin)]),
     ) as Record<StreamedTable, AthenaCopyStream>;
   let streams = fresh();
   const through = (table: StreamedTable) => async (bytes: Uint8Array) => {

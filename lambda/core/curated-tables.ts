@@ -34,6 +34,14 @@
  * → `torque_nm`, `rowsIn` → `rows_in`), the same names in DuckDB's views and in the Glue tables.
  * Accents are dropped (`Température` → `temperature`); a name with no such letter at all (`温度`)
  * becomes `column`, `column_2`, ...
+ *
+ * Origin: the tables kept per source object (quarantine, group_stats, reports) also say which
+ * object each row came from and when it arrived (ORIGIN_COLUMNS), so a quarantined line number
+ * means something once every object's rows are one table, and reasons can be counted over time.
+ * The curated files do not repeat them on every row: the object's report holds them (the stored
+ * report's `input.key` / `input.lastModified`; `factory preprocess`'s report.json `source` /
+ * `arrived`), Athena's copy writes them into each of its records, and the local engine adds them
+ * to each directory's rows from its report.
  */
 import { numericColumns, textColumns, type DatasetSchema } from './dataset-schema';
 
@@ -48,17 +56,42 @@ export interface TableColumn {
   readonly type: SqlType;
 }
 
-export interface CuratedTable {
+interface CuratedTableSpec {
   /** The SQL name: lower case, as Glue stores table names. */
   readonly name: string;
   /** The file of a preprocess output directory (`factory preprocess --out DIR`). */
   readonly file: string;
   readonly format: 'csv' | 'json';
-  /** The columns, in order: what both engines expose. */
-  readonly columns: (schema: DatasetSchema) => readonly TableColumn[];
+  /** The columns the file itself holds, in order. */
+  readonly fileColumns: (schema: DatasetSchema) => readonly TableColumn[];
+  /** Whether each row also carries its object's origin (ORIGIN_COLUMNS, after the file's). */
+  readonly origin: boolean;
   /** What a Glue table description says it holds. */
   readonly description: string;
 }
+
+export interface CuratedTable extends CuratedTableSpec {
+  /** The columns, in order: what both engines expose (the file's, then the origin's). */
+  readonly columns: (schema: DatasetSchema) => readonly TableColumn[];
+}
+
+/**
+ * Where one source object came from: its key in the raw bucket (locally, the input file as
+ * given) and when it arrived, ISO-8601 UTC (S3's `LastModified` of the version processed, which
+ * for a Firehose object is its delivery; locally, the file's modification time), or null when
+ * that is not known.
+ */
+export interface RowOrigin {
+  readonly source: string;
+  readonly arrived: string | null;
+}
+
+/** The origin's columns, under these names in every engine and in the copy's records. */
+export const ORIGIN_COLUMNS: readonly TableColumn[] = [
+  { name: 'source', source: 'source', type: 'VARCHAR' },
+  { name: 'arrived', source: 'arrived', type: 'VARCHAR' },
+];
+const ORIGIN_NAMES = ORIGIN_COLUMNS.map((c) => c.name);
 
 /** The longest Glue / Athena name, in bytes ("Name databases, tables, and columns"). */
 export const MAX_SQL_NAME_BYTES = 255;
@@ -80,9 +113,15 @@ export function sqlColumnName(source: string): string {
   return name === '' ? 'column' : name;
 }
 
-/** SQL names for written names, in order; a name two columns would share gets `_2`, `_3`, ... */
-function named(sources: readonly (readonly [string, SqlType])[]): TableColumn[] {
-  const taken = new Set<string>();
+/**
+ * SQL names for written names, in order; a name two columns would share (or one of `reserved`,
+ * the origin's) gets `_2`, `_3`, ...
+ */
+function named(
+  sources: readonly (readonly [string, SqlType])[],
+  reserved: readonly string[] = [],
+): TableColumn[] {
+  const taken = new Set<string>(reserved);
   return sources.map(([source, type]) => {
     const base = sqlColumnName(source);
     let name = base;
@@ -115,54 +154,78 @@ export const REPORT_COUNTS = [
   'bytesIn',
 ] as const;
 
+const curated = (spec: CuratedTableSpec): CuratedTable => ({
+  ...spec,
+  columns: (schema) =>
+    spec.origin ? [...spec.fileColumns(schema), ...ORIGIN_COLUMNS] : spec.fileColumns(schema),
+});
+
 export const CURATED_TABLES: readonly CuratedTable[] = [
-  {
+  curated({
     name: 'clean',
     file: 'clean.csv',
     format: 'csv',
-    columns: schemaColumns,
+    fileColumns: schemaColumns,
+    origin: false,
     description: 'De-duplicated, mean-filled rows',
-  },
-  {
+  }),
+  curated({
     name: 'train',
     file: 'train.csv',
     format: 'csv',
-    columns: schemaColumns,
+    fileColumns: schemaColumns,
+    origin: false,
     description: 'De-duplicated complete rows (what the trainer reads)',
-  },
-  {
+  }),
+  curated({
     name: 'quarantine',
     file: 'quarantine.csv',
     format: 'csv',
-    columns: () =>
-      named([
-        ['line', 'BIGINT'],
-        ['last_line', 'BIGINT'],
-        ['reason', 'VARCHAR'],
-        ['raw', 'VARCHAR'],
-      ]),
-    description: 'Quarantined rows: first and last physical line, reason code, raw text',
-  },
-  {
+    fileColumns: () =>
+      named(
+        [
+          ['line', 'BIGINT'],
+          ['last_line', 'BIGINT'],
+          ['reason', 'VARCHAR'],
+          ['raw', 'VARCHAR'],
+        ],
+        ORIGIN_NAMES,
+      ),
+    origin: true,
+    description:
+      'Quarantined rows: first and last physical line, reason code, raw text, source object and its arrival',
+  }),
+  curated({
     name: 'group_stats',
     file: 'group_stats.csv',
     format: 'csv',
     // The header says `category` whatever the schema's category column is called.
-    columns: (schema) =>
-      named([
-        ['category', 'VARCHAR'],
-        ['count', 'BIGINT'],
-        ...numericColumns(schema).map((c) => [c, 'DOUBLE'] as const),
-      ]),
-    description: 'Per source object and category: row count and the mean of each measurement',
-  },
-  {
+    fileColumns: (schema) =>
+      named(
+        [
+          ['category', 'VARCHAR'],
+          ['count', 'BIGINT'],
+          ...numericColumns(schema).map((c) => [c, 'DOUBLE'] as const),
+        ],
+        ORIGIN_NAMES,
+      ),
+    origin: true,
+    description:
+      'Per source object and category: row count and the mean of each measurement, source object and its arrival',
+  }),
+  curated({
     name: 'reports',
     file: 'report.json',
     format: 'json',
-    columns: () => named(REPORT_COUNTS.map((c) => [c, 'BIGINT'] as const)),
-    description: 'One data-quality report per source object: rows in, clean, duplicates, quarantined',
-  },
+    fileColumns: () =>
+      named(
+        REPORT_COUNTS.map((c) => [c, 'BIGINT'] as const),
+        ORIGIN_NAMES,
+      ),
+    origin: true,
+    description:
+      'One data-quality report per source object: rows in, clean, duplicates, quarantined, source object and its arrival',
+  }),
 ];
 
 /** A table by name (throws for a name that is not one). */

@@ -27,7 +27,8 @@ function column(schema: DatasetSchema, source: string): string {
 
 /**
  * The named queries a schema supports: quality by line and day only where it has a timestamp
- * and an id; rows and anomalies per category; quarantine reasons; the cleaning totals.
+ * and an id; rows and anomalies per category; quarantine reasons, overall and per day of
+ * arrival; the cleaning totals.
  */
 export function namedQueries(
   schema: DatasetSchema,
@@ -71,8 +72,20 @@ export function namedQueries(
     },
     {
       name: 'quarantine_reasons',
-      description: 'quarantined records per reason, with the first line each was seen on',
-      sql: 'SELECT reason, count(*) AS records, min(line) AS first_line FROM quarantine GROUP BY 1 ORDER BY 2 DESC, 1',
+      description: 'quarantined records per reason, and the source objects they came from',
+      sql:
+        'SELECT reason, count(*) AS records, count(DISTINCT source) AS objects FROM quarantine ' +
+        'GROUP BY 1 ORDER BY 2 DESC, 1',
+    },
+    {
+      name: 'quarantine_reasons_by_day',
+      description:
+        'quarantined records per UTC day their source object arrived (a Firehose object: its delivery) and reason',
+      // `arrived` is the object's arrival, not the record's own time: a quarantined record's
+      // timestamp may be the very thing that did not parse.
+      sql:
+        'SELECT substr(arrived, 1, 10) AS day, reason, count(*) AS records, count(DISTINCT source) AS objects ' +
+        'FROM quarantine GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2',
     },
     {
       name: 'cleaning_totals',

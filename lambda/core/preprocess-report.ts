@@ -62,6 +62,8 @@ export const preprocessReportSchema = z
         versionId: z.string().optional(),
         etag: z.string().optional(),
         size: count.optional(),
+        /** The version's Last-Modified (ISO-8601 UTC): when it arrived (curated-tables.ts RowOrigin). */
+        lastModified: z.iso.datetime({ offset: true, error: 'must be an ISO-8601 time' }).optional(),
       })
       .readonly(),
     /** The curated bucket and the keys written (rejected: report and rejection only). */

@@ -69,7 +69,7 @@ import {
 import { FileRejectedError, ValidationError } from '../core/errors';
 import { INPUT_SUFFIXES, inputKind, layoutKey } from '../core/input-key';
 import { athenaJsonLines, reportJsonLine, withAthenaCopy, type StreamedTable } from '../core/athena-copy';
-import { curatedTable } from '../core/curated-tables';
+import { curatedTable, type RowOrigin } from '../core/curated-tables';
 import {
   ATHENA_COPY_KINDS,
   isCurrentVersion,
@@ -171,6 +171,7 @@ function portFor(port: OutputPort, realKey: string, layout: string): OutputPort 
 function inputOf(
   object: Pick<ObjectCreated, 'bucket' | 'key' | 'versionId' | 'etag'>,
   size?: number,
+  lastModified?: string,
 ): StoredReport['input'] {
   return {
     bucket: object.bucket,
@@ -178,6 +179,7 @@ function inputOf(
     ...(object.versionId !== undefined ? { versionId: object.versionId } : {}),
     ...(object.etag !== undefined ? { etag: object.etag } : {}),
     ...(size !== undefined ? { size } : {}),
+    ...(lastModified !== undefined ? { lastModified } : {}),
   };
 }
 
@@ -299,6 +301,9 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
 
     // The current version is the event's, so HeadObject's size is the event's object's size.
     const size = object.size ?? current!.size;
+    // Where the rows came from and when that version arrived, for the per-object tables.
+    const lastModified = current!.lastModified;
+    const origin: RowOrigin = { source: object.key, arrived: lastModified ?? null };
     if (size > config.maxObjectBytes) {
       const error = new FileRejectedError(
         'too_large',
@@ -325,7 +330,7 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
         logger.info('input encoding', { gzip: source.gzip, contentEncoding: contentEncoding ?? null });
       }
       const streams = new OutputStreams(s3, config.curatedBucket, keys, deps.partSize);
-      const sink = withAthenaCopy(streams, config.schema, streams.copy);
+      const sink = withAthenaCopy(streams, config.schema, origin, streams.copy);
       let result;
       try {
         result = await preprocessCsv({
@@ -354,7 +359,7 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
       const report: StoredReport = {
         format: PREPROCESS_REPORT_FORMAT,
         status: 'processed',
-        input: inputOf(object, size),
+        input: inputOf(object, size, lastModified),
         outputs: {
           bucket: config.curatedBucket,
           clean: keys.clean,
@@ -372,13 +377,14 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
         curatedTable('group_stats'),
         config.schema,
         result.groupStatsCsv,
+        origin,
       );
       await putSmallObject(s3, config.curatedBucket, keys.athenaGroupStats, groupStatsCopy, JSON_LINES_TYPE);
       await putSmallObject(
         s3,
         config.curatedBucket,
         keys.athenaReport,
-        reportJsonLine(quality),
+        reportJsonLine(quality, origin),
         JSON_LINES_TYPE,
       );
       // The report goes last: its presence means every other output is complete.

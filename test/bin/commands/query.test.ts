@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run as preprocess } from '../../../bin/commands/preprocess';
@@ -139,6 +139,7 @@ describe('factory query', () => {
         'rows_by_category',
         'anomalies_by_category',
         'quarantine_reasons',
+        'quarantine_reasons_by_day',
         'cleaning_totals',
       ]);
       expect(total('quality_by_line_and_day', 'rows')).toBe(report.rowsClean);
@@ -148,6 +149,7 @@ describe('factory query', () => {
       expect(anomalies).toBeGreaterThan(0);
       expect(total('anomalies_by_category', 'anomalies')).toBe(anomalies);
       expect(total('quarantine_reasons', 'records')).toBe(report.quarantined);
+      expect(total('quarantine_reasons_by_day', 'records')).toBe(report.quarantined);
       expect(byName.get('cleaning_totals')!.rows[0].map(Number)).toEqual([
         report.rowsIn,
         report.rowsClean,
@@ -184,6 +186,66 @@ describe('factory query', () => {
       query(['--data', generated, '--data', own, '--json', 'SELECT count(*) AS n FROM reports']),
     );
     expect(JSON.parse(out)).toEqual({ n: 2 });
+  });
+
+  it('counts quarantine reasons per day each source object arrived, as the Athena copy does', async () => {
+    // Two exports of the line, arriving on two days (the files' modification times), with
+    // ragged rows (a cell short) and text in a measurement.
+    const [header, ...rows] = generateSyntheticCsv({ rows: 20, seed: 3 }).files[0].trimEnd().split('\n');
+    const names = header.split(',');
+    const feature = names.indexOf(DEFAULT_DATASET_SCHEMA.features[0]);
+    const ragged = (row: string) => row.split(',').slice(0, -1).join(',');
+    const text = (row: string) =>
+      row
+        .split(',')
+        .map((c, i) => (i === feature ? 'about 40' : c))
+        .join(',');
+    const days: [string, string[]][] = [
+      ['2026-11-30T23:59:00.000Z', [...rows.slice(0, 8), ragged(rows[8]), ragged(rows[9]), text(rows[10])]],
+      ['2026-12-01T06:00:00.000Z', [...rows.slice(11, 18), ragged(rows[18])]],
+    ];
+    const dirs: string[] = [];
+    for (const [i, [arrived, lines]] of days.entries()) {
+      const input = join(root, `export-${i + 1}.csv`);
+      writeFileSync(input, [header, ...lines].join('\n') + '\n');
+      utimesSync(input, new Date(arrived), new Date(arrived));
+      const dir = join(root, `export-${i + 1}`);
+      expect((await capture(() => preprocess([input, '--athena-copy', '--out', dir]))).code).toBe(0);
+      dirs.push(dir);
+    }
+    const data = dirs.flatMap((d) => ['--data', d]);
+    const expected = [
+      { day: '2026-11-30', reason: 'ragged_row', records: 2, objects: 1 },
+      { day: '2026-11-30', reason: 'non_numeric', records: 1, objects: 1 },
+      { day: '2026-12-01', reason: 'ragged_row', records: 1, objects: 1 },
+    ];
+    const rowsOf = (out: string) => out.split('\n').map((l) => JSON.parse(l) as unknown);
+    for (const copy of [[], ['--athena-copy']]) {
+      const byDay = await capture(() =>
+        query([...data, ...copy, '--json', '--named', 'quarantine_reasons_by_day']),
+      );
+      expect({ copy, code: byDay.code, rows: rowsOf(byDay.out) }).toEqual({ copy, code: 0, rows: expected });
+      const reasons = await capture(() =>
+        query([...data, ...copy, '--json', '--named', 'quarantine_reasons']),
+      );
+      expect(rowsOf(reasons.out)).toEqual([
+        { reason: 'ragged_row', records: 3, objects: 2 },
+        { reason: 'non_numeric', records: 1, objects: 1 },
+      ]);
+      // Every per-object table says where its rows came from and when that arrived.
+      const origins = await capture(() =>
+        query([
+          ...data,
+          ...copy,
+          '--json',
+          'SELECT DISTINCT source, arrived FROM (SELECT source, arrived FROM quarantine UNION ALL ' +
+            'SELECT source, arrived FROM group_stats UNION ALL SELECT source, arrived FROM reports) ORDER BY 1',
+        ]),
+      );
+      expect(rowsOf(origins.out)).toEqual(
+        days.map(([arrived], i) => ({ source: join(root, `export-${i + 1}.csv`), arrived })),
+      );
+    }
   });
 
   it('answers an unknown column with one line naming it and the tables there are', async () => {

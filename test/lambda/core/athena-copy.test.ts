@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run as preprocess } from '../../../bin/commands/preprocess';
-import { athenaCopyFile, openCuratedDb, run as query } from '../../../bin/commands/query';
+import { athenaCopyFile, dirOrigin, openCuratedDb, run as query } from '../../../bin/commands/query';
 import {
   AthenaCopyStream,
   athenaJsonLines,
@@ -11,13 +11,18 @@ import {
   reportJsonLine,
   withAthenaCopy,
 } from '../../../lambda/core/athena-copy';
-import { CURATED_TABLES } from '../../../lambda/core/curated-tables';
+import { CURATED_TABLES, type RowOrigin } from '../../../lambda/core/curated-tables';
 import { csvField } from '../../../lambda/core/cleaning/csv-text';
 import { DEFAULT_DATASET_SCHEMA, type DatasetSchema } from '../../../lambda/core/dataset-schema';
 import { namedQueries } from '../../../lambda/core/named-queries';
 import { generateSyntheticCsv } from '../../../lambda/core/synthetic-data';
 
 const OWN = join(__dirname, '..', '..', 'fixtures', 'csv', 'own-data');
+/** A source object's origin, for the tables kept per object. */
+const ORIGIN: RowOrigin = {
+  source: 'ingest/2026/12/01/08/line-1.jsonl.gz',
+  arrived: '2026-12-01T08:05:00.000Z',
+};
 
 /** A file as a user's export may be: its own column order, an extra text column with commas and a
  * line break in quotes, a gap, a duplicate, and an unclosed quote that swallows the last lines. */
@@ -54,8 +59,8 @@ async function quiet(f: () => Promise<number>): Promise<number> {
 /** Athena's copy of a preprocess output directory's table, converted from its files in one piece. */
 function wholeCopy(dir: string, schema: DatasetSchema, table: (typeof CURATED_TABLES)[number]): string {
   return table.format === 'json'
-    ? reportJsonLine(JSON.parse(readFileSync(join(dir, table.file), 'utf8')))
-    : athenaJsonLines(table, schema, readFileSync(join(dir, table.file), 'utf8'));
+    ? reportJsonLine(JSON.parse(readFileSync(join(dir, table.file), 'utf8')), dirOrigin(dir))
+    : athenaJsonLines(table, schema, readFileSync(join(dir, table.file), 'utf8'), dirOrigin(dir));
 }
 
 describe('csvRecords', () => {
@@ -83,7 +88,7 @@ describe('AthenaCopyStream', () => {
   function chunked(table: typeof clean, schema: DatasetSchema, text: string, cuts: number[]): string {
     const bytes = enc.encode(text);
     const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-    const stream = new AthenaCopyStream(table, schema);
+    const stream = new AthenaCopyStream(table, schema, ORIGIN);
     let out = '';
     let from = 0;
     for (const cut of [...at, bytes.length]) {
@@ -107,7 +112,7 @@ describe('AthenaCopyStream', () => {
               ...rows.map(([l, m, r, raw]) => [l, m, r, raw].map(String).map(csvField).join(',')),
             ].join(eol) + eol;
           expect(chunked(quarantine, DEFAULT_DATASET_SCHEMA, text, cuts)).toBe(
-            athenaJsonLines(quarantine, DEFAULT_DATASET_SCHEMA, text),
+            athenaJsonLines(quarantine, DEFAULT_DATASET_SCHEMA, text, ORIGIN),
           );
         },
       ),
@@ -161,9 +166,35 @@ describe('AthenaCopyStream', () => {
   });
 
   it('refuses a CSV that ends inside a quoted field', () => {
-    const stream = new AthenaCopyStream(quarantine, DEFAULT_DATASET_SCHEMA);
+    const stream = new AthenaCopyStream(quarantine, DEFAULT_DATASET_SCHEMA, ORIGIN);
     stream.push(enc.encode('line,last_line,reason,raw\n1,1,ragged,"open'));
     expect(() => stream.end()).toThrow('curated CSV ends inside a quoted field');
+  });
+
+  it("ends each record of a per-object table with its object's origin, and refuses to go without one", () => {
+    const csv = 'line,last_line,reason,raw\n3,3,stray_quote,"a""b"\n';
+    expect(athenaJsonLines(quarantine, DEFAULT_DATASET_SCHEMA, csv, ORIGIN)).toBe(
+      '{"line":3,"last_line":3,"reason":"stray_quote","raw":"a\\"b",' +
+        '"source":"ingest/2026/12/01/08/line-1.jsonl.gz","arrived":"2026-12-01T08:05:00.000Z"}\n',
+    );
+    expect(
+      athenaJsonLines(quarantine, DEFAULT_DATASET_SCHEMA, csv, { source: 'x "1".csv', arrived: null }),
+    ).toContain(',"source":"x \\"1\\".csv","arrived":null}');
+    expect(() => new AthenaCopyStream(quarantine, DEFAULT_DATASET_SCHEMA)).toThrow(
+      "quarantine.csv: Athena's copy needs the source object's origin",
+    );
+    // clean and train rows carry their own times; they get no origin.
+    expect(
+      athenaJsonLines(clean, AWKWARD_SCHEMA, 'ts,Line ID,Type,Torque [Nm],speed,Quality\n', ORIGIN),
+    ).toBe('');
+    expect(
+      athenaJsonLines(
+        clean,
+        AWKWARD_SCHEMA,
+        'ts,Line ID,Type,Torque [Nm],speed,Quality\nt,L,A,1,2,3\n',
+        ORIGIN,
+      ),
+    ).toBe('{"ts":"t","Line ID":"L","Type":"A","Torque [Nm]":1,"speed":2,"Quality":3}\n');
   });
 
   it('withAthenaCopy hands the sink the very chunks, the copy their JSON Lines, and starts over on reset', async () => {
@@ -181,6 +212,7 @@ describe('AthenaCopyStream', () => {
         },
       },
       AWKWARD_SCHEMA,
+      ORIGIN,
       (table, lines) => {
         copies[table] += dec.decode(lines);
       },

@@ -6,6 +6,7 @@ import {
   CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
@@ -206,6 +207,9 @@ describe('preprocess handler against moto_server', () => {
     const k = keys();
     const text = async (key: string) => (await getBytes(CURATED, key)).bytes.toString('utf8');
     const schema = DEFAULT_DATASET_SCHEMA;
+    const report = JSON.parse(firstObjects.get('report')!.bytes.toString('utf8'));
+    // The per-object tables' records end with the raw object's key and its Last-Modified.
+    const origin = { source: KEY, arrived: report.input.lastModified as string };
     for (const [kind, table] of [
       ['clean', 'athenaClean'],
       ['train', 'athenaTrain'],
@@ -214,11 +218,14 @@ describe('preprocess handler against moto_server', () => {
     ] as const) {
       const name = kind === 'groupStats' ? 'group_stats' : kind;
       expect(await text(k[table])).toBe(
-        athenaJsonLines(curatedTable(name), schema, firstObjects.get(kind)!.bytes.toString('utf8')),
+        athenaJsonLines(curatedTable(name), schema, firstObjects.get(kind)!.bytes.toString('utf8'), origin),
       );
     }
-    const report = JSON.parse(firstObjects.get('report')!.bytes.toString('utf8'));
-    expect(await text(k.athenaReport)).toBe(reportJsonLine(report.quality));
+    expect(await text(k.athenaReport)).toBe(reportJsonLine(report.quality, origin));
+    expect(JSON.parse((await text(k.athenaReport)).trimEnd())).toMatchObject({
+      source: KEY,
+      arrived: report.input.lastModified,
+    });
     expect(first.results[0].outputs).toMatchObject({
       athenaClean: k.athenaClean,
       athenaReport: k.athenaReport,
@@ -237,8 +244,11 @@ describe('preprocess handler against moto_server', () => {
     ]);
   });
 
-  it('stores a report that reconciles and holds no run time', () => {
+  it("stores a report that reconciles and holds no run time, only the input version's arrival", async () => {
     const report = JSON.parse(firstObjects.get('report')!.bytes.toString('utf8'));
+    const head = await s3.send(
+      new HeadObjectCommand({ Bucket: RAW, Key: KEY, VersionId: uploaded.versionId }),
+    );
     expect(report).toMatchObject({
       format: 'aiaas-factory/preprocess-report@1',
       status: 'processed',
@@ -248,6 +258,7 @@ describe('preprocess handler against moto_server', () => {
         versionId: uploaded.versionId,
         etag: uploaded.etag,
         size: input.length,
+        lastModified: head.LastModified!.toISOString(),
       },
       outputs: {
         bucket: CURATED,
@@ -260,9 +271,9 @@ describe('preprocess handler against moto_server', () => {
     const q = report.quality;
     expect(q.rowsIn).toBe(q.rowsClean + q.duplicates + q.quarantined);
     expect(q).not.toHaveProperty('elapsedMs');
-    expect(firstObjects.get('report')!.bytes.toString('utf8')).not.toMatch(
-      /elapsed|20\d\d-\d\d-\d\dT(?!00:00)/,
-    );
+    const { lastModified, ...rest } = report.input as { lastModified: string };
+    expect(lastModified).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(JSON.stringify({ ...report, input: rest })).not.toMatch(/elapsed|20\d\d-\d\d-\d\dT(?!00:00)/);
   });
 
   it('writes no rejection record for an accepted file', async () => {

@@ -69,10 +69,14 @@ function build(overrides: Partial<Parameters<HandlerModule['createPreprocessHand
   });
 }
 
+/** The Last-Modified HeadObject sends (S3 always does) for the current version. */
+const LAST_MODIFIED = '2026-12-01T08:05:00.000Z';
+
 /** HeadObject without a version id answers with this current version (and size). */
 function currentIs(versionId: string | undefined, options: { etag?: string; size?: number } = {}) {
   s3Mock.on(HeadObjectCommand).resolves({
     VersionId: versionId,
+    LastModified: new Date(LAST_MODIFIED),
     ETag: options.etag === undefined ? undefined : `"${options.etag}"`,
     ContentLength: options.size ?? 10,
   });
@@ -299,7 +303,13 @@ describe('preprocess handler (mocked S3)', () => {
       for (const name of ['clean', 'train', 'quarantine'] as const)
         writeFileSync(join(dir, `${name}.csv`), putBody(keys[name]));
       writeFileSync(join(dir, 'group_stats.csv'), putBody(keys.groupStats));
-      writeFileSync(join(dir, 'report.json'), JSON.stringify(JSON.parse(putBody(keys.report)).quality));
+      // The stored report's origin as factory preprocess records it (source, arrived).
+      const stored = JSON.parse(putBody(keys.report));
+      expect(stored.input).toMatchObject({ key: 'lines/l2.csv', lastModified: LAST_MODIFIED });
+      writeFileSync(
+        join(dir, 'report.json'),
+        JSON.stringify({ ...stored.quality, source: stored.input.key, arrived: stored.input.lastModified }),
+      );
       mkdirSync(join(dir, 'athena'));
       for (const table of CURATED_TABLES) {
         const key = keys[ATHENA_COPY_KINDS[table.name as keyof typeof ATHENA_COPY_KINDS]];
@@ -316,8 +326,9 @@ describe('preprocess handler (mocked S3)', () => {
         }
         const count = await copyDb.run('SELECT count(*) AS n FROM clean');
         expect(Number(count.rows[0][0])).toBe(out.results[0].rowsClean);
-        const raw = await copyDb.run('SELECT raw FROM quarantine');
+        const raw = await copyDb.run('SELECT raw, source, arrived FROM quarantine');
         expect(String(raw.rows[0][0])).toContain('\n');
+        expect(raw.rows[0].slice(1)).toEqual(['lines/l2.csv', LAST_MODIFIED]);
       } finally {
         csvDb.close();
         copyDb.close();
@@ -752,6 +763,7 @@ describe('preprocess handler: hash-collision restart', () => {
       curatedTable('quarantine'),
       DEFAULT_DATASET_SCHEMA,
       Buffer.from(expected.quarantine).toString('utf8'),
+      { source: 'q.csv', arrived: LAST_MODIFIED },
     );
     expect(uploaded(keys.athenaQuarantine).toString('utf8')).toBe(quarantineCopy);
     expect(putBody(keys.clean)).toBe(Buffer.from(expected.clean).toString('latin1'));

@@ -88,7 +88,7 @@ describe('query stack', () => {
     for (const c of sd.Columns) expect(c.Name).toMatch(/^[a-z0-9_]+$/);
   });
 
-  it('types the quarantine and report columns', () => {
+  it('types the quarantine and report columns, the origin on each per-object table', () => {
     template.hasResourceProperties('AWS::Glue::Table', {
       TableInput: Match.objectLike({
         Name: 'quarantine',
@@ -98,6 +98,9 @@ describe('query stack', () => {
             { Name: 'last_line', Type: 'bigint', Comment: 'last_line' },
             { Name: 'reason', Type: 'string', Comment: 'reason' },
             { Name: 'raw', Type: 'string', Comment: 'raw' },
+            // The origin, which Athena's copy ends every record of a per-object table with.
+            { Name: 'source', Type: 'string', Comment: 'source' },
+            { Name: 'arrived', Type: 'string', Comment: 'arrived' },
           ],
         }),
       }),
@@ -106,7 +109,11 @@ describe('query stack', () => {
       TableInput: Match.objectLike({
         Name: 'reports',
         StorageDescriptor: Match.objectLike({
-          Columns: Match.arrayWith([{ Name: 'rows_in', Type: 'bigint', Comment: 'rowsIn' }]),
+          Columns: Match.arrayWith([
+            { Name: 'rows_in', Type: 'bigint', Comment: 'rowsIn' },
+            { Name: 'source', Type: 'string', Comment: 'source' },
+            { Name: 'arrived', Type: 'string', Comment: 'arrived' },
+          ]),
           SerdeInfo: Match.objectLike({
             Parameters: Match.objectLike({ 'mapping.rows_in': 'rowsIn' }),
           }),
