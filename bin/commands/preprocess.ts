@@ -7,7 +7,7 @@
  * with `--athena-copy` Athena's copy of them, DIR/athena/<table>.jsonl (lambda/core/athena-copy.ts;
  * `factory query --athena-copy` reads it as the Glue tables do). The copy is opt-in here: on this
  * machine DuckDB reads the CSVs, and the copy costs about twice the cleaning's CPU; the cloud's
- * preprocess handler always writes it, for the query stack's Glue tables.
+ * preprocess handler writes it whenever the query stack is deployed (ATHENA_COPY), for its Glue tables.
  * Outputs are written under temporary names and renamed at the end, so a file-level error leaves
  * no clean.csv behind (exit 1, one line on stderr).
  */

@@ -330,7 +330,10 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
         logger.info('input encoding', { gzip: source.gzip, contentEncoding: contentEncoding ?? null });
       }
       const streams = new OutputStreams(s3, config.curatedBucket, keys, deps.partSize);
-      const sink = withAthenaCopy(streams, config.schema, origin, streams.copy);
+      // Athena's copy only when the query stack reads it (ATHENA_COPY, config.query.enabled).
+      const copy = config.athenaCopy
+        ? withAthenaCopy(streams, config.schema, origin, streams.copy)
+        : undefined;
       let result;
       try {
         result = await preprocessCsv({
@@ -343,10 +346,10 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
           format: kind.format,
           sizeHint: source.gzip ? undefined : size,
           open: source.open,
-          sink,
+          sink: copy ?? streams,
           weakHashBitsForTest: deps.weakHashBitsForTest,
         });
-        await sink.end();
+        await copy?.end();
         await streams.finish();
       } catch (error) {
         await streams.abort();
@@ -373,20 +376,28 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
       };
       await putSmallObject(s3, config.curatedBucket, keys.stats, json(result.stats), JSON_TYPE);
       await putSmallObject(s3, config.curatedBucket, keys.groupStats, result.groupStatsCsv, CSV_TYPE);
-      const groupStatsCopy = athenaJsonLines(
-        curatedTable('group_stats'),
-        config.schema,
-        result.groupStatsCsv,
-        origin,
-      );
-      await putSmallObject(s3, config.curatedBucket, keys.athenaGroupStats, groupStatsCopy, JSON_LINES_TYPE);
-      await putSmallObject(
-        s3,
-        config.curatedBucket,
-        keys.athenaReport,
-        reportJsonLine(quality, origin),
-        JSON_LINES_TYPE,
-      );
+      if (config.athenaCopy) {
+        const groupStatsCopy = athenaJsonLines(
+          curatedTable('group_stats'),
+          config.schema,
+          result.groupStatsCsv,
+          origin,
+        );
+        await putSmallObject(
+          s3,
+          config.curatedBucket,
+          keys.athenaGroupStats,
+          groupStatsCopy,
+          JSON_LINES_TYPE,
+        );
+        await putSmallObject(
+          s3,
+          config.curatedBucket,
+          keys.athenaReport,
+          reportJsonLine(quality, origin),
+          JSON_LINES_TYPE,
+        );
+      }
       // The report goes last: its presence means every other output is complete.
       await putSmallObject(s3, config.curatedBucket, keys.report, json(report), JSON_TYPE);
       const totalMs = Date.now() - started;
@@ -416,14 +427,19 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
         ...inputOf(object),
         status: 'processed',
         // The stored report names the outputs it always named; Athena's copy is listed here too,
-        // so the settle step keeps it (and deletes other versions' copies).
+        // so the settle step keeps it (and deletes other versions' copies). Without the copy,
+        // any this key had are stale and go.
         outputs: {
           ...report.outputs,
-          athenaClean: keys.athenaClean,
-          athenaTrain: keys.athenaTrain,
-          athenaQuarantine: keys.athenaQuarantine,
-          athenaGroupStats: keys.athenaGroupStats,
-          athenaReport: keys.athenaReport,
+          ...(config.athenaCopy
+            ? {
+                athenaClean: keys.athenaClean,
+                athenaTrain: keys.athenaTrain,
+                athenaQuarantine: keys.athenaQuarantine,
+                athenaGroupStats: keys.athenaGroupStats,
+                athenaReport: keys.athenaReport,
+              }
+            : {}),
         },
         rowsIn: quality.rowsIn,
         rowsClean: quality.rowsClean,

@@ -13,6 +13,7 @@ import { functionNetwork } from '../network-plan';
 import { PREPROCESS_BUCKETS, preprocessEnvironment } from '../../lambda/core/env/preprocess';
 import { INPUT_SUFFIXES } from '../../lambda/core/input-key';
 import { CURATED_PREFIXES } from '../../lambda/core/object-keys';
+import { ATHENA_TABLES_PREFIX } from '../../lambda/core/curated-tables';
 import { metricsNamespace, type FactoryConfig } from '../config';
 import { NodeFunction } from '../constructs/node-function';
 
@@ -58,6 +59,7 @@ export class PreprocessStack extends Stack {
       },
     );
 
+    const isAthenaPrefix = (prefix: string) => prefix.startsWith(ATHENA_TABLES_PREFIX);
     this.function = new NodeFunction(this, 'Function', {
       handler: 'preprocess',
       description: 'Cleans one raw CSV: dedupe, mean fill, group statistics, quarantine',
@@ -85,10 +87,19 @@ export class PreprocessStack extends Stack {
         maxCategories: config.preprocess.maxCategories,
         delimiter: config.preprocess.delimiter,
         metricsNamespace: metricsNamespace(config),
+        // Athena's copy only feeds the query stack's tables.
+        athenaCopy: config.query.enabled,
       }),
     })
       .bindBucket(PREPROCESS_BUCKETS.raw, props.raw, { read: true })
-      .bindBucket(PREPROCESS_BUCKETS.curated, props.curated, { write: true, prefixes: CURATED_PREFIXES });
+      .bindBucket(PREPROCESS_BUCKETS.curated, props.curated, {
+        write: true,
+        // Without the query stack nothing is written under athena/; listing and deleting there
+        // stay (below), so copies written while it was enabled go with their object's outputs.
+        prefixes: config.query.enabled
+          ? CURATED_PREFIXES
+          : CURATED_PREFIXES.filter((p) => !isAthenaPrefix(p)),
+      });
 
     // Replacing an object's outputs when a newer version lands: list the five output folders
     // and delete the stale keys. Exactly s3:DeleteObject, never DeleteObjectVersion: curated's

@@ -39,6 +39,7 @@ export async function preprocessObjects(
         maxCategories: config.preprocess.maxCategories,
         delimiter: config.preprocess.delimiter,
         metricsNamespace: DEFAULT_METRICS_NAMESPACE,
+        athenaCopy: config.query.enabled,
       }),
     }),
   );

@@ -29,9 +29,18 @@ export interface PreprocessConfig extends ServiceConfig {
   readonly maxCategories: number;
   /** DELIMITER (default comma; tab, semicolon or pipe): the raw files' field delimiter. */
   readonly delimiter: Delimiter;
+  /**
+   * ATHENA_COPY (`true` or `false`, default true): write Athena's copy of the outputs
+   * (athena-copy.ts) for the query stack's Glue tables; the stack sets it to `query.enabled`.
+   * Off, no copy is written and an object's earlier copies go with its other stale outputs.
+   */
+  readonly athenaCopy: boolean;
 }
 
-export type PreprocessSettings = Pick<PreprocessConfig, 'schema' | 'maxObjectBytes' | 'metricsNamespace'> &
+export type PreprocessSettings = Pick<
+  PreprocessConfig,
+  'schema' | 'maxObjectBytes' | 'metricsNamespace' | 'athenaCopy'
+> &
   Partial<Pick<PreprocessConfig, 'maxColumns' | 'maxCategories' | 'delimiter'>>;
 
 const nameOf = (d: Delimiter) =>
@@ -44,6 +53,7 @@ export function preprocessEnvironment(settings: PreprocessSettings): Record<stri
     MAX_COLUMNS: String(settings.maxColumns ?? DEFAULT_MAX_COLUMNS),
     MAX_CATEGORIES: String(settings.maxCategories ?? DEFAULT_MAX_CATEGORIES),
     DELIMITER: nameOf(settings.delimiter ?? ','),
+    ATHENA_COPY: String(settings.athenaCopy),
     ...serviceEnvironment(settings),
   };
 }
@@ -57,6 +67,7 @@ export function readPreprocessConfig(env: Env = process.env): PreprocessConfig {
     maxCategories: wholeNumber(env, 'MAX_CATEGORIES', { min: 1, fallback: DEFAULT_MAX_CATEGORIES }),
     delimiter:
       DELIMITER_NAMES[oneOf(env, 'DELIMITER', Object.keys(DELIMITER_NAMES) as DelimiterName[], 'comma')],
+    athenaCopy: oneOf(env, 'ATHENA_COPY', ['true', 'false'], 'true') === 'true',
     ...readServiceConfig(env, 'preprocess'),
   };
 }

@@ -43,6 +43,7 @@ const config: PreprocessConfig = {
   maxColumns: 4096,
   maxCategories: 10000,
   delimiter: ',',
+  athenaCopy: true,
   serviceName: 'preprocess',
   metricsNamespace: 'Test',
 };
@@ -671,6 +672,22 @@ describe('preprocess handler: only the current version of a raw key has outputs'
       [v1.report],
       [...athenaKeys(v1), v1.clean, v1.quarantine, v1.groupStats, v1.stats, v1.train].sort(),
     ]);
+  });
+
+  it("without the query stack (ATHENA_COPY false) writes no copy, and this key's earlier copies go", async () => {
+    const csv = smallCsv(40, 4);
+    currentIs('v1');
+    servesObject(csv, 'v1');
+    const v1 = outputKeys({ key: 'a.csv', versionId: 'v1' });
+    // The copies written while the query stack was deployed, this version's included.
+    curatedHolds([...athenaKeys(v1)]);
+    const out = await build({ config: { ...config, athenaCopy: false } })(
+      eventBridge('a.csv', csv.length, 'v1'),
+    );
+    expect(out.results[0]).toMatchObject({ status: 'processed', deleted: 5 });
+    expect(putKeys().filter((k) => k?.startsWith('athena/'))).toEqual([]);
+    expect(Object.keys(out.results[0].outputs!).filter((k) => k.startsWith('athena'))).toEqual([]);
+    expect(deleted()).toEqual([[...athenaKeys(v1)].sort()]);
   });
 
   it("a rejected current version also replaces the older version's outputs", async () => {

@@ -106,6 +106,38 @@ describe('preprocess stack', () => {
     expect(JSON.stringify(deletes[0].Resource)).not.toContain('Raw');
   });
 
+  it("writes Athena's copy only with the query stack: ATHENA_COPY, and PutObject under athena/ then only", () => {
+    const puts = (t: Template) =>
+      JSON.stringify(
+        Object.values(t.findResources('AWS::IAM::Policy'))
+          .flatMap(
+            (p) =>
+              (
+                p as {
+                  Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } };
+                }
+              ).Properties.PolicyDocument.Statement,
+          )
+          .filter((s) => [s.Action].flat().includes('s3:PutObject')),
+      );
+    const envOf = (t: Template) =>
+      Object.values(t.findResources('AWS::Lambda::Function')).map(
+        (f) =>
+          (f as { Properties: { Environment?: { Variables?: Record<string, string> } } }).Properties
+            .Environment?.Variables?.ATHENA_COPY,
+      );
+    expect(envOf(template)).toContain('true');
+    expect(puts(template)).toContain('/athena/clean/*');
+    const off = Template.fromStack(platform({ query: { enabled: false } }).stacks.preprocess);
+    expect(envOf(off)).toContain('false');
+    expect(envOf(off)).not.toContain('true');
+    expect(puts(off)).not.toContain('/athena/');
+    expect(puts(off)).toContain('/clean/*');
+    // Listing and deleting there stay, so copies written while it was deployed can go.
+    const text = JSON.stringify(off.findResources('AWS::IAM::Policy'));
+    expect(text).toContain('athena/clean/*');
+  });
+
   it('matches the snapshot', () => {
     expect(snapshotOf(template)).toMatchSnapshot();
   });

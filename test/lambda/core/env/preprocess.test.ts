@@ -28,6 +28,7 @@ describe('readPreprocessConfig', () => {
       maxColumns: 4096,
       maxCategories: 10000,
       delimiter: ',',
+      athenaCopy: true,
       serviceName: 'preprocess',
       metricsNamespace: 'AiaasFactory',
     });
@@ -47,6 +48,14 @@ describe('readPreprocessConfig', () => {
     expect(readPreprocessConfig({ ...good, DELIMITER: 'tab' }).delimiter).toBe('\t');
     expect(configError({ ...good, DELIMITER: 'colon' }).message).toBe(
       'DELIMITER must be "comma" or "tab" or "semicolon" or "pipe", got "colon"',
+    );
+  });
+
+  it('reads ATHENA_COPY as true or false, naming the allowed ones when it is another', () => {
+    expect(readPreprocessConfig({ ...good, ATHENA_COPY: 'false' }).athenaCopy).toBe(false);
+    expect(readPreprocessConfig({ ...good, ATHENA_COPY: 'true' }).athenaCopy).toBe(true);
+    expect(configError({ ...good, ATHENA_COPY: 'no' }).message).toBe(
+      'ATHENA_COPY must be "true" or "false", got "no"',
     );
   });
 
