@@ -520,15 +520,32 @@ function checkNetworkProfile(
 function checkIngestLineField(
   config: {
     ingest: { enabled: boolean; lineField: string | false | null };
+    dataset: { ids?: readonly string[]; category: string };
   },
   ctx: z.core.$RefinementCtx,
 ): void {
   const field = config.ingest.lineField;
-  if (!config.ingest.enabled || typeof field !== 'string' || IOT_SQL_NAME.test(field)) return;
+  if (!config.ingest.enabled || typeof field !== 'string') return;
+  if (!IOT_SQL_NAME.test(field)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ingest', 'lineField'],
+      message: `${JSON.stringify(field)} cannot be an AWS IoT SQL field name: set ingest.lineField to letters, digits and underscores, or to false when messages carry their line id`,
+    });
+    return;
+  }
+  // The line id must land in a text column of the schema, or preprocess drops it as an extra
+  // key (and quarantines every message as missing_key when the schema's id is then absent).
+  const allowed = [...(config.dataset.ids ?? []), config.dataset.category].filter((c) =>
+    IOT_SQL_NAME.test(c),
+  );
+  if (allowed.includes(field)) return;
   ctx.addIssue({
     code: 'custom',
     path: ['ingest', 'lineField'],
-    message: `${JSON.stringify(field)} cannot be an AWS IoT SQL field name: set ingest.lineField to letters, digits and underscores, or to false when messages carry their line id`,
+    message:
+      `${JSON.stringify(field)} is not an id or the category of dataset: the line id would be dropped; ` +
+      `allowed: ${[...allowed.map((c) => JSON.stringify(c)), 'false', 'null'].join(', ')}`,
   });
 }
 

@@ -16,6 +16,8 @@ import {
   INGEST_PREFIX,
   RECORD_SEPARATOR,
   TELEMETRY_TOPIC_FILTER,
+  telemetryStreamName,
+  telemetryTopic,
 } from '../../lambda/core/ingest-layout';
 
 export interface IngestStackProps extends StackProps {
@@ -50,7 +52,7 @@ export class IngestStack extends Stack {
     const { ingest } = config;
     const removalPolicy = config.stage === 'dev' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
     // Fixed names: the roles' trust conditions name the stream and the rule before they exist.
-    this.deliveryStreamName = `${config.prefix}-${config.stage}-telemetry`;
+    this.deliveryStreamName = telemetryStreamName(config.prefix, config.stage);
     this.topicRuleName = `${config.prefix}_${config.stage}_telemetry`.replace(/-/g, '_');
     const streamArn = this.formatArn({
       service: 'firehose',
@@ -238,7 +240,7 @@ export class IngestStack extends Stack {
             Resource: this.formatArn({
               service: 'iot',
               resource: 'topic',
-              resourceName: `factory/${thing}/telemetry`,
+              resourceName: telemetryTopic(thing),
             }),
           },
         ],

@@ -3,6 +3,7 @@ import { ingestLineField, parseConfig } from '../../../lib/config';
 import { inputKind } from '../../../lambda/core/input-key';
 import { INGEST_FILE_EXTENSION } from '../../../lambda/core/ingest-layout';
 import { platform } from '../../support/synth';
+import { DEFAULT_DATASET_SCHEMA } from '../../../lambda/core/dataset-schema';
 
 describe('ingest stack', () => {
   const { stacks } = platform();
@@ -120,6 +121,17 @@ describe('ingest stack', () => {
     });
   });
 
+  it("writes the line id into the dataset's category when ingest.lineField names it", () => {
+    const rule = Template.fromStack(
+      platform({ ingest: { lineField: DEFAULT_DATASET_SCHEMA.category } }).stacks.ingest!,
+    );
+    rule.hasResourceProperties('AWS::IoT::TopicRule', {
+      TopicRulePayload: Match.objectLike({
+        Sql: `SELECT *, topic(2) AS ${DEFAULT_DATASET_SCHEMA.category} FROM 'factory/+/telemetry'`,
+      }),
+    });
+  });
+
   it('is not declared when ingest.enabled is false', () => {
     expect(platform({ ingest: { enabled: false } }).stacks.ingest).toBeUndefined();
   });
@@ -130,6 +142,11 @@ describe('ingest stack', () => {
     [
       { ingest: { lineField: 'Line ID' } },
       'factory.ingest.lineField: got "Line ID"; "Line ID" cannot be an AWS IoT SQL field name',
+    ],
+    [
+      // A field the schema does not have: the line id would be dropped as an extra key.
+      { ingest: { lineField: 'line' } },
+      'factory.ingest.lineField: got "line"; "line" is not an id or the category of dataset: the line id would be dropped; allowed: "line_id", "category", false, null',
     ],
   ])('refuses %j naming the key', (raw, message) => {
     expect(() => parseConfig(raw)).toThrow(message);
