@@ -520,7 +520,7 @@ function checkNetworkProfile(
 function checkIngestLineField(
   config: {
     ingest: { enabled: boolean; lineField: string | false | null };
-    dataset: { ids?: readonly string[]; category: string };
+    dataset: { ids?: readonly string[] };
   },
   ctx: z.core.$RefinementCtx,
 ): void {
@@ -534,17 +534,16 @@ function checkIngestLineField(
     });
     return;
   }
-  // The line id must land in a text column of the schema, or preprocess drops it as an extra
-  // key (and quarantines every message as missing_key when the schema's id is then absent).
-  const allowed = [...(config.dataset.ids ?? []), config.dataset.category].filter((c) =>
-    IOT_SQL_NAME.test(c),
-  );
+  // The line id must land in one of the schema's ids, or preprocess drops it as an extra key
+  // (and quarantines every message as missing_key when the id is then absent). Not the category:
+  // `SELECT *, topic(2) AS category` would overwrite the category each message carries.
+  const allowed = (config.dataset.ids ?? []).filter((c) => IOT_SQL_NAME.test(c));
   if (allowed.includes(field)) return;
   ctx.addIssue({
     code: 'custom',
     path: ['ingest', 'lineField'],
     message:
-      `${JSON.stringify(field)} is not an id or the category of dataset: the line id would be dropped; ` +
+      `${JSON.stringify(field)} is not one of dataset.ids: the line id would be dropped; ` +
       `allowed: ${[...allowed.map((c) => JSON.stringify(c)), 'false', 'null'].join(', ')}`,
   });
 }

@@ -13,15 +13,16 @@
  * mapping instead.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   CURATED_CSV,
   CURATED_TABLES,
   curatedTable,
-  ORIGIN_COLUMNS,
   sqlIdentifier,
   sqlString,
+  tableOrigin,
   type RowOrigin,
+  type TableColumn,
 } from '../../lambda/core/curated-tables';
 import { DEFAULT_DATASET_SCHEMA, type DatasetSchema } from '../../lambda/core/dataset-schema';
 import { namedQueries } from '../../lambda/core/named-queries';
@@ -73,30 +74,39 @@ export function athenaCopyFile(dir: string, table: { readonly name: string }): s
  */
 export function dirOrigin(dir: string): RowOrigin {
   const file = join(dir, curatedTable('reports').file);
-  const report = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<RowOrigin>) : {};
+  let report: Partial<RowOrigin> = {};
+  if (existsSync(file)) {
+    try {
+      report = JSON.parse(readFileSync(file, 'utf8')) as Partial<RowOrigin>;
+    } catch (error) {
+      throw new UsageError(`${file}: not a preprocess report (${(error as Error).message})`);
+    }
+  }
   return {
     source: typeof report.source === 'string' ? report.source : dir,
     arrived: typeof report.arrived === 'string' ? report.arrived : null,
   };
 }
 
-/** The origin's values in ORIGIN_COLUMNS' order, as SQL. */
-function originValues(origin: RowOrigin): string {
-  return ORIGIN_COLUMNS.map((c) => {
-    const value = origin[c.name as keyof RowOrigin];
-    return value === null ? 'NULL::VARCHAR' : sqlString(value);
-  }).join(', ');
+/** The origin as constant columns of a SELECT, under the table's origin keys (tableOrigin). */
+function originSelect(columns: readonly TableColumn[], origin: RowOrigin): string {
+  return columns
+    .map((c) => {
+      const value = origin[c.name as keyof RowOrigin];
+      return `${value === null ? 'NULL::VARCHAR' : sqlString(value)} AS ${sqlIdentifier(c.source)}`;
+    })
+    .join(', ');
 }
-
-/** The column DuckDB's read_csv names each row's file in (`filename`), to join its origin. */
-const FILE_COLUMN = '__curated_file';
 
 /** A DuckDB database in memory with a view per curated table over the directories' files. */
 export async function openCuratedDb(
-  dirs: readonly string[],
+  given: readonly string[],
   schema: DatasetSchema,
   options: OpenOptions = {},
 ): Promise<CuratedDb> {
+  // A directory given twice (`out`, `./out/`) is read once.
+  const seen = new Set<string>();
+  const dirs = given.filter((d) => !seen.has(resolve(d)) && seen.add(resolve(d)));
   for (const dir of dirs) {
     if (!existsSync(dir) || !statSync(dir).isDirectory())
       throw new UsageError(`--data ${dir}: not a directory`);
@@ -124,25 +134,39 @@ export async function openCuratedDb(
         `header = ${CURATED_CSV.header}, delim = ${sqlString(CURATED_CSV.delimiter)}, ` +
         `quote = ${sqlString(CURATED_CSV.quote)}, escape = ${sqlString(CURATED_CSV.escape)}, ` +
         `nullstr = ${sqlString(CURATED_CSV.nullString)}, union_by_name = true`;
-      // Types only for the columns the files have (DuckDB refuses a type for a missing column).
-      const header = await db.runAndReadAll(
-        `DESCRIBE SELECT * FROM read_csv(${list}, ${dialect}, all_varchar = true)`,
-      );
-      const present = new Set(header.getRows().map((r) => String(r[0])));
+      const header = async (fileList: string) =>
+        new Set(
+          (
+            await db.runAndReadAll(
+              `DESCRIBE SELECT * FROM read_csv(${fileList}, ${dialect}, all_varchar = true)`,
+            )
+          )
+            .getRows()
+            .map((r) => String(r[0])),
+        );
+      const present = await header(list);
       const missing = fileColumns.filter((c) => !present.has(c.source)).map((c) => c.source);
       if (missing.length > 0)
         throw new UsageError(`${table.file}: no column ${missing.map((m) => JSON.stringify(m)).join(', ')}`);
-      const types = fileColumns.map((c) => `${sqlString(c.source)}: ${sqlString(c.type)}`);
-      source = `read_csv(${list}, ${dialect}, types = {${types.join(', ')}}`;
+      // Types only for the columns the files have (DuckDB refuses a type for a missing column).
+      const read = (fileList: string, names: ReadonlySet<string>) =>
+        `read_csv(${fileList}, ${dialect}, types = {${fileColumns
+          .filter((c) => names.has(c.source))
+          .map((c) => `${sqlString(c.source)}: ${sqlString(c.type)}`)
+          .join(', ')}})`;
       if (table.origin) {
-        // Each directory's rows with its object's origin, from its report (curated-tables.ts),
-        // joined by the file each row was read from.
-        const origins = files.map((f, i) => `(${sqlString(f)}, ${originValues(dirOrigin(withFile[i]))})`);
-        const names = [FILE_COLUMN, ...ORIGIN_COLUMNS.map((c) => c.source)].map(sqlIdentifier);
-        source =
-          `(${source}, filename = ${sqlString(FILE_COLUMN)}) JOIN (VALUES ${origins.join(', ')}) ` +
-          `AS origin(${names.join(', ')}) USING (${sqlIdentifier(FILE_COLUMN)}))`;
-      } else source = `${source})`;
+        // Each directory's rows with its object's origin, from its report (curated-tables.ts):
+        // one read per file, so no row depends on matching a file name DuckDB reports.
+        const origin = tableOrigin(table, schema);
+        const parts: string[] = [];
+        for (const [i, file] of files.entries()) {
+          const one = `[${sqlString(file)}]`;
+          parts.push(
+            `SELECT *, ${originSelect(origin, dirOrigin(withFile[i]))} FROM ${read(one, await header(one))}`,
+          );
+        }
+        source = `(${parts.join(' UNION ALL BY NAME ')})`;
+      } else source = read(list, present);
     }
     // The table's columns under their SQL names (the Glue table's), extra columns left out as
     // Athena's table has none of them.

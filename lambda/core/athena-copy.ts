@@ -15,11 +15,11 @@
  * the Glue tables' mapping and gets every named query's answer the CSV gives.
  */
 import { parseDecimal } from './parse-decimal';
-import type { DatasetSchema } from './dataset-schema';
+import { DEFAULT_DATASET_SCHEMA, type DatasetSchema } from './dataset-schema';
 import {
   curatedTable,
-  ORIGIN_COLUMNS,
   REPORT_COUNTS,
+  tableOrigin,
   type CuratedTable,
   type RowOrigin,
   type TableColumn,
@@ -135,16 +135,16 @@ const BACKSLASH = 0x5c;
 const NULL_BYTES = enc.encode('null');
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** The origin's keys and values as they end a record of a table kept per source object. */
-function originFields(origin: RowOrigin): Record<string, string | null> {
-  return Object.fromEntries(ORIGIN_COLUMNS.map((c) => [c.source, origin[c.name as keyof RowOrigin]]));
+/** The origin's keys (the table's: tableOrigin) and values, as they end a record. */
+function originFields(columns: readonly TableColumn[], origin: RowOrigin): Record<string, string | null> {
+  return Object.fromEntries(columns.map((c) => [c.source, origin[c.name as keyof RowOrigin]]));
 }
 
 /** The origin as the bytes before a record's closing `}`: `,"source":"...","arrived":"..."`. */
-function originBytes(table: CuratedTable, origin: RowOrigin | undefined): Uint8Array {
+function originBytes(table: CuratedTable, schema: DatasetSchema, origin: RowOrigin | undefined): Uint8Array {
   if (!table.origin) return new Uint8Array(0);
   if (origin === undefined) throw new Error(`${table.file}: Athena's copy needs the source object's origin`);
-  return enc.encode(`,${JSON.stringify(originFields(origin)).slice(1, -1)}`);
+  return enc.encode(`,${JSON.stringify(originFields(tableOrigin(table, schema), origin)).slice(1, -1)}`);
 }
 
 /** bytes[s, e) is a JSON number without exponent (`-?(0|[1-9][0-9]*)(.[0-9]+)?`), short enough to be finite. */
@@ -209,7 +209,7 @@ export class AthenaCopyStream {
     origin?: RowOrigin,
   ) {
     this.columns = table.fileColumns(schema);
-    this.originBytes = originBytes(table, origin);
+    this.originBytes = originBytes(table, schema, origin);
     this.keyBytes = this.columns.map((c, j) =>
       enc.encode(`${j === 0 ? '{' : ','}${JSON.stringify(c.source)}:`),
     );
@@ -405,7 +405,9 @@ export function reportJsonLine(
   origin: RowOrigin,
 ): string {
   const counts = Object.fromEntries(REPORT_COUNTS.map((k) => [k, report[k]]));
-  return `${JSON.stringify({ ...counts, ...originFields(origin) })}\n`;
+  // The report's keys are fixed (REPORT_COUNTS), so its origin keys do not depend on a schema.
+  const keys = tableOrigin(curatedTable('reports'), DEFAULT_DATASET_SCHEMA);
+  return `${JSON.stringify({ ...counts, ...originFields(keys, origin) })}\n`;
 }
 
 /** The sink's streamed outputs, each the CSV of the curated table of the same name. */

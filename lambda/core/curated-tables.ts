@@ -86,12 +86,34 @@ export interface RowOrigin {
   readonly arrived: string | null;
 }
 
-/** The origin's columns, under these names in every engine and in the copy's records. */
+/** The origin's columns: these SQL names in every engine (named queries use them). */
 export const ORIGIN_COLUMNS: readonly TableColumn[] = [
   { name: 'source', source: 'source', type: 'VARCHAR' },
   { name: 'arrived', source: 'arrived', type: 'VARCHAR' },
 ];
 const ORIGIN_NAMES = ORIGIN_COLUMNS.map((c) => c.name);
+
+/**
+ * The origin's columns of a table whose file holds `fileColumns`: SQL names `source` and
+ * `arrived` (a file column of that SQL name gets `_2`: `named`), under a key no written name
+ * takes, ignoring case (DuckDB's names ignore it): `source`, else `source_2`, ... . So a
+ * measurement a factory happens to call `Source` keeps its name, and the copy's records never
+ * hold one key twice.
+ */
+function originColumns(fileColumns: readonly TableColumn[]): TableColumn[] {
+  const taken = new Set(fileColumns.map((c) => c.source.toLowerCase()));
+  return ORIGIN_COLUMNS.map((c) => {
+    let key = c.source;
+    for (let n = 2; taken.has(key.toLowerCase()); n++) key = `${c.source}_${n}`;
+    taken.add(key.toLowerCase());
+    return { ...c, source: key };
+  });
+}
+
+/** A table's origin columns (none for clean and train): the last of its `columns`. */
+export function tableOrigin(table: CuratedTable, schema: DatasetSchema): readonly TableColumn[] {
+  return table.origin ? originColumns(table.fileColumns(schema)) : [];
+}
 
 /** The longest Glue / Athena name, in bytes ("Name databases, tables, and columns"). */
 export const MAX_SQL_NAME_BYTES = 255;
@@ -156,8 +178,10 @@ export const REPORT_COUNTS = [
 
 const curated = (spec: CuratedTableSpec): CuratedTable => ({
   ...spec,
-  columns: (schema) =>
-    spec.origin ? [...spec.fileColumns(schema), ...ORIGIN_COLUMNS] : spec.fileColumns(schema),
+  columns: (schema) => {
+    const files = spec.fileColumns(schema);
+    return spec.origin ? [...files, ...originColumns(files)] : files;
+  },
 });
 
 export const CURATED_TABLES: readonly CuratedTable[] = [

@@ -8,12 +8,14 @@
  * gzip is known by the bytes (adapters/file-source.ts). Thin: decode the event (core/s3-event.ts), derive output keys (core/object-keys.ts),
  * check the size from the event before downloading, read the object once into a temp file, run
  * the streaming cleaning core twice over it (core/preprocess.ts), stream outputs to the curated
- * bucket (adapters/s3-objects.ts), and with them Athena's copy of each (core/athena-copy.ts:
- * JSON Lines under `athena/<table>/`, the Glue tables' locations, converted chunk by chunk as
- * the CSVs stream; replaced and deleted with the other outputs). Never writes to the raw bucket.
+ * bucket (adapters/s3-objects.ts), and with them, when the query stack is deployed (ATHENA_COPY),
+ * Athena's copy of each (core/athena-copy.ts: JSON Lines under `athena/<table>/`, the Glue
+ * tables' locations, converted chunk by chunk as the CSVs stream; replaced and deleted with the
+ * other outputs). Never writes to the raw bucket.
  *
  * Replays are safe: output keys depend only on the input key and version, and no written byte
- * depends on time (elapsed time goes to the logs and metrics, not into the stored report).
+ * depends on the run's time (elapsed time goes to the logs and metrics, not into the stored
+ * report; the one time it holds is the version's own Last-Modified, its arrival).
  *
  * Only the current version counts. Raw is versioned and an overwritten key raises a second event,
  * in any order. So before anything is read the handler asks S3 for the key's current version
@@ -243,17 +245,22 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
     keys: OutputKeys,
     error: FileRejectedError,
     size: number | undefined,
+    lastModified: string | undefined,
   ): Promise<ObjectOutcome> {
     const rejection = { code: error.code, reason: error.reason, message: error.message };
     const outputs = { bucket: config.curatedBucket, report: keys.report, rejection: keys.rejection };
     const report: StoredReport = {
       format: PREPROCESS_REPORT_FORMAT,
       status: 'rejected',
-      input: inputOf(object, size),
+      input: inputOf(object, size, lastModified),
       outputs,
       rejection,
     };
-    const record = { format: PREPROCESS_REJECTION_FORMAT, input: inputOf(object, size), ...rejection };
+    const record = {
+      format: PREPROCESS_REJECTION_FORMAT,
+      input: inputOf(object, size, lastModified),
+      ...rejection,
+    };
     await putSmallObject(s3, config.curatedBucket, keys.rejection, json(record), JSON_TYPE);
     await putSmallObject(s3, config.curatedBucket, keys.report, json(report), JSON_TYPE);
     logger.warn('file rejected', { reason: error.reason, message: error.message });
@@ -309,7 +316,7 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
         'too_large',
         `object is ${size} bytes, over the limit of ${config.maxObjectBytes} (MAX_OBJECT_BYTES)`,
       );
-      return settle(await reject(object, keys, error, size));
+      return settle(await reject(object, keys, error, size, lastModified));
     }
 
     const started = Date.now();
@@ -321,7 +328,7 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
           .contentEncoding;
       } catch (error) {
         if (objectGone(error)) return gone(error);
-        if (error instanceof FileRejectedError) return reject(object, keys, error, size);
+        if (error instanceof FileRejectedError) return reject(object, keys, error, size, lastModified);
         throw error;
       }
       // Gzip by the bytes (the event carries no Content-Encoding; names and headers may not say).
@@ -354,7 +361,7 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
       } catch (error) {
         await streams.abort();
         if (error instanceof PreprocessError) {
-          return reject(object, keys, FileRejectedError.fromPreprocessError(error), size);
+          return reject(object, keys, FileRejectedError.fromPreprocessError(error), size, lastModified);
         }
         throw error;
       }

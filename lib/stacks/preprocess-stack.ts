@@ -101,8 +101,8 @@ export class PreprocessStack extends Stack {
           : CURATED_PREFIXES.filter((p) => !isAthenaPrefix(p)),
       });
 
-    // Replacing an object's outputs when a newer version lands: list the five output folders
-    // and delete the stale keys. Exactly s3:DeleteObject, never DeleteObjectVersion: curated's
+    // Replacing an object's outputs when a newer version lands: list the output folders (Athena's
+    // copy's included, whether or not it is written now) and delete the stale keys. Exactly s3:DeleteObject, never DeleteObjectVersion: curated's
     // version history is what keeps the replaced outputs recoverable.
     this.function.addToRolePolicy(
       new iam.PolicyStatement({

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run as preprocess } from '../../../bin/commands/preprocess';
@@ -186,6 +186,33 @@ describe('factory query', () => {
       query(['--data', generated, '--data', own, '--json', 'SELECT count(*) AS n FROM reports']),
     );
     expect(JSON.parse(out)).toEqual({ n: 2 });
+    // A directory given twice is read once, in every table.
+    const twice = await capture(() =>
+      query([
+        '--data',
+        generated,
+        '--data',
+        `${generated}/`,
+        '--json',
+        'SELECT (SELECT count(*) FROM reports) AS r, (SELECT count(*) FROM group_stats) AS g, (SELECT count(*) FROM clean) AS c',
+      ]),
+    );
+    const once = await capture(() =>
+      query(['--data', generated, '--json', 'SELECT (SELECT count(*) FROM group_stats) AS g']),
+    );
+    expect(JSON.parse(twice.out)).toEqual({ r: 1, g: JSON.parse(once.out).g, c: report.rowsClean });
+  });
+
+  it('names a directory whose report.json is not JSON', async () => {
+    const broken = join(root, 'broken');
+    mkdirSync(broken);
+    writeFileSync(join(broken, 'quarantine.csv'), 'line,last_line,reason,raw\n');
+    writeFileSync(join(broken, 'report.json'), '{nope');
+    const { code, err } = await capture(() => query(['--data', broken, 'SELECT count(*) FROM quarantine']));
+    expect(code).toBe(1);
+    expect(err).toMatch(
+      new RegExp(`^factory query: ${join(broken, 'report.json')}: not a preprocess report \\(`),
+    );
   });
 
   it('counts quarantine reasons per day each source object arrived, as the Athena copy does', async () => {

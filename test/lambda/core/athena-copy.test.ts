@@ -45,6 +45,22 @@ const AWKWARD_CSV = [
   '',
 ].join('\n');
 
+/** Measurements a factory happened to name like the origin's columns, in both cases. */
+const COLLIDING_SCHEMA: DatasetSchema = {
+  ids: ['line'],
+  category: 'Type',
+  features: ['Source', 'arrived'],
+  target: 'y',
+};
+const COLLIDING_CSV = [
+  'line,Type,Source,arrived,y',
+  'L1,A,1,2,3',
+  'L1,A,2,3,4',
+  'L2,B,5,,6',
+  'L2,B,x,1,2',
+  '',
+].join('\n');
+
 async function quiet(f: () => Promise<number>): Promise<number> {
   const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
   const error = jest.spyOn(console, 'error').mockImplementation(() => undefined);
@@ -252,6 +268,10 @@ describe("Athena's copy of the curated outputs", () => {
     writeFileSync(awkward, AWKWARD_CSV);
     const awkwardSchema = join(root, 'awkward.schema.json');
     writeFileSync(awkwardSchema, JSON.stringify(AWKWARD_SCHEMA));
+    const colliding = join(root, 'colliding.csv');
+    writeFileSync(colliding, COLLIDING_CSV);
+    const collidingSchema = join(root, 'colliding.schema.json');
+    writeFileSync(collidingSchema, JSON.stringify(COLLIDING_SCHEMA));
     const runs: [string, string[], DatasetSchema][] = [
       ['synthetic', [synthetic], DEFAULT_DATASET_SCHEMA],
       [
@@ -264,6 +284,7 @@ describe("Athena's copy of the curated outputs", () => {
         own,
       ],
       ['awkward', [awkward, '--schema', awkwardSchema], AWKWARD_SCHEMA],
+      ['origin-named', [colliding, '--schema', collidingSchema], COLLIDING_SCHEMA],
     ];
     for (const [name, args, schema] of runs) {
       const out = join(root, name);
@@ -314,6 +335,42 @@ describe("Athena's copy of the curated outputs", () => {
         expect(lines).toHaveLength(rows);
         const keys = table.columns(schema).map((c) => c.source);
         for (const line of lines) expect(Object.keys(JSON.parse(line))).toEqual(keys);
+      }
+    }
+  });
+
+  it("keeps measurements named like the origin's columns apart from it, in the copy and in SQL", async () => {
+    const [, dir, schema] = cases.find(([name]) => name === 'origin-named')!;
+    const lines = readFileSync(athenaCopyFile(dir, { name: 'group_stats' }), 'utf8')
+      .trimEnd()
+      .split('\n');
+    // The origin takes keys no written name takes, ignoring case: never one key twice.
+    expect(Object.keys(JSON.parse(lines[0]))).toEqual([
+      'category',
+      'count',
+      'Source',
+      'arrived',
+      'y',
+      'source_2',
+      'arrived_2',
+    ]);
+    for (const athenaCopy of [false, true]) {
+      const db = await openCuratedDb([dir], schema, { athenaCopy });
+      try {
+        const r = await db.run(
+          'SELECT category, source_2, arrived_2, source, arrived FROM group_stats ORDER BY 1',
+        );
+        expect({ athenaCopy, rows: r.rows }).toEqual({
+          athenaCopy,
+          rows: [
+            ['A', 1.5, 2.5, join(root, 'colliding.csv'), dirOrigin(dir).arrived],
+            ['B', 5, 2.5, join(root, 'colliding.csv'), dirOrigin(dir).arrived],
+          ],
+        });
+        const q = await db.run('SELECT reason, source FROM quarantine');
+        expect(q.rows).toEqual([['non_numeric', join(root, 'colliding.csv')]]);
+      } finally {
+        db.close();
       }
     }
   });

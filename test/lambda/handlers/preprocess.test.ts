@@ -699,6 +699,9 @@ describe('preprocess handler: only the current version of a raw key has outputs'
     expect(out.results[0]).toMatchObject({ status: 'rejected', reason: 'too_large', deleted: 11 });
     // A rejected version has no rows, so no copy either: the older version's copy goes.
     expect(putKeys()).toEqual([v2.rejection, v2.report]);
+    // The rejection says when the refused version arrived, as a processed report does.
+    for (const key of [v2.rejection, v2.report])
+      expect(JSON.parse(putBody(key)).input).toMatchObject({ key: 'a.csv', lastModified: LAST_MODIFIED });
     expect(deleted()).toEqual([
       [v1.report],
       [...athenaKeys(v1), v1.clean, v1.quarantine, v1.groupStats, v1.stats, v1.train].sort(),

@@ -3,7 +3,6 @@ import { ingestLineField, parseConfig } from '../../../lib/config';
 import { inputKind } from '../../../lambda/core/input-key';
 import { INGEST_FILE_EXTENSION } from '../../../lambda/core/ingest-layout';
 import { platform } from '../../support/synth';
-import { DEFAULT_DATASET_SCHEMA } from '../../../lambda/core/dataset-schema';
 
 describe('ingest stack', () => {
   const { stacks } = platform();
@@ -121,17 +120,6 @@ describe('ingest stack', () => {
     });
   });
 
-  it("writes the line id into the dataset's category when ingest.lineField names it", () => {
-    const rule = Template.fromStack(
-      platform({ ingest: { lineField: DEFAULT_DATASET_SCHEMA.category } }).stacks.ingest!,
-    );
-    rule.hasResourceProperties('AWS::IoT::TopicRule', {
-      TopicRulePayload: Match.objectLike({
-        Sql: `SELECT *, topic(2) AS ${DEFAULT_DATASET_SCHEMA.category} FROM 'factory/+/telemetry'`,
-      }),
-    });
-  });
-
   it('is not declared when ingest.enabled is false', () => {
     expect(platform({ ingest: { enabled: false } }).stacks.ingest).toBeUndefined();
   });
@@ -146,7 +134,12 @@ describe('ingest stack', () => {
     [
       // A field the schema does not have: the line id would be dropped as an extra key.
       { ingest: { lineField: 'line' } },
-      'factory.ingest.lineField: got "line"; "line" is not an id or the category of dataset: the line id would be dropped; allowed: "line_id", "category", false, null',
+      'factory.ingest.lineField: got "line"; "line" is not one of dataset.ids: the line id would be dropped; allowed: "line_id", false, null',
+    ],
+    [
+      // Not the category either: the rule would overwrite the category each message carries.
+      { ingest: { lineField: 'category' } },
+      'factory.ingest.lineField: got "category"; "category" is not one of dataset.ids',
     ],
   ])('refuses %j naming the key', (raw, message) => {
     expect(() => parseConfig(raw)).toThrow(message);
