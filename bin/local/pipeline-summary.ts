@@ -33,6 +33,17 @@ export interface QuarantinedRow {
   readonly raw: string;
 }
 
+/** Named queries run on DuckDB over Athena's copy in curated (steps/query-copy.ts). */
+export interface QueryCopySummary {
+  /** The directories the copies were fetched into (`factory query --data DIR --athena-copy`). */
+  readonly dirs: readonly string[];
+  readonly results: readonly {
+    readonly name: string;
+    readonly columns: readonly string[];
+    readonly rows: readonly (readonly unknown[])[];
+  }[];
+}
+
 export interface CleaningTotals {
   readonly rowsIn: number;
   readonly rowsClean: number;
@@ -136,6 +147,8 @@ export interface LocalPipelineSummary {
     readonly quarantinedRows: readonly QuarantinedRow[];
     /** rowsIn = clean + duplicates + quarantined, summed over files, and equal to the rows written. */
     readonly reconciled: boolean;
+    /** The local stand-in for Athena over the copy (absent with `query.enabled: false`). */
+    readonly query?: QueryCopySummary;
   };
   readonly plan: PlanOutput;
   readonly training: {

@@ -42,6 +42,7 @@ import { planTraining } from './steps/plan-training';
 import { preprocessObjects } from './steps/preprocess-objects';
 import { quarantineReasons } from './steps/quarantine-reasons';
 import { quarantinedRows } from './steps/quarantined-rows';
+import { queryCopy } from './steps/query-copy';
 import { servePredict } from './steps/serve-predict';
 import { trainHosts } from './steps/train-hosts';
 import { uploadRaw } from './steps/upload-raw';
@@ -138,6 +139,14 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
       totals,
       data.source === 'generated' ? rows + data.badRows : undefined,
     );
+    const query = config.query.enabled
+      ? await queryCopy(clock, s3, {
+          curatedBucket: buckets.curated,
+          schema: config.dataset,
+          files: fileOutcomes,
+          workDir: dir.workDir,
+        })
+      : undefined;
 
     const plan = await planTraining(clock, deps, { config, buckets, overrides: options.plan });
     const training = await trainHosts(clock, s3, {
@@ -180,6 +189,7 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
         quarantineByReason,
         quarantinedRows: quarantined,
         reconciled,
+        ...(query ? { query } : {}),
       },
       plan,
       training,

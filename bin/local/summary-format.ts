@@ -3,6 +3,7 @@
  * plan, how good the model is and how close it came to the truth, what the API answered and why,
  * and where everything is. Pure: summary in, text out.
  */
+import { dirname } from 'node:path';
 import { metricsText } from '../../lambda/core/model-card';
 import type { LocalPipelineSummary, SamplePrediction, WeightRow } from './pipeline';
 
@@ -144,6 +145,30 @@ export function formatSummary(summary: LocalPipelineSummary): string {
   for (const q of preprocess.quarantinedRows)
     out.push(`${pad}quarantined: line ${int(q.line)} of ${q.key}, ${q.reason}: ${clip(q.raw, 100)}`);
   out.push('');
+  if (preprocess.query && preprocess.query.results.length > 0) {
+    out.push(
+      "Query       DuckDB over Athena's copy in curated, read as the Glue tables declare (Athena's stand-in):",
+    );
+    for (const r of preprocess.query.results) {
+      out.push(`${pad}${r.name}:`);
+      const text = (v: unknown) =>
+        v === null || v === undefined ? '' : typeof v === 'number' ? int(v) : String(v);
+      out.push(
+        ...table(
+          [r.columns.map(String), ...r.rows.map((row) => row.map(text))],
+          r.columns.map((_, i) => (r.rows.every((row) => typeof row[i] === 'number') ? 'r' : 'l')),
+          `${pad}  `,
+        ),
+      );
+    }
+    // One directory per object, under one parent: a shell glob gives factory query all of them.
+    const parent = dirname(preprocess.query.dirs[0]);
+    out.push(
+      `${pad}kept in ${parent}/ (one directory per object); go on with: npm run -s factory -- query ` +
+        `--athena-copy $(printf -- '--data %s ' ${parent}/*) --named quarantine_reasons`,
+    );
+    out.push('');
+  }
 
   const c = plan.calibration;
   out.push(

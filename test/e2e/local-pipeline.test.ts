@@ -51,9 +51,12 @@ describe('the local pipeline, in process (20k rows, 2 files, p = 2 hosts)', () =
   let workDir: string;
   const endpointBefore = process.env.AWS_ENDPOINT_URL;
   const progress: string[] = [];
+  let started: Date;
+  let ended: Date;
 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'e2e-local-'));
+    started = new Date(Date.now() - 1000);
     summary = await runLocalPipeline({
       rows: ROWS,
       files: FILES,
@@ -76,6 +79,7 @@ describe('the local pipeline, in process (20k rows, 2 files, p = 2 hosts)', () =
       keepData: true,
       progress: (line) => progress.push(line),
     });
+    ended = new Date(Date.now() + 1000);
     artifact = JSON.parse(readFileSync(summary.outputs.modelPath, 'utf8')) as ModelArtifact;
     truth = JSON.parse(readFileSync(summary.outputs.truthPath!, 'utf8')) as SyntheticTruth;
   });
@@ -113,6 +117,40 @@ describe('the local pipeline, in process (20k rows, 2 files, p = 2 hosts)', () =
       expect(written).toEqual(expect.arrayContaining(copy));
       expect(f.curatedKeys).toEqual([...written].sort());
     }
+  });
+
+  it("answers the named queries on DuckDB over Athena's copy in curated, each record's origin its raw object", () => {
+    const q = summary.preprocess.query!;
+    expect(q.dirs).toHaveLength(summary.preprocess.files.length);
+    const result = (name: string) => q.results.find((r) => r.name === name)!;
+    const byDay = result('quarantine_reasons_by_day');
+    expect(byDay.columns).toEqual(['day', 'reason', 'records', 'objects']);
+    // Every quarantined record once, under the reasons the stored reports counted.
+    const reasons: Record<string, number> = {};
+    for (const [, reason, records] of byDay.rows)
+      reasons[reason as string] = (reasons[reason as string] ?? 0) + (records as number);
+    expect(reasons).toEqual(summary.preprocess.quarantineByReason);
+    expect(Object.values(reasons).reduce((a, n) => a + n, 0)).toBe(BAD_RECORDS.length);
+    const t = summary.preprocess.totals;
+    expect(result('cleaning_totals').rows).toEqual([[t.rowsIn, t.rowsClean, t.duplicates, t.quarantined]]);
+    // The origin in the copy: the raw key each record came from, and when moto stored that object
+    // during this run (its Last-Modified, whole seconds).
+    const rawKeys = new Set(summary.data.rawKeys.map((k) => k.key));
+    const days = new Set([started, ended].map((d) => d.toISOString().slice(0, 10)));
+    for (const [day] of byDay.rows) expect(days).toContain(day);
+    for (const dir of q.dirs) {
+      for (const line of readFileSync(join(dir, 'athena', 'quarantine.jsonl'), 'utf8')
+        .trimEnd()
+        .split('\n')) {
+        if (line === '') continue;
+        const record = JSON.parse(line) as { source: string; arrived: string };
+        expect(rawKeys).toContain(record.source);
+        const arrived = Date.parse(record.arrived);
+        expect(arrived).toBeGreaterThanOrEqual(Math.floor(started.getTime() / 1000) * 1000);
+        expect(arrived).toBeLessThanOrEqual(ended.getTime());
+      }
+    }
+    expect(formatSummary(summary)).toContain("Query       DuckDB over Athena's copy in curated");
   });
 
   it('sends the rows through Firehose (PutRecordBatch on moto) into raw/ingest/ as gzip JSON Lines objects', () => {
