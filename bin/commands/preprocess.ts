@@ -170,11 +170,11 @@ export async function preprocessFile(
     await closeAll();
     await writeFile(join(out, 'group_stats.csv'), result.groupStatsCsv);
     await writeFile(join(out, 'stats.json'), JSON.stringify(result.stats, null, 2) + '\n');
-    // The origin beside the counts: the reports table's `source` and `arrived`, and the local
-    // engine's for this directory's quarantine and group_stats rows (curated-tables.ts).
+    // The status and origin beside the counts: the reports table's `status`, `source` and `arrived`,
+    // and the local engine's origin for this directory's quarantine and group_stats rows.
     await writeFile(
       join(out, 'report.json'),
-      JSON.stringify({ ...result.report, ...origin }, null, 2) + '\n',
+      JSON.stringify({ ...result.report, status: 'processed', ...origin }, null, 2) + '\n',
     );
     if (copy) {
       const groupStats = curatedTable('group_stats');

@@ -405,9 +405,22 @@ export function reportJsonLine(
   origin: RowOrigin,
 ): string {
   const counts = Object.fromEntries(REPORT_COUNTS.map((k) => [k, report[k]]));
+  return reportLine({ ...counts, status: 'processed', rejection: null }, origin);
+}
+
+/**
+ * A rejected object (a file-level refusal: too large, not UTF-8, no header the schema reads...)
+ * as the one line of Athena's copy of `reports`: no counts, its reason code, its origin.
+ */
+export function rejectionJsonLine(reason: string, origin: RowOrigin): string {
+  const counts = Object.fromEntries(REPORT_COUNTS.map((k) => [k, null]));
+  return reportLine({ ...counts, status: 'rejected', rejection: reason }, origin);
+}
+
+function reportLine(fields: Record<string, unknown>, origin: RowOrigin): string {
   // The report's keys are fixed (REPORT_COUNTS), so its origin keys do not depend on a schema.
   const keys = tableOrigin(curatedTable('reports'), DEFAULT_DATASET_SCHEMA);
-  return `${JSON.stringify({ ...counts, ...originFields(keys, origin) })}\n`;
+  return `${JSON.stringify({ ...fields, ...originFields(keys, origin) })}\n`;
 }
 
 /** The sink's streamed outputs, each the CSV of the curated table of the same name. */

@@ -161,7 +161,11 @@ function schemaColumns(schema: DatasetSchema): TableColumn[] {
   ]);
 }
 
-/** The report's counts (QualityReport), one row per source object. */
+/**
+ * The report's counts (QualityReport), one row per source object; with them `status`
+ * (`processed`, or `rejected`: a file-level refusal, whose counts are null) and `rejection` (the
+ * refusal's reason code, FileRejectionReason; null when processed).
+ */
 export const REPORT_COUNTS = [
   'rowsIn',
   'linesIn',
@@ -243,12 +247,16 @@ export const CURATED_TABLES: readonly CuratedTable[] = [
     format: 'json',
     fileColumns: () =>
       named(
-        REPORT_COUNTS.map((c) => [c, 'BIGINT'] as const),
+        [
+          ...REPORT_COUNTS.map((c) => [c, 'BIGINT'] as const),
+          ['status', 'VARCHAR'],
+          ['rejection', 'VARCHAR'],
+        ],
         ORIGIN_NAMES,
       ),
     origin: true,
     description:
-      'One data-quality report per source object: rows in, clean, duplicates, quarantined, source object and its arrival',
+      'One report per source object: processed (rows in, clean, duplicates, quarantined) or rejected (why), source object and its arrival',
   }),
 ];
 

@@ -28,7 +28,7 @@ function column(schema: DatasetSchema, source: string): string {
 /**
  * The named queries a schema supports: quality by line and day only where it has a timestamp
  * and an id; rows and anomalies per category; quarantine reasons, overall and per day of
- * arrival; the cleaning totals.
+ * arrival; objects refused whole per day of arrival; the cleaning totals.
  */
 export function namedQueries(
   schema: DatasetSchema,
@@ -86,6 +86,14 @@ export function namedQueries(
       sql:
         'SELECT substr(arrived, 1, 10) AS day, reason, count(*) AS records, count(DISTINCT source) AS objects ' +
         'FROM quarantine GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2',
+    },
+    {
+      name: 'rejected_objects_by_day',
+      description:
+        'source objects refused whole (too large, not UTF-8, a header the schema cannot read...) per UTC day of arrival and reason',
+      sql:
+        'SELECT substr(arrived, 1, 10) AS day, rejection AS reason, count(*) AS objects FROM reports ' +
+        "WHERE status = 'rejected' GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2",
     },
     {
       name: 'cleaning_totals',

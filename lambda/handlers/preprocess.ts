@@ -70,7 +70,13 @@ import {
 } from '../adapters/s3-objects';
 import { FileRejectedError, ValidationError } from '../core/errors';
 import { INPUT_SUFFIXES, inputKind, layoutKey } from '../core/input-key';
-import { athenaJsonLines, reportJsonLine, withAthenaCopy, type StreamedTable } from '../core/athena-copy';
+import {
+  athenaJsonLines,
+  rejectionJsonLine,
+  reportJsonLine,
+  withAthenaCopy,
+  type StreamedTable,
+} from '../core/athena-copy';
 import { curatedTable, type RowOrigin } from '../core/curated-tables';
 import {
   ATHENA_COPY_KINDS,
@@ -262,6 +268,12 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
       ...rejection,
     };
     await putSmallObject(s3, config.curatedBucket, keys.rejection, json(record), JSON_TYPE);
+    // The reports table has a row for a refused object too: no counts, its reason, its origin.
+    if (config.athenaCopy) {
+      const origin: RowOrigin = { source: object.key, arrived: lastModified ?? null };
+      const line = rejectionJsonLine(error.reason, origin);
+      await putSmallObject(s3, config.curatedBucket, keys.athenaReport, line, JSON_LINES_TYPE);
+    }
     await putSmallObject(s3, config.curatedBucket, keys.report, json(report), JSON_TYPE);
     logger.warn('file rejected', { reason: error.reason, message: error.message });
     metrics.addMetric('FilesRejected', MetricUnit.Count, 1);
@@ -270,7 +282,11 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
       status: 'rejected',
       reason: error.reason,
       message: error.message,
-      outputs: { report: keys.report, rejection: keys.rejection },
+      outputs: {
+        report: keys.report,
+        rejection: keys.rejection,
+        ...(config.athenaCopy ? { athenaReport: keys.athenaReport } : {}),
+      },
     };
   }
 

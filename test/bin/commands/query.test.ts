@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run as preprocess } from '../../../bin/commands/preprocess';
-import { openCuratedDb, run as query } from '../../../bin/commands/query';
+import { athenaCopyFile, openCuratedDb, run as query } from '../../../bin/commands/query';
+import { rejectionJsonLine, reportJsonLine } from '../../../lambda/core/athena-copy';
 import { DEFAULT_DATASET_SCHEMA, type DatasetSchema } from '../../../lambda/core/dataset-schema';
 import { curatedTable, sqlColumnName } from '../../../lambda/core/curated-tables';
 import { namedQueries } from '../../../lambda/core/named-queries';
@@ -140,8 +141,11 @@ describe('factory query', () => {
         'anomalies_by_category',
         'quarantine_reasons',
         'quarantine_reasons_by_day',
+        'rejected_objects_by_day',
         'cleaning_totals',
       ]);
+      // Nothing was refused here.
+      expect(byName.get('rejected_objects_by_day')!.rows).toEqual([]);
       expect(total('quality_by_line_and_day', 'rows')).toBe(report.rowsClean);
       expect(total('rows_by_category', 'rows')).toBe(report.rowsClean);
       expect(total('anomalies_by_category', 'rows')).toBe(report.rowsClean);
@@ -201,6 +205,43 @@ describe('factory query', () => {
       query(['--data', generated, '--json', 'SELECT (SELECT count(*) FROM group_stats) AS g']),
     );
     expect(JSON.parse(twice.out)).toEqual({ r: 1, g: JSON.parse(once.out).g, c: report.rowsClean });
+  });
+
+  it('counts the objects refused whole per day of arrival, from the reports rows the handler writes for them', async () => {
+    // Athena's copy of three objects' reports as the handler writes them: one processed, two
+    // refused (rejectionJsonLine), on two days.
+    const dirs = [0, 1, 2].map((i) => join(root, `reports-${i}`));
+    const lines = [
+      reportJsonLine(report as unknown as Parameters<typeof reportJsonLine>[0], {
+        source: 'ingest/2026/11/30/a.jsonl.gz',
+        arrived: '2026-11-30T10:00:00.000Z',
+      }),
+      rejectionJsonLine('not_utf8', { source: 'production/b.csv', arrived: '2026-11-30T11:00:00.000Z' }),
+      rejectionJsonLine('too_large', { source: 'production/c.csv', arrived: '2026-12-01T09:00:00.000Z' }),
+    ];
+    for (const [i, dir] of dirs.entries()) {
+      mkdirSync(join(dir, 'athena'), { recursive: true });
+      writeFileSync(athenaCopyFile(dir, curatedTable('reports')), lines[i]);
+    }
+    const data = dirs.flatMap((d) => ['--data', d]);
+    const run = async (args: string[]) => {
+      const { code, out } = await capture(() => query([...data, '--athena-copy', '--json', ...args]));
+      expect(code).toBe(0);
+      return out.split('\n').map((l) => JSON.parse(l) as unknown);
+    };
+    expect(await run(['--named', 'rejected_objects_by_day'])).toEqual([
+      { day: '2026-11-30', reason: 'not_utf8', objects: 1 },
+      { day: '2026-12-01', reason: 'too_large', objects: 1 },
+    ]);
+    // The refused objects add no rows to the totals.
+    expect(await run(['--named', 'cleaning_totals'])).toEqual([
+      {
+        rows_in: report.rowsIn,
+        rows_clean: report.rowsClean,
+        duplicates: report.duplicates,
+        quarantined: report.quarantined,
+      },
+    ]);
   });
 
   it('names a directory whose report.json is not JSON', async () => {

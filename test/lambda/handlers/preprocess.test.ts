@@ -23,7 +23,12 @@ import { gzipSync } from 'node:zlib';
 import type { PreprocessConfig } from '../../../lambda/core/env/preprocess';
 import { DEFAULT_DATASET_SCHEMA, encodeSchema } from '../../../lambda/core/dataset-schema';
 import { athenaJsonLines } from '../../../lambda/core/athena-copy';
-import { athenaTablePrefix, curatedTable, CURATED_TABLES } from '../../../lambda/core/curated-tables';
+import {
+  athenaTablePrefix,
+  curatedTable,
+  CURATED_TABLES,
+  REPORT_COUNTS,
+} from '../../../lambda/core/curated-tables';
 import { ATHENA_COPY_KINDS, outputKeys, type OutputKeys } from '../../../lambda/core/object-keys';
 import { athenaCopyFile, openCuratedDb } from '../../../bin/commands/query';
 import { preprocessBytes } from '../../../lambda/core/preprocess';
@@ -212,7 +217,15 @@ describe('preprocess handler (mocked S3)', () => {
     expect(out.results[0]).toMatchObject({ key: 'in/big file.csv', status: 'rejected', reason: 'too_large' });
     expect(s3Mock).not.toHaveReceivedCommand(GetObjectCommand);
     const keys = outputKeys({ key: 'in/big file.csv', versionId: 'v9' });
-    expect(putKeys()).toEqual([keys.rejection, keys.report]);
+    expect(putKeys()).toEqual([keys.rejection, keys.athenaReport, keys.report]);
+    // The reports table's row for it: no counts, the reason, the origin.
+    expect(JSON.parse(putBody(keys.athenaReport))).toEqual({
+      ...Object.fromEntries(REPORT_COUNTS.map((k) => [k, null])),
+      status: 'rejected',
+      rejection: 'too_large',
+      source: 'in/big file.csv',
+      arrived: LAST_MODIFIED,
+    });
     expect(puts().every((p) => p.Bucket === CURATED)).toBe(true);
     expect(JSON.parse(putBody(keys.report))).toMatchObject({
       status: 'rejected',
@@ -304,12 +317,17 @@ describe('preprocess handler (mocked S3)', () => {
       for (const name of ['clean', 'train', 'quarantine'] as const)
         writeFileSync(join(dir, `${name}.csv`), putBody(keys[name]));
       writeFileSync(join(dir, 'group_stats.csv'), putBody(keys.groupStats));
-      // The stored report's origin as factory preprocess records it (source, arrived).
+      // The stored report's status and origin as factory preprocess records them.
       const stored = JSON.parse(putBody(keys.report));
       expect(stored.input).toMatchObject({ key: 'lines/l2.csv', lastModified: LAST_MODIFIED });
       writeFileSync(
         join(dir, 'report.json'),
-        JSON.stringify({ ...stored.quality, source: stored.input.key, arrived: stored.input.lastModified }),
+        JSON.stringify({
+          ...stored.quality,
+          status: stored.status,
+          source: stored.input.key,
+          arrived: stored.input.lastModified,
+        }),
       );
       mkdirSync(join(dir, 'athena'));
       for (const table of CURATED_TABLES) {
@@ -402,7 +420,7 @@ describe('preprocess handler (mocked S3)', () => {
     const out = await build()(eventBridge('bin.csv', bytes.length, 'v1'));
     expect(out.results[0]).toMatchObject({ status: 'rejected' });
     const keys = outputKeys({ key: 'bin.csv', versionId: 'v1' });
-    expect(putKeys()).toEqual([keys.rejection, keys.report]);
+    expect(putKeys()).toEqual([keys.rejection, keys.athenaReport, keys.report]);
   });
 });
 
@@ -457,7 +475,7 @@ describe('preprocess handler: keys of any case and gzip objects', () => {
     const out = await processes('cut.csv.gz', cut);
     expect(out.results[0]).toMatchObject({ status: 'rejected', reason: 'bad_gzip' });
     const keys = outputKeys({ key: 'cut.csv.gz.csv', versionId: 'v1' });
-    expect(putKeys()).toEqual([keys.rejection, keys.report]);
+    expect(putKeys()).toEqual([keys.rejection, keys.athenaReport, keys.report]);
   });
 
   it('refuses a gzip object that inflates past MAX_OBJECT_BYTES as too_large', async () => {
@@ -697,8 +715,9 @@ describe('preprocess handler: only the current version of a raw key has outputs'
     curatedHolds(processedKeys(v1));
     const out = await build()(eventBridge('a.csv', 2_000_000, 'v2'));
     expect(out.results[0]).toMatchObject({ status: 'rejected', reason: 'too_large', deleted: 11 });
-    // A rejected version has no rows, so no copy either: the older version's copy goes.
-    expect(putKeys()).toEqual([v2.rejection, v2.report]);
+    // A rejected version has no rows, so no copy of them either (only its reports row): the
+    // older version's copy goes.
+    expect(putKeys()).toEqual([v2.rejection, v2.athenaReport, v2.report]);
     // The rejection says when the refused version arrived, as a processed report does.
     for (const key of [v2.rejection, v2.report])
       expect(JSON.parse(putBody(key)).input).toMatchObject({ key: 'a.csv', lastModified: LAST_MODIFIED });
