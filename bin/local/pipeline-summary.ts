@@ -37,6 +37,8 @@ export interface QuarantinedRow {
 export interface QueryCopySummary {
   /** The directories the copies were fetched into (`factory query --data DIR --athena-copy`). */
   readonly dirs: readonly string[];
+  /** The dataset schema they are read with (`factory query --schema`). */
+  readonly schemaPath: string;
   readonly results: readonly {
     readonly name: string;
     readonly columns: readonly string[];

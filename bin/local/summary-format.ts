@@ -150,6 +150,10 @@ export function formatSummary(summary: LocalPipelineSummary): string {
       "Query       DuckDB over Athena's copy in curated, read as the Glue tables declare (Athena's stand-in):",
     );
     for (const r of preprocess.query.results) {
+      if (r.rows.length === 0) {
+        out.push(`${pad}${r.name}: none`);
+        continue;
+      }
       out.push(`${pad}${r.name}:`);
       const text = (v: unknown) =>
         v === null || v === undefined ? '' : typeof v === 'number' ? int(v) : String(v);
@@ -165,7 +169,8 @@ export function formatSummary(summary: LocalPipelineSummary): string {
     const parent = dirname(preprocess.query.dirs[0]);
     out.push(
       `${pad}kept in ${parent}/ (one directory per object); go on with: npm run -s factory -- query ` +
-        `--athena-copy $(printf -- '--data %s ' ${parent}/*) --named quarantine_reasons`,
+        `--athena-copy --schema '${preprocess.query.schemaPath}' $(printf -- '--data %s ' '${parent}'/*) ` +
+        `--named quarantine_reasons`,
     );
     out.push('');
   }

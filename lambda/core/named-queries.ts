@@ -13,6 +13,8 @@ import { curatedTable, sqlIdentifier as q, type TableColumn } from './curated-ta
 
 export interface NamedQuery {
   readonly name: string;
+  /** The curated tables it reads (a run with none of an object's rows lacks some). */
+  readonly tables: readonly string[];
   readonly description: string;
   readonly sql: string;
 }
@@ -43,6 +45,7 @@ export function namedQueries(
   if (schema.timestamp !== undefined && line !== undefined) {
     queries.push({
       name: 'quality_by_line_and_day',
+      tables: ['clean'],
       description: `rows and ${schema.target} (mean, min, max) per ${line} and UTC day`,
       sql:
         `SELECT ${column(schema, line)} AS line, substr(${column(schema, schema.timestamp)}, 1, 10) AS day, ` +
@@ -53,6 +56,7 @@ export function namedQueries(
   queries.push(
     {
       name: 'rows_by_category',
+      tables: ['clean'],
       description: `clean rows and mean ${schema.target} per ${schema.category}`,
       sql:
         `SELECT ${category} AS category, count(*) AS rows, avg(${target}) AS mean_target ` +
@@ -60,6 +64,7 @@ export function namedQueries(
     },
     {
       name: 'anomalies_by_category',
+      tables: ['clean'],
       description: `clean rows per ${schema.category} whose ${schema.target} is over ${z} standard deviations from the ${schema.category}'s mean`,
       // Window aggregates and stddev_samp are in both engines; the CASE keeps count portable.
       sql:
@@ -72,6 +77,7 @@ export function namedQueries(
     },
     {
       name: 'quarantine_reasons',
+      tables: ['quarantine'],
       description: 'quarantined records per reason, and the source objects they came from',
       sql:
         'SELECT reason, count(*) AS records, count(DISTINCT source) AS objects FROM quarantine ' +
@@ -79,6 +85,7 @@ export function namedQueries(
     },
     {
       name: 'quarantine_reasons_by_day',
+      tables: ['quarantine'],
       description:
         'quarantined records per UTC day their source object arrived (a Firehose object: its delivery) and reason',
       // `arrived` is the object's arrival, not the record's own time: a quarantined record's
@@ -89,6 +96,7 @@ export function namedQueries(
     },
     {
       name: 'rejected_objects_by_day',
+      tables: ['reports'],
       description:
         'source objects refused whole (too large, not UTF-8, a header the schema cannot read...) per UTC day of arrival and reason',
       sql:
@@ -97,6 +105,7 @@ export function namedQueries(
     },
     {
       name: 'cleaning_totals',
+      tables: ['reports'],
       description: 'rows in, clean, duplicates and quarantined over every source object',
       sql:
         'SELECT sum(rows_in) AS rows_in, sum(rows_clean) AS rows_clean, sum(duplicates) AS duplicates, ' +

@@ -12,7 +12,8 @@
  *   quarantine/<base>/<token>.json    a rejected file: why (only when the whole file is rejected)
  *   athena/<table>/<base>/<token>.jsonl  Athena's copy (athena-copy.ts) of clean, train,
  *                                     quarantine, group_stats and reports: one folder per Glue
- *                                     table (curated-tables.ts athenaTablePrefix), processed only
+ *                                     table (curated-tables.ts athenaTablePrefix); a rejected
+ *                                     file gets only its reports row (with the query stack only)
  *
  * `<token>` names the version: `v-<versionId>` when the bucket is versioned, else `e-<etag>`, else
  * `unversioned`; the id is percent-encoded so it never holds `/` or `.` (so the last `/` and first

@@ -5,7 +5,7 @@ import { run as preprocess } from '../../../bin/commands/preprocess';
 import { athenaCopyFile, openCuratedDb, run as query } from '../../../bin/commands/query';
 import { rejectionJsonLine, reportJsonLine } from '../../../lambda/core/athena-copy';
 import { DEFAULT_DATASET_SCHEMA, type DatasetSchema } from '../../../lambda/core/dataset-schema';
-import { curatedTable, sqlColumnName } from '../../../lambda/core/curated-tables';
+import { curatedTable, CURATED_TABLES, sqlColumnName } from '../../../lambda/core/curated-tables';
 import { namedQueries } from '../../../lambda/core/named-queries';
 import { generateSyntheticCsv } from '../../../lambda/core/synthetic-data';
 
@@ -122,6 +122,16 @@ describe('factory query', () => {
     );
     expect(code).toBe(0);
     expect(out).toBe(`n\n${report.rowsClean}`);
+  });
+
+  it('lists, for each named query, exactly the curated tables its SQL reads', () => {
+    const names = new Set(CURATED_TABLES.map((t) => t.name));
+    for (const n of namedQueries(DEFAULT_DATASET_SCHEMA)) {
+      const read = [
+        ...new Set([...n.sql.matchAll(/\bFROM (\w+)/g)].map((m) => m[1]).filter((t) => names.has(t))),
+      ];
+      expect({ query: n.name, tables: [...n.tables].sort() }).toEqual({ query: n.name, tables: read.sort() });
+    }
   });
 
   it('runs every named query of the default schema, each agreeing with the report', async () => {

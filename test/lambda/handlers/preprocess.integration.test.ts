@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMoto, useMotoEnvironment, type MotoServer } from '../../../bin/local/moto-server';
 import { DEFAULT_DATASET_SCHEMA, encodeSchema } from '../../../lambda/core/dataset-schema';
-import { athenaJsonLines, reportJsonLine } from '../../../lambda/core/athena-copy';
+import { athenaJsonLines, rejectionJsonLine, reportJsonLine } from '../../../lambda/core/athena-copy';
 import { curatedTable } from '../../../lambda/core/curated-tables';
 import { outputKeys, parseOutputKey } from '../../../lambda/core/object-keys';
 import { preprocessBytes } from '../../../lambda/core/preprocess';
@@ -346,6 +346,11 @@ describe('preprocess handler against moto_server', () => {
     for (const kind of ['clean', 'train', 'quarantine', 'stats', 'groupStats'] as const) {
       await expect(s3.send(new GetObjectCommand({ Bucket: CURATED, Key: k[kind] }))).rejects.toThrow();
     }
+    // Its row in the reports table's copy, kept by the settle step: no counts, the reason, the origin.
+    expect((await getBytes(CURATED, k.athenaReport)).bytes.toString('utf8')).toBe(
+      rejectionJsonLine('too_large', { source: key, arrived: report.input.lastModified as string }),
+    );
+    expect(report.input.lastModified).toMatch(/^\d{4}-\d\d-\d\dT/);
   });
 
   it('rejects a file the core cannot read (missing schema column) without clean output', async () => {

@@ -708,6 +708,23 @@ describe('preprocess handler: only the current version of a raw key has outputs'
     expect(deleted()).toEqual([[...athenaKeys(v1)].sort()]);
   });
 
+  it('a rejected version keeps its reports row in the copy, and writes none without the query stack', async () => {
+    currentIs('v2');
+    const v2 = outputKeys({ key: 'a.csv', versionId: 'v2' });
+    // The listing holds this version's rejection outputs and its reports row (a replay).
+    curatedHolds([v2.report, v2.rejection, v2.athenaReport]);
+    const kept = await build()(eventBridge('a.csv', 2_000_000, 'v2'));
+    expect(kept.results[0]).toMatchObject({ status: 'rejected', deleted: 0 });
+    expect(deleted()).toEqual([]);
+    s3Mock.resetHistory();
+    const off = await build({ config: { ...config, athenaCopy: false } })(
+      eventBridge('a.csv', 2_000_000, 'v2'),
+    );
+    expect(off.results[0]).toMatchObject({ status: 'rejected', deleted: 1 });
+    expect(putKeys()).toEqual([v2.rejection, v2.report]);
+    expect(deleted()).toEqual([[v2.athenaReport]]);
+  });
+
   it("a rejected current version also replaces the older version's outputs", async () => {
     currentIs('v2');
     const v1 = outputKeys({ key: 'a.csv', versionId: 'v1' });

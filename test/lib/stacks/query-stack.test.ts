@@ -111,6 +111,8 @@ describe('query stack', () => {
         StorageDescriptor: Match.objectLike({
           Columns: Match.arrayWith([
             { Name: 'rows_in', Type: 'bigint', Comment: 'rowsIn' },
+            { Name: 'status', Type: 'string', Comment: 'status' },
+            { Name: 'rejection', Type: 'string', Comment: 'rejection' },
             { Name: 'source', Type: 'string', Comment: 'source' },
             { Name: 'arrived', Type: 'string', Comment: 'arrived' },
           ]),
