@@ -115,6 +115,9 @@ export async function openCuratedDb(
   const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
   const db = await instance.connect();
   const tables: string[] = [];
+  // Each directory's origin, read from its report once for every per-object table.
+  const origins = new Map<string, RowOrigin>();
+  const originOf = (dir: string) => origins.get(dir) ?? origins.set(dir, dirOrigin(dir)).get(dir)!;
   for (const table of CURATED_TABLES) {
     const fileOf = (d: string) => (options.athenaCopy ? athenaCopyFile(d, table) : join(d, table.file));
     const withFile = dirs.filter((d) => existsSync(fileOf(d)));
@@ -144,7 +147,11 @@ export async function openCuratedDb(
             .getRows()
             .map((r) => String(r[0])),
         );
-      const present = await header(list);
+      // A per-object table is read file by file (below): the union of their headers is the list's.
+      const headers: ReadonlySet<string>[] = [];
+      for (const fileList of table.origin ? files.map((f) => `[${sqlString(f)}]`) : [list])
+        headers.push(await header(fileList));
+      const present = new Set(headers.flatMap((h) => [...h]));
       const missing = fileColumns.filter((c) => !present.has(c.source)).map((c) => c.source);
       if (missing.length > 0)
         throw new UsageError(`${table.file}: no column ${missing.map((m) => JSON.stringify(m)).join(', ')}`);
@@ -162,7 +169,7 @@ export async function openCuratedDb(
         for (const [i, file] of files.entries()) {
           const one = `[${sqlString(file)}]`;
           parts.push(
-            `SELECT *, ${originSelect(origin, dirOrigin(withFile[i]))} FROM ${read(one, await header(one))}`,
+            `SELECT *, ${originSelect(origin, originOf(withFile[i]))} FROM ${read(one, headers[i])}`,
           );
         }
         source = `(${parts.join(' UNION ALL BY NAME ')})`;
@@ -188,12 +195,13 @@ export async function openCuratedDb(
   };
 }
 
-const plain = (value: unknown): unknown =>
+/** A value DuckDB returned as plain JSON data: a BIGINT as a number, or as text past 2^53. */
+export const plainValue = (value: unknown): unknown =>
   typeof value === 'bigint' ? (Number.isSafeInteger(Number(value)) ? Number(value) : String(value)) : value;
 
 /** The result as a table a person reads: a header, then one line per row. */
 export function formatResult(result: QueryResult): string {
-  const text = (v: unknown) => (v === null || v === undefined ? '' : String(plain(v)));
+  const text = (v: unknown) => (v === null || v === undefined ? '' : String(plainValue(v)));
   const cells = [result.columns.map(String), ...result.rows.map((row) => row.map(text))];
   const widths = result.columns.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
   return cells
@@ -265,7 +273,9 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (values.json) {
       for (const row of result.rows) {
-        console.log(JSON.stringify(Object.fromEntries(result.columns.map((c, i) => [c, plain(row[i])]))));
+        console.log(
+          JSON.stringify(Object.fromEntries(result.columns.map((c, i) => [c, plainValue(row[i])]))),
+        );
       }
     } else {
       console.log(formatResult(result));

@@ -191,6 +191,11 @@ function inputOf(
   };
 }
 
+/** Where an object's rows came from and when that version arrived, for the per-object tables. */
+function originOf(object: Pick<ObjectCreated, 'key'>, lastModified: string | undefined): RowOrigin {
+  return { source: object.key, arrived: lastModified ?? null };
+}
+
 type Streamed = 'clean' | 'train' | 'quarantine' | (typeof ATHENA_COPY_KINDS)[StreamedTable];
 
 /**
@@ -270,8 +275,7 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
     await putSmallObject(s3, config.curatedBucket, keys.rejection, json(record), JSON_TYPE);
     // The reports table has a row for a refused object too: no counts, its reason, its origin.
     if (config.athenaCopy) {
-      const origin: RowOrigin = { source: object.key, arrived: lastModified ?? null };
-      const line = rejectionJsonLine(error.reason, origin);
+      const line = rejectionJsonLine(error.reason, originOf(object, lastModified));
       await putSmallObject(s3, config.curatedBucket, keys.athenaReport, line, JSON_LINES_TYPE);
     }
     await putSmallObject(s3, config.curatedBucket, keys.report, json(report), JSON_TYPE);
@@ -326,7 +330,7 @@ export function createPreprocessHandler(deps: PreprocessDeps) {
     const size = object.size ?? current!.size;
     // Where the rows came from and when that version arrived, for the per-object tables.
     const lastModified = current!.lastModified;
-    const origin: RowOrigin = { source: object.key, arrived: lastModified ?? null };
+    const origin = originOf(object, lastModified);
     if (size > config.maxObjectBytes) {
       const error = new FileRejectedError(
         'too_large',

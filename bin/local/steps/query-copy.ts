@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { athenaCopyFile, openCuratedDb } from '../../commands/query';
+import { athenaCopyFile, openCuratedDb, plainValue } from '../../commands/query';
 import { curatedTable } from '../../../lambda/core/curated-tables';
 import { encodeSchema, type DatasetSchema } from '../../../lambda/core/dataset-schema';
 import { namedQueries } from '../../../lambda/core/named-queries';
@@ -31,8 +31,6 @@ export const SHOWN_QUERIES = [
   'rejected_objects_by_day',
   'cleaning_totals',
 ] as const;
-
-const plain = (value: unknown): unknown => (typeof value === 'bigint' ? Number(value) : value);
 
 export async function queryCopy(
   clock: RunClock,
@@ -52,10 +50,9 @@ export async function queryCopy(
       await pipeline(res.Body as Readable, createWriteStream(path));
     };
     for (const [i, f] of options.files.entries()) {
-      const outputs = (f.outputs ?? {}) as Readonly<Record<string, string | undefined>>;
       // A processed object has all three; a rejected one only its reports row.
       const keys = FETCHED_TABLES.flatMap((t) => {
-        const key = outputs[ATHENA_COPY_KINDS[t]];
+        const key = f.outputs?.[ATHENA_COPY_KINDS[t]];
         return key === undefined ? [] : [[t, key] as const];
       });
       if (keys.length === 0) continue;
@@ -79,7 +76,11 @@ export async function queryCopy(
       );
       for (const named of shown) {
         const r = await db.run(named.sql);
-        results.push({ name: named.name, columns: r.columns, rows: r.rows.map((row) => row.map(plain)) });
+        results.push({
+          name: named.name,
+          columns: r.columns,
+          rows: r.rows.map((row) => row.map(plainValue)),
+        });
       }
       return { dirs, schemaPath, results };
     } finally {
