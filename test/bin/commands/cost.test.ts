@@ -1,18 +1,8 @@
 import { contextPairs, run } from '../../../bin/commands/cost';
+import { captureOutput } from '../../support/console-capture';
 
 /** Runs `factory cost ARGS` in-process: its exit code and what it printed. */
-async function cost(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((line: string) => void out.push(line));
-  const error = jest.spyOn(console, 'error').mockImplementation((line: string) => void err.push(line));
-  try {
-    return { code: await run(args), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const cost = (args: string[]) => captureOutput(() => run(args));
 
 describe('factory cost', () => {
   it('prints the documented JSON for the default dev configuration: idle, per run, per million, items', async () => {

@@ -22,6 +22,7 @@ import { runEvaluate } from '../../../lambda/handlers/evaluate';
 import { runPromote } from '../../../lambda/handlers/promote';
 import { silentMetrics } from '../../support/emf';
 import { syntheticModel } from '../../support/synthetic-model';
+import { captureOutput } from '../../support/console-capture';
 
 const REGION = 'eu-west-1';
 const BUCKET = 'rollback-models';
@@ -32,19 +33,6 @@ let sagemaker: SageMakerClient;
 let older: ModelArtifact;
 let newer: ModelArtifact;
 const saved = { ...process.env };
-
-async function capture(f: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((line: string) => void out.push(line));
-  const error = jest.spyOn(console, 'error').mockImplementation((line: string) => void err.push(line));
-  try {
-    return { code: await f(), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
 
 const train = (ridge: number, at: string) => syntheticModel({ rows: 3000, seed: 9, ridge, trainedAt: at });
 
@@ -122,7 +110,7 @@ afterAll(async () => {
 
 describe('factory models against S3 on moto_server', () => {
   it('lists every kept version newest first, marking the served one and each registry status', async () => {
-    const { code, out } = await capture(() => models(['list', '--bucket', BUCKET]));
+    const { code, out } = await captureOutput(() => models(['list', '--bucket', BUCKET]));
     expect(code).toBe(0);
     const lines = out.split('\n');
     expect(lines).toHaveLength(3);
@@ -133,7 +121,7 @@ describe('factory models against S3 on moto_server', () => {
   });
 
   it('shows one version: served or not, metrics, lineage, capacity and its package', async () => {
-    const { code, out } = await capture(() => models(['show', older.version, '--bucket', BUCKET]));
+    const { code, out } = await captureOutput(() => models(['show', older.version, '--bucket', BUCKET]));
     expect(code).toBe(0);
     expect(out).toContain(`version   ${older.version}\n`);
     expect(out).toContain('servable  yes');
@@ -147,7 +135,7 @@ describe('factory models against S3 on moto_server', () => {
 
   it('refuses a version that does not exist, leaving the pointer as it was', async () => {
     const before = await text('models/current.json');
-    const { code, err } = await capture(() =>
+    const { code, err } = await captureOutput(() =>
       models(['rollback', '20200101T000000Z-000000000000', '--bucket', BUCKET]),
     );
     expect(code).toBe(1);
@@ -159,7 +147,7 @@ describe('factory models against S3 on moto_server', () => {
 
   it('refuses a version that fails the servable check, naming the problem; the pointer is unchanged', async () => {
     const before = await text('models/current.json');
-    const { code, err } = await capture(() =>
+    const { code, err } = await captureOutput(() =>
       models(['rollback', '20240503T000000Z-unservable00', '--bucket', BUCKET]),
     );
     expect(code).toBe(1);
@@ -172,7 +160,7 @@ describe('factory models against S3 on moto_server', () => {
   it('rolls back: the pointer names the older version, its package Approved and the replaced one Rejected', async () => {
     const olderArn = JSON.parse(await text(`models/${older.version}/registry.json`)).packageArn as string;
     const newerArn = JSON.parse(await text(`models/${newer.version}/registry.json`)).packageArn as string;
-    const { code, out } = await capture(() => models(['rollback', older.version, '--bucket', BUCKET]));
+    const { code, out } = await captureOutput(() => models(['rollback', older.version, '--bucket', BUCKET]));
     expect(code).toBe(0);
     expect(out).toContain(
       `rolled back: models/current.json in s3://${BUCKET} → ${older.version} (was ${newer.version})`,
@@ -205,7 +193,7 @@ describe('factory models against S3 on moto_server', () => {
         Body: '{"not":"a record"}',
       }),
     );
-    const { code, out } = await capture(() =>
+    const { code, out } = await captureOutput(() =>
       models(['rollback', newer.version, '--bucket', BUCKET, '--registry', GROUP]),
     );
     expect(code).toBe(0);
@@ -214,7 +202,7 @@ describe('factory models against S3 on moto_server', () => {
   });
 
   it('answers a usage error with one line naming it', async () => {
-    const { code, err } = await capture(() => models(['rollback', '--bucket', BUCKET]));
+    const { code, err } = await captureOutput(() => models(['rollback', '--bucket', BUCKET]));
     expect(code).toBe(1);
     expect(err).toBe(
       'factory models: rollback needs a VERSION (factory models list shows them) (factory models --help)',
@@ -243,7 +231,7 @@ describe('factory models on a directory laid out as the bucket', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('rolls back the pointer file and says no registry record was found', async () => {
-    const { code, out } = await capture(() => models(['rollback', older.version, '--dir', dir]));
+    const { code, out } = await captureOutput(() => models(['rollback', older.version, '--dir', dir]));
     expect(code).toBe(0);
     expect(out).toContain(`→ ${older.version} (was ${newer.version})`);
     expect(out).toContain(
@@ -254,7 +242,9 @@ describe('factory models on a directory laid out as the bucket', () => {
 
   it('refuses a missing version with the pointer file unchanged', async () => {
     const before = readFileSync(join(dir, 'models', 'current.json'), 'utf8');
-    const { code } = await capture(() => models(['rollback', '20200101T000000Z-000000000000', '--dir', dir]));
+    const { code } = await captureOutput(() =>
+      models(['rollback', '20200101T000000Z-000000000000', '--dir', dir]),
+    );
     expect(code).toBe(1);
     expect(readFileSync(join(dir, 'models', 'current.json'), 'utf8')).toBe(before);
   });

@@ -8,22 +8,9 @@ import { DEFAULT_DATASET_SCHEMA, type DatasetSchema } from '../../../lambda/core
 import { curatedTable, CURATED_TABLES, sqlColumnName } from '../../../lambda/core/curated-tables';
 import { namedQueries } from '../../../lambda/core/named-queries';
 import { generateSyntheticCsv } from '../../../lambda/core/synthetic-data';
+import { captureOutput } from '../../support/console-capture';
 
 const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'csv', 'own-data');
-
-/** Runs a command in-process; its exit code and what it printed. */
-async function capture(f: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((line: string) => void out.push(line));
-  const error = jest.spyOn(console, 'error').mockImplementation((line: string) => void err.push(line));
-  try {
-    return { code: await f(), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
 
 /**
  * Clean rows more than 3 sample standard deviations of quality from their category's mean,
@@ -107,17 +94,17 @@ describe('factory query', () => {
   beforeAll(async () => {
     const csv = join(root, 'line.csv');
     writeFileSync(csv, generateSyntheticCsv({ rows: 3000, seed: 7 }).files[0]);
-    expect((await capture(() => preprocess([csv, '--out', generated]))).code).toBe(0);
+    expect((await captureOutput(() => preprocess([csv, '--out', generated]))).code).toBe(0);
     report = JSON.parse(readFileSync(join(generated, 'report.json'), 'utf8')) as Report;
     const schema = join(FIXTURES, 'predictive-maintenance.schema.json');
     const input = join(FIXTURES, 'predictive-maintenance.csv');
-    expect((await capture(() => preprocess([input, '--out', own, '--schema', schema]))).code).toBe(0);
+    expect((await captureOutput(() => preprocess([input, '--out', own, '--schema', schema]))).code).toBe(0);
     ownReport = JSON.parse(readFileSync(join(own, 'report.json'), 'utf8')) as Report;
   }, 60_000);
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it("prints the report's clean row count for SELECT count(*) FROM clean", async () => {
-    const { code, out } = await capture(() =>
+    const { code, out } = await captureOutput(() =>
       query(['--data', generated, 'SELECT count(*) AS n FROM clean']),
     );
     expect(code).toBe(0);
@@ -196,12 +183,12 @@ describe('factory query', () => {
   });
 
   it('makes one table of several directories', async () => {
-    const { out } = await capture(() =>
+    const { out } = await captureOutput(() =>
       query(['--data', generated, '--data', own, '--json', 'SELECT count(*) AS n FROM reports']),
     );
     expect(JSON.parse(out)).toEqual({ n: 2 });
     // A directory given twice is read once, in every table.
-    const twice = await capture(() =>
+    const twice = await captureOutput(() =>
       query([
         '--data',
         generated,
@@ -211,7 +198,7 @@ describe('factory query', () => {
         'SELECT (SELECT count(*) FROM reports) AS r, (SELECT count(*) FROM group_stats) AS g, (SELECT count(*) FROM clean) AS c',
       ]),
     );
-    const once = await capture(() =>
+    const once = await captureOutput(() =>
       query(['--data', generated, '--json', 'SELECT (SELECT count(*) FROM group_stats) AS g']),
     );
     expect(JSON.parse(twice.out)).toEqual({ r: 1, g: JSON.parse(once.out).g, c: report.rowsClean });
@@ -235,7 +222,7 @@ describe('factory query', () => {
     }
     const data = dirs.flatMap((d) => ['--data', d]);
     const run = async (args: string[]) => {
-      const { code, out } = await capture(() => query([...data, '--athena-copy', '--json', ...args]));
+      const { code, out } = await captureOutput(() => query([...data, '--athena-copy', '--json', ...args]));
       expect(code).toBe(0);
       return out.split('\n').map((l) => JSON.parse(l) as unknown);
     };
@@ -259,7 +246,9 @@ describe('factory query', () => {
     mkdirSync(broken);
     writeFileSync(join(broken, 'quarantine.csv'), 'line,last_line,reason,raw\n');
     writeFileSync(join(broken, 'report.json'), '{nope');
-    const { code, err } = await capture(() => query(['--data', broken, 'SELECT count(*) FROM quarantine']));
+    const { code, err } = await captureOutput(() =>
+      query(['--data', broken, 'SELECT count(*) FROM quarantine']),
+    );
     expect(code).toBe(1);
     expect(err).toMatch(
       new RegExp(`^factory query: ${join(broken, 'report.json')}: not a preprocess report \\(`),
@@ -288,7 +277,7 @@ describe('factory query', () => {
       writeFileSync(input, [header, ...lines].join('\n') + '\n');
       utimesSync(input, new Date(arrived), new Date(arrived));
       const dir = join(root, `export-${i + 1}`);
-      expect((await capture(() => preprocess([input, '--athena-copy', '--out', dir]))).code).toBe(0);
+      expect((await captureOutput(() => preprocess([input, '--athena-copy', '--out', dir]))).code).toBe(0);
       dirs.push(dir);
     }
     const data = dirs.flatMap((d) => ['--data', d]);
@@ -299,11 +288,11 @@ describe('factory query', () => {
     ];
     const rowsOf = (out: string) => out.split('\n').map((l) => JSON.parse(l) as unknown);
     for (const copy of [[], ['--athena-copy']]) {
-      const byDay = await capture(() =>
+      const byDay = await captureOutput(() =>
         query([...data, ...copy, '--json', '--named', 'quarantine_reasons_by_day']),
       );
       expect({ copy, code: byDay.code, rows: rowsOf(byDay.out) }).toEqual({ copy, code: 0, rows: expected });
-      const reasons = await capture(() =>
+      const reasons = await captureOutput(() =>
         query([...data, ...copy, '--json', '--named', 'quarantine_reasons']),
       );
       expect(rowsOf(reasons.out)).toEqual([
@@ -311,7 +300,7 @@ describe('factory query', () => {
         { reason: 'non_numeric', records: 1, objects: 1 },
       ]);
       // Every per-object table says where its rows came from and when that arrived.
-      const origins = await capture(() =>
+      const origins = await captureOutput(() =>
         query([
           ...data,
           ...copy,
@@ -327,14 +316,14 @@ describe('factory query', () => {
   });
 
   it('answers an unknown column with one line naming it and the tables there are', async () => {
-    const { code, err } = await capture(() => query(['--data', generated, 'SELECT nope FROM clean']));
+    const { code, err } = await captureOutput(() => query(['--data', generated, 'SELECT nope FROM clean']));
     expect(code).toBe(1);
     expect(err.split('\n')).toHaveLength(1);
     expect(err).toMatch(/"nope" not found.*tables here: clean, train, quarantine, group_stats, reports/);
   });
 
   it('refuses an unknown named query listing the known ones', async () => {
-    const { code, err } = await capture(() => query(['--data', generated, '--named', 'nope']));
+    const { code, err } = await captureOutput(() => query(['--data', generated, '--named', 'nope']));
     expect(code).toBe(1);
     expect(err).toContain('--named nope: no such query; known: quality_by_line_and_day, rows_by_category');
   });

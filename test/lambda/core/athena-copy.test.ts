@@ -16,6 +16,7 @@ import { csvField } from '../../../lambda/core/cleaning/csv-text';
 import { DEFAULT_DATASET_SCHEMA, type DatasetSchema } from '../../../lambda/core/dataset-schema';
 import { namedQueries } from '../../../lambda/core/named-queries';
 import { generateSyntheticCsv } from '../../../lambda/core/synthetic-data';
+import { captureOutput } from '../../support/console-capture';
 
 const OWN = join(__dirname, '..', '..', 'fixtures', 'csv', 'own-data');
 /** A source object's origin, for the tables kept per object. */
@@ -61,16 +62,7 @@ const COLLIDING_CSV = [
   '',
 ].join('\n');
 
-async function quiet(f: () => Promise<number>): Promise<number> {
-  const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
-  const error = jest.spyOn(console, 'error').mockImplementation(() => undefined);
-  try {
-    return await f();
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const quiet = async (f: () => Promise<number>) => (await captureOutput(f)).code;
 
 /** Athena's copy of a preprocess output directory's table, converted from its files in one piece. */
 function wholeCopy(dir: string, schema: DatasetSchema, table: (typeof CURATED_TABLES)[number]): string {
@@ -312,14 +304,9 @@ describe("Athena's copy of the curated outputs", () => {
     const [, dir] = cases.find(([name]) => name === 'synthetic')!;
     const sql = 'SELECT count(*) AS n, round(sum(quality), 6) AS q FROM clean';
     const printed = async (args: string[]) => {
-      const out: string[] = [];
-      const log = jest.spyOn(console, 'log').mockImplementation((line: string) => void out.push(line));
-      try {
-        expect(await query(args)).toBe(0);
-      } finally {
-        log.mockRestore();
-      }
-      return out.join('\n');
+      const { code, out } = await captureOutput(() => query(args));
+      expect(code).toBe(0);
+      return out;
     };
     const fromCsv = await printed(['--data', dir, '--json', sql]);
     expect(await printed(['--data', dir, '--json', '--athena-copy', sql])).toBe(fromCsv);
