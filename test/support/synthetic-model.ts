@@ -11,9 +11,12 @@ import { trainSources } from '../../lambda/core/train';
 export async function syntheticModel(options: {
   readonly rows: number;
   readonly seed: number;
-  readonly trainedAt: string | Date;
+  /** @default the time of the call */
+  readonly trainedAt?: string | Date;
   /** @default 0 */
   readonly ridge?: number;
+  /** @default 'auto' (the trainer chooses from the target) */
+  readonly task?: 'regression' | 'classification';
 }): Promise<ModelArtifact> {
   const bytes = Buffer.concat([
     ...new SyntheticDataset({ rows: options.rows, seed: options.seed }).fileChunks(0),
@@ -28,11 +31,17 @@ export async function syntheticModel(options: {
         },
       },
     ],
-    { schema: DEFAULT_DATASET_SCHEMA, holdout: 0.2, fill: 'none', ridge: options.ridge ?? 0 },
+    {
+      schema: DEFAULT_DATASET_SCHEMA,
+      holdout: 0.2,
+      fill: 'none',
+      ridge: options.ridge ?? 0,
+      ...(options.task !== undefined ? { task: options.task } : {}),
+    },
     {
       codeVersion: 'test',
       capacity: { engine: 'local', instances: 1, shards: 1 },
-      trainedAt: new Date(options.trainedAt),
+      ...(options.trainedAt !== undefined ? { trainedAt: new Date(options.trainedAt) } : {}),
     },
   );
   return artifact;

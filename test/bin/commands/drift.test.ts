@@ -5,7 +5,7 @@ import { run } from '../../../bin/commands/drift';
 import { DEFAULT_DATASET_SCHEMA } from '../../../lambda/core/dataset-schema';
 import type { ModelArtifact } from '../../../lambda/core/model-artifact';
 import { SyntheticDataset } from '../../../lambda/core/synthetic-data';
-import { trainSources } from '../../../lambda/core/train';
+import { syntheticModel } from '../../support/synthetic-model';
 import { artifactFixture } from '../../lambda/model-fixture';
 
 const schema = DEFAULT_DATASET_SCHEMA;
@@ -71,21 +71,7 @@ async function drift(args: string[]): Promise<{ code: number; out: string[]; err
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'drift-cli-'));
-  const ds = new SyntheticDataset({ rows: 20000, files: 1, seed: 7 });
-  const bytes = Buffer.concat([...ds.fileChunks(0)]);
-  ({ artifact } = await trainSources(
-    [
-      {
-        key: 'train.csv',
-        kind: 'raw',
-        open: async function* () {
-          yield bytes;
-        },
-      },
-    ],
-    { schema, holdout: 0.2, fill: 'none', ridge: 0, task: 'regression' },
-    { codeVersion: 'test', capacity: { engine: 'local', instances: 1, shards: 1 } },
-  ));
+  artifact = await syntheticModel({ rows: 20000, seed: 7, task: 'regression' });
   modelPath = join(dir, 'model.json');
   writeFileSync(modelPath, JSON.stringify(artifact));
 }, 60_000);

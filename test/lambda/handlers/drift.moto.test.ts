@@ -15,7 +15,7 @@ import type { ModelArtifact } from '../../../lambda/core/model-artifact';
 import { decodeRows } from '../../../lambda/core/predict-request';
 import { compileModel } from '../../../lambda/core/scoring';
 import { SyntheticDataset } from '../../../lambda/core/synthetic-data';
-import { trainSources } from '../../../lambda/core/train';
+import { syntheticModel } from '../../support/synthetic-model';
 import { createDriftHandler, INGESTION_LAG_MS } from '../../../lambda/handlers/drift';
 import { createPredictHandler } from '../../../lambda/handlers/predict';
 import { captureEmf } from '../../support/emf';
@@ -127,20 +127,7 @@ beforeAll(async () => {
       }),
     );
   await logs.send(new CreateLogGroupCommand({ logGroupName: LOG_GROUP }));
-  const bytes = Buffer.concat([...new SyntheticDataset({ rows: 20000, files: 1, seed: 7 }).fileChunks(0)]);
-  ({ artifact } = await trainSources(
-    [
-      {
-        key: 'train.csv',
-        kind: 'raw',
-        open: async function* () {
-          yield bytes;
-        },
-      },
-    ],
-    { schema, holdout: 0.2, fill: 'none', ridge: 0, task: 'regression' },
-    { codeVersion: 'test', capacity: { engine: 'local', instances: 1, shards: 1 } },
-  ));
+  artifact = await syntheticModel({ rows: 20000, seed: 7, task: 'regression' });
   await promote(BUCKET, artifact);
 }, 120_000);
 

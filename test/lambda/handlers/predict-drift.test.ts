@@ -8,7 +8,7 @@ import { compileModel } from '../../../lambda/core/scoring';
 import { PRICE_TABLE } from '../../../lib/cost/estimate';
 import { DEFAULT_DATASET_SCHEMA } from '../../../lambda/core/dataset-schema';
 import { SyntheticDataset } from '../../../lambda/core/synthetic-data';
-import { trainSources } from '../../../lambda/core/train';
+import { syntheticModel } from '../../support/synthetic-model';
 import { apiEvent } from '../api-event';
 import { artifactFixture } from '../model-fixture';
 
@@ -106,20 +106,7 @@ describe('predict: drift counts in the log line', () => {
 
   it("adds at most prices.json's 260 bytes to a single-row request's log line for the 10 default features", async () => {
     const schema = DEFAULT_DATASET_SCHEMA;
-    const bytes = Buffer.concat([...new SyntheticDataset({ rows: 20000, files: 1, seed: 7 }).fileChunks(0)]);
-    const { artifact } = await trainSources(
-      [
-        {
-          key: 'train.csv',
-          kind: 'raw',
-          open: async function* () {
-            yield bytes;
-          },
-        },
-      ],
-      { schema, holdout: 0.2, fill: 'none', ridge: 0, task: 'regression' },
-      { codeVersion: 'test', capacity: { engine: 'local', instances: 1, shards: 1 } },
-    );
+    const artifact = await syntheticModel({ rows: 20000, seed: 7, task: 'regression' });
     const { post, logged } = handlerFor(artifact);
     const text = Buffer.concat([...new SyntheticDataset({ rows: 1000, files: 1, seed: 3 }).fileChunks(0)])
       .toString('utf8')
